@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what capsul needs on Debian 12 and is safe to run again (it only adds what is missing).
+#   ./setup.sh        apt packages and the venv (.venv) that `python run.py` needs
+#   ./setup.sh test   the same, plus what the test suite needs
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode=${1:-run}
+case "$mode" in run|test) ;; *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 ;; esac
+
+# postgresql: the embedded database; libvirt-dev + pkg-config + gcc + python3-dev: to build
+# libvirt-python (no wheel exists); libvirt0 (pulled in by libvirt-dev) carries test:///default.
+packages=(postgresql libvirt-dev pkg-config gcc python3-dev python3-venv)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: these Debian packages are missing; run ./setup.sh as root: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The venv uses Debian's own Python so a fresh machine and this one build the same thing.
+if [ ! -x .venv/bin/python ]; then
+  /usr/bin/python3 -m venv .venv
+fi
+extras=""
+[ "$mode" = test ] && extras="[test]"
+stamp=".venv/.installed-$mode"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing Python packages into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
+  echo "$want" > "$stamp"
+fi
