@@ -1,0 +1,1 @@
+"""capsul: self-hostable hosting of small virtual machines (hub + spokes)."""

@@ -1,0 +1,272 @@
+"""One typed, validated configuration for a capsul process.
+
+Values come from the environment, then from an optional `.env` file (the environment
+wins). Every problem is a ConfigError naming the variable, so `run.py` can print one
+clear line and exit with status 2.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import ipaddress
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+HOST_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Role(enum.Enum):
+    BOTH = "hub+spoke"
+    HUB = "hub"
+    SPOKE = "spoke"
+
+    @property
+    def hub(self) -> bool:
+        return self in (Role.BOTH, Role.HUB)
+
+    @property
+    def spoke(self) -> bool:
+        return self in (Role.BOTH, Role.SPOKE)
+
+
+class ConfigError(Exception):
+    """A bad or missing setting; str() is the one line shown to the operator."""
+
+    def __init__(self, variable: str, problem: str):
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Listen:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Config:
+    role: Role
+    var_dir: Path
+    database_url: str | None  # None: run the embedded PostgreSQL under var_dir
+    pg_bin_dir: Path | None  # None: find PostgreSQL's binaries
+    libvirt_uri: str
+    console_listen: Listen
+    api_listen: Listen
+    hub_url: str | None
+    spoke_host_id: str
+    spoke_host_token: str | None
+    hub_token: str | None
+    tls_cert_file: Path | None  # None: a self-signed certificate under var_dir/tls
+    tls_key_file: Path | None
+    tls_ca_file: Path | None  # None: var_dir/tls/ca.pem when self-signed, else system CAs
+    tls_hostnames: tuple[str, ...]
+    heartbeat_interval: float
+    heartbeat_timeout: float
+    heartbeat_misses: int
+    token_grace_period: float
+    log_level: str
+
+    def replace(self, **changes) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.var_dir / "tls"
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.var_dir / "postgres"
+
+
+# Every variable capsul reads, with its default ("" = unset) and a line for the README.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "CAPSUL_VAR_DIR": ("var", "state folder: embedded PostgreSQL, self-signed TLS (relative to the repository)"),
+    "DATABASE_URL": ("", "PostgreSQL to use (libpq URL or DSN); unset: a private cluster under CAPSUL_VAR_DIR"),
+    "PG_BIN_DIR": ("", "folder of initdb/pg_ctl for the embedded cluster; unset: newest /usr/lib/postgresql/*/bin"),
+    "LIBVIRT_URI": ("test:///default", "hypervisor the spoke manages"),
+    "CONSOLE_LISTEN": ("127.0.0.1:5000", "host:port of the web console (hub, plain HTTP)"),
+    "API_LISTEN": ("127.0.0.1:5443", "host:port of the hub↔spoke API (HTTPS); port 0 picks a free one"),
+    "HUB_URL": ("", "the hub's API URL, e.g. https://hub.example:5443 (spoke; derived when hub and spoke share a process)"),
+    "SPOKE_HOST_ID": ("local", "this spoke's id in the hub's hosts table"),
+    "SPOKE_HOST_TOKEN": ("", "the spoke signs its requests to the hub with it (from `run.py add-host`)"),
+    "HUB_TOKEN": ("", "the hub signs its requests to this spoke with it (from `run.py add-host`)"),
+    "TLS_CERT_FILE": ("", "PEM certificate of the API listener; unset: self-signed under CAPSUL_VAR_DIR/tls"),
+    "TLS_KEY_FILE": ("", "PEM private key for TLS_CERT_FILE"),
+    "TLS_CA_FILE": ("", "PEM CA bundle trusted for hub↔spoke calls; unset: the self-signed CA, or system CAs"),
+    "TLS_HOSTNAMES": ("", "extra comma-separated names/addresses for the self-signed certificate"),
+    "HEARTBEAT_INTERVAL": ("5", "seconds between the hub's heartbeat sweeps"),
+    "HEARTBEAT_TIMEOUT": ("2", "seconds a spoke has to answer a heartbeat (at most HEARTBEAT_INTERVAL)"),
+    "HEARTBEAT_MISSES": ("3", "missed heartbeats in a row after which a spoke is offline"),
+    "TOKEN_GRACE_PERIOD": ("86400", "seconds old tokens stay valid after `run.py rotate-token`"),
+    "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
+}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines (optional `export`, quotes, # comments)."""
+    values: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return values
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(str(path), f"cannot read: {e}") from None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise ConfigError(f"{path}:{number}", "expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Path | None = None) -> Config:
+    """Build and validate the config for `role` from `environ` (default os.environ) and `.env`."""
+    env = dict(read_env_file(env_file if env_file is not None else REPO_ROOT / ".env"))
+    env.update(os.environ if environ is None else environ)
+
+    def raw(name: str) -> str:
+        value = env.get(name, "").strip()
+        return value if value else VARIABLES[name][0]
+
+    def optional_path(name: str) -> Path | None:
+        value = raw(name)
+        return Path(value).expanduser().resolve() if value else None
+
+    var_dir = Path(raw("CAPSUL_VAR_DIR")).expanduser()
+    if not var_dir.is_absolute():
+        var_dir = REPO_ROOT / var_dir
+
+    database_url = raw("DATABASE_URL") or None
+    if database_url and not (database_url.startswith(("postgres://", "postgresql://")) or "=" in database_url):
+        raise ConfigError("DATABASE_URL", "expected a postgresql:// URL or a libpq DSN (key=value ...)")
+
+    pg_bin_dir = optional_path("PG_BIN_DIR")
+    if pg_bin_dir and not (pg_bin_dir / "pg_ctl").exists():
+        raise ConfigError("PG_BIN_DIR", f"no pg_ctl in {pg_bin_dir}")
+
+    libvirt_uri = raw("LIBVIRT_URI")
+    if "://" not in libvirt_uri and libvirt_uri.split(":")[0] not in ("qemu", "test"):
+        raise ConfigError("LIBVIRT_URI", f"not a libvirt URI: {libvirt_uri!r} (e.g. qemu:///system)")
+
+    hub_url = raw("HUB_URL") or None
+    if hub_url is not None:
+        hub_url = parse_https_url("HUB_URL", hub_url)
+
+    spoke_host_id = raw("SPOKE_HOST_ID")
+    if not HOST_ID_RE.match(spoke_host_id):
+        raise ConfigError("SPOKE_HOST_ID", "use 1-63 of a-z 0-9 _ . - starting with a letter or digit")
+
+    tokens = {}
+    for name in ("SPOKE_HOST_TOKEN", "HUB_TOKEN"):
+        value = raw(name) or None
+        if value is not None and not TOKEN_RE.match(value):
+            raise ConfigError(name, "expected 64 lowercase hex characters, as printed by `run.py add-host`")
+        tokens[name] = value
+
+    tls_cert, tls_key = optional_path("TLS_CERT_FILE"), optional_path("TLS_KEY_FILE")
+    if (tls_cert is None) != (tls_key is None):
+        raise ConfigError("TLS_KEY_FILE" if tls_key is None else "TLS_CERT_FILE",
+                          "TLS_CERT_FILE and TLS_KEY_FILE must be set together")
+    tls_ca = optional_path("TLS_CA_FILE")
+    for name, path in (("TLS_CERT_FILE", tls_cert), ("TLS_KEY_FILE", tls_key), ("TLS_CA_FILE", tls_ca)):
+        if path is not None and not path.is_file():
+            raise ConfigError(name, f"no such file: {path}")
+
+    interval = _number("HEARTBEAT_INTERVAL", raw("HEARTBEAT_INTERVAL"), minimum=0.05)
+    timeout = _number("HEARTBEAT_TIMEOUT", raw("HEARTBEAT_TIMEOUT"), minimum=0.05)
+    if timeout > interval:
+        raise ConfigError("HEARTBEAT_TIMEOUT", f"must not exceed HEARTBEAT_INTERVAL ({interval:g} s)")
+    misses = _number("HEARTBEAT_MISSES", raw("HEARTBEAT_MISSES"), minimum=1, integer=True)
+
+    log_level = raw("LOG_LEVEL").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("LOG_LEVEL", "use DEBUG, INFO, WARNING or ERROR")
+
+    config = Config(
+        role=role,
+        var_dir=var_dir,
+        database_url=database_url,
+        pg_bin_dir=pg_bin_dir,
+        libvirt_uri=libvirt_uri,
+        console_listen=_listen("CONSOLE_LISTEN", raw("CONSOLE_LISTEN")),
+        api_listen=_listen("API_LISTEN", raw("API_LISTEN")),
+        hub_url=hub_url,
+        spoke_host_id=spoke_host_id,
+        spoke_host_token=tokens["SPOKE_HOST_TOKEN"],
+        hub_token=tokens["HUB_TOKEN"],
+        tls_cert_file=tls_cert,
+        tls_key_file=tls_key,
+        tls_ca_file=tls_ca,
+        tls_hostnames=tuple(n.strip() for n in raw("TLS_HOSTNAMES").split(",") if n.strip()),
+        heartbeat_interval=interval,
+        heartbeat_timeout=timeout,
+        heartbeat_misses=int(misses),
+        token_grace_period=_number("TOKEN_GRACE_PERIOD", raw("TOKEN_GRACE_PERIOD"), minimum=0),
+        log_level=log_level,
+    )
+    if role is Role.SPOKE:
+        # A spoke on its own must be told where its hub is and how to sign.
+        for name, value in (("HUB_URL", config.hub_url), ("SPOKE_HOST_TOKEN", config.spoke_host_token),
+                            ("HUB_TOKEN", config.hub_token)):
+            if value is None:
+                raise ConfigError(name, "required for `run.py --spoke` (see `run.py add-host`)")
+        if config.spoke_host_token == config.hub_token:
+            raise ConfigError("HUB_TOKEN", "must differ from SPOKE_HOST_TOKEN")
+    return config
+
+
+def _number(name: str, value: str, *, minimum: float, integer: bool = False) -> float:
+    try:
+        number = int(value) if integer else float(value)
+    except ValueError:
+        kind = "a whole number" if integer else "a number of seconds"
+        raise ConfigError(name, f"expected {kind}, got {value!r}") from None
+    if not number >= minimum:  # also refuses NaN
+        raise ConfigError(name, f"must be at least {minimum:g}, got {value!r}")
+    if number == float("inf"):
+        raise ConfigError(name, "must be finite")
+    return number
+
+
+def _listen(name: str, value: str) -> Listen:
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(name, f"expected host:port, e.g. 127.0.0.1:5000, got {value!r}")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9.-]+", host):
+            raise ConfigError(name, f"not an address or host name: {host!r}") from None
+    return Listen(host, int(port))
+
+
+def parse_https_url(name: str, value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(name, f"not a URL: {value!r}") from None
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError(name, f"expected an https:// URL, got {value!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(name, "give only scheme, host and port, e.g. https://hub.example:5443")
+    return f"https://{parts.netloc}"

@@ -1,0 +1,55 @@
+"""GET /healthz, served by the web console and by the hub↔spoke API alike."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiopg
+from aiohttp import web
+
+from capsul.config import Config
+from capsul.hub import db
+from capsul.hub.db import hosts
+from capsul.spoke.state import SpokeState
+from capsul.spoke.virt import Hypervisor
+
+
+@dataclass
+class HealthCheck:
+    """What this process depends on: the database and spokes for a hub; libvirt and the hub for a spoke."""
+    config: Config
+    pool: aiopg.Pool | None = None
+    hypervisor: Hypervisor | None = None
+    spoke_state: SpokeState | None = None
+
+    async def report(self) -> tuple[bool, dict]:
+        report: dict = {"role": self.config.role.value}
+        healthy = True
+        if self.pool is not None:
+            reachable = await db.is_reachable(self.pool)
+            report["database"] = {"reachable": reachable}
+            spokes = None
+            if reachable:
+                async with db.cursor(self.pool) as cur:
+                    spokes = {"online": [], "offline": []}
+                    for host in await hosts.list_hosts(cur):
+                        spokes["online" if host["online"] else "offline"].append(host["id"])
+            report["spokes"] = spokes
+            healthy = healthy and reachable
+        if self.hypervisor is not None and self.spoke_state is not None:
+            connected = self.hypervisor.connected
+            report["spoke"] = {
+                "host_id": self.spoke_state.host_id,
+                "libvirt": {"uri": self.hypervisor.uri, "connected": connected},
+                "hub": {"announced": self.spoke_state.hub_announced, "error": self.spoke_state.hub_error},
+            }
+            healthy = healthy and connected
+        report["ok"] = healthy
+        return healthy, report
+
+
+health_check = web.AppKey("health_check", HealthCheck)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    healthy, report = await request.app[health_check].report()
+    return web.json_response(report, status=200 if healthy else 503)

@@ -1,0 +1,1 @@
+"""The hub: web console, the endpoints spokes call, heartbeats, database."""

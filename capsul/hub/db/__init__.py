@@ -1,0 +1,60 @@
+"""The hub's database: pool, schema, and one module of hand-written SQL per table family.
+
+Every query function takes a cursor first (`async def verb_noun(cur, ...)`), uses %s
+parameters and returns dict rows; the caller owns the connection and, for several
+statements, the transaction (`async with cur.begin():`).
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiopg
+import psycopg2.extras
+
+from capsul.config import REPO_ROOT
+
+SCHEMA_FILE = REPO_ROOT / "schema.sql"
+SCHEMA_LOCK = 0x6361_7073  # advisory lock id: several hubs may start at once
+
+
+class NotFound(Exception):
+    """The row asked for does not exist."""
+
+
+class Conflict(Exception):
+    """The change would break a uniqueness rule."""
+
+
+async def create_pool(dsn: str, *, minsize: int = 1, maxsize: int = 10, timeout: float = 10) -> aiopg.Pool:
+    # Times in UTC whatever the server's default, so every page and log agrees.
+    return await aiopg.create_pool(dsn, minsize=minsize, maxsize=maxsize, timeout=timeout,
+                                   cursor_factory=psycopg2.extras.RealDictCursor,
+                                   options="-c timezone=UTC")
+
+
+@asynccontextmanager
+async def cursor(pool: aiopg.Pool) -> AsyncIterator[aiopg.Cursor]:
+    async with pool.acquire() as conn:
+        async with conn.cursor() as cur:
+            yield cur
+
+
+async def apply_schema(pool: aiopg.Pool, schema_file: Path = SCHEMA_FILE) -> None:
+    sql = schema_file.read_text()
+    async with cursor(pool) as cur:
+        async with cur.begin():
+            await cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            await cur.execute(sql)
+
+
+async def is_reachable(pool: aiopg.Pool, timeout: float = 2.0) -> bool:
+    try:
+        async with asyncio.timeout(timeout):
+            async with cursor(pool) as cur:
+                await cur.execute("SELECT 1")
+                return (await cur.fetchone()) is not None
+    except (TimeoutError, psycopg2.Error, OSError):
+        return False

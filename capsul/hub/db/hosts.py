@@ -1,0 +1,121 @@
+"""Queries on `hosts`: registration, token rotation, heartbeats, online state."""
+from __future__ import annotations
+
+import secrets
+
+import psycopg2.errors
+from psycopg2.extras import Json
+
+from capsul.hub.db import Conflict, NotFound
+
+# Columns safe to show (no tokens).
+PUBLIC_COLUMNS = ("id, https_url, online, missed_heartbeats, last_heartbeat_at, last_error, "
+                  "capacity, last_event_seq, created_at")
+
+
+def new_token() -> str:
+    return secrets.token_hex(32)
+
+
+def new_token_pair() -> tuple[str, str]:
+    """(SPOKE_HOST_TOKEN, HUB_TOKEN): never equal."""
+    return new_token(), new_token()
+
+
+async def add_host(cur, host_id: str, https_url: str) -> tuple[str, str]:
+    token, hub_token = new_token_pair()
+    try:
+        await cur.execute(
+            "INSERT INTO hosts (id, https_url, token, hub_token) VALUES (%s, %s, %s, %s)",
+            (host_id, https_url, token, hub_token))
+    except psycopg2.errors.UniqueViolation:
+        raise Conflict(f"host {host_id!r} exists already; use rotate-token to issue new tokens") from None
+    return token, hub_token
+
+
+async def register_local_host(cur, host_id: str, https_url: str) -> tuple[str, str]:
+    """The spoke sharing the hub's process: fresh tokens at every start, no previous ones."""
+    token, hub_token = new_token_pair()
+    await cur.execute(
+        """INSERT INTO hosts (id, https_url, token, hub_token) VALUES (%s, %s, %s, %s)
+           ON CONFLICT (id) DO UPDATE SET https_url = EXCLUDED.https_url, token = EXCLUDED.token,
+               hub_token = EXCLUDED.hub_token, previous_token = NULL, previous_hub_token = NULL,
+               previous_valid_until = NULL, online = false, missed_heartbeats = 0""",
+        (host_id, https_url, token, hub_token))
+    return token, hub_token
+
+
+async def rotate_tokens(cur, host_id: str, grace_seconds: float) -> tuple[str, str]:
+    """New tokens; the current ones stay valid for `grace_seconds`."""
+    token, hub_token = new_token_pair()
+    await cur.execute(
+        """UPDATE hosts SET previous_token = token, previous_hub_token = hub_token,
+               previous_valid_until = now() + make_interval(secs => %s),
+               token = %s, hub_token = %s
+           WHERE id = %s RETURNING id""",
+        (grace_seconds, token, hub_token, host_id))
+    if await cur.fetchone() is None:
+        raise NotFound(f"no host {host_id!r}")
+    return token, hub_token
+
+
+async def spoke_signing_tokens(cur, host_id: str) -> list[str]:
+    """Tokens a spoke may sign spoke->hub requests with: current, then previous within grace."""
+    await cur.execute(
+        """SELECT token, CASE WHEN previous_valid_until > now() THEN previous_token END AS previous
+           FROM hosts WHERE id = %s""", (host_id,))
+    row = await cur.fetchone()
+    if row is None:
+        return []
+    return [t for t in (row["token"], row["previous"]) if t]
+
+
+async def list_hosts(cur) -> list[dict]:
+    await cur.execute(f"SELECT {PUBLIC_COLUMNS} FROM hosts ORDER BY id")
+    return await cur.fetchall()
+
+
+async def list_hosts_to_call(cur) -> list[dict]:
+    """Hosts with what the hub needs to call them: URL and hub tokens (current, previous in grace)."""
+    await cur.execute(
+        """SELECT id, https_url, online, hub_token,
+                  CASE WHEN previous_valid_until > now() THEN previous_hub_token END AS previous_hub_token
+           FROM hosts ORDER BY id""")
+    return await cur.fetchall()
+
+
+async def get_host(cur, host_id: str) -> dict:
+    await cur.execute(f"SELECT {PUBLIC_COLUMNS} FROM hosts WHERE id = %s", (host_id,))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"no host {host_id!r}")
+    return row
+
+
+async def record_heartbeat(cur, host_id: str, capacity: dict | None, last_event_seq: int | None) -> bool:
+    """The spoke answered (or announced itself): online now. Returns whether it was offline before."""
+    await cur.execute(
+        """UPDATE hosts h SET online = true, missed_heartbeats = 0, last_heartbeat_at = now(),
+               last_error = NULL, capacity = COALESCE(%s, h.capacity),
+               last_event_seq = COALESCE(%s, h.last_event_seq)
+           FROM hosts old WHERE h.id = old.id AND h.id = %s
+           RETURNING old.online AS was_online""",
+        (Json(capacity) if capacity is not None else None, last_event_seq, host_id))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"no host {host_id!r}")
+    return not row["was_online"]
+
+
+async def record_missed_heartbeat(cur, host_id: str, error: str, misses_allowed: int) -> bool:
+    """One more missed heartbeat; offline at `misses_allowed` in a row. Returns whether it just went offline."""
+    await cur.execute(
+        """UPDATE hosts h SET missed_heartbeats = old.missed_heartbeats + 1, last_error = %s,
+               online = old.online AND old.missed_heartbeats + 1 < %s
+           FROM hosts old WHERE h.id = old.id AND h.id = %s
+           RETURNING old.online AS was_online, h.online""",
+        (error[:500], misses_allowed, host_id))
+    row = await cur.fetchone()
+    if row is None:
+        return False  # removed meanwhile
+    return row["was_online"] and not row["online"]

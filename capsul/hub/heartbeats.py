@@ -1,0 +1,76 @@
+"""The hub's heartbeat sweep: every spoke, concurrently, every HEARTBEAT_INTERVAL seconds.
+
+Each call has its own timeout, so a hung or unreachable spoke delays neither the
+others nor any web request. A spoke is offline after HEARTBEAT_MISSES misses in a row
+and online again at its next answer (or when it announces itself at /hub/heartbeat).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import aiopg
+import psycopg2
+
+from capsul import signing
+from capsul.config import Config
+from capsul.hub import db
+from capsul.hub.db import hosts
+from capsul.hub.spoke_client import SpokeClient
+
+log = logging.getLogger(__name__)
+
+
+async def heartbeat_one(pool: aiopg.Pool, client: SpokeClient, config: Config, host: dict) -> bool:
+    try:
+        answer = await client.call(host, "/spoke/heartbeat", {}, timeout=config.heartbeat_timeout)
+        capacity, seq = _parse_answer(answer)
+    except signing.CallFailed as e:
+        async with db.cursor(pool) as cur:
+            went_offline = await hosts.record_missed_heartbeat(cur, host["id"], str(e), config.heartbeat_misses)
+        if went_offline:
+            log.warning("spoke %s is offline: %s", host["id"], e)
+        else:
+            log.debug("spoke %s missed a heartbeat: %s", host["id"], e)
+        return False
+    async with db.cursor(pool) as cur:
+        came_online = await hosts.record_heartbeat(cur, host["id"], capacity, seq)
+    if came_online:
+        log.info("spoke %s is online", host["id"])
+    return True
+
+
+def _parse_answer(answer: dict) -> tuple[dict, int]:
+    capacity, seq = answer.get("capacity"), answer.get("last_event_seq")
+    keys = ("cpus", "memory_mb", "committed_cpus", "committed_memory_mb")
+    if (not isinstance(capacity, dict) or not all(isinstance(capacity.get(k), int) for k in keys)
+            or not isinstance(seq, int)):
+        raise signing.CallFailed("invalid heartbeat answer: expected capacity and last_event_seq")
+    return {k: capacity[k] for k in keys}, seq
+
+
+async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[str, bool]:
+    """One heartbeat to every host at once; returns {host id: answered}."""
+    async with db.cursor(pool) as cur:
+        targets = await hosts.list_hosts_to_call(cur)
+    results = await asyncio.gather(*(heartbeat_one(pool, client, config, h) for h in targets),
+                                   return_exceptions=True)
+    outcome = {}
+    for host, result in zip(targets, results):
+        if isinstance(result, BaseException):
+            log.error("heartbeat bookkeeping for %s failed: %r", host["id"], result)
+            result = False
+        outcome[host["id"]] = result
+    return outcome
+
+
+async def run_heartbeats(pool: aiopg.Pool, client: SpokeClient, config: Config) -> None:
+    """Sweep forever; a sweep that fails (database down) is logged and retried next interval."""
+    while True:
+        started = time.monotonic()
+        try:
+            await sweep(pool, client, config)
+        except (psycopg2.Error, OSError, TimeoutError) as e:
+            log.error("heartbeat sweep failed: %s", e)
+        await asyncio.sleep(max(0.0, config.heartbeat_interval - (time.monotonic() - started)))

@@ -1,0 +1,8 @@
+"""Typed app keys of the hub."""
+import aiopg
+from aiohttp import web
+
+from capsul.hub.spoke_client import SpokeClient
+
+db_pool = web.AppKey("db_pool", aiopg.Pool)
+spoke_client = web.AppKey("spoke_client", SpokeClient)

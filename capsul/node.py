@@ -1,0 +1,211 @@
+"""One capsul process: hub, spoke, or both, with the resources they share.
+
+Two listeners with different apps — the web console (HTTP) and the hub↔spoke API
+(HTTPS, with /hub/* and/or /spoke/* sub-apps) — share one database pool, one aiohttp
+client session and one libvirt connection, so the process owns these resources here
+(an AsyncExitStack, unwound in reverse on stop) and hands them to the pure app
+factories, rather than tying each to one app's cleanup_ctx.
+
+Even when hub and spoke share the process they talk through the HTTPS listener with
+signed requests: one code path, no shortcut.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import socket
+
+import aiohttp
+import aiopg
+from aiohttp import web
+
+from capsul import errors, health, keys, tls
+from capsul.config import Config, Listen, Role
+from capsul.embedded_postgres import EmbeddedPostgres
+from capsul.hub import db
+from capsul.hub.console import create_console_app
+from capsul.hub.db import hosts
+from capsul.hub.endpoints import create_hub_endpoints
+from capsul.hub.heartbeats import run_heartbeats
+from capsul.hub.keys import db_pool, spoke_client
+from capsul.hub.spoke_client import SpokeClient
+from capsul.spoke.endpoints import create_spoke_endpoints
+from capsul.spoke.hub_client import HubClient, announce
+from capsul.spoke.keys import hypervisor, state
+from capsul.spoke.state import SpokeState
+from capsul.spoke.virt import Hypervisor
+from capsul.signing import MAX_BODY
+
+log = logging.getLogger(__name__)
+
+
+class StartError(Exception):
+    """The process cannot start; str() is one line for the operator."""
+
+
+def bind(listen: Listen, variable: str) -> socket.socket:
+    """Bind now, so a taken port fails fast with a clear message and port 0 gets its number."""
+    try:
+        infos = socket.getaddrinfo(listen.host, listen.port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise StartError(f"{variable}: cannot resolve {listen.host!r}: {e.strerror}") from None
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as e:
+        sock.close()
+        hint = " (another capsul running? set it to a free port)" if e.errno == errno.EADDRINUSE else ""
+        raise StartError(f"{variable}: cannot listen on {listen}: {e.strerror}{hint}") from None
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+def _url(scheme: str, sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"  # reachable from this machine; others use the machine's name
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def _certificate_names(config: Config, api_host: str) -> list[str]:
+    names = ["localhost", "127.0.0.1", "::1"]
+    if api_host not in ("0.0.0.0", "::"):
+        names.append(api_host)
+    else:
+        names.append(socket.gethostname())
+    names.extend(config.tls_hostnames)
+    return list(dict.fromkeys(names))  # keep order, drop repeats
+
+
+class Node:
+    def __init__(self, config: Config):
+        self.config = config
+        self.console_url: str | None = None
+        self.api_url: str | None = None
+        self.pool: aiopg.Pool | None = None
+        self.postgres: EmbeddedPostgres | None = None
+        self.spoke_state: SpokeState | None = None
+        self._stack = contextlib.AsyncExitStack()
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        config, stack = self.config, self._stack
+        # 1. listeners first: fail fast on a taken port, learn the real port when 0.
+        api_sock = bind(config.api_listen, "API_LISTEN")
+        stack.callback(api_sock.close)
+        self.api_url = _url("https", api_sock)
+        if config.role.hub:
+            console_sock = bind(config.console_listen, "CONSOLE_LISTEN")
+            stack.callback(console_sock.close)
+            self.console_url = _url("http", console_sock)
+
+        # 2. TLS: the configured certificate, or a self-signed one under var/tls.
+        if config.tls_cert_file:
+            tls_files = tls.TlsFiles(config.tls_cert_file, config.tls_key_file, config.tls_ca_file)
+        else:
+            self_signed = await asyncio.to_thread(
+                tls.ensure_self_signed, config.tls_dir, _certificate_names(config, config.api_listen.host))
+            tls_files = tls.TlsFiles(self_signed.cert, self_signed.key, config.tls_ca_file or self_signed.ca)
+        try:
+            server_ssl = tls.server_context(tls_files)
+            client_ssl = tls.client_context(tls_files.ca)
+        except (OSError, ValueError) as e:
+            raise StartError(f"TLS: cannot load certificate, key or CA: {e}") from None
+
+        # 3. the hub's database.
+        if config.role.hub:
+            dsn = config.database_url
+            if dsn is None:
+                self.postgres = EmbeddedPostgres(config.postgres_dir, config.pg_bin_dir)
+                await self.postgres.ensure_running()
+                # NOTE: stop it on exit even if an earlier run left it running: this process owns it now.
+                stack.push_async_callback(self.postgres.stop)
+                dsn = self.postgres.dsn
+            self.pool = await db.create_pool(dsn)
+            stack.push_async_callback(self._close_pool)
+            await db.apply_schema(self.pool)
+
+        # 4. the spoke sharing this process: registered with fresh tokens at every start.
+        if config.role is Role.BOTH:
+            async with db.cursor(self.pool) as cur:
+                token, hub_token = await hosts.register_local_host(cur, config.spoke_host_id, self.api_url)
+            config = self.config = config.replace(hub_url=self.api_url, spoke_host_token=token,
+                                                  hub_token=hub_token)
+
+        # 5. one HTTP client session for every hub↔spoke call of this process.
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=client_ssl, limit=200))
+        stack.push_async_callback(session.close)
+
+        # 6. the spoke's hypervisor.
+        virt = None
+        if config.role.spoke:
+            virt = Hypervisor(config.libvirt_uri)
+            await virt.connect()
+            stack.push_async_callback(virt.close)
+            self.spoke_state = SpokeState(config.spoke_host_id)
+
+        # 7. apps and sites.
+        api = web.Application(middlewares=[errors.json_errors_middleware], client_max_size=MAX_BODY)
+        api[keys.config] = config
+        api[keys.http_session] = session
+        api.router.add_get("/healthz", health.healthz, name="healthz")
+        check = health.HealthCheck(config, self.pool, virt, self.spoke_state)
+        api[health.health_check] = check
+        if config.role.hub:
+            api[db_pool] = self.pool
+            api[spoke_client] = SpokeClient(session)
+            api.add_subapp("/hub/", create_hub_endpoints(self.pool))
+        if config.role.spoke:
+            api[hypervisor] = virt
+            api[state] = self.spoke_state
+            api.add_subapp("/spoke/", create_spoke_endpoints(config))
+        await self._serve(api, api_sock, server_ssl)
+        if config.role.hub:
+            await self._serve(create_console_app(config, self.pool, check), console_sock, None)
+
+        # 8. background work, each task cancelled and awaited on stop.
+        if config.role.hub:
+            self._background(run_heartbeats(self.pool, api[spoke_client], config), "heartbeats")
+        if config.role.spoke:
+            hub = HubClient(session, config)
+            self._background(announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout),
+                             "announce")
+
+    async def _serve(self, app: web.Application, sock: socket.socket, ssl_context) -> None:
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5)
+        await runner.setup()
+        self._stack.push_async_callback(runner.cleanup)
+        await web.SockSite(runner, sock, ssl_context=ssl_context).start()
+
+    def _background(self, coro, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+
+        async def cancel() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        def report(t: asyncio.Task) -> None:
+            if not t.cancelled() and t.exception() is not None:
+                log.error("background task %s died", name, exc_info=t.exception())
+
+        task.add_done_callback(report)
+        self._stack.push_async_callback(cancel)
+
+    async def _close_pool(self) -> None:
+        self.pool.close()
+        await self.pool.wait_closed()
+
+    async def stop(self) -> None:
+        await self._stack.aclose()

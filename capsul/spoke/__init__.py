@@ -1,0 +1,1 @@
+"""The spoke: libvirt, and the endpoints the hub calls."""

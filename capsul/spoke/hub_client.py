@@ -1,0 +1,52 @@
+"""The spoke's signed calls to its hub."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+
+from capsul import signing
+from capsul.config import Config
+from capsul.spoke.state import SpokeState
+from capsul.spoke.virt import Hypervisor, HypervisorError
+
+log = logging.getLogger(__name__)
+
+
+class HubClient:
+    def __init__(self, session: aiohttp.ClientSession, config: Config):
+        if not (config.hub_url and config.spoke_host_token):
+            raise ValueError("a spoke needs HUB_URL and SPOKE_HOST_TOKEN")
+        self.session = session
+        self.hub_url = config.hub_url
+        self.host_id = config.spoke_host_id
+        self.token = config.spoke_host_token
+
+    async def call(self, path: str, payload: dict, *, timeout: float) -> dict:
+        return await signing.signed_post(self.session, self.hub_url, path, payload, host_id=self.host_id,
+                                         token=self.token, direction=signing.SPOKE_TO_HUB, timeout=timeout)
+
+
+async def announce(hub: HubClient, virt: Hypervisor, spoke: SpokeState, *, timeout: float,
+                   max_backoff: float = 10.0) -> None:
+    """Tell the hub this spoke has started; retry with back-off until the hub acknowledges."""
+    delay = 0.2
+    while True:
+        try:
+            capacity = (await virt.capacity()).as_dict()
+        except HypervisorError:
+            capacity = None
+        try:
+            await hub.call("/hub/heartbeat", {"capacity": capacity, "last_event_seq": spoke.last_event_seq,
+                                              "started_at": spoke.started_at}, timeout=timeout)
+        except signing.CallFailed as e:
+            if str(e) != spoke.hub_error:  # say each distinct problem once, not every retry
+                log.warning("cannot announce this spoke to the hub at %s: %s (retrying)", hub.hub_url, e)
+            spoke.hub_error = str(e)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_backoff)
+            continue
+        spoke.hub_announced, spoke.hub_error = True, None
+        log.info("announced spoke %s to the hub at %s", hub.host_id, hub.hub_url)
+        return

@@ -1,0 +1,8 @@
+"""Typed app keys of the spoke."""
+from aiohttp import web
+
+from capsul.spoke.state import SpokeState
+from capsul.spoke.virt import Hypervisor
+
+hypervisor = web.AppKey("hypervisor", Hypervisor)
+state = web.AppKey("spoke_state", SpokeState)

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""capsul's entry point.
+
+    python run.py                              hub and spoke in one process (embedded default)
+    python run.py --hub                        the hub alone
+    python run.py --spoke                      a spoke alone (needs HUB_URL, SPOKE_HOST_ID, tokens)
+    python run.py add-host --id ID --url URL   register a spoke; prints its two token lines
+    python run.py rotate-token --id ID         new tokens; the old ones stay valid for a grace period
+
+Configuration comes from the environment and an optional .env file (see README).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import psycopg2
+
+from capsul.config import HOST_ID_RE, ConfigError, Role, load_config, parse_https_url
+from capsul.embedded_postgres import EmbeddedPostgres, PostgresError
+from capsul.node import Node, StartError
+from capsul.spoke.virt import HypervisorError
+
+log = logging.getLogger("capsul")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="run.py", description="capsul: small virtual machines, hub and spokes")
+    roles = parser.add_mutually_exclusive_group()
+    roles.add_argument("--hub", action="store_true", help="run only the hub (web console, database, heartbeats)")
+    roles.add_argument("--spoke", action="store_true", help="run only a spoke (libvirt host)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add = commands.add_parser("add-host", help="register a spoke and print the tokens for its config")
+    add.add_argument("--id", required=True, help="the spoke's id (its SPOKE_HOST_ID)")
+    add.add_argument("--url", required=True, help="the spoke's API URL, e.g. https://spoke1.example:5443")
+    rotate = commands.add_parser("rotate-token", help="issue new tokens for a spoke; old ones stay valid a while")
+    rotate.add_argument("--id", required=True, help="the spoke's id")
+    args = parser.parse_args(argv)
+    if args.command and (args.hub or args.spoke):
+        parser.error(f"{args.command} runs against the hub's database; drop --hub/--spoke")
+    if args.command:
+        if not HOST_ID_RE.match(args.id):
+            parser.error("--id: use 1-63 of a-z 0-9 _ . - starting with a letter or digit")
+    return args
+
+
+async def serve(config) -> int:
+    """Run until SIGINT or SIGTERM, then shut everything down (embedded PostgreSQL included)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    node = Node(config)
+    # NOTE: a signal during start is acted on once start has finished, so a half-started
+    # embedded PostgreSQL is never left behind.
+    await node.start()
+    print(f"capsul {config.role.value} running", flush=True)
+    if node.console_url:
+        print(f"  web console:   {node.console_url}/", flush=True)
+    print(f"  hub↔spoke API: {node.api_url}/", flush=True)
+    await stopping.wait()
+    log.info("shutting down")
+    await node.stop()
+    log.info("stopped")
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def hub_database(config):
+    """A pool on the hub's database, starting (and afterwards stopping) the embedded one if needed."""
+    from capsul.hub import db
+
+    postgres, started = None, False
+    dsn = config.database_url
+    if dsn is None:
+        postgres = EmbeddedPostgres(config.postgres_dir, config.pg_bin_dir)
+        started = await postgres.ensure_running()
+        dsn = postgres.dsn
+    try:
+        pool = await db.create_pool(dsn, maxsize=2)
+        try:
+            await db.apply_schema(pool)
+            yield pool
+        finally:
+            pool.close()
+            await pool.wait_closed()
+    finally:
+        if started:
+            await postgres.stop()
+
+
+async def add_host(config, host_id: str, url: str) -> int:
+    from capsul.hub import db
+    from capsul.hub.db import hosts
+
+    async with hub_database(config) as pool, db.cursor(pool) as cur:
+        try:
+            token, hub_token = await hosts.add_host(cur, host_id, url)
+        except db.Conflict as e:
+            print(f"capsul: {e}", file=sys.stderr)
+            return 2
+    print(f"# spoke {host_id} registered; put these lines in its config (.env), with HUB_URL and "
+          f"SPOKE_HOST_ID={host_id}", file=sys.stderr)
+    print(f"SPOKE_HOST_TOKEN={token}\nHUB_TOKEN={hub_token}", flush=True)
+    return 0
+
+
+async def rotate_token(config, host_id: str) -> int:
+    from capsul.hub import db
+    from capsul.hub.db import hosts
+
+    async with hub_database(config) as pool, db.cursor(pool) as cur:
+        try:
+            token, hub_token = await hosts.rotate_tokens(cur, host_id, config.token_grace_period)
+        except db.NotFound as e:
+            print(f"capsul: {e}", file=sys.stderr)
+            return 2
+    print(f"# new tokens for spoke {host_id}; the old ones stay valid for {config.token_grace_period:g} s "
+          f"(TOKEN_GRACE_PERIOD): update the spoke's config and restart it before then", file=sys.stderr)
+    print(f"SPOKE_HOST_TOKEN={token}\nHUB_TOKEN={hub_token}", flush=True)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    role = Role.HUB if args.hub or args.command else Role.SPOKE if args.spoke else Role.BOTH
+    try:
+        config = load_config(role)
+        if args.command == "add-host":
+            url = parse_https_url("--url", args.url)
+    except ConfigError as e:
+        print(f"capsul: configuration error: {e}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    try:
+        if args.command == "add-host":
+            return asyncio.run(add_host(config, args.id, url))
+        if args.command == "rotate-token":
+            return asyncio.run(rotate_token(config, args.id))
+        return asyncio.run(serve(config))
+    except (StartError, PostgresError, HypervisorError) as e:
+        print(f"capsul: cannot start: {e}", file=sys.stderr)
+        return 1
+    except psycopg2.Error as e:
+        print(f"capsul: cannot start: database: {str(e).strip().splitlines()[0]}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # only before the signal handlers are in place
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
