@@ -61,7 +61,7 @@ async def serve(config) -> int:
     print(f"capsul {config.role.value} running", flush=True)
     if node.console_url:
         print(f"  web console:   {node.console_url}/", flush=True)
-    print(f"  hub↔spoke API: {node.api_url}/", flush=True)
+    print(f"  hub-spoke API: {node.api_url}/", flush=True)
     await stopping.wait()
     log.info("shutting down")
     await node.stop()

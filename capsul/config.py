@@ -89,6 +89,7 @@ class Config:
 
 # Every variable capsul reads, with its default ("" = unset) and a line for the README.
 VARIABLES: dict[str, tuple[str, str]] = {
+    "CAPSUL_ENV_FILE": (".env", "file of KEY=VALUE lines read at start; the environment wins over it"),
     "CAPSUL_VAR_DIR": ("var", "state folder: embedded PostgreSQL, self-signed TLS (relative to the repository)"),
     "DATABASE_URL": ("", "PostgreSQL to use (libpq URL or DSN); unset: a private cluster under CAPSUL_VAR_DIR"),
     "PG_BIN_DIR": ("", "folder of initdb/pg_ctl for the embedded cluster; unset: newest /usr/lib/postgresql/*/bin"),
@@ -139,8 +140,13 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Path | None = None) -> Config:
     """Build and validate the config for `role` from `environ` (default os.environ) and `.env`."""
-    env = dict(read_env_file(env_file if env_file is not None else REPO_ROOT / ".env"))
-    env.update(os.environ if environ is None else environ)
+    environ = dict(os.environ if environ is None else environ)
+    if env_file is None:
+        env_file = Path(environ.get("CAPSUL_ENV_FILE") or VARIABLES["CAPSUL_ENV_FILE"][0])
+        if not env_file.is_absolute():
+            env_file = REPO_ROOT / env_file
+    env = read_env_file(env_file)
+    env.update(environ)
 
     def raw(name: str) -> str:
         value = env.get(name, "").strip()
@@ -182,13 +188,13 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
         tokens[name] = value
 
     tls_cert, tls_key = optional_path("TLS_CERT_FILE"), optional_path("TLS_KEY_FILE")
-    if (tls_cert is None) != (tls_key is None):
-        raise ConfigError("TLS_KEY_FILE" if tls_key is None else "TLS_CERT_FILE",
-                          "TLS_CERT_FILE and TLS_KEY_FILE must be set together")
     tls_ca = optional_path("TLS_CA_FILE")
     for name, path in (("TLS_CERT_FILE", tls_cert), ("TLS_KEY_FILE", tls_key), ("TLS_CA_FILE", tls_ca)):
         if path is not None and not path.is_file():
             raise ConfigError(name, f"no such file: {path}")
+    if (tls_cert is None) != (tls_key is None):
+        raise ConfigError("TLS_KEY_FILE" if tls_key is None else "TLS_CERT_FILE",
+                          "TLS_CERT_FILE and TLS_KEY_FILE must be set together")
 
     interval = _number("HEARTBEAT_INTERVAL", raw("HEARTBEAT_INTERVAL"), minimum=0.05)
     timeout = _number("HEARTBEAT_TIMEOUT", raw("HEARTBEAT_TIMEOUT"), minimum=0.05)

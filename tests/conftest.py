@@ -1,0 +1,142 @@
+"""Shared fixtures: a real PostgreSQL the suite starts itself, real TLS, real capsul nodes.
+
+Everything runs on loopback with ephemeral ports and temporary folders, and is
+stopped and removed at the end.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import aiopg
+import pytest
+
+from capsul import tls
+from capsul.config import Config, Role, load_config
+from capsul.embedded_postgres import EmbeddedPostgres
+from capsul.hub import db
+from capsul.node import Node
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv").exists() else "python3"
+
+
+def shared_tmpdir(prefix: str) -> Path:
+    """A temporary folder the postgres user can walk into (pytest's tmp_path is 0700 when root)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="session")
+async def postgres() -> AsyncIterator[EmbeddedPostgres]:
+    """One private PostgreSQL cluster for the whole run (the same code run.py uses)."""
+    folder = shared_tmpdir("capsul-test-pg-")
+    pg = EmbeddedPostgres(folder / "data", database="capsul_test")
+    try:
+        await pg.ensure_running()
+        yield pg
+    finally:
+        await pg.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tls_files() -> tls.TlsFiles:
+    """A CA and a certificate for loopback, shared by every node and child process of the run."""
+    folder = shared_tmpdir("capsul-test-tls-")
+    yield tls.ensure_self_signed(folder, ["localhost", "127.0.0.1", "::1"])
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+async def pool(postgres) -> AsyncIterator[aiopg.Pool]:
+    """A pool on the test database, schema applied and tables emptied before the test."""
+    p = await db.create_pool(postgres.dsn, maxsize=4)
+    await db.apply_schema(p)
+    async with db.cursor(p) as cur:
+        await cur.execute("TRUNCATE hosts CASCADE")
+    yield p
+    p.close()
+    await p.wait_closed()
+
+
+@pytest.fixture
+def test_env(postgres, tls_files, tmp_path) -> dict[str, str]:
+    """Environment for a node on the test database, ephemeral ports and the test CA."""
+    return {
+        "CAPSUL_VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": postgres.dsn,
+        "CONSOLE_LISTEN": "127.0.0.1:0",
+        "API_LISTEN": "127.0.0.1:0",
+        "TLS_CERT_FILE": str(tls_files.cert),
+        "TLS_KEY_FILE": str(tls_files.key),
+        "TLS_CA_FILE": str(tls_files.ca),
+        "HEARTBEAT_INTERVAL": "0.2",
+        "HEARTBEAT_TIMEOUT": "0.2",
+        "HEARTBEAT_MISSES": "3",
+        "LIBVIRT_URI": "test:///default",
+    }
+
+
+def config_from(env: dict[str, str], role: Role = Role.BOTH) -> Config:
+    return load_config(role, environ=env, env_file=Path("/nonexistent/.env"))
+
+
+@pytest.fixture
+async def start_node(pool, test_env) -> AsyncIterator[Callable[..., Awaitable[Node]]]:
+    """start_node(role=Role.BOTH, **env overrides) -> a started Node; all stopped after the test."""
+    nodes: list[Node] = []
+
+    async def start(role: Role = Role.BOTH, **overrides: str) -> Node:
+        node = Node(config_from({**test_env, **overrides}, role))
+        await node.start()
+        nodes.append(node)
+        return node
+
+    yield start
+    for node in reversed(nodes):
+        await node.stop()
+
+
+@pytest.fixture
+async def https(tls_files) -> AsyncIterator[aiohttp.ClientSession]:
+    """A client session that trusts the test CA (certificate and name checked)."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls.client_context(tls_files.ca))) as s:
+        yield s
+
+
+async def eventually(check: Callable[[], Awaitable[object]], *, within: float = 15.0, every: float = 0.05):
+    """Await check() until it returns something truthy; fail after `within` seconds.
+
+    A deadline for a condition to come true, not a performance assertion: it is generous.
+    """
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"condition not met within {within} s: {check.__name__}")
+        await asyncio.sleep(every)
+
+
+async def host_row(pool: aiopg.Pool, host_id: str) -> dict | None:
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT * FROM hosts WHERE id = %s", (host_id,))
+        return await cur.fetchone()
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    """Environment for a capsul child process: ours minus capsul settings, plus `extra`."""
+    from capsul.config import VARIABLES
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    env.update(extra)
+    env["CAPSUL_ENV_FILE"] = "/dev/null"  # a developer's .env must not leak into tests
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
