@@ -90,6 +90,7 @@ class Node:
         self.pool: aiopg.Pool | None = None
         self.postgres: EmbeddedPostgres | None = None
         self.spoke_state: SpokeState | None = None
+        self.api_app: web.Application | None = None
         self._stack = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
@@ -170,6 +171,7 @@ class Node:
             api[hypervisor] = virt
             api[state] = self.spoke_state
             api.add_subapp("/spoke/", create_spoke_endpoints(config))
+        self.api_app = api
         await self._serve(api, api_sock, server_ssl)
         if config.role.hub:
             await self._serve(create_console_app(config, self.pool, check), console_sock, None)
