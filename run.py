@@ -6,6 +6,8 @@
     python run.py --spoke                      a spoke alone (needs HUB_URL, SPOKE_HOST_ID, tokens)
     python run.py add-host --id ID --url URL   register a spoke; prints its two token lines
     python run.py rotate-token --id ID         new tokens; the old ones stay valid for a grace period
+    python run.py issue-cert --name NAME --out DIR
+                                               a certificate from the local CA, for a spoke elsewhere
 
 Configuration comes from the environment and an optional .env file (see README).
 """
@@ -15,11 +17,14 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import shutil
 import signal
 import sys
+from pathlib import Path
 
 import psycopg2
 
+from capsul import tls
 from capsul.config import HOST_ID_RE, ConfigError, Role, load_config, parse_https_url
 from capsul.embedded_postgres import EmbeddedPostgres, PostgresError
 from capsul.node import Node, StartError
@@ -39,10 +44,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add.add_argument("--url", required=True, help="the spoke's API URL, e.g. https://spoke1.example:5443")
     rotate = commands.add_parser("rotate-token", help="issue new tokens for a spoke; old ones stay valid a while")
     rotate.add_argument("--id", required=True, help="the spoke's id")
+    cert = commands.add_parser("issue-cert", help="issue a TLS certificate from this machine's CA "
+                                                  "(CAPSUL_VAR_DIR/tls) for a spoke on another machine")
+    cert.add_argument("--name", action="append", required=True,
+                      help="a DNS name or IP address the certificate covers (repeat for more)")
+    cert.add_argument("--out", required=True, help="folder to write cert.pem, key.pem and ca.pem to")
     args = parser.parse_args(argv)
     if args.command and (args.hub or args.spoke):
         parser.error(f"{args.command} runs against the hub's database; drop --hub/--spoke")
-    if args.command:
+    if args.command in ("add-host", "rotate-token"):
         if not HOST_ID_RE.match(args.id):
             parser.error("--id: use 1-63 of a-z 0-9 _ . - starting with a letter or digit")
     return args
@@ -125,6 +135,18 @@ async def rotate_token(config, host_id: str) -> int:
     return 0
 
 
+def issue_cert(config, names: list[str], out: str) -> int:
+    folder = Path(out).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    local = tls.ensure_self_signed(config.tls_dir, ["localhost", "127.0.0.1", "::1"])
+    tls.issue_certificate(local.ca, config.tls_dir / "ca.key", names, folder / "cert.pem", folder / "key.pem")
+    shutil.copyfile(local.ca, folder / "ca.pem")
+    print(f"# copy {folder} to the spoke and put these lines in its config; the hub trusts this CA already",
+          file=sys.stderr)
+    print(f"TLS_CERT_FILE={folder / 'cert.pem'}\nTLS_KEY_FILE={folder / 'key.pem'}\nTLS_CA_FILE={folder / 'ca.pem'}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     role = Role.HUB if args.hub or args.command else Role.SPOKE if args.spoke else Role.BOTH
@@ -142,6 +164,8 @@ def main(argv: list[str]) -> int:
             return asyncio.run(add_host(config, args.id, url))
         if args.command == "rotate-token":
             return asyncio.run(rotate_token(config, args.id))
+        if args.command == "issue-cert":
+            return issue_cert(config, args.name, args.out)
         return asyncio.run(serve(config))
     except (StartError, PostgresError, HypervisorError) as e:
         print(f"capsul: cannot start: {e}", file=sys.stderr)

@@ -25,10 +25,10 @@ def free_port() -> int:
 
 @pytest.fixture
 async def processes():
-    started: list[CapsulProcess] = []
+    started: list = []  # CapsulProcess, or a client session to close
     yield started
     for p in started:
-        await p.kill()
+        await (p.close() if isinstance(p, aiohttp.ClientSession) else p.kill())
 
 
 @pytest.fixture
@@ -46,14 +46,22 @@ async def spokes_report(session: aiohttp.ClientSession, hub_console: str) -> dic
         return (await resp.json())["spokes"]
 
 
-async def test_hub_and_spoke_as_two_processes(tmp_path, tls_files, hub_database, processes, https):
-    common = {"TLS_CERT_FILE": str(tls_files.cert), "TLS_KEY_FILE": str(tls_files.key),
-              "TLS_CA_FILE": str(tls_files.ca), "HEARTBEAT_INTERVAL": "0.3", "HEARTBEAT_TIMEOUT": "0.3",
-              "HEARTBEAT_MISSES": "3", "CAPSUL_VAR_DIR": str(tmp_path / "var"),
-              "TOKEN_GRACE_PERIOD": "86400"}  # rotation time = previous_valid_until - 1 day
+async def test_hub_and_spoke_as_two_processes(tmp_path, hub_database, processes):
+    """As on two machines: the hub makes its CA, issues the spoke a certificate, registers it."""
+    common = {"HEARTBEAT_INTERVAL": "0.3", "HEARTBEAT_TIMEOUT": "0.3", "HEARTBEAT_MISSES": "3",
+              "TOKEN_GRACE_PERIOD": "86400"}  # so rotation time = previous_valid_until - 1 day
     hub_env = {**common, "DATABASE_URL": hub_database, "CONSOLE_LISTEN": "127.0.0.1:0",
-               "API_LISTEN": "127.0.0.1:0"}
+               "API_LISTEN": "127.0.0.1:0", "CAPSUL_VAR_DIR": str(tmp_path / "hub-var")}
     spoke_port = free_port()
+
+    status, out, err = await run_cli(["issue-cert", "--name", "127.0.0.1", "--out", str(tmp_path / "spoke-tls")],
+                                     hub_env)
+    assert status == 0, err
+    spoke_tls = dict(line.split("=", 1) for line in out.strip().splitlines())
+    assert set(spoke_tls) == {"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CA_FILE"}
+    https = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(ssl=tls.client_context(Path(spoke_tls["TLS_CA_FILE"]))))
+    processes.append(https)  # closed with the processes
 
     status, out, err = await run_cli(["add-host", "--id", "spoke1", "--url", f"https://127.0.0.1:{spoke_port}"],
                                      hub_env)
@@ -66,8 +74,9 @@ async def test_hub_and_spoke_as_two_processes(tmp_path, tls_files, hub_database,
     processes.append(hub)
     await hub.start()
     console = hub.urls["console"]
-    spoke_env = {**common, **tokens, "HUB_URL": hub.urls["api"], "SPOKE_HOST_ID": "spoke1",
-                 "API_LISTEN": f"127.0.0.1:{spoke_port}", "LIBVIRT_URI": "test:///default"}
+    spoke_env = {**common, **tokens, **spoke_tls, "HUB_URL": hub.urls["api"], "SPOKE_HOST_ID": "spoke1",
+                 "API_LISTEN": f"127.0.0.1:{spoke_port}", "LIBVIRT_URI": "test:///default",
+                 "CAPSUL_VAR_DIR": str(tmp_path / "spoke-var")}
 
     def spoke_process(env):
         p = CapsulProcess(["--spoke"], env, tmp_path / "spoke.log")
