@@ -8,9 +8,10 @@ cd "$(dirname "$0")"
 mode=${1:-run}
 case "$mode" in run|test) ;; *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 ;; esac
 
-# postgresql: the embedded database; libvirt-dev + pkg-config + gcc + python3-dev: to build
+# postgresql: the embedded database (acl: lets its postgres user reach ./var in a clone under
+# /root); libvirt-dev + pkg-config + gcc + python3-dev: to build
 # libvirt-python (no wheel exists); libvirt0 (pulled in by libvirt-dev) carries test:///default.
-packages=(postgresql libvirt-dev pkg-config gcc python3-dev python3-venv)
+packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv)
 
 missing=()
 for p in "${packages[@]}"; do

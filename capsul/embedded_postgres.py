@@ -73,23 +73,45 @@ class EmbeddedPostgres:
             raise PostgresError(f"{program} failed (exit {proc.returncode}): {text[-800:]}")
         return proc.returncode, text
 
-    def _check_reachable(self) -> None:
-        """The postgres user must be able to walk down to the data folder."""
+    async def _as_postgres_user_can_enter(self, path: Path) -> bool:
+        proc = await asyncio.create_subprocess_exec(
+            "runuser", "-u", self._run_as, "--", "test", "-x", str(path),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL)
+        return await proc.wait() == 0
+
+    async def _ensure_reachable(self) -> None:
+        """The postgres user must be able to walk down to the data folder.
+
+        A clone under /root (mode 0700) is the common case: grant the postgres user,
+        and nobody else, traversal (x) of such folders with an ACL.
+        """
         if not self._run_as:
             return
-        for parent in reversed(self.data_dir.parents):
-            mode = parent.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                raise PostgresError(
-                    f"{parent} is not traversable by the postgres user (mode {stat.filemode(mode)}); "
-                    f"chmod o+x it or set CAPSUL_VAR_DIR elsewhere")
+        for folder in reversed(self.data_dir.parents):
+            if await self._as_postgres_user_can_enter(folder):
+                continue
+            setfacl = shutil.which("setfacl")
+            if setfacl:
+                proc = await asyncio.create_subprocess_exec(
+                    setfacl, "-m", f"u:{self._run_as}:x", str(folder), stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+                _, err = await proc.communicate()
+                if proc.returncode == 0 and await self._as_postgres_user_can_enter(folder):
+                    log.info("granted the %s user traversal of %s (ACL u:%s:x) to reach %s",
+                             self._run_as, folder, self._run_as, self.data_dir)
+                    continue
+            raise PostgresError(
+                f"the {self._run_as} user cannot reach {self.data_dir}: {folder} is not traversable "
+                f"(mode {stat.filemode(folder.stat().st_mode)}); run `setfacl -m u:{self._run_as}:x {folder}` "
+                f"or set CAPSUL_VAR_DIR elsewhere")
 
     async def initialize(self) -> bool:
         """Create the cluster if the folder holds none; True when it was created now."""
         if (self.data_dir / "PG_VERSION").exists():
             return False
-        self._check_reachable()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        await self._ensure_reachable()
         if any(self.data_dir.iterdir()):
             raise PostgresError(f"{self.data_dir} is not empty and holds no PostgreSQL cluster")
         self.data_dir.chmod(0o700)
@@ -109,7 +131,7 @@ class EmbeddedPostgres:
         """Start the server unless it runs already; True when this call started it."""
         if await self.is_running():
             return False
-        self._check_reachable()
+        await self._ensure_reachable()
         options = f"-c listen_addresses='' -c unix_socket_directories='{self.data_dir}'"
         await self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file),
                         "-o", options, "-w", "-t", "60", "start")
