@@ -4,9 +4,15 @@ from __future__ import annotations
 import json
 import logging
 
+import psycopg2
 from aiohttp import web
 
 log = logging.getLogger(__name__)
+
+
+# What a lost or refused database connection raises; answered with 503, not 500.
+DATABASE_DOWN = (psycopg2.OperationalError, psycopg2.InterfaceError)
+DATABASE_DOWN_MESSAGE = "the database is unavailable; try again shortly"
 
 
 def error_body(status: int, message: str) -> dict:
@@ -37,6 +43,9 @@ async def json_errors_middleware(request: web.Request, handler):
         # aiohttp's own texts look like "404: Not Found"; a handler's text is already a message.
         default = not e.text or e.text.startswith(f"{e.status}: ")
         raise json_error(e.status, e.reason if default else e.text) from None
+    except DATABASE_DOWN as e:
+        log.error("database unavailable in %s %s: %s", request.method, request.rel_url.raw_path, e)
+        raise json_error(503, DATABASE_DOWN_MESSAGE) from None
     except Exception:
         log.exception("unexpected error in %s %s", request.method, request.rel_url.raw_path)
         raise json_error(500, "internal error; the server log has the details") from None

@@ -8,7 +8,7 @@ import aiopg
 import jinja2
 from aiohttp import web
 
-from capsul import health, keys
+from capsul import errors, health, keys
 from capsul.config import REPO_ROOT, Config
 from capsul.hub import db
 from capsul.hub.db import hosts
@@ -34,6 +34,9 @@ async def html_errors_middleware(request: web.Request, handler):
         if e.status < 400 or e.content_type == "application/json":
             raise
         return _error_page(request, e.status, e.reason)
+    except errors.DATABASE_DOWN as e:
+        log.error("database unavailable in %s %s: %s", request.method, request.rel_url.raw_path, e)
+        return _error_page(request, 503, "The database is unavailable right now; try again shortly.")
     except Exception:
         log.exception("unexpected error in %s %s", request.method, request.rel_url.raw_path)
         return _error_page(request, 500, "Something went wrong on our side; it has been logged.")
