@@ -103,34 +103,26 @@ async def hub_database(config):
             await postgres.stop()
 
 
-async def add_host(config, host_id: str, url: str) -> int:
+async def issue_tokens(config, args) -> int:
+    """add-host or rotate-token: write the tokens to the hub's database and print the two lines."""
     from capsul.hub import db
     from capsul.hub.db import hosts
 
     async with hub_database(config) as pool, db.cursor(pool) as cur:
         try:
-            token, hub_token = await hosts.add_host(cur, host_id, url)
-        except db.Conflict as e:
+            if args.command == "add-host":
+                token, hub_token = await hosts.add_host(cur, args.id, args.url)
+                note = (f"spoke {args.id} registered; put these lines in its config (.env), "
+                        f"with HUB_URL and SPOKE_HOST_ID={args.id}")
+            else:
+                token, hub_token = await hosts.rotate_tokens(cur, args.id, config.token_grace_period)
+                note = (f"new tokens for spoke {args.id}; the old ones stay valid for "
+                        f"{config.token_grace_period:g} s (TOKEN_GRACE_PERIOD): update the spoke's config "
+                        f"and restart it before then")
+        except (db.Conflict, db.NotFound) as e:
             print(f"capsul: {e}", file=sys.stderr)
             return 2
-    print(f"# spoke {host_id} registered; put these lines in its config (.env), with HUB_URL and "
-          f"SPOKE_HOST_ID={host_id}", file=sys.stderr)
-    print(f"SPOKE_HOST_TOKEN={token}\nHUB_TOKEN={hub_token}", flush=True)
-    return 0
-
-
-async def rotate_token(config, host_id: str) -> int:
-    from capsul.hub import db
-    from capsul.hub.db import hosts
-
-    async with hub_database(config) as pool, db.cursor(pool) as cur:
-        try:
-            token, hub_token = await hosts.rotate_tokens(cur, host_id, config.token_grace_period)
-        except db.NotFound as e:
-            print(f"capsul: {e}", file=sys.stderr)
-            return 2
-    print(f"# new tokens for spoke {host_id}; the old ones stay valid for {config.token_grace_period:g} s "
-          f"(TOKEN_GRACE_PERIOD): update the spoke's config and restart it before then", file=sys.stderr)
+    print(f"# {note}", file=sys.stderr)
     print(f"SPOKE_HOST_TOKEN={token}\nHUB_TOKEN={hub_token}", flush=True)
     return 0
 
@@ -153,17 +145,15 @@ def main(argv: list[str]) -> int:
     try:
         config = load_config(role)
         if args.command == "add-host":
-            url = parse_https_url("--url", args.url)
+            args.url = parse_https_url("--url", args.url)
     except ConfigError as e:
         print(f"capsul: configuration error: {e}", file=sys.stderr)
         return 2
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
-        if args.command == "add-host":
-            return asyncio.run(add_host(config, args.id, url))
-        if args.command == "rotate-token":
-            return asyncio.run(rotate_token(config, args.id))
+        if args.command in ("add-host", "rotate-token"):
+            return asyncio.run(issue_tokens(config, args))
         if args.command == "issue-cert":
             return issue_cert(config, args.name, args.out)
         return asyncio.run(serve(config))

@@ -69,6 +69,8 @@ async def test_hub_and_spoke_as_two_processes(tmp_path, hub_database, processes)
     tokens = token_lines(out)
     status, _, err = await run_cli(["add-host", "--id", "spoke1", "--url", "https://127.0.0.1:1"], hub_env)
     assert status == 2 and "exists already" in err
+    status, _, err = await run_cli(["rotate-token", "--id", "nosuch"], hub_env)
+    assert status == 2 and err.strip() == "capsul: no host 'nosuch'"
 
     hub = CapsulProcess(["--hub"], hub_env, tmp_path / "hub.log")
     processes.append(hub)
