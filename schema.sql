@@ -22,3 +22,153 @@ CREATE TABLE IF NOT EXISTS hosts (
   CHECK (token <> hub_token),
   CHECK ((previous_token IS NULL) = (previous_valid_until IS NULL))
 );
+
+-- People. Login (magic links) comes with the web console; the email is the account id.
+CREATE TABLE IF NOT EXISTS accounts (
+  email      text PRIMARY KEY CHECK (email = lower(email) AND email ~ '^[^@\s]+@[^@\s]+$'),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS ssh_public_keys (
+  account    text NOT NULL REFERENCES accounts(email) ON DELETE CASCADE,
+  name       text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  content    text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (account, name),
+  UNIQUE (account, content)
+);
+
+-- What can be bought: sizes and OS images. Seeded below; operators edit them in SQL.
+CREATE TABLE IF NOT EXISTS vm_sizes (
+  id                text PRIMARY KEY,
+  dollars_per_month numeric(10, 2) NOT NULL CHECK (dollars_per_month >= 0),
+  vcpus             integer NOT NULL CHECK (vcpus > 0),
+  memory_mb         integer NOT NULL CHECK (memory_mb > 0),
+  disk_gb           integer NOT NULL CHECK (disk_gb > 0),
+  bandwidth_gb      integer NOT NULL DEFAULT 0 CHECK (bandwidth_gb >= 0),
+  deprecated        boolean NOT NULL DEFAULT false
+);
+INSERT INTO vm_sizes (id, dollars_per_month, vcpus, memory_mb, disk_gb, bandwidth_gb) VALUES
+  ('f1-xs',  5.33, 1,  512, 25,  500),
+  ('f1-s',   7.16, 1, 1024, 25, 1000),
+  ('f1-m',  12.67, 1, 2048, 25, 2000),
+  ('f1-l',  20.00, 2, 3072, 25, 3000),
+  ('f1-x',  27.00, 3, 4096, 25, 4000),
+  ('f1-xx', 50.00, 4, 8192, 25, 5000)
+ON CONFLICT (id) DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS os_images (
+  id          text PRIMARY KEY CHECK (id ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'),
+  description text NOT NULL,
+  file_name   text NOT NULL,  -- in the spoke's OS image folder
+  deprecated  boolean NOT NULL DEFAULT false
+);
+INSERT INTO os_images (id, description, file_name) VALUES
+  ('debian12', 'Debian 12 (bookworm)', 'debian-12-genericcloud-amd64.qcow2'),
+  ('alpine320', 'Alpine Linux 3.20', 'alpine-3.20-cloudinit.qcow2'),
+  ('ubuntu24', 'Ubuntu 24.04 LTS', 'ubuntu-24.04-server-cloudimg-amd64.img')
+ON CONFLICT (id) DO NOTHING;
+
+-- Per-host IPv4 pools: VMs on a host get addresses from first_usable..last_usable.
+CREATE TABLE IF NOT EXISTS host_network (
+  host_id      text NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+  network_name text NOT NULL DEFAULT 'default',  -- the libvirt network VMs attach to
+  cidr         cidr NOT NULL CHECK (family(cidr) = 4),
+  first_usable inet NOT NULL,
+  last_usable  inet NOT NULL,
+  PRIMARY KEY (host_id, network_name),
+  CHECK (first_usable << cidr AND last_usable << cidr AND first_usable <= last_usable)
+);
+
+-- Capsuls. host_id is the owner (NULL until a spoke claims the create).
+CREATE TABLE IF NOT EXISTS vms (
+  id             text PRIMARY KEY CHECK (id ~ '^capsul-[a-z0-9]{10}$'),
+  account        text NOT NULL REFERENCES accounts(email),
+  size           text NOT NULL REFERENCES vm_sizes(id),
+  os             text NOT NULL REFERENCES os_images(id),
+  host_id        text REFERENCES hosts(id),
+  network_name   text,
+  public_ipv4    inet,
+  state          text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'creating', 'running', 'stopped',
+                   'paused', 'crashed', 'deleting', 'deleted', 'failed')),
+  failure_reason text,
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  state_changed_at timestamptz NOT NULL DEFAULT now(),
+  deleted_at     timestamptz,
+  CHECK ((state = 'failed') = (failure_reason IS NOT NULL)),
+  CHECK (state IN ('pending', 'failed', 'deleted') OR host_id IS NOT NULL)
+);
+-- One address per live VM: a deleted or failed VM has given its address back.
+CREATE UNIQUE INDEX IF NOT EXISTS vms_live_ipv4 ON vms (public_ipv4)
+  WHERE public_ipv4 IS NOT NULL AND state NOT IN ('deleted', 'failed');
+CREATE INDEX IF NOT EXISTS vms_account ON vms (account, created_at);
+CREATE INDEX IF NOT EXISTS vms_host ON vms (host_id) WHERE state NOT IN ('deleted', 'failed');
+
+CREATE TABLE IF NOT EXISTS vm_ssh_public_key (
+  vm_id      text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  account    text NOT NULL,
+  key_name   text NOT NULL,
+  content    text NOT NULL,  -- a copy: deleting the key later does not change the VM
+  PRIMARY KEY (vm_id, key_name)
+);
+
+-- Work the hub asks spokes to do (DESIGN.md §2).
+CREATE TABLE IF NOT EXISTS operations (
+  id           uuid PRIMARY KEY,
+  type         text NOT NULL CHECK (type IN ('list', 'capacity_available', 'get', 'destroy',
+                 'vm_state_command', 'create')),
+  account      text REFERENCES accounts(email),
+  vm_id        text REFERENCES vms(id),
+  payload      jsonb NOT NULL DEFAULT '{}',
+  status       text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'assigned', 'completed', 'failed')),
+  result       jsonb,
+  error        text,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  assigned_at  timestamptz,
+  completed_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS operations_vm ON operations (vm_id);
+CREATE INDEX IF NOT EXISTS operations_recent ON operations (created_at);
+
+-- Every host an operation was offered or sent to, and what it answered.
+CREATE TABLE IF NOT EXISTS host_operation (
+  host_id           text NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+  operation_id      uuid NOT NULL REFERENCES operations(id) ON DELETE CASCADE,
+  assignment_status text NOT NULL CHECK (assignment_status IN ('offered', 'claimed', 'refused', 'timeout',
+                      'error', 'closed', 'sent', 'answered')),
+  offered_at        timestamptz NOT NULL DEFAULT now(),
+  answered_at       timestamptz,
+  answer            jsonb,
+  PRIMARY KEY (host_id, operation_id)
+);
+-- Exactly one owner per create: at most one claimed row per operation.
+CREATE UNIQUE INDEX IF NOT EXISTS host_operation_one_claim ON host_operation (operation_id)
+  WHERE assignment_status = 'claimed';
+
+-- A VM reported by a host that does not own it. Shown to admins; never billed (billing
+-- reads vms, where a VM has one row and one owner).
+CREATE TABLE IF NOT EXISTS ownership_conflicts (
+  id           bigserial PRIMARY KEY,
+  vm_id        text NOT NULL,
+  owner        text,
+  reported_by  text NOT NULL,
+  operation_id uuid REFERENCES operations(id) ON DELETE SET NULL,
+  seen_at      timestamptz NOT NULL DEFAULT now(),
+  resolved_at  timestamptz,
+  UNIQUE (vm_id, reported_by)
+);
+
+-- The audit trail of every VM's state.
+CREATE TABLE IF NOT EXISTS vm_events (
+  id        bigserial PRIMARY KEY,
+  vm_id     text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  host_id   text,
+  seq       bigint,       -- the spoke's event sequence number, when it came from a spoke
+  state     text NOT NULL,
+  reason    text,
+  at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS vm_events_vm ON vm_events (vm_id, id);
+
+-- The last event sequence number the hub applied from each spoke.
+ALTER TABLE hosts ADD COLUMN IF NOT EXISTS last_applied_seq bigint NOT NULL DEFAULT 0;

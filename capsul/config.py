@@ -73,6 +73,13 @@ class Config:
     heartbeat_timeout: float
     heartbeat_misses: int
     token_grace_period: float
+    operation_timeout: float
+    operation_retries: int
+    create_offer_timeout: float
+    create_offer_parallelism: int
+    claim_retry_window: float
+    overcommit_cpu_ratio: float
+    overcommit_memory_ratio: float
     log_level: str
 
     def replace(self, **changes) -> Config:
@@ -108,6 +115,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "HEARTBEAT_TIMEOUT": ("2", "seconds a spoke has to answer a heartbeat (at most HEARTBEAT_INTERVAL)"),
     "HEARTBEAT_MISSES": ("3", "missed heartbeats in a row after which a spoke is offline"),
     "TOKEN_GRACE_PERIOD": ("86400", "seconds old tokens stay valid after `run.py rotate-token`"),
+    "OPERATION_TIMEOUT": ("10", "seconds a hub↔spoke operation call may take (list, get, destroy, claim, …)"),
+    "OPERATION_RETRIES": ("2", "extra attempts of an operation call that got no answer (same operation id)"),
+    "CREATE_OFFER_TIMEOUT": ("10", "seconds a spoke has to accept and claim an offered create"),
+    "CREATE_OFFER_PARALLELISM": ("1", "spokes a create is offered to at once (the best ranked first)"),
+    "CLAIM_RETRY_WINDOW": ("60", "seconds a spoke keeps retrying a claim whose answer was lost"),
+    "OVERCOMMIT_CPU_RATIO": ("4", "vCPUs sold per host CPU"),
+    "OVERCOMMIT_MEMORY_RATIO": ("1", "memory sold per host memory"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
 }
 
@@ -226,6 +240,14 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
         heartbeat_timeout=timeout,
         heartbeat_misses=int(misses),
         token_grace_period=_number("TOKEN_GRACE_PERIOD", raw("TOKEN_GRACE_PERIOD"), minimum=0),
+        operation_timeout=_number("OPERATION_TIMEOUT", raw("OPERATION_TIMEOUT"), minimum=0.05),
+        operation_retries=int(_number("OPERATION_RETRIES", raw("OPERATION_RETRIES"), minimum=0, integer=True)),
+        create_offer_timeout=_number("CREATE_OFFER_TIMEOUT", raw("CREATE_OFFER_TIMEOUT"), minimum=0.05),
+        create_offer_parallelism=int(_number("CREATE_OFFER_PARALLELISM", raw("CREATE_OFFER_PARALLELISM"),
+                                             minimum=1, integer=True)),
+        claim_retry_window=_number("CLAIM_RETRY_WINDOW", raw("CLAIM_RETRY_WINDOW"), minimum=0),
+        overcommit_cpu_ratio=_number("OVERCOMMIT_CPU_RATIO", raw("OVERCOMMIT_CPU_RATIO"), minimum=0.1),
+        overcommit_memory_ratio=_number("OVERCOMMIT_MEMORY_RATIO", raw("OVERCOMMIT_MEMORY_RATIO"), minimum=0.1),
         log_level=log_level,
     )
     if role is Role.SPOKE:

@@ -25,6 +25,7 @@ from capsul import errors, health, keys, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
 from capsul.hub import db
+from capsul.hub.capsuls import Hub
 from capsul.hub.console import create_console_app
 from capsul.hub.db import hosts
 from capsul.hub.endpoints import create_hub_endpoints
@@ -33,7 +34,10 @@ from capsul.hub.keys import db_pool, spoke_client
 from capsul.hub.spoke_client import SpokeClient
 from capsul.spoke.endpoints import create_spoke_endpoints
 from capsul.spoke.hub_client import HubClient, announce
-from capsul.spoke.keys import hypervisor, state
+from capsul.spoke.events import EventOutbox
+from capsul.spoke.keys import hypervisor, operations, state
+from capsul.spoke.keys import outbox as event_outbox
+from capsul.spoke.operations import SpokeOperations
 from capsul.spoke.state import SpokeState
 from capsul.spoke.virt import Hypervisor
 from capsul.signing import MAX_BODY
@@ -91,6 +95,7 @@ class Node:
         self.postgres: EmbeddedPostgres | None = None
         self.spoke_state: SpokeState | None = None
         self.api_app: web.Application | None = None
+        self.hub: Hub | None = None  # the service layer, when this process is a hub
         self._stack = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
@@ -148,13 +153,18 @@ class Node:
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=client_ssl, limit=200))
         stack.push_async_callback(session.close)
 
-        # 6. the spoke's hypervisor.
-        virt = None
+        # 6. the spoke's hypervisor, its event outbox and its operations.
+        virt = spoke_ops = outbox = hub = None
         if config.role.spoke:
             virt = Hypervisor(config.libvirt_uri)
             await virt.connect()
             stack.push_async_callback(virt.close)
             self.spoke_state = SpokeState(config.spoke_host_id)
+            outbox = EventOutbox(self.spoke_state)
+            virt.on_lifecycle(outbox.emit)
+            hub = HubClient(session, config)
+            spoke_ops = SpokeOperations(config, virt, hub, outbox)
+            stack.push_async_callback(spoke_ops.close)
 
         # 7. apps and sites.
         api = web.Application(middlewares=[errors.json_errors_middleware], client_max_size=MAX_BODY)
@@ -166,10 +176,13 @@ class Node:
         if config.role.hub:
             api[db_pool] = self.pool
             api[spoke_client] = SpokeClient(session)
+            self.hub = Hub.create(self.pool, api[spoke_client], config)
             api.add_subapp("/hub/", create_hub_endpoints(self.pool))
         if config.role.spoke:
             api[hypervisor] = virt
             api[state] = self.spoke_state
+            api[operations] = spoke_ops
+            api[event_outbox] = outbox
             api.add_subapp("/spoke/", create_spoke_endpoints(config))
         self.api_app = api
         await self._serve(api, api_sock, server_ssl)
@@ -180,9 +193,9 @@ class Node:
         if config.role.hub:
             self._background(run_heartbeats(self.pool, api[spoke_client], config), "heartbeats")
         if config.role.spoke:
-            hub = HubClient(session, config)
             self._background(announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout),
                              "announce")
+            self._background(outbox.push_forever(hub, timeout=config.operation_timeout), "event pusher")
 
     async def _serve(self, app: web.Application, sock: socket.socket, ssl_context) -> None:
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5)

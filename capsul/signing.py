@@ -206,12 +206,15 @@ def signed_api_middleware(verifier: Verifier):
 
 
 class CallFailed(Exception):
-    """A signed call got no usable answer: unreachable, timed out, or an error status."""
+    """A signed call got no usable answer. `kind` says why, for the operator:
+    "timeout", "unreachable", "error" (an error status) or "invalid" (not the JSON expected)."""
 
-    def __init__(self, reason: str, status: int | None = None, body: dict | None = None):
+    def __init__(self, reason: str, status: int | None = None, body: dict | None = None, *,
+                 kind: str = "error"):
         super().__init__(reason)
         self.status = status
         self.body = body or {}
+        self.kind = kind
 
 
 async def signed_post(session: aiohttp.ClientSession, base_url: str, path: str, payload: dict,
@@ -236,13 +239,14 @@ async def signed_post(session: aiohttp.ClientSession, base_url: str, path: str, 
                 except ValueError:
                     answer = None
                 if not isinstance(answer, dict):
-                    raise CallFailed(f"invalid answer from {url.host}: HTTP {resp.status}, not a JSON object",
-                                     resp.status)
+                    raise CallFailed(f"invalid answer: HTTP {resp.status}, not a JSON object", resp.status,
+                                     kind="invalid")
                 if resp.status >= 300:
                     raise CallFailed(f"HTTP {resp.status}: {answer.get('error', 'no reason given')}",
                                      resp.status, answer)
                 return answer
     except TimeoutError:
-        raise CallFailed(f"no answer within {timeout:g} s") from None
+        raise CallFailed(f"no answer within {timeout:g} s", kind="timeout") from None
     except aiohttp.ClientError as e:
-        raise CallFailed(f"cannot reach {url.host}:{url.port}: {e.__class__.__name__}: {e}") from None
+        raise CallFailed(f"cannot reach {url.host}:{url.port}: {e.__class__.__name__}: {e}",
+                         kind="unreachable") from None

@@ -60,7 +60,8 @@ async def pool(postgres) -> AsyncIterator[aiopg.Pool]:
     p = await db.create_pool(postgres.dsn, maxsize=4)
     await db.apply_schema(p)
     async with db.cursor(p) as cur:
-        await cur.execute("TRUNCATE hosts CASCADE")
+        await cur.execute("TRUNCATE hosts, accounts, vms, operations, host_operation, ownership_conflicts, "
+                          "vm_events, ssh_public_keys, host_network CASCADE")
     yield p
     p.close()
     await p.wait_closed()

@@ -164,9 +164,9 @@ async def test_spoke_answers_the_hub_with_its_capacity(https, node):
     status, answer = await send(https, node, "/spoke/heartbeat", token=node.config.hub_token,
                                 direction=signing.HUB_TO_SPOKE)
     assert status == 200
-    # test:///default: a 16-CPU, 3 GiB host with one 8 GiB, 2-vCPU domain defined
-    assert answer["capacity"] == {"cpus": 16, "memory_mb": 3072, "committed_cpus": 2,
-                                  "committed_memory_mb": 8192}
+    # test:///default: a 16-CPU, 3 GiB host; its sample domain "test" is not a capsul
+    assert answer["capacity"] == {"cpus": 16, "memory_mb": 3072, "committed_cpus": 0,
+                                  "committed_memory_mb": 0}
     assert answer["last_event_seq"] == 0 and answer["host_id"] == "local"
 
 

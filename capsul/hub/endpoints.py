@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import aiopg
 from aiohttp import web
 
 from capsul import errors, signing
 from capsul.hub import db
-from capsul.hub.db import hosts
+from capsul.hub.db import hosts, operations, vm_events
 from capsul.hub.keys import db_pool
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,43 @@ async def heartbeat(request: web.Request) -> web.Response:
         log.warning("spoke %s signs with its previous token; update its SPOKE_HOST_TOKEN and HUB_TOKEN",
                     signed.host_id)
     return web.json_response({"ok": True, "host_id": signed.host_id})
+
+
+@routes.post("/claim-operation/{op_id}", name="hub_claim_operation")
+async def claim_operation(request: web.Request) -> web.Response:
+    """A spoke claims an offered create: 200 with the full payload for the one winner, else 409."""
+    signed = request[signing.SIGNED]
+    try:
+        op_id = str(uuid.UUID(request.match_info["op_id"]))
+    except ValueError:
+        raise errors.json_error(404, "operation id must be a UUID") from None
+    async with db.cursor(request.config_dict[db_pool]) as cur:
+        try:
+            payload = await operations.claim(cur, op_id, signed.host_id)
+        except operations.ClaimRefused as e:
+            raise errors.json_error(404 if e.unknown else 409, e.reason) from None
+    log.info("host %s claimed create %s (%s at %s)", signed.host_id, op_id, payload["vm_id"],
+             payload["public_ipv4"])
+    return web.json_response({"ok": True, "operation": {"id": op_id, **payload}})
+
+
+@routes.post("/events", name="hub_events")
+async def events(request: web.Request) -> web.Response:
+    """A batch of VM events from a spoke, applied in sequence order."""
+    signed = request[signing.SIGNED]
+    batch = signed.body.get("events")
+    if not isinstance(batch, list) or not all(_valid_event(e) for e in batch):
+        raise errors.json_error(400, "events must be a list of {seq, vm_id, state, reason, ts}")
+    async with db.cursor(request.config_dict[db_pool]) as cur:
+        applied, last_seq = await vm_events.apply_events(cur, signed.host_id, batch)
+    return web.json_response({"ok": True, "applied": applied, "last_seq": last_seq})
+
+
+def _valid_event(event) -> bool:
+    return (isinstance(event, dict) and isinstance(event.get("seq"), int) and not isinstance(event["seq"], bool)
+            and event["seq"] > 0 and isinstance(event.get("vm_id"), str)
+            and event.get("state") in vm_events.EVENT_STATES
+            and isinstance(event.get("reason"), (str, type(None))))
 
 
 def create_hub_endpoints(pool: aiopg.Pool) -> web.Application:

@@ -7,7 +7,8 @@ from aiohttp import web
 
 from capsul import errors, signing
 from capsul.config import Config
-from capsul.spoke.keys import hypervisor, state
+from capsul.spoke.keys import hypervisor, operations, state
+from capsul.spoke.operations import OperationError
 from capsul.spoke.virt import HypervisorError
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,32 @@ async def heartbeat(request: web.Request) -> web.Response:
     spoke = request.config_dict[state]
     return web.json_response({"ok": True, "host_id": spoke.host_id, "capacity": capacity.as_dict(),
                               "last_event_seq": spoke.last_event_seq})
+
+
+@routes.post("/operation", name="spoke_operation")
+async def operation(request: web.Request) -> web.Response:
+    """An immediate operation: the answer is the completion."""
+    body = request[signing.SIGNED].body
+    try:
+        result = await request.config_dict[operations].run_immediate(body)
+    except OperationError as e:
+        raise errors.json_error(e.status, str(e)) from None
+    except HypervisorError as e:
+        raise errors.json_error(503, str(e)) from None
+    return web.json_response({"ok": True, "result": result})
+
+
+@routes.post("/operation/{op_id}", name="spoke_offer")
+async def offer(request: web.Request) -> web.Response:
+    """An offered create: accepted only once this host has claimed it at the hub."""
+    body = request[signing.SIGNED].body
+    try:
+        answer = await request.config_dict[operations].offer_create(request.match_info["op_id"], body)
+    except OperationError as e:
+        raise errors.json_error(e.status, str(e)) from None
+    except HypervisorError as e:
+        raise errors.json_error(503, str(e)) from None
+    return web.json_response({"ok": True, **answer})
 
 
 def create_spoke_endpoints(config: Config) -> web.Application:

@@ -38,6 +38,44 @@ class HypervisorError(Exception):
     """libvirt refused or failed; str() is a message for the operator."""
 
 
+class VmNotFound(HypervisorError):
+    """No domain of that name on this host."""
+
+
+CAPSUL_PREFIX = "capsul-"  # only domains named like this are capsul's; others are left alone
+
+# virDomainState -> the state users see
+_STATES = {
+    libvirt.VIR_DOMAIN_NOSTATE: "stopped",
+    libvirt.VIR_DOMAIN_RUNNING: "running",
+    libvirt.VIR_DOMAIN_BLOCKED: "running",
+    libvirt.VIR_DOMAIN_PAUSED: "paused",
+    libvirt.VIR_DOMAIN_SHUTDOWN: "running",  # shutting down, still running
+    libvirt.VIR_DOMAIN_SHUTOFF: "stopped",
+    libvirt.VIR_DOMAIN_CRASHED: "crashed",
+    libvirt.VIR_DOMAIN_PMSUSPENDED: "paused",
+}
+
+
+def lifecycle_state(event: int, detail: int) -> str | None:
+    """A lifecycle event -> the state it leaves the domain in; None for events that change nothing."""
+    if event in (libvirt.VIR_DOMAIN_EVENT_STARTED, libvirt.VIR_DOMAIN_EVENT_RESUMED):
+        return "running"
+    if event in (libvirt.VIR_DOMAIN_EVENT_SUSPENDED, libvirt.VIR_DOMAIN_EVENT_PMSUSPENDED):
+        return "paused"
+    if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
+        return "crashed" if detail == libvirt.VIR_DOMAIN_EVENT_STOPPED_FAILED else "stopped"
+    if event == libvirt.VIR_DOMAIN_EVENT_CRASHED:
+        return "crashed"
+    if event == libvirt.VIR_DOMAIN_EVENT_UNDEFINED:
+        return "deleted"
+    return None  # DEFINED, SHUTDOWN (a STOPPED follows)
+
+
+def _message(e: libvirt.libvirtError) -> str:
+    return e.get_error_message() or str(e)
+
+
 @dataclass(frozen=True)
 class Capacity:
     cpus: int
@@ -54,6 +92,7 @@ class Hypervisor:
     def __init__(self, uri: str):
         self.uri = uri
         self._conn: libvirt.virConnect | None = None
+        self._callback_ids: list[int] = []
 
     async def connect(self) -> None:
         _register_event_impl()
@@ -78,6 +117,13 @@ class Hypervisor:
     async def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
+            for callback_id in self._callback_ids:
+                try:
+                    conn.domainEventDeregisterAny(callback_id)
+                except libvirt.libvirtError:
+                    pass
+            self._callback_ids.clear()
+        if conn is not None:
             try:
                 await asyncio.to_thread(conn.close)
             except libvirt.libvirtError:
@@ -92,17 +138,135 @@ class Hypervisor:
         return await asyncio.to_thread(self._capacity)
 
     def _capacity(self) -> Capacity:
-        """Runs in a worker thread. Committed = what every defined domain may use:
-        libvirt's test driver enforces nothing, so the spoke does its own accounting."""
+        """Runs in a worker thread. Committed = what every defined capsul domain may use,
+        whether running or not: capsul's own accounting (libvirt's test driver enforces
+        nothing), matching the hub's. Domains not named capsul-* are not counted."""
         conn = self._conn_or_raise()
         try:
             _model, memory_mb, cpus, *_ = conn.getInfo()
             committed_cpus = committed_kib = 0
             for dom in conn.listAllDomains():
+                if not dom.name().startswith(CAPSUL_PREFIX):
+                    continue
                 _state, max_kib, _kib, vcpus, _cputime = dom.info()
                 committed_cpus += vcpus
                 committed_kib += max_kib
         except libvirt.libvirtError as e:
-            raise HypervisorError(f"libvirt: {e.get_error_message()}") from None
+            raise HypervisorError(f"libvirt: {_message(e)}") from None
         return Capacity(cpus=cpus, memory_mb=memory_mb, committed_cpus=committed_cpus,
                         committed_memory_mb=committed_kib // 1024)
+
+    def on_lifecycle(self, callback) -> None:
+        """callback(vm_id, state, reason) for every lifecycle event of a capsul domain.
+
+        It runs on libvirt's event dispatch in the loop thread: it must not block.
+        """
+        def dispatch(_conn, dom, event, detail, _opaque):
+            name = dom.name()
+            state = lifecycle_state(event, detail)
+            if state is not None and name.startswith(CAPSUL_PREFIX):
+                callback(name, state, f"libvirt event {event}/{detail}")
+
+        conn = self._conn_or_raise()
+        self._callback_ids.append(
+            conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, dispatch, None))
+
+    # --- domains: every call runs in a worker thread ----------------------------------------
+
+    async def list_capsuls(self) -> list[dict]:
+        return await asyncio.to_thread(self._list_capsuls)
+
+    def _list_capsuls(self) -> list[dict]:
+        conn = self._conn_or_raise()
+        try:
+            return [{"vm_id": dom.name(), "state": _STATES.get(dom.state()[0], "stopped")}
+                    for dom in conn.listAllDomains() if dom.name().startswith(CAPSUL_PREFIX)]
+        except libvirt.libvirtError as e:
+            raise HypervisorError(f"libvirt: {_message(e)}") from None
+
+    def _lookup(self, vm_id: str) -> libvirt.virDomain:
+        try:
+            return self._conn_or_raise().lookupByName(vm_id)
+        except libvirt.libvirtError as e:
+            if e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                raise VmNotFound(f"no capsul {vm_id} on this host") from None
+            raise HypervisorError(f"libvirt: {_message(e)}") from None
+
+    async def state(self, vm_id: str) -> str:
+        def run():
+            try:
+                return _STATES.get(self._lookup(vm_id).state()[0], "stopped")
+            except libvirt.libvirtError as e:
+                raise HypervisorError(f"libvirt: {_message(e)}") from None
+        return await asyncio.to_thread(run)
+
+    async def exists(self, vm_id: str) -> bool:
+        try:
+            await self.state(vm_id)
+        except VmNotFound:
+            return False
+        return True
+
+    async def define_and_start(self, vm_id: str, domain_xml: str) -> str:
+        """Define and start the domain unless a domain of that name exists (then leave it be)."""
+        def run():
+            conn = self._conn_or_raise()
+            try:
+                dom = conn.lookupByName(vm_id)
+            except libvirt.libvirtError as e:
+                if e.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                    raise HypervisorError(f"libvirt: {_message(e)}") from None
+                dom = None
+            try:
+                if dom is None:
+                    dom = conn.defineXML(domain_xml)
+                if not dom.isActive():
+                    dom.create()
+                return _STATES.get(dom.state()[0], "stopped")
+            except libvirt.libvirtError as e:
+                raise HypervisorError(f"libvirt: {_message(e)}") from None
+        return await asyncio.to_thread(run)
+
+    async def destroy(self, vm_id: str) -> bool:
+        """Stop and undefine the domain; True if it existed. Harmless to repeat."""
+        def run():
+            try:
+                dom = self._lookup(vm_id)
+            except VmNotFound:
+                return False
+            try:
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefine()
+            except libvirt.libvirtError as e:
+                if e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                    return False  # gone meanwhile
+                raise HypervisorError(f"libvirt: {_message(e)}") from None
+            return True
+        return await asyncio.to_thread(run)
+
+    async def command(self, vm_id: str, command: str) -> str:
+        """start, shutdown (ACPI), force-stop or reboot; returns the state afterwards."""
+        def run():
+            dom = self._lookup(vm_id)
+            try:
+                active = dom.isActive()
+                if command == "start":
+                    if not active:
+                        dom.create()
+                elif command == "shutdown":
+                    if active:
+                        dom.shutdown()
+                elif command == "force-stop":
+                    if active:
+                        dom.destroy()
+                elif command == "reboot":
+                    if not active:
+                        raise HypervisorError(f"capsul {vm_id} is not running")
+                    dom.reboot()
+                else:
+                    raise HypervisorError(f"unknown command {command!r}")
+                return _STATES.get(dom.state()[0], "stopped")
+            except libvirt.libvirtError as e:
+                raise HypervisorError(f"libvirt: {_message(e)}") from None
+        return await asyncio.to_thread(run)

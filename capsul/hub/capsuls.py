@@ -1,0 +1,175 @@
+"""The hub's service layer for capsuls: what the web console and the JSON API call.
+
+    create_capsul(hub, account, size, image, ssh_keys)  -> the VM, once one spoke owns it
+    capsul_action(hub, account, vm_id, action)           -> the VM after start/shutdown/force-stop/reboot
+    destroy_capsul(hub, account, vm_id)                  -> the VM, deleted
+    get_capsul / list_capsuls                            -> from the database (kept current by events)
+
+Every refusal is a CapsulError with an HTTP status and a message a person understands.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+import aiopg
+
+from capsul.config import Config
+from capsul.hub import db
+from capsul.hub.db import accounts, catalog, vms
+from capsul.hub.db import operations as ops_db
+from capsul.hub.operations import Dispatcher, NoCapacity, OperationFailed
+from capsul.hub.spoke_client import SpokeClient
+
+log = logging.getLogger(__name__)
+
+ACTIONS = {
+    # action: states it is allowed from
+    "start": ("stopped", "crashed"),
+    "shutdown": ("running",),
+    "force-stop": ("running", "paused", "crashed"),
+    "reboot": ("running",),
+}
+DESTROYABLE = ("creating", "running", "stopped", "paused", "crashed", "deleting")
+
+
+class CapsulError(Exception):
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(CapsulError):
+    status = 400
+
+
+class CapsulNotFound(CapsulError):
+    status = 404
+
+
+class WrongState(CapsulError):
+    status = 409
+
+
+class NoCapacityError(CapsulError):
+    status = 503
+
+
+class Unavailable(CapsulError):
+    status = 503
+
+
+@dataclass
+class Hub:
+    """What the service layer works with; one per hub process."""
+    pool: aiopg.Pool
+    dispatcher: Dispatcher
+    config: Config
+
+    @classmethod
+    def create(cls, pool: aiopg.Pool, client: SpokeClient, config: Config) -> Hub:
+        return cls(pool, Dispatcher(pool, client, config), config)
+
+
+async def get_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
+    async with db.cursor(hub.pool) as cur:
+        try:
+            return await vms.get_vm(cur, vm_id, account)
+        except db.NotFound:
+            raise CapsulNotFound(f"no capsul {vm_id}") from None
+
+
+async def list_capsuls(hub: Hub, account: str | None) -> list[dict]:
+    async with db.cursor(hub.pool) as cur:
+        return await vms.list_vms(cur, account)
+
+
+async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys: list[str], *,
+                        operation_id: uuid.UUID | None = None) -> dict:
+    """Validate, insert the VM as pending, and return once exactly one spoke owns it.
+
+    A retry with the same operation_id returns the first request's VM and makes nothing new.
+    """
+    if not isinstance(ssh_keys, (list, tuple)) or not ssh_keys:
+        raise InvalidRequest("choose at least one SSH key, or you could not log in to your capsul")
+    op_id = operation_id or uuid.uuid4()
+    async with db.cursor(hub.pool) as cur:
+        try:
+            size_row = await catalog.get_size(cur, size)
+            await catalog.get_image(cur, image)
+        except db.NotFound as e:
+            raise InvalidRequest(str(e)) from None
+        keys = await accounts.ssh_keys_by_name(cur, account, list(dict.fromkeys(ssh_keys)))
+        missing = sorted(set(ssh_keys) - {k["name"] for k in keys})
+        if missing:
+            raise InvalidRequest(f"you have no SSH key named {', '.join(map(repr, missing))}")
+        vm_id = vms.new_vm_id()
+        try:
+            async with cur.begin():
+                await vms.insert_pending_vm(cur, vm_id, account, size, image, keys)
+                if not await ops_db.insert_operation(cur, op_id, "create", {"size": size, "os": image},
+                                                     account=account, vm_id=vm_id):
+                    raise _AlreadyRequested()
+        except _AlreadyRequested:
+            return await _earlier_create(hub, cur, op_id, account)
+    try:
+        owner = await hub.dispatcher.place_create(op_id, vm_id, size_row)
+    except NoCapacity as e:
+        raise NoCapacityError(str(e)) from None
+    except OperationFailed as e:
+        raise Unavailable(str(e)) from None
+    log.info("capsul %s (%s, %s) for %s is owned by %s", vm_id, size, image, account, owner)
+    return await get_capsul(hub, account, vm_id)
+
+
+class _AlreadyRequested(Exception):
+    """Rolls back the insert of a create whose operation id exists already."""
+
+
+async def _earlier_create(hub: Hub, cur, op_id: uuid.UUID, account: str) -> dict:
+    op = await ops_db.get_operation(cur, op_id)
+    if op["type"] != "create" or op["account"] != account:
+        raise InvalidRequest("this operation id was already used for something else")
+    return await vms.get_vm(cur, op["vm_id"], account)
+
+
+async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) -> dict:
+    """start, shutdown, force-stop or reboot; returns the VM with the state its host reports."""
+    if action not in ACTIONS:
+        raise InvalidRequest(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+    vm = await get_capsul(hub, account, vm_id)
+    if vm["state"] not in ACTIONS[action]:
+        raise WrongState(f"a capsul that is {vm['state']} cannot {action.replace('-', ' ')}")
+    try:
+        result = await hub.dispatcher.to_owner("vm_state_command", {"command": action}, vm, account=account)
+    except OperationFailed as e:
+        raise Unavailable(str(e)) from None
+    state = result.get("state")
+    if state in vms.REPORTED_STATES:
+        async with db.cursor(hub.pool) as cur:
+            await vms.set_state(cur, vm_id, state, from_states=vms.REPORTED_STATES, reason=action,
+                                host_id=vm["host_id"])
+    return await get_capsul(hub, account, vm_id)
+
+
+async def destroy_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
+    """Delete the VM on its host, then in the database (its address is free again)."""
+    vm = await get_capsul(hub, account, vm_id)
+    if vm["state"] not in DESTROYABLE:
+        if vm["state"] == "pending":
+            raise WrongState("this capsul is still being placed on a host; try again in a moment")
+        raise WrongState(f"this capsul is {vm['state']} already")
+    async with db.cursor(hub.pool) as cur:
+        await vms.set_state(cur, vm_id, "deleting", from_states=DESTROYABLE, reason="delete requested")
+    try:
+        await hub.dispatcher.to_owner("destroy", {}, vm, account=account)
+    except OperationFailed as e:
+        async with db.cursor(hub.pool) as cur:  # nothing happened: back to where it was
+            await vms.set_state(cur, vm_id, vm["state"], from_states=("deleting",), reason=f"delete failed: {e}")
+        raise Unavailable(str(e)) from None
+    async with db.cursor(hub.pool) as cur:
+        await vms.set_state(cur, vm_id, "deleted", from_states=("deleting",), host_id=vm["host_id"])
+    return await get_capsul(hub, account, vm_id)

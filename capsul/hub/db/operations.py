@@ -1,0 +1,176 @@
+"""Queries on `operations` and `host_operation`: bookkeeping, offers and the one winning claim."""
+from __future__ import annotations
+
+import uuid
+
+import psycopg2.errors
+from psycopg2.extras import Json
+
+from capsul.hub.db import NotFound, networks, vms
+
+
+class ClaimRefused(Exception):
+    """A claim that must answer 409 (or 404 when `unknown`); nothing was changed but the offer's status."""
+
+    def __init__(self, reason: str, unknown: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.unknown = unknown
+
+
+async def insert_operation(cur, op_id: uuid.UUID, op_type: str, payload: dict, *, account: str | None = None,
+                           vm_id: str | None = None) -> bool:
+    """False when an operation with this id exists already (a retried request)."""
+    await cur.execute(
+        """INSERT INTO operations (id, type, payload, account, vm_id) VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT (id) DO NOTHING RETURNING id""",
+        (str(op_id), op_type, Json(payload), account, vm_id))
+    return await cur.fetchone() is not None
+
+
+async def get_operation(cur, op_id: uuid.UUID | str) -> dict:
+    await cur.execute("SELECT * FROM operations WHERE id = %s", (str(op_id),))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"no operation {op_id}")
+    return row
+
+
+async def host_answers(cur, op_id: uuid.UUID | str) -> list[dict]:
+    await cur.execute("SELECT * FROM host_operation WHERE operation_id = %s ORDER BY offered_at, host_id",
+                      (str(op_id),))
+    return await cur.fetchall()
+
+
+async def record_sent(cur, op_id: uuid.UUID, host_ids: list[str]) -> None:
+    for host_id in host_ids:
+        await cur.execute(
+            """INSERT INTO host_operation (operation_id, host_id, assignment_status) VALUES (%s, %s, 'sent')
+               ON CONFLICT DO NOTHING""", (str(op_id), host_id))
+
+
+async def record_answer(cur, op_id: uuid.UUID, host_id: str, status: str, answer: dict) -> None:
+    await cur.execute(
+        """UPDATE host_operation SET assignment_status = %s, answer = %s, answered_at = now()
+           WHERE operation_id = %s AND host_id = %s""", (status, Json(answer), str(op_id), host_id))
+
+
+async def finish_operation(cur, op_id: uuid.UUID, *, result: dict | None = None, error: str | None = None) -> None:
+    await cur.execute(
+        """UPDATE operations SET status = %s, result = %s, error = %s, completed_at = now()
+           WHERE id = %s AND status IN ('pending', 'assigned')""",
+        ("failed" if error else "completed", Json(result) if result is not None else None, error, str(op_id)))
+
+
+# --- create: offers and the one claim -------------------------------------------------------
+
+async def offer(cur, op_id: uuid.UUID, host_ids: list[str]) -> None:
+    for host_id in host_ids:
+        await cur.execute(
+            """INSERT INTO host_operation (operation_id, host_id, assignment_status) VALUES (%s, %s, 'offered')
+               ON CONFLICT DO NOTHING""", (str(op_id), host_id))
+
+
+async def offered_hosts(cur, op_id: uuid.UUID) -> set[str]:
+    await cur.execute("SELECT host_id FROM host_operation WHERE operation_id = %s", (str(op_id),))
+    return {row["host_id"] for row in await cur.fetchall()}
+
+
+async def owner(cur, op_id: uuid.UUID | str) -> str | None:
+    await cur.execute(
+        "SELECT host_id FROM host_operation WHERE operation_id = %s AND assignment_status = 'claimed'",
+        (str(op_id),))
+    row = await cur.fetchone()
+    return row["host_id"] if row else None
+
+
+async def claim(cur, op_id: str, host_id: str) -> dict:
+    """Host `host_id` claims create `op_id`: returns the full payload, or raises ClaimRefused.
+
+    The operation row is locked for the decision, so a claim and the hub closing an offer
+    (or failing the create) never interleave; the partial unique index on claimed rows
+    guarantees one owner even if that ever changed. Claiming again as the owner returns
+    the same payload: a spoke whose first answer got lost may retry.
+    """
+    try:
+        async with cur.begin():
+            outcome = await _claim_in_transaction(cur, op_id, host_id)
+    except psycopg2.errors.UniqueViolation:
+        raise ClaimRefused("operation already claimed by another host") from None
+    if isinstance(outcome, ClaimRefused):  # a refusal whose bookkeeping was committed
+        raise outcome
+    return outcome
+
+
+async def _claim_in_transaction(cur, op_id: str, host_id: str) -> dict | ClaimRefused:
+    """Raising rolls back; returning a ClaimRefused commits what it recorded."""
+    await cur.execute("SELECT * FROM operations WHERE id = %s AND type = 'create' FOR UPDATE", (op_id,))
+    op = await cur.fetchone()
+    if op is None:
+        raise ClaimRefused(f"no create operation {op_id}", unknown=True)
+    await cur.execute("SELECT assignment_status FROM host_operation WHERE operation_id = %s AND host_id = %s",
+                      (op_id, host_id))
+    mine = await cur.fetchone()
+    if mine and mine["assignment_status"] == "claimed":
+        return await vms.create_payload(cur, op["vm_id"])  # a retried claim by the owner
+    if op["status"] == "assigned":
+        raise ClaimRefused("operation already claimed by another host")
+    if op["status"] != "pending":
+        raise ClaimRefused(f"operation is closed ({op['error'] or op['status']})")
+    if mine is None:
+        raise ClaimRefused("operation was not offered to this host")
+    if mine["assignment_status"] != "offered":
+        raise ClaimRefused(f"the offer to this host was closed ({mine['assignment_status']})")
+    address = await networks.allocate_ipv4(cur, host_id)
+    if address is None:
+        refusal = ClaimRefused(f"no free IPv4 address on host {host_id}")
+        await record_answer(cur, op_id, host_id, "refused", {"reason": refusal.reason})
+        return refusal
+    network_name, ipv4 = address
+    await cur.execute(
+        """UPDATE host_operation SET assignment_status = 'claimed', answered_at = now()
+           WHERE operation_id = %s AND host_id = %s""", (op_id, host_id))
+    await cur.execute(
+        """UPDATE vms SET host_id = %s, network_name = %s, public_ipv4 = %s, state = 'creating',
+               state_changed_at = now()
+           WHERE id = %s AND state = 'pending' RETURNING id""", (host_id, network_name, ipv4, op["vm_id"]))
+    if await cur.fetchone() is None:
+        raise ClaimRefused("the capsul is no longer waiting for a host")
+    await vms.add_event(cur, op["vm_id"], "creating", host_id=host_id)
+    await cur.execute("UPDATE operations SET status = 'assigned', assigned_at = now() WHERE id = %s", (op_id,))
+    return await vms.create_payload(cur, op["vm_id"])
+
+
+async def close_offer(cur, op_id: uuid.UUID, host_id: str, status: str, answer: dict) -> str | None:
+    """Close an unanswered offer (refused, timeout, error) so a late claim is refused.
+
+    Returns the owner if a claim got in first (then nothing is closed).
+    """
+    async with cur.begin():
+        await cur.execute("SELECT id FROM operations WHERE id = %s FOR UPDATE", (str(op_id),))
+        await cur.execute(
+            """UPDATE host_operation SET assignment_status = %s, answer = %s, answered_at = now()
+               WHERE operation_id = %s AND host_id = %s AND assignment_status = 'offered'""",
+            (status, Json(answer), str(op_id), host_id))
+        return await owner(cur, op_id)
+
+
+async def fail_create(cur, op_id: uuid.UUID, reason: str) -> str | None:
+    """No host claimed: fail the create and its VM (address released), close every offer.
+
+    Returns the owner instead, changing nothing, if a claim got in first.
+    """
+    async with cur.begin():
+        await cur.execute("SELECT status, vm_id FROM operations WHERE id = %s FOR UPDATE", (str(op_id),))
+        op = await cur.fetchone()
+        current_owner = await owner(cur, op_id)
+        if current_owner is not None:
+            return current_owner
+        await cur.execute(
+            """UPDATE host_operation SET assignment_status = 'closed', answered_at = now()
+               WHERE operation_id = %s AND assignment_status = 'offered'""", (str(op_id),))
+        await cur.execute(
+            """UPDATE operations SET status = 'failed', error = %s, completed_at = now()
+               WHERE id = %s AND status = 'pending'""", (reason, str(op_id)))
+        await vms.mark_failed(cur, op["vm_id"], reason)
+        return None

@@ -1,0 +1,101 @@
+"""Queries on `vms`, their keys and their audit trail (`vm_events`)."""
+from __future__ import annotations
+
+import secrets
+import string
+
+from capsul.hub.db import NotFound
+
+LIVE_STATES = ("pending", "creating", "running", "stopped", "paused", "crashed", "deleting")
+# States a spoke may report for a VM it owns (from libvirt).
+REPORTED_STATES = ("running", "stopped", "paused", "crashed")
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+VM_COLUMNS = """v.id, v.account, v.size, v.os, v.host_id, v.network_name, host(v.public_ipv4) AS public_ipv4,
+                v.state, v.failure_reason, v.created_at, v.state_changed_at, v.deleted_at"""
+
+
+def new_vm_id() -> str:
+    return "capsul-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+
+
+async def insert_pending_vm(cur, vm_id: str, account: str, size: str, os: str, keys: list[dict]) -> None:
+    await cur.execute("INSERT INTO vms (id, account, size, os) VALUES (%s, %s, %s, %s)",
+                      (vm_id, account, size, os))
+    for key in keys:
+        await cur.execute(
+            "INSERT INTO vm_ssh_public_key (vm_id, account, key_name, content) VALUES (%s, %s, %s, %s)",
+            (vm_id, account, key["name"], key["content"]))
+    await add_event(cur, vm_id, "pending")
+
+
+async def get_vm(cur, vm_id: str, account: str | None = None, *, for_update: bool = False) -> dict:
+    """The VM (of `account`, when given); NotFound otherwise: another person's VM does not exist."""
+    await cur.execute(
+        f"SELECT {VM_COLUMNS} FROM vms v WHERE v.id = %s AND (%s::text IS NULL OR v.account = %s)"
+        + (" FOR UPDATE" if for_update else ""), (vm_id, account, account))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"no capsul {vm_id}")
+    return row
+
+
+async def list_vms(cur, account: str | None = None, *, include_gone: bool = False) -> list[dict]:
+    await cur.execute(
+        f"""SELECT {VM_COLUMNS} FROM vms v WHERE (%s::text IS NULL OR v.account = %s)
+            AND (%s OR v.state NOT IN ('deleted', 'failed')) ORDER BY v.created_at, v.id""",
+        (account, account, include_gone))
+    return await cur.fetchall()
+
+
+async def add_event(cur, vm_id: str, state: str, *, reason: str | None = None, host_id: str | None = None,
+                    seq: int | None = None) -> None:
+    await cur.execute("INSERT INTO vm_events (vm_id, host_id, seq, state, reason) VALUES (%s, %s, %s, %s, %s)",
+                      (vm_id, host_id, seq, state, reason))
+
+
+async def set_state(cur, vm_id: str, state: str, *, from_states: tuple[str, ...], reason: str | None = None,
+                    host_id: str | None = None, seq: int | None = None) -> bool:
+    """Move the VM to `state` if it is in one of `from_states`; True when it moved."""
+    await cur.execute(
+        """UPDATE vms SET state = %s, state_changed_at = now(),
+               deleted_at = CASE WHEN %s = 'deleted' THEN now() ELSE deleted_at END
+           WHERE id = %s AND state = ANY(%s) AND state <> %s RETURNING id""",
+        (state, state, vm_id, list(from_states), state))
+    moved = await cur.fetchone() is not None
+    if moved:
+        await add_event(cur, vm_id, state, reason=reason, host_id=host_id, seq=seq)
+    return moved
+
+
+async def mark_failed(cur, vm_id: str, reason: str) -> bool:
+    """A create that did not happen: failed with a reason, its address given back."""
+    await cur.execute(
+        """UPDATE vms SET state = 'failed', failure_reason = %s, public_ipv4 = NULL, state_changed_at = now()
+           WHERE id = %s AND state IN ('pending', 'creating') RETURNING id""", (reason, vm_id))
+    failed = await cur.fetchone() is not None
+    if failed:
+        await add_event(cur, vm_id, "failed", reason=reason)
+    return failed
+
+
+async def events(cur, vm_id: str) -> list[dict]:
+    await cur.execute("SELECT host_id, seq, state, reason, at FROM vm_events WHERE vm_id = %s ORDER BY id",
+                      (vm_id,))
+    return await cur.fetchall()
+
+
+async def create_payload(cur, vm_id: str) -> dict:
+    """Everything a spoke needs to build the VM (the answer to a winning claim)."""
+    await cur.execute(
+        """SELECT v.id AS vm_id, host(v.public_ipv4) AS public_ipv4, v.network_name,
+                  s.id AS size, s.vcpus, s.memory_mb, s.disk_gb,
+                  o.id AS os_image, o.file_name AS os_image_file,
+                  coalesce((SELECT array_agg(k.content ORDER BY k.key_name) FROM vm_ssh_public_key k
+                            WHERE k.vm_id = v.id), '{}') AS ssh_public_keys
+           FROM vms v JOIN vm_sizes s ON s.id = v.size JOIN os_images o ON o.id = v.os
+           WHERE v.id = %s""", (vm_id,))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"no capsul {vm_id}")
+    return dict(row)

@@ -1,0 +1,254 @@
+"""The single way the hub gets work done on spokes (DESIGN.md §2).
+
+Immediate operations (list, capacity_available, get, destroy, vm_state_command) are
+answered by the call itself; `create` is offered to ranked candidates until exactly
+one claims it. Every operation has a UUID, a row in `operations` and one row per host
+in `host_operation`. Every call has a timeout and a bounded retry with the same
+operation id (spokes are idempotent on it), and runs concurrently with everything else.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+import aiopg
+
+from capsul import signing
+from capsul.config import Config
+from capsul.hub import db
+from capsul.hub.db import operations as ops_db
+from capsul.hub.db import hosts, placement, vm_events
+from capsul.hub.spoke_client import SpokeClient
+
+log = logging.getLogger(__name__)
+
+
+class OperationFailed(Exception):
+    """An operation could not be done; str() is a reason a person can read."""
+
+
+class NoCapacity(OperationFailed):
+    """No online host has room (memory, vCPUs or IPv4 addresses) for the capsul."""
+
+
+@dataclass
+class FanOut:
+    """The answers of every spoke asked, and why the others did not answer."""
+    operation_id: uuid.UUID
+    answers: dict[str, dict] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)  # host id -> "offline" / "timeout: …" / …
+
+
+def _describe(e: signing.CallFailed) -> str:
+    labels = {"timeout": "timeout", "unreachable": "unreachable", "error": "error answer",
+              "invalid": "invalid answer"}
+    return f"{labels.get(e.kind, e.kind)}: {e}"
+
+
+class Dispatcher:
+    def __init__(self, pool: aiopg.Pool, client: SpokeClient, config: Config):
+        self.pool = pool
+        self.client = client
+        self.config = config
+
+    async def _call(self, host: dict, path: str, payload: dict, *, timeout: float, retries: int) -> dict:
+        """One spoke call; retried (same body, same operation id) when there was no answer."""
+        delay = 0.1
+        for attempt in range(retries + 1):
+            try:
+                return await self.client.call(host, path, payload, timeout=timeout)
+            except signing.CallFailed as e:
+                if e.kind not in ("timeout", "unreachable") or attempt == retries:
+                    raise
+                log.info("no answer from %s for %s (%s); retrying", host["id"], path, e)
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("the loop always returns or raises")
+
+    # --- immediate ------------------------------------------------------------------------
+
+    async def to_all(self, op_type: str, payload: dict, *, validate=None) -> FanOut:
+        """Ask every online spoke; succeeds when at least one answers."""
+        op_id = uuid.uuid4()
+        async with db.cursor(self.pool) as cur:
+            targets = await hosts.list_hosts_to_call(cur)
+            await ops_db.insert_operation(cur, op_id, op_type, payload)
+            online = [h for h in targets if h["online"]]
+            await ops_db.record_sent(cur, op_id, [h["id"] for h in online])
+        result = FanOut(op_id)
+        for host in targets:
+            if not host["online"]:
+                result.missing[host["id"]] = "offline"
+
+        async def ask(host: dict) -> None:
+            try:
+                answer = await self._call(host, "/spoke/operation", {"id": str(op_id), "type": op_type, **payload},
+                                          timeout=self.config.operation_timeout,
+                                          retries=self.config.operation_retries)
+                answer = answer.get("result")
+                if not isinstance(answer, dict) or (validate and not validate(answer)):
+                    raise signing.CallFailed(f"{op_type} answer is not what was asked for", kind="invalid")
+            except signing.CallFailed as e:
+                result.missing[host["id"]] = _describe(e)
+                status, recorded = e.kind, {"error": str(e)}
+            else:
+                result.answers[host["id"]] = answer
+                status, recorded = "answered", answer
+            async with db.cursor(self.pool) as cur:
+                await ops_db.record_answer(cur, op_id, host["id"], "answered" if status == "answered" else "error",
+                                           recorded)
+
+        await asyncio.gather(*(ask(h) for h in online))
+        async with db.cursor(self.pool) as cur:
+            if result.answers:
+                await ops_db.finish_operation(cur, op_id, result={"answers": result.answers,
+                                                                  "missing": result.missing})
+            else:
+                await ops_db.finish_operation(cur, op_id, error=_no_answer(result.missing))
+        if not result.answers:
+            raise OperationFailed(_no_answer(result.missing))
+        return result
+
+    async def to_owner(self, op_type: str, payload: dict, vm: dict, *, account: str | None = None) -> dict:
+        """An immediate operation on one VM, sent to the host that owns it."""
+        op_id = uuid.uuid4()
+        async with db.cursor(self.pool) as cur:
+            await ops_db.insert_operation(cur, op_id, op_type, payload, account=account, vm_id=vm["id"])
+            host = None
+            if vm["host_id"] is not None:
+                host = next((h for h in await hosts.list_hosts_to_call(cur) if h["id"] == vm["host_id"]), None)
+            reason = None
+            if vm["host_id"] is None:
+                reason = f"capsul {vm['id']} has no host yet"
+            elif host is None:
+                reason = f"host {vm['host_id']} of capsul {vm['id']} is not registered"
+            elif not host["online"]:
+                reason = f"host {host['id']} of capsul {vm['id']} is offline; try again when it is back"
+            if reason:
+                await ops_db.finish_operation(cur, op_id, error=reason)
+                raise OperationFailed(reason)
+            await ops_db.record_sent(cur, op_id, [host["id"]])
+        body = {"id": str(op_id), "type": op_type, "vm_id": vm["id"], **payload}
+        try:
+            answer = await self._call(host, "/spoke/operation", body, timeout=self.config.operation_timeout,
+                                      retries=self.config.operation_retries)
+            result = answer.get("result")
+            if not isinstance(result, dict):
+                raise signing.CallFailed("answer has no result", kind="invalid")
+        except signing.CallFailed as e:
+            reason = (f"host {host['id']} does not have capsul {vm['id']}" if e.status == 404
+                      else f"host {host['id']}: {_describe(e)}")
+            async with db.cursor(self.pool) as cur:
+                await ops_db.record_answer(cur, op_id, host["id"], "error", {"error": str(e)})
+                await ops_db.finish_operation(cur, op_id, error=reason)
+            raise OperationFailed(reason) from None
+        async with db.cursor(self.pool) as cur:
+            await ops_db.record_answer(cur, op_id, host["id"], "answered", result)
+            await ops_db.finish_operation(cur, op_id, result=result)
+        return result
+
+    async def list_everywhere(self) -> FanOut:
+        """Every capsul domain on every online spoke; ownership conflicts are recorded."""
+        result = await self.to_all("list", {}, validate=_valid_list)
+        async with db.cursor(self.pool) as cur:
+            await cur.execute("SELECT id, host_id FROM vms WHERE id = ANY(%s)",
+                              ([vm["vm_id"] for a in result.answers.values() for vm in a["vms"]],))
+            owners = {row["id"]: row["host_id"] for row in await cur.fetchall()}
+            for host_id, answer in result.answers.items():
+                for vm in answer["vms"]:
+                    if vm["vm_id"] in owners and owners[vm["vm_id"]] != host_id:
+                        await vm_events.record_conflict(cur, vm["vm_id"], owners[vm["vm_id"]], host_id,
+                                                        result.operation_id)
+        return result
+
+    # --- create ---------------------------------------------------------------------------
+
+    async def place_create(self, op_id: uuid.UUID, vm_id: str, size: dict) -> str:
+        """Offer the create to the best candidates until one claims it; returns the owner.
+
+        Raises NoCapacity / OperationFailed after failing the create cleanly (VM failed,
+        address released, offers closed) when no host claims it.
+        """
+        tried: set[str] = set()
+        refusals: dict[str, str] = {}
+        offer_body = {"type": "create", "vm_id": vm_id, "vcpus": size["vcpus"], "memory_mb": size["memory_mb"]}
+        while True:
+            async with db.cursor(self.pool) as cur:
+                async with cur.begin():
+                    await placement.lock_placement(cur)
+                    ranked = await placement.rank_hosts(cur, cpu_ratio=self.config.overcommit_cpu_ratio,
+                                                        memory_ratio=self.config.overcommit_memory_ratio,
+                                                        exclude=tried)
+                    batch = []
+                    for host in ranked:
+                        why = placement.why_not(host, size["vcpus"], size["memory_mb"])
+                        if why is None:
+                            batch.append(host)
+                        else:
+                            refusals.setdefault(host["id"], why)
+                    batch = batch[:self.config.create_offer_parallelism]
+                    await ops_db.offer(cur, op_id, [h["id"] for h in batch])
+            if not batch:
+                break
+            tried.update(h["id"] for h in batch)
+            outcomes = await asyncio.gather(*(self._offer(op_id, h, offer_body) for h in batch))
+            owner = None
+            async with db.cursor(self.pool) as cur:
+                for host, (status, answer) in zip(batch, outcomes):
+                    if status == "claimed":
+                        continue
+                    refusals[host["id"]] = answer.get("reason") or answer.get("error") or status
+                    owner = await ops_db.close_offer(cur, op_id, host["id"], status, answer) or owner
+                owner = owner or await ops_db.owner(cur, op_id)
+            if owner:
+                return owner
+        reason = _no_host_reason(size, refusals)
+        async with db.cursor(self.pool) as cur:
+            owner = await ops_db.fail_create(cur, op_id, reason)
+        if owner:  # a claim got in just before the create was failed
+            return owner
+        log.warning("create %s of %s failed: %s", op_id, vm_id, reason)
+        if not refusals or all(_is_capacity(r) for r in refusals.values()):
+            raise NoCapacity(reason)
+        raise OperationFailed(reason)
+
+    async def _offer(self, op_id: uuid.UUID, host: dict, body: dict) -> tuple[str, dict]:
+        """(status, answer) of one offer: claimed, refused, timeout or error."""
+        try:
+            answer = await self.client.call(host, f"/spoke/operation/{op_id}", body,
+                                            timeout=self.config.create_offer_timeout)
+        except signing.CallFailed as e:
+            return ("timeout" if e.kind in ("timeout", "unreachable") else "error"), {"error": _describe(e)}
+        if answer.get("accepted") is True and answer.get("claimed") is True:
+            return "claimed", answer
+        if answer.get("accepted") is False:
+            return "refused", {"reason": str(answer.get("reason") or "refused")}
+        return "error", {"error": "invalid answer: expected accepted and claimed"}
+
+
+def _is_capacity(reason: str) -> bool:
+    return reason.startswith(("not enough", "no free IPv4"))
+
+
+def _no_host_reason(size: dict, refusals: dict[str, str]) -> str:
+    what = f"{size['id']} ({size['vcpus']} vCPU, {size['memory_mb']} MB)"
+    if not refusals:
+        return f"no capacity: no host is online to take a {what}"
+    details = "; ".join(f"{host}: {why}" for host, why in sorted(refusals.items()))
+    if all(_is_capacity(r) for r in refusals.values()):
+        return f"no capacity: no host has room for a {what} right now ({details})"
+    return f"no host took the {what} ({details})"
+
+
+def _no_answer(missing: dict[str, str]) -> str:
+    if not missing:
+        return "no spoke is registered"
+    return "no spoke answered: " + "; ".join(f"{h}: {why}" for h, why in sorted(missing.items()))
+
+
+def _valid_list(answer: dict) -> bool:
+    vms = answer.get("vms")
+    return isinstance(vms, list) and all(
+        isinstance(v, dict) and isinstance(v.get("vm_id"), str) and isinstance(v.get("state"), str) for v in vms)

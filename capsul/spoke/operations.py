@@ -1,0 +1,219 @@
+"""What a spoke does when the hub asks (DESIGN.md §2).
+
+Immediate operations answer with their result. A create is *offered*: the spoke checks
+its own capacity, claims the operation at the hub, and only with the claim in hand
+builds the VM; a refused claim (409) means another host owns it and nothing is made.
+
+Every operation is idempotent on its id: a retried request joins or repeats the first
+one's answer and never makes a second VM.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import uuid
+from dataclasses import dataclass
+
+from capsul import signing
+from capsul.config import Config
+from capsul.spoke.domain_xml import build_domain_xml
+from capsul.spoke.events import EventOutbox
+from capsul.spoke.hub_client import HubClient
+from capsul.spoke.virt import Hypervisor, HypervisorError, VmNotFound
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "shutdown", "force-stop", "reboot")
+REMEMBERED_OPERATIONS = 10_000
+
+
+class OperationError(Exception):
+    """An operation the spoke cannot do; answered with `status` and the standard JSON error."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Reservation:
+    vcpus: int
+    memory_mb: int
+
+
+class SpokeOperations:
+    def __init__(self, config: Config, virt: Hypervisor, hub: HubClient, outbox: EventOutbox):
+        self.config = config
+        self.virt = virt
+        self.hub = hub
+        self.outbox = outbox
+        self.domain_type = "test" if config.libvirt_uri.startswith("test:") else "kvm"
+        # op id -> the task doing it; bounded, oldest forgotten first
+        self._operations: collections.OrderedDict[str, asyncio.Task] = collections.OrderedDict()
+        self._reserved: dict[str, Reservation] = {}  # creates accepted but not yet defined
+        self._reserving = asyncio.Lock()
+        self._builds: set[asyncio.Task] = set()
+
+    def _once(self, op_id: str, make) -> asyncio.Task:
+        task = self._operations.get(op_id)
+        if task is None:
+            task = asyncio.create_task(make(), name=f"operation {op_id}")
+            self._operations[op_id] = task
+            while len(self._operations) > REMEMBERED_OPERATIONS:
+                self._operations.popitem(last=False)
+        return task
+
+    async def run_immediate(self, body: dict) -> dict:
+        op_id, op_type = body.get("id"), body.get("type")
+        if not isinstance(op_id, str) or not op_id:
+            raise OperationError("operation id missing")
+        handlers = {"list": self._list, "capacity_available": self._capacity_available, "get": self._get,
+                    "destroy": self._destroy, "vm_state_command": self._vm_state_command}
+        if op_type not in handlers:
+            raise OperationError(f"unknown operation type {op_type!r}")
+        # shield: a hub that gives up waiting does not cancel work half-done
+        return await asyncio.shield(self._once(op_id, lambda: handlers[op_type](body)))
+
+    async def _list(self, body: dict) -> dict:
+        return {"vms": await self.virt.list_capsuls()}
+
+    async def _capacity_available(self, body: dict) -> dict:
+        vcpus, memory_mb = _size(body)
+        reason = await self._why_no_room(vcpus, memory_mb)
+        capacity = await self.virt.capacity()
+        return {"available": reason is None, "reason": reason, "capacity": capacity.as_dict()}
+
+    async def _get(self, body: dict) -> dict:
+        vm_id = _vm_id(body)
+        try:
+            return {"vm_id": vm_id, "state": await self.virt.state(vm_id)}
+        except VmNotFound as e:
+            raise OperationError(str(e), 404) from None
+
+    async def _destroy(self, body: dict) -> dict:
+        vm_id = _vm_id(body)
+        existed = await self.virt.destroy(vm_id)
+        return {"vm_id": vm_id, "existed": existed, "state": "deleted"}
+
+    async def _vm_state_command(self, body: dict) -> dict:
+        vm_id, command = _vm_id(body), body.get("command")
+        if command not in COMMANDS:
+            raise OperationError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
+        try:
+            return {"vm_id": vm_id, "state": await self.virt.command(vm_id, command)}
+        except VmNotFound as e:
+            raise OperationError(str(e), 404) from None
+
+    # --- create --------------------------------------------------------------------------
+
+    async def _why_no_room(self, vcpus: int, memory_mb: int) -> str | None:
+        capacity = await self.virt.capacity()
+        reserved_mem = sum(r.memory_mb for r in self._reserved.values())
+        reserved_cpu = sum(r.vcpus for r in self._reserved.values())
+        free_mem = capacity.memory_mb * self.config.overcommit_memory_ratio - capacity.committed_memory_mb - reserved_mem
+        free_cpu = capacity.cpus * self.config.overcommit_cpu_ratio - capacity.committed_cpus - reserved_cpu
+        if free_mem < memory_mb:
+            return f"not enough memory ({max(0, int(free_mem))} MB free)"
+        if free_cpu < vcpus:
+            return f"not enough vCPUs ({max(0, int(free_cpu))} free)"
+        return None
+
+    async def offer_create(self, op_id: str, body: dict) -> dict:
+        if body.get("type") != "create":
+            raise OperationError("only a create can be offered")
+        try:
+            op_id = str(uuid.UUID(op_id))
+        except ValueError:
+            raise OperationError("operation id must be a UUID") from None
+        vcpus, memory_mb = _size(body)
+        vm_id = _vm_id(body)
+        return await asyncio.shield(self._once(op_id, lambda: self._create(op_id, vm_id, vcpus, memory_mb)))
+
+    async def _create(self, op_id: str, vm_id: str, vcpus: int, memory_mb: int) -> dict:
+        if await self.virt.exists(vm_id):
+            # Built before (e.g. before this spoke restarted): ours only if the hub says so.
+            payload = await self._claim(op_id)
+            if payload is None:
+                return {"accepted": False, "reason": "operation is claimed by another host"}
+            return {"accepted": True, "claimed": True, "vm_id": vm_id}
+        async with self._reserving:  # check and reserve as one step: concurrent offers cannot overbook
+            reason = await self._why_no_room(vcpus, memory_mb)
+            if reason is not None:
+                return {"accepted": False, "reason": reason}
+            self._reserved[op_id] = Reservation(vcpus, memory_mb)
+        try:
+            payload = await self._claim(op_id)
+        except BaseException:
+            self._reserved.pop(op_id, None)
+            raise
+        if payload is None:
+            self._reserved.pop(op_id, None)
+            return {"accepted": False, "reason": "operation is claimed by another host or closed"}
+        build = asyncio.create_task(self._build(op_id, payload), name=f"build {vm_id}")
+        self._builds.add(build)
+        build.add_done_callback(self._builds.discard)
+        return {"accepted": True, "claimed": True, "vm_id": vm_id}
+
+    async def _claim(self, op_id: str) -> dict | None:
+        """The full payload if this host owns the create, None if the hub refused (409).
+
+        A claim whose answer is lost is retried: the hub answers a retried claim by the
+        owner with the same payload, so the spoke learns it won. Gives up (None) after
+        CLAIM_RETRY_WINDOW seconds without any answer.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.claim_retry_window
+        delay = 0.2
+        while True:
+            try:
+                answer = await self.hub.call(f"/hub/claim-operation/{op_id}", {},
+                                             timeout=self.config.operation_timeout)
+                payload = answer.get("operation")
+                if not isinstance(payload, dict) or payload.get("vm_id") is None:
+                    raise signing.CallFailed("invalid claim answer", kind="invalid")
+                return payload
+            except signing.CallFailed as e:
+                if e.status in (404, 409):
+                    log.info("claim of %s refused: %s", op_id, e)
+                    return None
+                if loop.time() + delay > deadline:
+                    log.error("giving up claiming %s after %g s: %s", op_id, self.config.claim_retry_window, e)
+                    return None
+                log.warning("claim of %s got no answer (%s); retrying", op_id, e)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _build(self, op_id: str, payload: dict) -> None:
+        """Make the VM this host has claimed. Completion reaches the hub as events."""
+        vm_id = payload["vm_id"]
+        try:
+            xml = build_domain_xml(payload, domain_type=self.domain_type)
+            state = await self.virt.define_and_start(vm_id, xml)
+            log.info("built %s (%s, %s)", vm_id, payload.get("size"), payload.get("public_ipv4"))
+            return state
+        except HypervisorError as e:
+            log.error("building %s failed: %s", vm_id, e)
+            self.outbox.emit(vm_id, "failed", f"the host could not build it: {e}")
+        finally:
+            self._reserved.pop(op_id, None)
+
+    async def close(self) -> None:
+        """Wait for builds under way, so no claimed VM is left half-made by a clean stop."""
+        if self._builds:
+            await asyncio.gather(*self._builds, return_exceptions=True)
+
+
+def _vm_id(body: dict) -> str:
+    vm_id = body.get("vm_id")
+    if not isinstance(vm_id, str) or not vm_id.startswith("capsul-") or len(vm_id) > 64:
+        raise OperationError("vm_id must name a capsul (capsul-…)")
+    return vm_id
+
+
+def _size(body: dict) -> tuple[int, int]:
+    vcpus, memory_mb = body.get("vcpus"), body.get("memory_mb")
+    for name, value in (("vcpus", vcpus), ("memory_mb", memory_mb)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise OperationError(f"{name} must be a positive integer")
+    return vcpus, memory_mb
