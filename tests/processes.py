@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 from pathlib import Path
@@ -12,8 +13,9 @@ from tests.conftest import PYTHON, REPO, child_env
 class CapsulProcess:
     """One `run.py` child: stdout parsed for the URLs it prints, stderr kept in a log file."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_file: Path):
+    def __init__(self, args: list[str], env: dict[str, str], log_file: Path, *, prefix: list[str] | None = None):
         self.args, self.env, self.log_file = args, env, log_file
+        self.prefix = prefix or []  # a wrapper such as ["ip", "netns", "exec", NS]
         self.proc: asyncio.subprocess.Process | None = None
         self.urls: dict[str, str] = {}
         self.stdout_lines: list[str] = []
@@ -21,9 +23,11 @@ class CapsulProcess:
     async def start(self, timeout: float = 60) -> CapsulProcess:
         log = open(self.log_file, "ab")
         try:
+            # its own process group, so a wrapper and what it runs are stopped together
             self.proc = await asyncio.create_subprocess_exec(
-                PYTHON, "run.py", *self.args, cwd=REPO, env=child_env(self.env),
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=log)
+                *self.prefix, PYTHON, "run.py", *self.args, cwd=REPO, env=child_env(self.env),
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=log,
+                start_new_session=True)
         finally:
             log.close()
         try:
@@ -48,15 +52,21 @@ class CapsulProcess:
     async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         """Send `sig` and wait for the process to exit; returns its exit status."""
         if self.proc.returncode is None:
-            self.proc.send_signal(sig)
+            self._signal_group(sig)
         async with asyncio.timeout(timeout):
             await self.proc.stdout.read()  # drain, so the child never blocks on a full pipe
             return await self.proc.wait()
 
     async def kill(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
+            self._signal_group(signal.SIGKILL)
             await self.proc.wait()
+
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 async def run_cli(args: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:

@@ -99,8 +99,7 @@ async def test_hub_and_spoke_as_two_processes(tmp_path, hub_database, processes)
     assert report["spoke"]["host_id"] == "spoke1" and report["spoke"]["libvirt"]["connected"]
 
     # Killed: offline after three missed heartbeats.
-    spoke.proc.kill()
-    await spoke.proc.wait()
+    await spoke.kill()
     await eventually(offline)
     async with aiopg.connect(hub_database) as conn, conn.cursor() as cur:
         await cur.execute("SELECT missed_heartbeats, last_error FROM hosts WHERE id = 'spoke1'")

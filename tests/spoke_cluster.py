@@ -1,0 +1,85 @@
+"""Several spokes as separate `run.py --spoke` processes, each on its own libvirt test host."""
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from capsul.hub import db
+from capsul.hub.db import hosts, networks
+from tests.conftest import eventually
+from tests.processes import CapsulProcess
+
+HOST_XML = """<?xml version="1.0"?>
+<node>
+  <cpu><mhz>2000</mhz><model>x86_64</model><active>{cpus}</active><nodes>1</nodes>
+       <sockets>1</sockets><cores>{cpus}</cores><threads>1</threads></cpu>
+  <memory>{memory_kib}</memory>
+</node>
+"""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class SpokeSpec:
+    host_id: str
+    memory_mb: int
+    cpus: int
+    cidr: str
+    listen: str = "127.0.0.1"
+
+
+@dataclass
+class SpokeCluster:
+    folder: Path
+    processes: dict[str, CapsulProcess] = field(default_factory=dict)
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(p.kill() for p in self.processes.values()))
+
+
+async def start_spokes(pool, hub_api_url: str, specs: list[SpokeSpec], folder: Path, tls_files,
+                       *, prefix: list[str] | None = None, extra_env: dict | None = None,
+                       tls_for=None) -> SpokeCluster:
+    """Register each spoke (tokens, IPv4 pool), start its process, wait until the hub sees it online.
+
+    `prefix` runs each spoke under a wrapper (e.g. `ip netns exec NS`), given as a callable of the spec;
+    `tls_for(spec)` gives the spoke's TLS_* settings (default: the shared test certificate).
+    """
+    cluster = SpokeCluster(folder)
+    for spec in specs:
+        port = free_port() if spec.listen == "127.0.0.1" else 5443
+        async with db.cursor(pool) as cur:
+            token, hub_token = await hosts.add_host(cur, spec.host_id, f"https://{spec.listen}:{port}")
+            await networks.add_host_network(cur, spec.host_id, spec.cidr)
+        host_file = folder / f"{spec.host_id}.xml"
+        host_file.write_text(HOST_XML.format(cpus=spec.cpus, memory_kib=spec.memory_mb * 1024))
+        tls_env = tls_for(spec) if tls_for else {"TLS_CERT_FILE": str(tls_files.cert),
+                                                 "TLS_KEY_FILE": str(tls_files.key),
+                                                 "TLS_CA_FILE": str(tls_files.ca)}
+        env = {"HUB_URL": hub_api_url, "SPOKE_HOST_ID": spec.host_id, "SPOKE_HOST_TOKEN": token,
+               "HUB_TOKEN": hub_token, "API_LISTEN": f"{spec.listen}:{port}",
+               "LIBVIRT_URI": f"test://{host_file}", "CAPSUL_VAR_DIR": str(folder / spec.host_id),
+               **tls_env, **(extra_env or {})}
+        cluster.processes[spec.host_id] = CapsulProcess(["--spoke"], env, folder / f"{spec.host_id}.log",
+                                                        prefix=prefix(spec) if prefix else None)
+    try:
+        await asyncio.gather(*(p.start() for p in cluster.processes.values()))
+
+        async def all_online():
+            async with db.cursor(pool) as cur:
+                await cur.execute("SELECT count(*) AS n FROM hosts WHERE online AND capacity IS NOT NULL "
+                                  "AND id = ANY(%s)", ([s.host_id for s in specs],))
+                return (await cur.fetchone())["n"] == len(specs)
+
+        await eventually(all_online, within=60)
+    except BaseException:
+        await cluster.stop()
+        raise
+    return cluster
