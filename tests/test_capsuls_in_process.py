@@ -65,3 +65,46 @@ async def test_retried_create_makes_nothing_new(hub, pool):
     assert again["id"] == first["id"] and again["public_ipv4"] == first["public_ipv4"]
     async with db.cursor(pool) as cur:
         assert len(await vms.list_vms(cur, "alice@example.org")) == 1
+
+
+async def test_capacity_available_and_get(hub, pool):
+    answer = await capsuls.capacity_available(hub, "f1-xs")
+    assert answer["hosts"] == {"local": {"available": True, "reason": None}} and answer["missing"] == {}
+    answer = await capsuls.capacity_available(hub, "f1-xx")  # 8 GiB: more than test:///default has
+    assert answer["hosts"]["local"] == {"available": False, "reason": "not enough memory (3072 MB free)"}
+    with pytest.raises(capsuls.InvalidRequest):
+        await capsuls.capacity_available(hub, "nope")
+
+    vm = await capsuls.create_capsul(hub, "alice@example.org", "f1-xs", "debian12", ["laptop"])
+    await eventually(lambda: _is_running(pool, vm["id"]))
+    async with db.cursor(pool) as cur:  # the hub's picture drifts; get asks the host
+        await cur.execute("UPDATE vms SET state = 'stopped' WHERE id = %s", (vm["id"],))
+    assert (await capsuls.refresh_capsul(hub, "alice@example.org", vm["id"]))["state"] == "running"
+
+
+async def _is_running(pool, vm_id):
+    return await vm_state(pool, vm_id) == "running"
+
+
+async def test_a_vm_reported_by_a_host_that_does_not_own_it_is_a_conflict(hub, pool):
+    from capsul.hub.db import hosts, vm_events
+    vm = await capsuls.create_capsul(hub, "alice@example.org", "f1-xs", "debian12", ["laptop"])
+    await eventually(lambda: _is_running(pool, vm["id"]))
+    async with db.cursor(pool) as cur:  # the hub believes another host owns it
+        await hosts.add_host(cur, "other", "https://127.0.0.1:1")
+        await cur.execute("UPDATE vms SET host_id = 'other' WHERE id = %s", (vm["id"],))
+    listing = await hub.dispatcher.list_everywhere()
+    async with db.cursor(pool) as cur:
+        conflicts = await vm_events.open_conflicts(cur)
+    assert [(c["vm_id"], c["owner"], c["reported_by"]) for c in conflicts] == [(vm["id"], "other", "local")]
+    assert str(conflicts[0]["operation_id"]) == str(listing.operation_id)  # recorded on the operation
+    async with db.cursor(pool) as cur:  # an event from the non-owner changes nothing but the record
+        await vm_events.apply_events(cur, "local", [{"seq": 10**6, "vm_id": vm["id"], "state": "stopped",
+                                                     "reason": None}])
+        assert (await vms.get_vm(cur, vm["id"]))["state"] == "running"
+        await cur.execute("SELECT operation_id FROM ownership_conflicts")
+        rows = await cur.fetchall()
+    assert len(rows) == 1  # the same conflict, seen again
+    async with db.cursor(pool) as cur:  # the VM still has one row and one owner: nothing to bill twice
+        await cur.execute("SELECT count(*) AS n FROM vms WHERE id = %s", (vm["id"],))
+        assert (await cur.fetchone())["n"] == 1

@@ -240,3 +240,34 @@ async def test_actions_on_an_offline_host_fail_at_once(start_node, pool):
         assert (await vms.get_vm(cur, vm["id"]))["state"] == "running"  # the failed delete changed nothing
     with pytest.raises(capsuls.NoCapacityError, match="no host is online"):
         await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
+
+
+async def test_a_spoke_answers_a_repeated_offer_the_same_and_builds_once(start_node, pool):
+    node = await start_node(HEARTBEAT_INTERVAL="3600")
+    await local_ready(pool)
+    await setup_account(pool)
+    async with db.cursor(pool) as cur:
+        await networks.add_host_network(cur, "local", "198.18.0.0/29")
+    op_id, vm_id = uuid.uuid4(), vms.new_vm_id()
+    async with db.cursor(pool) as cur:
+        await vms.insert_pending_vm(cur, vm_id, ALICE, "f1-xs", "debian12", [])
+        await ops_db.insert_operation(cur, op_id, "create", {}, account=ALICE, vm_id=vm_id)
+        await ops_db.offer(cur, op_id, ["local"])
+        host = next(h for h in await hosts.list_hosts_to_call(cur) if h["id"] == "local")
+    client = node.hub.dispatcher.client
+    body = {"type": "create", "vm_id": vm_id, "vcpus": 1, "memory_mb": 512}
+    offer = lambda: client.call(host, f"/spoke/operation/{op_id}", body, timeout=5)  # noqa: E731
+    answers = await asyncio.gather(offer(), offer(), offer())
+    answers.append(await offer())
+    assert all(a == {"ok": True, "accepted": True, "claimed": True, "vm_id": vm_id} for a in answers)
+
+    async def built():
+        listing = await node.hub.dispatcher.list_everywhere()
+        return [v for v in listing.answers["local"]["vms"] if v["vm_id"] == vm_id]
+
+    assert len(await eventually(built)) == 1
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT count(*) AS n FROM vms WHERE public_ipv4 IS NOT NULL")
+        assert (await cur.fetchone())["n"] == 1
+    capacity = await client.call(host, "/spoke/heartbeat", {}, timeout=5)
+    assert capacity["capacity"]["committed_memory_mb"] == 512  # no reservation left behind

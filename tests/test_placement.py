@@ -108,3 +108,34 @@ async def test_200_concurrent_creates_over_5_spokes(hub, pool, spokes):
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT count(*) AS n FROM ownership_conflicts")
         assert (await cur.fetchone())["n"] == 0
+
+
+async def test_offers_to_several_spokes_at_once_still_make_one_vm_each(start_node, pool, tls_files):
+    node = await start_node(Role.HUB, HEARTBEAT_INTERVAL="0.5", CREATE_OFFER_PARALLELISM="3")
+    async with db.cursor(pool) as cur:
+        await accounts.ensure_account(cur, ALICE)
+        await accounts.add_ssh_key(cur, ALICE, "laptop", "ssh-ed25519 AAAAC3Nza alice@laptop")
+    folder = shared_tmpdir("capsul-test-spokes-")
+    cluster = await start_spokes(pool, node.api_url, [SpokeSpec(f"p{i}", 8192, 8, f"198.18.{i}.0/24")
+                                                      for i in range(3)], folder, tls_files)
+    try:
+        made = await asyncio.gather(*(capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
+                                      for _ in range(12)))
+        async with db.cursor(pool) as cur:
+            await cur.execute("""SELECT operation_id, array_agg(assignment_status ORDER BY host_id) AS statuses
+                                 FROM host_operation GROUP BY operation_id""")
+            offers = {str(r["operation_id"]): r["statuses"] for r in await cur.fetchall()}
+        creates = [s for s in offers.values() if "claimed" in s]
+        assert len(creates) == 12 and all(s.count("claimed") == 1 for s in creates)
+        assert sum(len(s) for s in creates) > 12  # most creates really were offered to several at once
+
+        async def all_built():
+            seen = await libvirt_view(node)
+            return len(seen) == 12 and seen
+
+        seen = await eventually(all_built)
+        assert all(seen[vm["id"]] == [vm["host_id"]] for vm in made)  # the losers built nothing
+    finally:
+        await cluster.stop()
+        import shutil
+        shutil.rmtree(folder, ignore_errors=True)

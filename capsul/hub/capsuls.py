@@ -173,3 +173,35 @@ async def destroy_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
     async with db.cursor(hub.pool) as cur:
         await vms.set_state(cur, vm_id, "deleted", from_states=("deleting",), host_id=vm["host_id"])
     return await get_capsul(hub, account, vm_id)
+
+
+async def capacity_available(hub: Hub, size: str) -> dict:
+    """Which online spokes say they have room for `size` now, and which did not answer."""
+    async with db.cursor(hub.pool) as cur:
+        try:
+            size_row = await catalog.get_size(cur, size)
+        except db.NotFound as e:
+            raise InvalidRequest(str(e)) from None
+    try:
+        fan_out = await hub.dispatcher.to_all(
+            "capacity_available", {"vcpus": size_row["vcpus"], "memory_mb": size_row["memory_mb"]},
+            validate=lambda a: isinstance(a.get("available"), bool) and isinstance(a.get("capacity"), dict))
+    except OperationFailed as e:
+        raise Unavailable(str(e)) from None
+    return {"size": size, "hosts": {h: {"available": a["available"], "reason": a.get("reason")}
+                                    for h, a in sorted(fan_out.answers.items())},
+            "missing": fan_out.missing}
+
+
+async def refresh_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
+    """Ask the VM's host for its state now (the `get` operation) and record what it says."""
+    vm = await get_capsul(hub, account, vm_id)
+    try:
+        result = await hub.dispatcher.to_owner("get", {}, vm, account=account)
+    except OperationFailed as e:
+        raise Unavailable(str(e)) from None
+    if result.get("state") in vms.REPORTED_STATES:
+        async with db.cursor(hub.pool) as cur:
+            await vms.set_state(cur, vm_id, result["state"], from_states=vms.REPORTED_STATES + ("creating",),
+                                reason="reported by its host", host_id=vm["host_id"])
+    return await get_capsul(hub, account, vm_id)
