@@ -6,6 +6,8 @@
     python run.py --spoke                      a spoke alone (needs HUB_URL, SPOKE_HOST_ID, tokens)
     python run.py add-host --id ID --url URL   register a spoke; prints its two token lines
     python run.py rotate-token --id ID         new tokens; the old ones stay valid for a grace period
+    python run.py add-network --id ID --cidr CIDR [--first IP --last IP]
+                                               an IPv4 pool for a spoke's capsuls
     python run.py issue-cert --name NAME --out DIR
                                                a certificate from the local CA, for a spoke elsewhere
 
@@ -44,6 +46,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add.add_argument("--url", required=True, help="the spoke's API URL, e.g. https://spoke1.example:5443")
     rotate = commands.add_parser("rotate-token", help="issue new tokens for a spoke; old ones stay valid a while")
     rotate.add_argument("--id", required=True, help="the spoke's id")
+    net = commands.add_parser("add-network", help="give a spoke an IPv4 pool for its capsuls")
+    net.add_argument("--id", required=True, help="the spoke's id")
+    net.add_argument("--cidr", required=True, help="the IPv4 network, e.g. 203.0.113.0/24")
+    net.add_argument("--first", help="first address to hand out (default: the network's first host address)")
+    net.add_argument("--last", help="last address to hand out (default: the network's last host address)")
+    net.add_argument("--network", default="default", help="the libvirt network VMs attach to (default: default)")
     cert = commands.add_parser("issue-cert", help="issue a TLS certificate from this machine's CA "
                                                   "(CAPSUL_VAR_DIR/tls) for a spoke on another machine")
     cert.add_argument("--name", action="append", required=True,
@@ -52,7 +60,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.command and (args.hub or args.spoke):
         parser.error(f"{args.command} runs against the hub's database; drop --hub/--spoke")
-    if args.command in ("add-host", "rotate-token"):
+    if args.command in ("add-host", "rotate-token", "add-network"):
         if not HOST_ID_RE.match(args.id):
             parser.error("--id: use 1-63 of a-z 0-9 _ . - starting with a letter or digit")
     return args
@@ -127,6 +135,27 @@ async def issue_tokens(config, args) -> int:
     return 0
 
 
+async def add_network(config, args) -> int:
+    from capsul.hub import db
+    from capsul.hub.db import networks
+
+    try:
+        pool_range = networks.parse_pool(args.cidr, args.first, args.last)
+    except ValueError as e:
+        print(f"capsul: {e}", file=sys.stderr)
+        return 2
+    async with hub_database(config) as pool, db.cursor(pool) as cur:
+        try:
+            async with cur.begin():
+                row = await networks.add_host_network(cur, args.id, *pool_range, network_name=args.network)
+        except (db.Conflict, db.NotFound) as e:
+            print(f"capsul: {e}", file=sys.stderr)
+            return 2
+    print(f"host {args.id}: network {row['network_name']} {row['cidr']}, addresses {row['first_usable']} "
+          f"to {row['last_usable']}")
+    return 0
+
+
 def issue_cert(config, names: list[str], out: str) -> int:
     folder = Path(out).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -154,6 +183,8 @@ def main(argv: list[str]) -> int:
     try:
         if args.command in ("add-host", "rotate-token"):
             return asyncio.run(issue_tokens(config, args))
+        if args.command == "add-network":
+            return asyncio.run(add_network(config, args))
         if args.command == "issue-cert":
             return issue_cert(config, args.name, args.out)
         return asyncio.run(serve(config))

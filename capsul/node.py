@@ -27,7 +27,7 @@ from capsul.embedded_postgres import EmbeddedPostgres
 from capsul.hub import db
 from capsul.hub.capsuls import Hub
 from capsul.hub.console import create_console_app
-from capsul.hub.db import hosts
+from capsul.hub.db import hosts, networks
 from capsul.hub.endpoints import create_hub_endpoints
 from capsul.hub.heartbeats import run_heartbeats
 from capsul.hub.keys import db_pool, spoke_client
@@ -43,6 +43,9 @@ from capsul.spoke.virt import Hypervisor
 from capsul.signing import MAX_BODY
 
 log = logging.getLogger(__name__)
+
+
+TEST_HYPERVISOR_POOL = "192.0.2.0/24"  # TEST-NET-1 (RFC 5737), for the embedded test:/// spoke
 
 
 class StartError(Exception):
@@ -146,6 +149,11 @@ class Node:
         if config.role is Role.BOTH:
             async with db.cursor(self.pool) as cur:
                 token, hub_token = await hosts.register_local_host(cur, config.spoke_host_id, self.api_url)
+                if config.libvirt_uri.startswith("test:") and not await networks.has_pool(cur, config.spoke_host_id):
+                    # The test hypervisor runs no real VMs: documentation addresses will do.
+                    await networks.add_host_network(cur, config.spoke_host_id, TEST_HYPERVISOR_POOL)
+                    log.info("gave spoke %s the pool %s (run.py add-network to change it)",
+                             config.spoke_host_id, TEST_HYPERVISOR_POOL)
             config = self.config = config.replace(hub_url=self.api_url, spoke_host_token=token,
                                                   hub_token=hub_token)
 

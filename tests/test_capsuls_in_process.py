@@ -108,3 +108,19 @@ async def test_a_vm_reported_by_a_host_that_does_not_own_it_is_a_conflict(hub, p
     async with db.cursor(pool) as cur:  # the VM still has one row and one owner: nothing to bill twice
         await cur.execute("SELECT count(*) AS n FROM vms WHERE id = %s", (vm["id"],))
         assert (await cur.fetchone())["n"] == 1
+
+
+async def test_the_embedded_test_spoke_gets_a_documentation_pool(start_node, pool):
+    node = await start_node(HEARTBEAT_INTERVAL="0.2")
+    async with db.cursor(pool) as cur:
+        await accounts.ensure_account(cur, "carol@example.org")
+        await accounts.add_ssh_key(cur, "carol@example.org", "k", "ssh-ed25519 AAAAC3Nza carol@k")
+
+    async def ready():
+        async with db.cursor(pool) as cur:
+            await cur.execute("SELECT 1 FROM hosts WHERE online AND capacity IS NOT NULL")
+            return await cur.fetchone()
+
+    await eventually(ready)
+    vm = await capsuls.create_capsul(node.hub, "carol@example.org", "f1-xs", "debian12", ["k"])
+    assert vm["public_ipv4"] == "192.0.2.1"

@@ -3,25 +3,54 @@ from __future__ import annotations
 
 import ipaddress
 
-from capsul.hub.db import Conflict
+import psycopg2.errors
+
+from capsul.hub.db import Conflict, NotFound
 
 LIVE = "state NOT IN ('deleted', 'failed')"
 
 
+def parse_pool(cidr: str, first: str | None = None, last: str | None = None) -> tuple[str, str, str]:
+    """(cidr, first, last) checked: an IPv4 network and a range inside it. Raises ValueError."""
+    try:
+        net = ipaddress.IPv4Network(cidr)
+    except ValueError:
+        raise ValueError(f"{cidr!r} is not an IPv4 network such as 203.0.113.0/24") from None
+    if net.num_addresses < 4 and (first is None or last is None):
+        raise ValueError(f"{cidr} is too small to pick addresses from; give --first and --last")
+    try:
+        first_ip = ipaddress.IPv4Address(first) if first else net.network_address + 1
+        last_ip = ipaddress.IPv4Address(last) if last else net.broadcast_address - 1
+    except ValueError as e:
+        raise ValueError(f"not an IPv4 address: {e}") from None
+    if first_ip not in net or last_ip not in net:
+        raise ValueError(f"the first and last addresses must be inside {net}")
+    if first_ip > last_ip:
+        raise ValueError("the first address comes after the last")
+    return str(net), str(first_ip), str(last_ip)
+
+
 async def add_host_network(cur, host_id: str, cidr: str, first_usable: str | None = None,
                            last_usable: str | None = None, network_name: str = "default") -> dict:
-    """A pool; first/last default to the CIDR's first and last host addresses."""
-    net = ipaddress.IPv4Network(cidr)
-    hosts = list(net.hosts()) if net.num_addresses <= 4096 else None
-    first = first_usable or str(hosts[0] if hosts else net.network_address + 1)
-    last = last_usable or str(hosts[-1] if hosts else net.broadcast_address - 1)
-    await cur.execute(
-        """INSERT INTO host_network (host_id, network_name, cidr, first_usable, last_usable)
-           VALUES (%s, %s, %s, %s, %s)
-           ON CONFLICT (host_id, network_name) DO UPDATE SET cidr = EXCLUDED.cidr,
-               first_usable = EXCLUDED.first_usable, last_usable = EXCLUDED.last_usable
-           RETURNING *""", (host_id, network_name, str(net), first, last))
+    """Add (or replace) a host's pool; first/last default to the CIDR's first and last host addresses."""
+    cidr, first, last = parse_pool(cidr, first_usable, last_usable)
+    await ensure_no_overlap(cur, host_id, cidr)
+    try:
+        await cur.execute(
+            """INSERT INTO host_network (host_id, network_name, cidr, first_usable, last_usable)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (host_id, network_name) DO UPDATE SET cidr = EXCLUDED.cidr,
+                   first_usable = EXCLUDED.first_usable, last_usable = EXCLUDED.last_usable
+               RETURNING host_id, network_name, cidr, host(first_usable) AS first_usable,
+                         host(last_usable) AS last_usable""", (host_id, network_name, cidr, first, last))
+    except psycopg2.errors.ForeignKeyViolation:
+        raise NotFound(f"no host {host_id!r}") from None
     return await cur.fetchone()
+
+
+async def has_pool(cur, host_id: str) -> bool:
+    await cur.execute("SELECT 1 FROM host_network WHERE host_id = %s", (host_id,))
+    return await cur.fetchone() is not None
 
 
 async def allocate_ipv4(cur, host_id: str) -> tuple[str, str] | None:
