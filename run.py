@@ -8,6 +8,7 @@
     python run.py rotate-token --id ID         new tokens; the old ones stay valid for a grace period
     python run.py add-network --id ID --cidr CIDR [--first IP --last IP]
                                                an IPv4 pool for a spoke's capsuls
+    python run.py conflicts                    VMs reported by a host that does not own them
     python run.py issue-cert --name NAME --out DIR
                                                a certificate from the local CA, for a spoke elsewhere
 
@@ -52,6 +53,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     net.add_argument("--first", help="first address to hand out (default: the network's first host address)")
     net.add_argument("--last", help="last address to hand out (default: the network's last host address)")
     net.add_argument("--network", default="default", help="the libvirt network VMs attach to (default: default)")
+    commands.add_parser("conflicts", help="list VMs reported by a host that does not own them")
     cert = commands.add_parser("issue-cert", help="issue a TLS certificate from this machine's CA "
                                                   "(CAPSUL_VAR_DIR/tls) for a spoke on another machine")
     cert.add_argument("--name", action="append", required=True,
@@ -156,6 +158,19 @@ async def add_network(config, args) -> int:
     return 0
 
 
+async def list_conflicts(config) -> int:
+    from capsul.hub import db
+    from capsul.hub.db import vm_events
+
+    async with hub_database(config) as pool, db.cursor(pool) as cur:
+        conflicts = await vm_events.open_conflicts(cur)
+    for c in conflicts:
+        print(f"{c['vm_id']}  owner={c['owner']}  reported_by={c['reported_by']}  "
+              f"seen={c['seen_at']:%Y-%m-%d %H:%M:%S}  operation={c['operation_id']}")
+    print(f"{len(conflicts)} open ownership conflict(s)", file=sys.stderr)
+    return 1 if conflicts else 0
+
+
 def issue_cert(config, names: list[str], out: str) -> int:
     folder = Path(out).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -183,6 +198,8 @@ def main(argv: list[str]) -> int:
     try:
         if args.command in ("add-host", "rotate-token"):
             return asyncio.run(issue_tokens(config, args))
+        if args.command == "conflicts":
+            return asyncio.run(list_conflicts(config))
         if args.command == "add-network":
             return asyncio.run(add_network(config, args))
         if args.command == "issue-cert":

@@ -81,6 +81,8 @@ async def test_hub_and_spoke_as_two_processes(tmp_path, hub_database, processes)
                            "must be inside 203.0.113.0/24")):
         status, _, err = await run_cli(["add-network", *args], hub_env)
         assert status == 2 and message in err, err
+    status, out, err = await run_cli(["conflicts"], hub_env)
+    assert (status, out, err.strip()) == (0, "", "0 open ownership conflict(s)")
 
     hub = CapsulProcess(["--hub"], hub_env, tmp_path / "hub.log")
     processes.append(hub)
