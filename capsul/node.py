@@ -30,6 +30,7 @@ from capsul.hub.console import create_console_app
 from capsul.hub.db import hosts, networks
 from capsul.hub.endpoints import create_hub_endpoints
 from capsul.hub.heartbeats import run_heartbeats
+from capsul.hub.housekeeping import run_housekeeping
 from capsul.hub.keys import db_pool, spoke_client
 from capsul.hub.spoke_client import SpokeClient
 from capsul.spoke.endpoints import create_spoke_endpoints
@@ -200,6 +201,7 @@ class Node:
         # 8. background work, each task cancelled and awaited on stop.
         if config.role.hub:
             self._background(run_heartbeats(self.pool, api[spoke_client], config), "heartbeats")
+            self._background(run_housekeeping(self.pool, config), "housekeeping")
         if config.role.spoke:
             self._background(announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout),
                              "announce")

@@ -271,3 +271,40 @@ async def test_a_spoke_answers_a_repeated_offer_the_same_and_builds_once(start_n
         assert (await cur.fetchone())["n"] == 1
     capacity = await client.call(host, "/spoke/heartbeat", {}, timeout=5)
     assert capacity["capacity"]["committed_memory_mb"] == 512  # no reservation left behind
+
+
+async def test_an_owner_reclaiming_a_deleted_capsul_is_refused(pool):
+    await setup_account(pool)
+    await register(pool, "s1", "https://127.0.0.1:1", cidr="198.18.0.0/24")
+    op_id, vm_id = uuid.uuid4(), vms.new_vm_id()
+    async with db.cursor(pool) as cur:
+        await vms.insert_pending_vm(cur, vm_id, ALICE, "f1-xs", "debian12", [])
+        await ops_db.insert_operation(cur, op_id, "create", {}, account=ALICE, vm_id=vm_id)
+        await ops_db.offer(cur, op_id, ["s1"])
+        assert (await ops_db.claim(cur, str(op_id), "s1"))["vm_id"] == vm_id
+        await vms.set_state(cur, vm_id, "deleted", from_states=("creating",))
+        with pytest.raises(ops_db.ClaimRefused, match="deleted meanwhile"):
+            await ops_db.claim(cur, str(op_id), "s1")
+
+
+async def test_abandoned_creates_are_failed_by_housekeeping(pool):
+    from capsul.hub.housekeeping import fail_abandoned_creates
+    await setup_account(pool)
+    await register(pool, "s1", "https://127.0.0.1:1", cidr="198.18.0.0/24")
+    ids = {}
+    for age in ("2 hours", "1 second"):
+        op_id, vm_id = uuid.uuid4(), vms.new_vm_id()
+        async with db.cursor(pool) as cur:
+            await vms.insert_pending_vm(cur, vm_id, ALICE, "f1-xs", "debian12", [])
+            await ops_db.insert_operation(cur, op_id, "create", {}, account=ALICE, vm_id=vm_id)
+            await ops_db.offer(cur, op_id, ["s1"])
+            await cur.execute(f"UPDATE operations SET created_at = now() - interval '{age}' WHERE id = %s",
+                              (str(op_id),))
+        ids[age] = (op_id, vm_id)
+    assert await fail_abandoned_creates(pool, older_than=600) == 1
+    async with db.cursor(pool) as cur:
+        old_op, old_vm = ids["2 hours"]
+        assert (await vms.get_vm(cur, old_vm))["state"] == "failed"
+        with pytest.raises(ops_db.ClaimRefused, match="closed"):
+            await ops_db.claim(cur, str(old_op), "s1")
+        assert (await vms.get_vm(cur, ids["1 second"][1]))["state"] == "pending"  # still being placed

@@ -53,7 +53,8 @@ class SpokeOperations:
         self._operations: collections.OrderedDict[str, asyncio.Task] = collections.OrderedDict()
         self._reserved: dict[str, Reservation] = {}  # creates accepted but not yet defined
         self._reserving = asyncio.Lock()
-        self._builds: set[asyncio.Task] = set()
+        self._creating: dict[str, asyncio.Task] = {}  # vm id -> its offer being checked and claimed
+        self._builds: dict[str, asyncio.Task] = {}  # vm id -> its build under way
 
     def _once(self, op_id: str, make) -> asyncio.Task:
         task = self._operations.get(op_id)
@@ -84,8 +85,17 @@ class SpokeOperations:
         capacity = await self.virt.capacity()
         return {"available": reason is None, "reason": reason, "capacity": capacity.as_dict()}
 
+    async def _build_done(self, vm_id: str) -> None:
+        """Let a claim or build of `vm_id` under way finish first, so a destroy or command acts
+        on the real VM (and a destroy can never be overtaken by the build it raced)."""
+        for pending in (self._creating, self._builds):
+            task = pending.get(vm_id)
+            if task is not None:
+                await asyncio.wait([task])
+
     async def _get(self, body: dict) -> dict:
         vm_id = _vm_id(body)
+        await self._build_done(vm_id)
         try:
             return {"vm_id": vm_id, "state": await self.virt.state(vm_id)}
         except VmNotFound as e:
@@ -93,6 +103,7 @@ class SpokeOperations:
 
     async def _destroy(self, body: dict) -> dict:
         vm_id = _vm_id(body)
+        await self._build_done(vm_id)
         existed = await self.virt.destroy(vm_id)
         return {"vm_id": vm_id, "existed": existed, "state": "deleted"}
 
@@ -100,6 +111,7 @@ class SpokeOperations:
         vm_id, command = _vm_id(body), body.get("command")
         if command not in COMMANDS:
             raise OperationError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
+        await self._build_done(vm_id)
         try:
             return {"vm_id": vm_id, "state": await self.virt.command(vm_id, command)}
         except VmNotFound as e:
@@ -128,7 +140,11 @@ class SpokeOperations:
             raise OperationError("operation id must be a UUID") from None
         vcpus, memory_mb = _size(body)
         vm_id = _vm_id(body)
-        return await asyncio.shield(self._once(op_id, lambda: self._create(op_id, vm_id, vcpus, memory_mb)))
+        task = self._once(op_id, lambda: self._create(op_id, vm_id, vcpus, memory_mb))
+        if not task.done() and vm_id not in self._creating:
+            self._creating[vm_id] = task
+            task.add_done_callback(lambda _: self._creating.pop(vm_id, None))
+        return await asyncio.shield(task)
 
     async def _create(self, op_id: str, vm_id: str, vcpus: int, memory_mb: int) -> dict:
         if await self.virt.exists(vm_id):
@@ -151,8 +167,8 @@ class SpokeOperations:
             self._reserved.pop(op_id, None)
             return {"accepted": False, "reason": "operation is claimed by another host or closed"}
         build = asyncio.create_task(self._build(op_id, payload), name=f"build {vm_id}")
-        self._builds.add(build)
-        build.add_done_callback(self._builds.discard)
+        self._builds[vm_id] = build
+        build.add_done_callback(lambda _: self._builds.pop(vm_id, None))
         return {"accepted": True, "claimed": True, "vm_id": vm_id}
 
     async def _claim(self, op_id: str) -> dict | None:
@@ -201,7 +217,7 @@ class SpokeOperations:
     async def close(self) -> None:
         """Wait for builds under way, so no claimed VM is left half-made by a clean stop."""
         if self._builds:
-            await asyncio.gather(*self._builds, return_exceptions=True)
+            await asyncio.gather(*self._builds.values(), return_exceptions=True)
 
 
 def _vm_id(body: dict) -> str:

@@ -111,8 +111,11 @@ async def _claim_in_transaction(cur, op_id: str, host_id: str) -> dict | ClaimRe
     await cur.execute("SELECT assignment_status FROM host_operation WHERE operation_id = %s AND host_id = %s",
                       (op_id, host_id))
     mine = await cur.fetchone()
-    if mine and mine["assignment_status"] == "claimed":
-        return await vms.create_payload(cur, op["vm_id"])  # a retried claim by the owner
+    if mine and mine["assignment_status"] == "claimed":  # a retried claim by the owner
+        await cur.execute("SELECT state FROM vms WHERE id = %s", (op["vm_id"],))
+        if (await cur.fetchone())["state"] in ("deleting", "deleted", "failed"):
+            raise ClaimRefused("the capsul was deleted meanwhile; build nothing")
+        return await vms.create_payload(cur, op["vm_id"])
     if op["status"] == "assigned":
         raise ClaimRefused("operation already claimed by another host")
     if op["status"] != "pending":

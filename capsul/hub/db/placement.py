@@ -37,7 +37,7 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
                floor((h.capacity->>'memory_mb')::numeric * %(memory_ratio)s) - coalesce(u.memory_mb, 0)
                    AS free_memory_mb,
                floor((h.capacity->>'cpus')::numeric * %(cpu_ratio)s) - coalesce(u.vcpus, 0) AS free_vcpus,
-               coalesce(p.size, 0) - coalesce(t.n, 0) AS free_addresses
+               coalesce(p.size, 0) AS pool_size, coalesce(p.size, 0) - coalesce(t.n, 0) AS free_addresses
         FROM hosts h LEFT JOIN used u ON u.host_id = h.id LEFT JOIN pools p ON p.host_id = h.id
              LEFT JOIN taken t ON t.host_id = h.id
         WHERE h.online AND h.capacity IS NOT NULL AND NOT (h.id = ANY(%(exclude)s))
@@ -48,6 +48,8 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
 
 def why_not(host: dict, vcpus: int, memory_mb: int) -> str | None:
     """None if the host has room for the size, else the reason it has not."""
+    if host["pool_size"] == 0:
+        return "no free IPv4 address: it has no IPv4 pool (run.py add-network)"
     if host["free_addresses"] < 1:
         return "no free IPv4 address"
     if host["free_memory_mb"] < memory_mb:

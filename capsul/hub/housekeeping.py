@@ -1,0 +1,55 @@
+"""Periodic repairs the hub does on its own, on one hub at a time (an advisory lock)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiopg
+import psycopg2
+
+from capsul.config import Config
+from capsul.hub import db
+from capsul.hub.db import operations as ops_db
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_LOCK = 0x6361_7068
+EVERY = 30.0  # seconds
+
+
+def abandoned_after(config: Config) -> float:
+    """How old an unclaimed create must be before no hub can still be placing it."""
+    return max(600.0, 20 * config.create_offer_timeout)
+
+
+async def fail_abandoned_creates(pool: aiopg.Pool, older_than: float) -> int:
+    """Creates that no host claimed and no hub is placing any more (the hub placing them
+    stopped): failed cleanly, so the VM does not stay pending and offers are closed."""
+    async with db.cursor(pool) as cur:
+        await cur.execute(
+            """SELECT id FROM operations WHERE type = 'create' AND status = 'pending'
+               AND created_at < now() - make_interval(secs => %s)""", (older_than,))
+        stale = [row["id"] for row in await cur.fetchall()]
+        failed = 0
+        for op_id in stale:
+            if await ops_db.fail_create(cur, op_id, "no host claimed it before the hub placing it stopped") is None:
+                failed += 1
+    if failed:
+        log.warning("failed %d abandoned create(s)", failed)
+    return failed
+
+
+async def run_housekeeping(pool: aiopg.Pool, config: Config) -> None:
+    while True:
+        try:
+            async with pool.acquire() as conn, conn.cursor() as cur:
+                await cur.execute("SELECT pg_try_advisory_lock(%s)", (HOUSEKEEPING_LOCK,))
+                (locked,) = await cur.fetchone()
+                if locked:
+                    try:
+                        await fail_abandoned_creates(pool, abandoned_after(config))
+                    finally:
+                        await cur.execute("SELECT pg_advisory_unlock(%s)", (HOUSEKEEPING_LOCK,))
+        except (psycopg2.Error, OSError, TimeoutError) as e:
+            log.error("housekeeping failed: %s", e)
+        await asyncio.sleep(EVERY)
