@@ -46,6 +46,9 @@ async def json_errors_middleware(request: web.Request, handler):
     except DATABASE_DOWN as e:
         log.error("database unavailable in %s %s: %s", request.method, request.rel_url.raw_path, e)
         raise json_error(503, DATABASE_DOWN_MESSAGE) from None
+    except ConnectionResetError:  # the caller went away mid-request: nobody to answer
+        log.debug("%s %s: connection lost", request.method, request.rel_url.raw_path)
+        raise
     except Exception:
         log.exception("unexpected error in %s %s", request.method, request.rel_url.raw_path)
         raise json_error(500, "internal error; the server log has the details") from None

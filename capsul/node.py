@@ -217,7 +217,11 @@ class Node:
         task = asyncio.create_task(coro, name=name)
 
         async def cancel() -> None:
-            task.cancel()
+            # NOTE: Python 3.11's asyncio.wait_for (inside aiopg) can swallow a cancel that lands
+            # as a query completes; the task then runs on. Cancel again until it has ended.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=1)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 

@@ -141,3 +141,32 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     env["CAPSUL_ENV_FILE"] = "/dev/null"  # a developer's .env must not leak into tests
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+async def add_account_with_key(pool: aiopg.Pool, email: str = "alice@example.org", key_name: str = "laptop") -> str:
+    from capsul.hub.db import accounts
+    async with db.cursor(pool) as cur:
+        await accounts.ensure_account(cur, email)
+        await accounts.add_ssh_key(cur, email, key_name, f"ssh-ed25519 AAAAC3Nza {email}")
+    return email
+
+
+async def spoke_ready(pool: aiopg.Pool, host_id: str = "local") -> None:
+    """Wait until the hub has the spoke online with a known capacity (so placement can use it)."""
+    async def ready():
+        async with db.cursor(pool) as cur:
+            await cur.execute("SELECT 1 FROM hosts WHERE id = %s AND online AND capacity IS NOT NULL", (host_id,))
+            return await cur.fetchone()
+    await eventually(ready)
+
+
+async def pending_create(pool: aiopg.Pool, offered_to: list[str], account: str = "alice@example.org"):
+    """A create as the hub leaves it after offering: VM pending, operation open. Returns (op id, vm id)."""
+    import uuid
+    from capsul.hub.db import operations, vms
+    op_id, vm_id = uuid.uuid4(), vms.new_vm_id()
+    async with db.cursor(pool) as cur:
+        await vms.insert_pending_vm(cur, vm_id, account, "f1-xs", "debian12", [])
+        await operations.insert_operation(cur, op_id, "create", {}, account=account, vm_id=vm_id)
+        await operations.offer(cur, op_id, offered_to)
+    return op_id, vm_id

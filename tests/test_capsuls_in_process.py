@@ -5,7 +5,7 @@ import pytest
 
 from capsul.hub import capsuls, db
 from capsul.hub.db import accounts, networks, vms
-from tests.conftest import eventually
+from tests.conftest import add_account_with_key, eventually, spoke_ready
 
 
 async def vm_state(pool, vm_id):
@@ -18,15 +18,8 @@ async def hub(start_node, pool):
     node = await start_node(HEARTBEAT_INTERVAL="0.2")
     async with db.cursor(pool) as cur:
         await networks.add_host_network(cur, "local", "198.18.0.0/29")  # 6 usable addresses
-        await accounts.ensure_account(cur, "alice@example.org")
-        await accounts.add_ssh_key(cur, "alice@example.org", "laptop", "ssh-ed25519 AAAAC3Nza alice@laptop")
-
-    async def capacity_known():
-        async with db.cursor(pool) as cur:
-            await cur.execute("SELECT capacity FROM hosts WHERE id = 'local' AND online")
-            return await cur.fetchone()
-
-    await eventually(capacity_known)
+    await add_account_with_key(pool)
+    await spoke_ready(pool)
     return node.hub
 
 
@@ -112,15 +105,7 @@ async def test_a_vm_reported_by_a_host_that_does_not_own_it_is_a_conflict(hub, p
 
 async def test_the_embedded_test_spoke_gets_a_documentation_pool(start_node, pool):
     node = await start_node(HEARTBEAT_INTERVAL="0.2")
-    async with db.cursor(pool) as cur:
-        await accounts.ensure_account(cur, "carol@example.org")
-        await accounts.add_ssh_key(cur, "carol@example.org", "k", "ssh-ed25519 AAAAC3Nza carol@k")
-
-    async def ready():
-        async with db.cursor(pool) as cur:
-            await cur.execute("SELECT 1 FROM hosts WHERE online AND capacity IS NOT NULL")
-            return await cur.fetchone()
-
-    await eventually(ready)
+    await add_account_with_key(pool, "carol@example.org", "k")
+    await spoke_ready(pool)
     vm = await capsuls.create_capsul(node.hub, "carol@example.org", "f1-xs", "debian12", ["k"])
     assert vm["public_ipv4"] == "192.0.2.1"

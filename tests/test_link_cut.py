@@ -13,8 +13,7 @@ import pytest
 from capsul import tls
 from capsul.config import Role
 from capsul.hub import capsuls, db
-from capsul.hub.db import accounts
-from tests.conftest import eventually, shared_tmpdir
+from tests.conftest import add_account_with_key, eventually, shared_tmpdir
 from tests.netns import NetnsLab
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
@@ -46,9 +45,7 @@ async def test_cutting_a_spokes_link_mid_create_never_leaves_a_vm_twice_or_unkno
     node = await start_node(Role.HUB, API_LISTEN=f"{lab.hub_address}:0", HEARTBEAT_INTERVAL="0.5",
                             HEARTBEAT_TIMEOUT="0.5", CREATE_OFFER_TIMEOUT="1", OPERATION_TIMEOUT="1",
                             OPERATION_RETRIES="0", **hub_tls)
-    async with db.cursor(pool) as cur:
-        await accounts.ensure_account(cur, ALICE)
-        await accounts.add_ssh_key(cur, ALICE, "laptop", "ssh-ed25519 AAAAC3Nza alice@laptop")
+    await add_account_with_key(pool)
     namespaces = {}
     specs = []
     for i, memory in enumerate((16384, 8192)):  # s0 is roomier, so it is offered first

@@ -1,6 +1,5 @@
 """Operations against one real hub+spoke process plus spokes that misbehave on purpose."""
 import asyncio
-import json
 import uuid
 
 import pytest
@@ -8,17 +7,11 @@ from aiohttp import web
 
 from capsul import signing, tls
 from capsul.hub import capsuls, db
-from capsul.hub.db import accounts, hosts, networks, vms
+from capsul.hub.db import hosts, networks, vms
 from capsul.hub.db import operations as ops_db
-from tests.conftest import eventually
+from tests.conftest import add_account_with_key, eventually, pending_create, spoke_ready
 
 ALICE = "alice@example.org"
-
-
-async def setup_account(pool):
-    async with db.cursor(pool) as cur:
-        await accounts.ensure_account(cur, ALICE)
-        await accounts.add_ssh_key(cur, ALICE, "laptop", "ssh-ed25519 AAAAC3Nza alice@laptop")
 
 
 async def register(pool, host_id, url, *, cidr, memory_mb=4096, cpus=4, online=True):
@@ -29,14 +22,6 @@ async def register(pool, host_id, url, *, cidr, memory_mb=4096, cpus=4, online=T
             await hosts.record_heartbeat(cur, host_id, {"cpus": cpus, "memory_mb": memory_mb, "committed_cpus": 0,
                                                         "committed_memory_mb": 0}, 0)
     return tokens
-
-
-async def local_ready(pool):
-    async def ready():
-        async with db.cursor(pool) as cur:
-            await cur.execute("SELECT 1 FROM hosts WHERE id = 'local' AND online AND capacity IS NOT NULL")
-            return await cur.fetchone()
-    await eventually(ready)
 
 
 @pytest.fixture
@@ -72,8 +57,8 @@ async def misbehaving_spokes(tls_files):
 async def test_misbehaving_and_offline_spokes_are_skipped_and_named(start_node, pool, misbehaving_spokes):
     node = await start_node(HEARTBEAT_INTERVAL="3600", OPERATION_TIMEOUT="0.5", OPERATION_RETRIES="1",
                             CREATE_OFFER_TIMEOUT="0.5")
-    await local_ready(pool)
-    await setup_account(pool)
+    await spoke_ready(pool)
+    await add_account_with_key(pool)
     async with db.cursor(pool) as cur:
         await networks.add_host_network(cur, "local", "198.18.0.0/28")
     # The misbehaving ones and the offline one look roomier than local, so they rank first.
@@ -98,7 +83,7 @@ async def test_misbehaving_and_offline_spokes_are_skipped_and_named(start_node, 
 
 async def test_two_spokes_claiming_at_once_one_wins(start_node, pool):
     node = await start_node(HEARTBEAT_INTERVAL="3600")
-    await setup_account(pool)
+    await add_account_with_key(pool)
     tokens = {}
     for i, host_id in enumerate(("s1", "s2")):
         tokens[host_id] = (await register(pool, host_id, f"https://127.0.0.1:{i + 1}", cidr=f"198.18.{i}.0/24"))[0]
@@ -113,11 +98,7 @@ async def test_two_spokes_claiming_at_once_one_wins(start_node, pool):
     connector = aiohttp.TCPConnector(ssl=tls.client_context(node.config.tls_ca_file))
     async with aiohttp.ClientSession(connector=connector) as session:
         for _ in range(20):
-            op_id, vm_id = uuid.uuid4(), vms.new_vm_id()
-            async with db.cursor(pool) as cur:
-                await vms.insert_pending_vm(cur, vm_id, ALICE, "f1-xs", "debian12", [])
-                await ops_db.insert_operation(cur, op_id, "create", {}, account=ALICE, vm_id=vm_id)
-                await ops_db.offer(cur, op_id, ["s1", "s2"])
+            op_id, vm_id = await pending_create(pool, ["s1", "s2"])
             results = await asyncio.gather(claim(session, "s1", op_id), claim(session, "s2", op_id))
             statuses = sorted(status for _, status, _ in results)
             assert statuses == [200, 409]
@@ -141,27 +122,20 @@ async def test_two_spokes_claiming_at_once_one_wins(start_node, pool):
 async def test_the_database_refuses_a_second_owner(pool):
     """The invariant holds even if application code were wrong: the partial unique index."""
     import psycopg2.errors
-    await setup_account(pool)
+    await add_account_with_key(pool)
     await register(pool, "s1", "https://127.0.0.1:1", cidr="198.18.0.0/24")
     await register(pool, "s2", "https://127.0.0.1:2", cidr="198.18.1.0/24")
-    op_id, vm_id = uuid.uuid4(), vms.new_vm_id()
+    op_id, vm_id = await pending_create(pool, ["s1", "s2"])
     async with db.cursor(pool) as cur:
-        await vms.insert_pending_vm(cur, vm_id, ALICE, "f1-xs", "debian12", [])
-        await ops_db.insert_operation(cur, op_id, "create", {}, account=ALICE, vm_id=vm_id)
-        await ops_db.offer(cur, op_id, ["s1", "s2"])
         await cur.execute("UPDATE host_operation SET assignment_status = 'claimed' WHERE host_id = 's1'")
         with pytest.raises(psycopg2.errors.UniqueViolation):
             await cur.execute("UPDATE host_operation SET assignment_status = 'claimed' WHERE host_id = 's2'")
 
 
-async def test_a_claim_not_offered_or_closed_is_refused(start_node, pool):
-    node = await start_node(HEARTBEAT_INTERVAL="3600")
-    await setup_account(pool)
-    token, _ = await register(pool, "s1", "https://127.0.0.1:1", cidr="198.18.0.0/24")
-    op_id, vm_id = uuid.uuid4(), vms.new_vm_id()
-    async with db.cursor(pool) as cur:
-        await vms.insert_pending_vm(cur, vm_id, ALICE, "f1-xs", "debian12", [])
-        await ops_db.insert_operation(cur, op_id, "create", {}, account=ALICE, vm_id=vm_id)
+async def test_a_claim_not_offered_or_closed_is_refused(pool):
+    await add_account_with_key(pool)
+    await register(pool, "s1", "https://127.0.0.1:1", cidr="198.18.0.0/24")
+    op_id, vm_id = await pending_create(pool, [])
     async with db.cursor(pool) as cur:
         with pytest.raises(ops_db.ClaimRefused, match="not offered"):
             await ops_db.claim(cur, str(op_id), "s1")
@@ -181,8 +155,8 @@ async def test_a_claim_not_offered_or_closed_is_refused(start_node, pool):
 
 async def test_an_exhausted_pool_is_no_capacity(start_node, pool):
     node = await start_node(HEARTBEAT_INTERVAL="3600")
-    await local_ready(pool)
-    await setup_account(pool)
+    await spoke_ready(pool)
+    await add_account_with_key(pool)
     async with db.cursor(pool) as cur:
         await networks.add_host_network(cur, "local", "198.18.0.0/29", "198.18.0.2", "198.18.0.3")
     made = [await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"]) for _ in range(2)]
@@ -213,7 +187,7 @@ async def _running(pool, vm_id):
 ])
 async def test_bad_create_requests_are_refused_and_write_nothing(start_node, pool, size, image, keys, message):
     node = await start_node(HEARTBEAT_INTERVAL="3600")
-    await setup_account(pool)
+    await add_account_with_key(pool)
     with pytest.raises(capsuls.InvalidRequest) as caught:
         await capsuls.create_capsul(node.hub, ALICE, size, image, keys)
     assert message in caught.value.message and caught.value.status == 400
@@ -224,8 +198,8 @@ async def test_bad_create_requests_are_refused_and_write_nothing(start_node, poo
 
 async def test_actions_on_an_offline_host_fail_at_once(start_node, pool):
     node = await start_node(HEARTBEAT_INTERVAL="3600")
-    await local_ready(pool)
-    await setup_account(pool)
+    await spoke_ready(pool)
+    await add_account_with_key(pool)
     async with db.cursor(pool) as cur:
         await networks.add_host_network(cur, "local", "198.18.0.0/29")
     vm = await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
@@ -244,15 +218,12 @@ async def test_actions_on_an_offline_host_fail_at_once(start_node, pool):
 
 async def test_a_spoke_answers_a_repeated_offer_the_same_and_builds_once(start_node, pool):
     node = await start_node(HEARTBEAT_INTERVAL="3600")
-    await local_ready(pool)
-    await setup_account(pool)
+    await spoke_ready(pool)
+    await add_account_with_key(pool)
     async with db.cursor(pool) as cur:
         await networks.add_host_network(cur, "local", "198.18.0.0/29")
-    op_id, vm_id = uuid.uuid4(), vms.new_vm_id()
+    op_id, vm_id = await pending_create(pool, ["local"])
     async with db.cursor(pool) as cur:
-        await vms.insert_pending_vm(cur, vm_id, ALICE, "f1-xs", "debian12", [])
-        await ops_db.insert_operation(cur, op_id, "create", {}, account=ALICE, vm_id=vm_id)
-        await ops_db.offer(cur, op_id, ["local"])
         host = next(h for h in await hosts.list_hosts_to_call(cur) if h["id"] == "local")
     client = node.hub.dispatcher.client
     body = {"type": "create", "vm_id": vm_id, "vcpus": 1, "memory_mb": 512}
@@ -274,13 +245,10 @@ async def test_a_spoke_answers_a_repeated_offer_the_same_and_builds_once(start_n
 
 
 async def test_an_owner_reclaiming_a_deleted_capsul_is_refused(pool):
-    await setup_account(pool)
+    await add_account_with_key(pool)
     await register(pool, "s1", "https://127.0.0.1:1", cidr="198.18.0.0/24")
-    op_id, vm_id = uuid.uuid4(), vms.new_vm_id()
+    op_id, vm_id = await pending_create(pool, ["s1"])
     async with db.cursor(pool) as cur:
-        await vms.insert_pending_vm(cur, vm_id, ALICE, "f1-xs", "debian12", [])
-        await ops_db.insert_operation(cur, op_id, "create", {}, account=ALICE, vm_id=vm_id)
-        await ops_db.offer(cur, op_id, ["s1"])
         assert (await ops_db.claim(cur, str(op_id), "s1"))["vm_id"] == vm_id
         await vms.set_state(cur, vm_id, "deleted", from_states=("creating",))
         with pytest.raises(ops_db.ClaimRefused, match="deleted meanwhile"):
@@ -289,15 +257,12 @@ async def test_an_owner_reclaiming_a_deleted_capsul_is_refused(pool):
 
 async def test_abandoned_creates_are_failed_by_housekeeping(pool):
     from capsul.hub.housekeeping import fail_abandoned_creates
-    await setup_account(pool)
+    await add_account_with_key(pool)
     await register(pool, "s1", "https://127.0.0.1:1", cidr="198.18.0.0/24")
     ids = {}
     for age in ("2 hours", "1 second"):
-        op_id, vm_id = uuid.uuid4(), vms.new_vm_id()
+        op_id, vm_id = await pending_create(pool, ["s1"])
         async with db.cursor(pool) as cur:
-            await vms.insert_pending_vm(cur, vm_id, ALICE, "f1-xs", "debian12", [])
-            await ops_db.insert_operation(cur, op_id, "create", {}, account=ALICE, vm_id=vm_id)
-            await ops_db.offer(cur, op_id, ["s1"])
             await cur.execute(f"UPDATE operations SET created_at = now() - interval '{age}' WHERE id = %s",
                               (str(op_id),))
         ids[age] = (op_id, vm_id)

@@ -6,8 +6,7 @@ import pytest
 
 from capsul.config import Role
 from capsul.hub import capsuls, db
-from capsul.hub.db import accounts
-from tests.conftest import eventually, shared_tmpdir
+from tests.conftest import add_account_with_key, eventually, shared_tmpdir
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
 pytestmark = pytest.mark.slow
@@ -17,9 +16,7 @@ ALICE = "alice@example.org"
 @pytest.fixture
 async def hub(start_node, pool):
     node = await start_node(Role.HUB, HEARTBEAT_INTERVAL="0.5", HEARTBEAT_TIMEOUT="0.5")
-    async with db.cursor(pool) as cur:
-        await accounts.ensure_account(cur, ALICE)
-        await accounts.add_ssh_key(cur, ALICE, "laptop", "ssh-ed25519 AAAAC3Nza alice@laptop")
+    await add_account_with_key(pool)
     return node
 
 
@@ -112,9 +109,7 @@ async def test_200_concurrent_creates_over_5_spokes(hub, pool, spokes):
 
 async def test_offers_to_several_spokes_at_once_still_make_one_vm_each(start_node, pool, tls_files):
     node = await start_node(Role.HUB, HEARTBEAT_INTERVAL="0.5", CREATE_OFFER_PARALLELISM="3")
-    async with db.cursor(pool) as cur:
-        await accounts.ensure_account(cur, ALICE)
-        await accounts.add_ssh_key(cur, ALICE, "laptop", "ssh-ed25519 AAAAC3Nza alice@laptop")
+    await add_account_with_key(pool)
     folder = shared_tmpdir("capsul-test-spokes-")
     cluster = await start_spokes(pool, node.api_url, [SpokeSpec(f"p{i}", 8192, 8, f"198.18.{i}.0/24")
                                                       for i in range(3)], folder, tls_files)
