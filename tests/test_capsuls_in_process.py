@@ -4,7 +4,7 @@ import uuid
 import pytest
 
 from capsul.hub import capsuls, db
-from capsul.hub.db import accounts, networks, vms
+from capsul.hub.db import networks, vms
 from tests.conftest import add_account_with_key, eventually, spoke_ready
 
 
