@@ -9,6 +9,7 @@ from aiohttp import web
 from capsul.config import Config
 from capsul.hub import db
 from capsul.hub.db import hosts
+from capsul.hub.heartbeats import SweepStatus
 from capsul.spoke.state import SpokeState
 from capsul.spoke.virt import Hypervisor
 
@@ -20,6 +21,7 @@ class HealthCheck:
     pool: aiopg.Pool | None = None
     hypervisor: Hypervisor | None = None
     spoke_state: SpokeState | None = None
+    sweeps: SweepStatus | None = None
 
     async def report(self) -> tuple[bool, dict]:
         report: dict = {"role": self.config.role.value}
@@ -34,6 +36,8 @@ class HealthCheck:
                     for host in await hosts.list_hosts(cur):
                         spokes["online" if host["online"] else "offline"].append(host["id"])
             report["spokes"] = spokes
+            if self.sweeps is not None:
+                report["heartbeats"] = self.sweeps.as_dict()
             healthy = healthy and reachable
         if self.hypervisor is not None and self.spoke_state is not None:
             connected = self.hypervisor.connected

@@ -29,7 +29,7 @@ from capsul.hub.capsuls import Hub
 from capsul.hub.console import create_console_app
 from capsul.hub.db import hosts, networks
 from capsul.hub.endpoints import create_hub_endpoints
-from capsul.hub.heartbeats import run_heartbeats
+from capsul.hub.heartbeats import SweepStatus, run_heartbeats
 from capsul.hub.housekeeping import run_housekeeping
 from capsul.hub.keys import db_pool, spoke_client
 from capsul.hub.spoke_client import SpokeClient
@@ -100,6 +100,7 @@ class Node:
         self.spoke_state: SpokeState | None = None
         self.api_app: web.Application | None = None
         self.hub: Hub | None = None  # the service layer, when this process is a hub
+        self.sweep_status = SweepStatus()
         self._stack = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
@@ -180,7 +181,8 @@ class Node:
         api[keys.config] = config
         api[keys.http_session] = session
         api.router.add_get("/healthz", health.healthz, name="healthz")
-        check = health.HealthCheck(config, self.pool, virt, self.spoke_state)
+        check = health.HealthCheck(config, self.pool, virt, self.spoke_state,
+                                   self.sweep_status if config.role.hub else None)
         api[health.health_check] = check
         if config.role.hub:
             api[db_pool] = self.pool
@@ -200,7 +202,8 @@ class Node:
 
         # 8. background work, each task cancelled and awaited on stop.
         if config.role.hub:
-            self._background(run_heartbeats(self.pool, api[spoke_client], config), "heartbeats")
+            self._background(run_heartbeats(self.pool, api[spoke_client], config, self.sweep_status),
+                             "heartbeats")
             self._background(run_housekeeping(self.pool, config), "housekeeping")
         if config.role.spoke:
             self._background(announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout),

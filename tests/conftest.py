@@ -98,6 +98,10 @@ async def start_node(pool, test_env) -> AsyncIterator[Callable[..., Awaitable[No
         node = Node(config_from({**test_env, **overrides}, role))
         await node.start()
         nodes.append(node)
+        if role.hub:  # the first sweep has landed: tests that watch rows are not raced by it
+            async def swept():
+                return node.sweep_status.sweeps >= 1
+            await eventually(swept)
         return node
 
     yield start

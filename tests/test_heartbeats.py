@@ -70,6 +70,7 @@ async def test_hung_and_dead_spokes_go_offline_without_holding_up_anything(start
         report = await resp.json()
     assert report["spokes"] == {"online": ["local"], "offline": ["gone", "hung"]}
     assert report["database"] == {"reachable": True} and report["ok"] is True
+    assert report["heartbeats"]["sweeps"] >= 3 and report["heartbeats"]["last_error"] is None
 
 
 async def test_a_spoke_stays_online_until_its_third_missed_heartbeat(pool):

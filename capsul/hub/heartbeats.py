@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 import aiopg
 import psycopg2
@@ -65,7 +66,18 @@ async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[s
     return outcome
 
 
-async def run_heartbeats(pool: aiopg.Pool, client: SpokeClient, config: Config) -> None:
+@dataclass
+class SweepStatus:
+    """How the heartbeat loop is doing, for /healthz."""
+    sweeps: int = 0  # completed sweeps since this hub started
+    last_duration: float | None = None  # seconds the last completed sweep took
+    last_error: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"sweeps": self.sweeps, "last_duration_s": self.last_duration, "last_error": self.last_error}
+
+
+async def run_heartbeats(pool: aiopg.Pool, client: SpokeClient, config: Config, status: SweepStatus) -> None:
     """Sweep forever; a sweep that fails (database down) is logged and retried next interval."""
     while True:
         started = time.monotonic()
@@ -73,4 +85,9 @@ async def run_heartbeats(pool: aiopg.Pool, client: SpokeClient, config: Config) 
             await sweep(pool, client, config)
         except (psycopg2.Error, OSError, TimeoutError) as e:
             log.error("heartbeat sweep failed: %s", e)
+            status.last_error = str(e)
+        else:
+            status.sweeps += 1
+            status.last_duration = round(time.monotonic() - started, 4)
+            status.last_error = None
         await asyncio.sleep(max(0.0, config.heartbeat_interval - (time.monotonic() - started)))
