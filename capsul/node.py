@@ -21,7 +21,7 @@ import aiohttp
 import aiopg
 from aiohttp import web
 
-from capsul import errors, health, keys, tls
+from capsul import errors, health, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
 from capsul.hub import db
@@ -37,7 +37,6 @@ from capsul.spoke.endpoints import create_spoke_endpoints
 from capsul.spoke.hub_client import HubClient, announce
 from capsul.spoke.events import EventOutbox
 from capsul.spoke.keys import hypervisor, operations, state
-from capsul.spoke.keys import outbox as event_outbox
 from capsul.spoke.operations import SpokeOperations
 from capsul.spoke.state import SpokeState
 from capsul.spoke.virt import Hypervisor
@@ -178,8 +177,6 @@ class Node:
 
         # 7. apps and sites.
         api = web.Application(middlewares=[errors.json_errors_middleware], client_max_size=MAX_BODY)
-        api[keys.config] = config
-        api[keys.http_session] = session
         api.router.add_get("/healthz", health.healthz, name="healthz")
         check = health.HealthCheck(config, self.pool, virt, self.spoke_state,
                                    self.sweep_status if config.role.hub else None)
@@ -193,7 +190,6 @@ class Node:
             api[hypervisor] = virt
             api[state] = self.spoke_state
             api[operations] = spoke_ops
-            api[event_outbox] = outbox
             api.add_subapp("/spoke/", create_spoke_endpoints(config))
         self.api_app = api
         await self._serve(api, api_sock, server_ssl)
@@ -237,7 +233,13 @@ class Node:
 
     async def _close_pool(self) -> None:
         self.pool.close()
-        await self.pool.wait_closed()
+        try:
+            # A connection still held (say, by a request cut off at shutdown) would wait forever.
+            await asyncio.wait_for(self.pool.wait_closed(), 5)
+        except TimeoutError:
+            log.warning("database connections still in use after 5 s; closing them")
+            self.pool.terminate()
+            await self.pool.wait_closed()
 
     async def stop(self) -> None:
         await self._stack.aclose()

@@ -8,7 +8,7 @@ import aiopg
 import jinja2
 from aiohttp import web
 
-from capsul import errors, health, keys
+from capsul import errors, health
 from capsul.config import REPO_ROOT, Config
 from capsul.hub import db
 from capsul.hub.db import hosts
@@ -49,7 +49,6 @@ def _error_page(request: web.Request, status: int, message: str) -> web.Response
 
 def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthCheck) -> web.Application:
     app = web.Application(middlewares=[html_errors_middleware])
-    app[keys.config] = config
     app[db_pool] = pool
     app[health.health_check] = check
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(REPO_ROOT / "templates"), autoescape=True)

@@ -1,7 +1,6 @@
 """Typed app keys of the spoke."""
 from aiohttp import web
 
-from capsul.spoke.events import EventOutbox
 from capsul.spoke.operations import SpokeOperations
 from capsul.spoke.state import SpokeState
 from capsul.spoke.virt import Hypervisor
@@ -9,4 +8,3 @@ from capsul.spoke.virt import Hypervisor
 hypervisor = web.AppKey("hypervisor", Hypervisor)
 state = web.AppKey("spoke_state", SpokeState)
 operations = web.AppKey("spoke_operations", SpokeOperations)
-outbox = web.AppKey("event_outbox", EventOutbox)
