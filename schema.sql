@@ -172,3 +172,4 @@ CREATE INDEX IF NOT EXISTS vm_events_vm ON vm_events (vm_id, id);
 
 -- The last event sequence number the hub applied from each spoke.
 ALTER TABLE hosts ADD COLUMN IF NOT EXISTS last_applied_seq bigint NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS vm_events_host_seq ON vm_events (host_id, seq) WHERE seq IS NOT NULL;

@@ -80,7 +80,14 @@ class Config:
     claim_retry_window: float
     overcommit_cpu_ratio: float
     overcommit_memory_ratio: float
+    resync_interval: float
+    stopped_debounce: float
     log_level: str
+
+    @property
+    def spoke_dir(self) -> Path:
+        """The spoke's own state (its event journal)."""
+        return self.var_dir / f"spoke-{self.spoke_host_id}"
 
     def replace(self, **changes) -> Config:
         return dataclasses.replace(self, **changes)
@@ -122,6 +129,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "CLAIM_RETRY_WINDOW": ("60", "seconds a spoke keeps retrying a claim whose answer was lost"),
     "OVERCOMMIT_CPU_RATIO": ("4", "vCPUs sold per host CPU"),
     "OVERCOMMIT_MEMORY_RATIO": ("1", "memory sold per host memory"),
+    "RESYNC_INTERVAL": ("60", "seconds between the hub's full syncs with each spoke (besides those on restarts and gaps)"),
+    "STOPPED_DEBOUNCE": ("0.5", "seconds a spoke holds back `stopped`, dropped if the VM starts again (a reboot)"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
 }
 
@@ -248,6 +257,8 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
         claim_retry_window=_number("CLAIM_RETRY_WINDOW", raw("CLAIM_RETRY_WINDOW"), minimum=0),
         overcommit_cpu_ratio=_number("OVERCOMMIT_CPU_RATIO", raw("OVERCOMMIT_CPU_RATIO"), minimum=0.1),
         overcommit_memory_ratio=_number("OVERCOMMIT_MEMORY_RATIO", raw("OVERCOMMIT_MEMORY_RATIO"), minimum=0.1),
+        resync_interval=_number("RESYNC_INTERVAL", raw("RESYNC_INTERVAL"), minimum=1),
+        stopped_debounce=_number("STOPPED_DEBOUNCE", raw("STOPPED_DEBOUNCE"), minimum=0),
         log_level=log_level,
     )
     if role is Role.SPOKE:

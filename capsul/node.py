@@ -31,11 +31,13 @@ from capsul.hub.db import hosts, networks
 from capsul.hub.endpoints import create_hub_endpoints
 from capsul.hub.heartbeats import SweepStatus, run_heartbeats
 from capsul.hub.housekeeping import run_housekeeping
-from capsul.hub.keys import db_pool, spoke_client
+from capsul.hub.keys import db_pool, resyncer, spoke_client
+from capsul.hub.resync import Resyncer
 from capsul.hub.spoke_client import SpokeClient
 from capsul.spoke.endpoints import create_spoke_endpoints
 from capsul.spoke.hub_client import HubClient, announce
 from capsul.spoke.events import EventOutbox
+from capsul.spoke.journal import SeqJournal
 from capsul.spoke.keys import hypervisor, operations, state
 from capsul.spoke.operations import SpokeOperations
 from capsul.spoke.state import SpokeState
@@ -100,6 +102,7 @@ class Node:
         self.api_app: web.Application | None = None
         self.hub: Hub | None = None  # the service layer, when this process is a hub
         self.sweep_status = SweepStatus()
+        self.resyncer: Resyncer | None = None
         self._stack = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
@@ -168,8 +171,10 @@ class Node:
             virt = Hypervisor(config.libvirt_uri)
             await virt.connect()
             stack.push_async_callback(virt.close)
-            self.spoke_state = SpokeState(config.spoke_host_id)
-            outbox = EventOutbox(self.spoke_state)
+            journal = SeqJournal(config.spoke_dir / "event-seq")
+            first_seq = await asyncio.to_thread(journal.load)
+            self.spoke_state = SpokeState(config.spoke_host_id, last_event_seq=first_seq - 1)
+            outbox = EventOutbox(self.spoke_state, journal, stopped_debounce=config.stopped_debounce)
             virt.on_lifecycle(outbox.emit)
             hub = HubClient(session, config)
             spoke_ops = SpokeOperations(config, virt, hub, outbox)
@@ -185,6 +190,7 @@ class Node:
             api[db_pool] = self.pool
             api[spoke_client] = SpokeClient(session)
             self.hub = Hub.create(self.pool, api[spoke_client], config)
+            self.resyncer = api[resyncer] = Resyncer(self.pool, self.hub.dispatcher, config)
             api.add_subapp("/hub/", create_hub_endpoints(self.pool))
         if config.role.spoke:
             api[hypervisor] = virt
@@ -201,6 +207,7 @@ class Node:
             self._background(run_heartbeats(self.pool, api[spoke_client], config, self.sweep_status),
                              "heartbeats")
             self._background(run_housekeeping(self.pool, config), "housekeeping")
+            self._background(self.resyncer.run(), "resync")
         if config.role.spoke:
             self._background(announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout),
                              "announce")

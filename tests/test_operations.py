@@ -192,7 +192,8 @@ async def test_bad_create_requests_are_refused_and_write_nothing(start_node, poo
         await capsuls.create_capsul(node.hub, ALICE, size, image, keys)
     assert message in caught.value.message and caught.value.status == 400
     async with db.cursor(pool) as cur:
-        await cur.execute("SELECT (SELECT count(*) FROM vms) AS vms, (SELECT count(*) FROM operations) AS ops")
+        await cur.execute("SELECT (SELECT count(*) FROM vms) AS vms, "
+                          "(SELECT count(*) FROM operations WHERE type = 'create') AS ops")
         assert await cur.fetchone() == {"vms": 0, "ops": 0}
 
 

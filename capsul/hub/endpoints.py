@@ -10,7 +10,7 @@ from aiohttp import web
 from capsul import errors, signing
 from capsul.hub import db
 from capsul.hub.db import hosts, operations, vm_events
-from capsul.hub.keys import db_pool
+from capsul.hub.keys import db_pool, resyncer
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -30,6 +30,7 @@ async def heartbeat(request: web.Request) -> web.Response:
         came_online = await hosts.record_heartbeat(cur, signed.host_id, capacity, seq)
     if came_online:
         log.info("spoke %s announced itself and is online", signed.host_id)
+    request.config_dict[resyncer].request(signed.host_id)  # it (re)started: its VMs may have changed
     if signed.token_index:
         log.warning("spoke %s signs with its previous token; update its SPOKE_HOST_TOKEN and HUB_TOKEN",
                     signed.host_id)
@@ -62,7 +63,10 @@ async def events(request: web.Request) -> web.Response:
     if not isinstance(batch, list) or not all(_valid_event(e) for e in batch):
         raise errors.json_error(400, "events must be a list of {seq, vm_id, state, reason, ts}")
     async with db.cursor(request.config_dict[db_pool]) as cur:
-        applied, last_seq = await vm_events.apply_events(cur, signed.host_id, batch)
+        applied, last_seq, gap = await vm_events.apply_events(cur, signed.host_id, batch)
+    if gap:
+        log.info("events from %s skipped numbers before %d: resyncing", signed.host_id, last_seq)
+        request.config_dict[resyncer].request(signed.host_id)
     return web.json_response({"ok": True, "applied": applied, "last_seq": last_seq})
 
 

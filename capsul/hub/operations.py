@@ -113,24 +113,28 @@ class Dispatcher:
 
     async def to_owner(self, op_type: str, payload: dict, vm: dict, *, account: str | None = None) -> dict:
         """An immediate operation on one VM, sent to the host that owns it."""
+        if vm["host_id"] is None:
+            raise OperationFailed(f"capsul {vm['id']} has no host yet")
+        return await self.to_host(op_type, payload, vm["host_id"], account=account, vm_id=vm["id"])
+
+    async def to_host(self, op_type: str, payload: dict, host_id: str, *, account: str | None = None,
+                      vm_id: str | None = None) -> dict:
+        """An immediate operation on one host; fails at once when the host is unknown or offline."""
         op_id = uuid.uuid4()
+        what = f" of capsul {vm_id}" if vm_id else ""
         async with db.cursor(self.pool) as cur:
-            await ops_db.insert_operation(cur, op_id, op_type, payload, account=account, vm_id=vm["id"])
-            host = None
-            if vm["host_id"] is not None:
-                host = next((h for h in await hosts.list_hosts_to_call(cur) if h["id"] == vm["host_id"]), None)
+            await ops_db.insert_operation(cur, op_id, op_type, payload, account=account, vm_id=vm_id)
+            host = next((h for h in await hosts.list_hosts_to_call(cur) if h["id"] == host_id), None)
             reason = None
-            if vm["host_id"] is None:
-                reason = f"capsul {vm['id']} has no host yet"
-            elif host is None:
-                reason = f"host {vm['host_id']} of capsul {vm['id']} is not registered"
+            if host is None:
+                reason = f"host {host_id}{what} is not registered"
             elif not host["online"]:
-                reason = f"host {host['id']} of capsul {vm['id']} is offline; try again when it is back"
+                reason = f"host {host_id}{what} is offline; try again when it is back"
             if reason:
                 await ops_db.finish_operation(cur, op_id, error=reason)
                 raise OperationFailed(reason)
-            await ops_db.record_sent(cur, op_id, [host["id"]])
-        body = {"id": str(op_id), "type": op_type, "vm_id": vm["id"], **payload}
+            await ops_db.record_sent(cur, op_id, [host_id])
+        body = {"id": str(op_id), "type": op_type, **({"vm_id": vm_id} if vm_id else {}), **payload}
         try:
             answer = await self._call(host, "/spoke/operation", body, timeout=self.config.operation_timeout,
                                       retries=self.config.operation_retries)
@@ -138,14 +142,14 @@ class Dispatcher:
             if not isinstance(result, dict):
                 raise signing.CallFailed("answer has no result", kind="invalid")
         except signing.CallFailed as e:
-            reason = (f"host {host['id']} does not have capsul {vm['id']}" if e.status == 404
-                      else f"host {host['id']}: {_describe(e)}")
+            reason = (f"host {host_id} does not have capsul {vm_id}" if e.status == 404 and vm_id
+                      else f"host {host_id}: {_describe(e)}")
             async with db.cursor(self.pool) as cur:
-                await ops_db.record_answer(cur, op_id, host["id"], "error", {"error": str(e)})
+                await ops_db.record_answer(cur, op_id, host_id, "error", {"error": str(e)})
                 await ops_db.finish_operation(cur, op_id, error=reason)
             raise OperationFailed(reason) from None
         async with db.cursor(self.pool) as cur:
-            await ops_db.record_answer(cur, op_id, host["id"], "answered", result)
+            await ops_db.record_answer(cur, op_id, host_id, "answered", result)
             await ops_db.finish_operation(cur, op_id, result=result)
         return result
 

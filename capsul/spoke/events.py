@@ -2,6 +2,8 @@
 
 libvirt callbacks only append to it (`emit` never blocks); one task pushes batches and
 retries with back-off while the hub is unreachable, so events are delivered in order.
+A `stopped` is held back for STOPPED_DEBOUNCE seconds and dropped if the VM starts
+again meanwhile, so a reboot does not show as stopped.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import logging
 import time
 
 from capsul import signing
+from capsul.spoke.journal import SeqJournal
 from capsul.spoke.state import SpokeState
 
 log = logging.getLogger(__name__)
@@ -19,17 +22,40 @@ MAX_BATCH = 500
 
 
 class EventOutbox:
-    def __init__(self, state: SpokeState):
+    def __init__(self, state: SpokeState, journal: SeqJournal, *, stopped_debounce: float = 0.5):
         self.state = state
-        self._next_seq = state.last_event_seq + 1
+        self.journal = journal
+        self.stopped_debounce = stopped_debounce
         self._pending: collections.deque[dict] = collections.deque()
+        self._held_stops: dict[str, asyncio.TimerHandle] = {}
         self._wakeup = asyncio.Event()
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the last event queued (sent or not)."""
+        return self.journal.last
 
     def emit(self, vm_id: str, vm_state: str, reason: str | None = None) -> None:
         """Queue one event. Runs on libvirt's event dispatch (the loop thread): must not block."""
-        self._pending.append({"seq": self._next_seq, "vm_id": vm_id, "state": vm_state, "reason": reason,
+        held = self._held_stops.pop(vm_id, None)
+        if held is not None:
+            held.cancel()
+            if vm_state == "running":
+                return  # stopped and started again within the window: a reboot, nothing to show
+            self._queue(vm_id, "stopped", "stopped")  # keep the order of what happened
+        if vm_state == "stopped" and self.stopped_debounce > 0:
+            self._held_stops[vm_id] = asyncio.get_running_loop().call_later(
+                self.stopped_debounce, self._release_stop, vm_id, reason)
+            return
+        self._queue(vm_id, vm_state, reason)
+
+    def _release_stop(self, vm_id: str, reason: str | None) -> None:
+        if self._held_stops.pop(vm_id, None) is not None:
+            self._queue(vm_id, "stopped", reason)
+
+    def _queue(self, vm_id: str, vm_state: str, reason: str | None) -> None:
+        self._pending.append({"seq": self.journal.take(), "vm_id": vm_id, "state": vm_state, "reason": reason,
                               "ts": time.time()})
-        self._next_seq += 1
         self._wakeup.set()
 
     def __len__(self) -> int:

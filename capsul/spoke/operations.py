@@ -77,7 +77,9 @@ class SpokeOperations:
         return await asyncio.shield(self._once(op_id, lambda: handlers[op_type](body)))
 
     async def _list(self, body: dict) -> dict:
-        return {"vms": await self.virt.list_capsuls()}
+        # NOTE: the sequence number first: the listing then reflects at least every event up to it.
+        seq = self.outbox.last_seq
+        return {"vms": await self.virt.list_capsuls(), "last_event_seq": seq}
 
     async def _capacity_available(self, body: dict) -> dict:
         vcpus, memory_mb = _size(body)

@@ -9,6 +9,6 @@ from dataclasses import dataclass, field
 class SpokeState:
     host_id: str
     started_at: float = field(default_factory=time.time)
-    last_event_seq: int = 0  # events come with the libvirt event issue; 0 = none sent yet
+    last_event_seq: int = 0  # the last event sent to the hub (its sequence number)
     hub_announced: bool = False  # the hub has acknowledged our start
     hub_error: str | None = None  # why the last call to the hub failed

@@ -119,3 +119,8 @@ async def record_missed_heartbeat(cur, host_id: str, error: str, misses_allowed:
     if row is None:
         return False  # removed meanwhile
     return row["was_online"] and not row["online"]
+
+
+async def set_last_applied_seq(cur, host_id: str, seq: int) -> None:
+    """Events up to `seq` count as applied (after the spoke's numbering started over)."""
+    await cur.execute("UPDATE hosts SET last_applied_seq = %s WHERE id = %s", (seq, host_id))

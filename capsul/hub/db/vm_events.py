@@ -26,24 +26,27 @@ async def open_conflicts(cur) -> list[dict]:
     return await cur.fetchall()
 
 
-async def apply_events(cur, host_id: str, batch: list[dict]) -> tuple[int, int]:
+async def apply_events(cur, host_id: str, batch: list[dict]) -> tuple[int, int, bool]:
     """Apply the events newer than the last applied from this host, in sequence order.
 
-    Returns (how many were new, the last sequence number applied). Repeats are skipped,
-    so a batch the spoke re-sends after a lost answer changes nothing.
+    Returns (how many were new, the last sequence number applied, whether numbers were
+    missing before them: a gap, which calls for a full resync). Repeats are skipped, so
+    a batch the spoke re-sends after a lost answer changes nothing.
     """
     applied = 0
+    gap = False
     async with cur.begin():
         await cur.execute("SELECT last_applied_seq FROM hosts WHERE id = %s FOR UPDATE", (host_id,))
         last = (await cur.fetchone())["last_applied_seq"]
         for event in sorted(batch, key=lambda e: e["seq"]):
             if event["seq"] <= last:
                 continue
+            gap = gap or event["seq"] > last + 1
             last = event["seq"]
             applied += 1
             await _apply(cur, host_id, event)
         await cur.execute("UPDATE hosts SET last_applied_seq = %s WHERE id = %s", (last, host_id))
-    return applied, last
+    return applied, last, gap
 
 
 async def _apply(cur, host_id: str, event: dict) -> None:

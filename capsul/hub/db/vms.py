@@ -48,10 +48,19 @@ async def list_vms(cur, account: str | None = None, *, include_gone: bool = Fals
     return await cur.fetchall()
 
 
+NOTIFY_CHANNEL = "vm_changed"
+
+
 async def add_event(cur, vm_id: str, state: str, *, reason: str | None = None, host_id: str | None = None,
                     seq: int | None = None) -> None:
+    """Every state change: one audit row, and a NOTIFY every hub process can LISTEN for
+    (delivered when the transaction commits, so listeners only see committed states)."""
     await cur.execute("INSERT INTO vm_events (vm_id, host_id, seq, state, reason) VALUES (%s, %s, %s, %s, %s)",
                       (vm_id, host_id, seq, state, reason))
+    await cur.execute(
+        """SELECT pg_notify(%s, json_build_object('vm_id', id, 'account', account, 'state', %s,
+                                                  'host_id', host_id, 'reason', %s::text)::text)
+           FROM vms WHERE id = %s""", (NOTIFY_CHANNEL, state, reason, vm_id))
 
 
 async def set_state(cur, vm_id: str, state: str, *, from_states: tuple[str, ...], reason: str | None = None,
