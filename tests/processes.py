@@ -21,6 +21,8 @@ class CapsulProcess:
         self.stdout_lines: list[str] = []
 
     async def start(self, timeout: float = 60) -> CapsulProcess:
+        """Start (or start again) and wait for the URLs it prints."""
+        self.urls, self.stdout_lines = {}, []
         log = open(self.log_file, "ab")
         try:
             # its own process group, so a wrapper and what it runs are stopped together

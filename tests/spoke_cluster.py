@@ -46,11 +46,12 @@ class SpokeCluster:
 
 async def start_spokes(pool, hub_api_url: str, specs: list[SpokeSpec], folder: Path, tls_files,
                        *, prefix: list[str] | None = None, extra_env: dict | None = None,
-                       tls_for=None) -> SpokeCluster:
+                       tls_for=None, host_xml: str = HOST_XML) -> SpokeCluster:
     """Register each spoke (tokens, IPv4 pool), start its process, wait until the hub sees it online.
 
     `prefix` runs each spoke under a wrapper (e.g. `ip netns exec NS`), given as a callable of the spec;
-    `tls_for(spec)` gives the spoke's TLS_* settings (default: the shared test certificate).
+    `tls_for(spec)` gives the spoke's TLS_* settings (default: the shared test certificate);
+    `host_xml` is the libvirt test host file, with {cpus} and {memory_kib} filled in.
     """
     cluster = SpokeCluster(folder)
     for spec in specs:
@@ -59,7 +60,7 @@ async def start_spokes(pool, hub_api_url: str, specs: list[SpokeSpec], folder: P
             token, hub_token = await hosts.add_host(cur, spec.host_id, f"https://{spec.listen}:{port}")
             await networks.add_host_network(cur, spec.host_id, spec.cidr)
         host_file = folder / f"{spec.host_id}.xml"
-        host_file.write_text(HOST_XML.format(cpus=spec.cpus, memory_kib=spec.memory_mb * 1024))
+        host_file.write_text(host_xml.format(cpus=spec.cpus, memory_kib=spec.memory_mb * 1024))
         tls_env = tls_for(spec) if tls_for else {"TLS_CERT_FILE": str(tls_files.cert),
                                                  "TLS_KEY_FILE": str(tls_files.key),
                                                  "TLS_CA_FILE": str(tls_files.ca)}
