@@ -65,6 +65,8 @@ async def _apply(cur, host_id: str, event: dict) -> None:
         await vms.mark_failed(cur, vm_id, event.get("reason") or "the host could not build it")
     elif state == "deleted":
         await vms.set_state(cur, vm_id, "deleted", from_states=("deleting",), host_id=host_id, seq=event["seq"])
+    elif vm["state"] not in _OWNED_STATES:
+        return  # deleting, deleted or failed: what libvirt says about its end adds nothing
     elif not await vms.set_state(cur, vm_id, state, from_states=_OWNED_STATES, reason=event.get("reason"),
                                  host_id=host_id, seq=event["seq"]):
         # no change (a resync may have got there first): still part of the VM's history
