@@ -11,7 +11,8 @@ case "$mode" in run|test) ;; *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 
 # postgresql: the embedded database (acl: lets its postgres user reach ./var in a clone under
 # /root); libvirt-dev + pkg-config + gcc + python3-dev: to build
 # libvirt-python (no wheel exists); libvirt0 (pulled in by libvirt-dev) carries test:///default.
-packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv)
+# qemu-utils: qemu-img, for VM disk overlays on a real hypervisor (and the tests).
+packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv qemu-utils)
 
 missing=()
 for p in "${packages[@]}"; do

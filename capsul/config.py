@@ -82,6 +82,11 @@ class Config:
     overcommit_memory_ratio: float
     resync_interval: float
     stopped_debounce: float
+    os_images_dir: Path
+    vm_storage_dir: Path
+    libvirt_domain_type: str
+    shutdown_timeout: float
+    shutdown_force: bool
     log_level: str
 
     @property
@@ -131,6 +136,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "OVERCOMMIT_MEMORY_RATIO": ("1", "memory sold per host memory"),
     "RESYNC_INTERVAL": ("60", "seconds between the hub's full syncs with each spoke (besides those on restarts and gaps)"),
     "STOPPED_DEBOUNCE": ("0.5", "seconds a spoke holds back `stopped`, dropped if the VM starts again (a reboot)"),
+    "OS_IMAGES_DIR": ("var/os-images", "folder of OS images (the file names in os_images) on a spoke"),
+    "VM_STORAGE_DIR": ("var/vms", "folder of VM disks (qcow2 overlays), seed ISOs and console logs on a spoke"),
+    "LIBVIRT_DOMAIN_TYPE": ("kvm", "kvm, or qemu for software emulation (libvirt's test driver always uses test)"),
+    "SHUTDOWN_TIMEOUT": ("60", "seconds a `shutdown` (ACPI) may take before it is reported as not done"),
+    "SHUTDOWN_FORCE": ("true", "whether a shutdown that times out forces the VM off"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
 }
 
@@ -225,6 +235,17 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
         raise ConfigError("HEARTBEAT_TIMEOUT", f"must not exceed HEARTBEAT_INTERVAL ({interval:g} s)")
     misses = _number("HEARTBEAT_MISSES", raw("HEARTBEAT_MISSES"), minimum=1, integer=True)
 
+    def folder(name: str) -> Path:
+        path = Path(raw(name)).expanduser()
+        return path if path.is_absolute() else REPO_ROOT / path
+
+    domain_type = raw("LIBVIRT_DOMAIN_TYPE")
+    if domain_type not in ("kvm", "qemu"):
+        raise ConfigError("LIBVIRT_DOMAIN_TYPE", "use kvm, or qemu for software emulation")
+    shutdown_force = raw("SHUTDOWN_FORCE").lower()
+    if shutdown_force not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError("SHUTDOWN_FORCE", "use true or false")
+
     log_level = raw("LOG_LEVEL").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("LOG_LEVEL", "use DEBUG, INFO, WARNING or ERROR")
@@ -259,6 +280,11 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
         overcommit_memory_ratio=_number("OVERCOMMIT_MEMORY_RATIO", raw("OVERCOMMIT_MEMORY_RATIO"), minimum=0.1),
         resync_interval=_number("RESYNC_INTERVAL", raw("RESYNC_INTERVAL"), minimum=1),
         stopped_debounce=_number("STOPPED_DEBOUNCE", raw("STOPPED_DEBOUNCE"), minimum=0),
+        os_images_dir=folder("OS_IMAGES_DIR"),
+        vm_storage_dir=folder("VM_STORAGE_DIR"),
+        libvirt_domain_type=domain_type,
+        shutdown_timeout=_number("SHUTDOWN_TIMEOUT", raw("SHUTDOWN_TIMEOUT"), minimum=0),
+        shutdown_force=shutdown_force in ("true", "1", "yes"),
         log_level=log_level,
     )
     if role is Role.SPOKE:

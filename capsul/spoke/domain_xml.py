@@ -1,9 +1,15 @@
-"""Domain XML for a capsul, built from the create payload the hub's claim returns."""
+"""Domain XML for a capsul, built from the create payload the hub's claim returns.
+
+The same XML serves every hypervisor: on libvirt's test driver the disk, seed and log
+paths simply point at files that were never made.
+"""
 from __future__ import annotations
 
 import ipaddress
 import uuid
 import xml.etree.ElementTree as ET
+
+from capsul.spoke.storage import GuestFiles
 
 UUID_NAMESPACE = uuid.UUID("7f0e4c1e-2b7c-4c53-9f4c-6361707375c1")
 
@@ -19,17 +25,42 @@ def domain_uuid(vm_id: str) -> str:
     return str(uuid.uuid5(UUID_NAMESPACE, vm_id))
 
 
-def build_domain_xml(payload: dict, *, domain_type: str) -> str:
+def build_domain_xml(payload: dict, files: GuestFiles, *, domain_type: str) -> str:
+    """domain_type: kvm, qemu (software emulation), or test (libvirt's test driver)."""
     domain = ET.Element("domain", type=domain_type)
     ET.SubElement(domain, "name").text = payload["vm_id"]
     ET.SubElement(domain, "uuid").text = domain_uuid(payload["vm_id"])
     ET.SubElement(domain, "memory", unit="MiB").text = str(int(payload["memory_mb"]))
     ET.SubElement(domain, "vcpu").text = str(int(payload["vcpus"]))
     os_el = ET.SubElement(domain, "os")
-    ET.SubElement(os_el, "type").text = "hvm"
+    ET.SubElement(os_el, "type", arch="x86_64").text = "hvm"
+    ET.SubElement(os_el, "boot", dev="hd")
+    features = ET.SubElement(domain, "features")
+    ET.SubElement(features, "acpi")  # so `shutdown` reaches the guest
+    ET.SubElement(features, "apic")
+    if domain_type == "kvm":
+        ET.SubElement(domain, "cpu", mode="host-passthrough")
+    for event, action in (("on_poweroff", "destroy"), ("on_reboot", "restart"), ("on_crash", "destroy")):
+        ET.SubElement(domain, event).text = action
+
     devices = ET.SubElement(domain, "devices")
+    disk = ET.SubElement(devices, "disk", type="file", device="disk")
+    ET.SubElement(disk, "driver", name="qemu", type="qcow2")
+    ET.SubElement(disk, "source", file=str(files.disk))
+    ET.SubElement(disk, "target", dev="vda", bus="virtio")
+    seed = ET.SubElement(devices, "disk", type="file", device="cdrom")
+    ET.SubElement(seed, "driver", name="qemu", type="raw")
+    ET.SubElement(seed, "source", file=str(files.seed))
+    ET.SubElement(seed, "target", dev="sda", bus="sata")
+    ET.SubElement(seed, "readonly")
     if payload.get("public_ipv4"):
         nic = ET.SubElement(devices, "interface", type="network")
         ET.SubElement(nic, "source", network=payload.get("network_name") or "default")
         ET.SubElement(nic, "mac", address=mac_for_ipv4(payload["public_ipv4"]))
+        ET.SubElement(nic, "model", type="virtio")
+    serial = ET.SubElement(devices, "serial", type="pty")
+    ET.SubElement(serial, "log", file=str(files.console_log), append="off")
+    ET.SubElement(serial, "target", port="0")
+    console = ET.SubElement(devices, "console", type="pty")
+    ET.SubElement(console, "target", type="serial", port="0")
     return ET.tostring(domain, encoding="unicode")

@@ -20,6 +20,7 @@ from capsul.config import Config
 from capsul.spoke.domain_xml import build_domain_xml
 from capsul.spoke.events import EventOutbox
 from capsul.spoke.hub_client import HubClient
+from capsul.spoke.storage import Storage, StorageError
 from capsul.spoke.virt import Hypervisor, HypervisorError, VmNotFound
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,10 @@ class SpokeOperations:
         self.virt = virt
         self.hub = hub
         self.outbox = outbox
-        self.domain_type = "test" if config.libvirt_uri.startswith("test:") else "kvm"
+        on_test_driver = config.libvirt_uri.startswith("test:")
+        self.domain_type = "test" if on_test_driver else config.libvirt_domain_type
+        # NOTE: the test driver cannot use real files: only the file work is skipped there.
+        self.storage = Storage(config.os_images_dir, config.vm_storage_dir, real=not on_test_driver)
         # op id -> the task doing it; bounded, oldest forgotten first
         self._operations: collections.OrderedDict[str, asyncio.Task] = collections.OrderedDict()
         self._reserved: dict[str, Reservation] = {}  # creates accepted but not yet defined
@@ -107,7 +111,8 @@ class SpokeOperations:
         vm_id = _vm_id(body)
         await self._build_done(vm_id)
         existed = await self.virt.destroy(vm_id)
-        return {"vm_id": vm_id, "existed": existed, "state": "deleted"}
+        removed = await self.storage.remove(vm_id)
+        return {"vm_id": vm_id, "existed": existed, "removed_files": len(removed), "state": "deleted"}
 
     async def _vm_state_command(self, body: dict) -> dict:
         vm_id, command = _vm_id(body), body.get("command")
@@ -115,9 +120,26 @@ class SpokeOperations:
             raise OperationError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
         await self._build_done(vm_id)
         try:
-            return {"vm_id": vm_id, "state": await self.virt.command(vm_id, command)}
+            state = await self.virt.command(vm_id, command)
+            if command == "shutdown" and state != "stopped":
+                state = await self._await_shutdown(vm_id)
+            return {"vm_id": vm_id, "state": state}
         except VmNotFound as e:
             raise OperationError(str(e), 404) from None
+
+    async def _await_shutdown(self, vm_id: str) -> str:
+        """An ACPI shutdown is a request: wait for the guest to stop, then force it if so configured."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.shutdown_timeout
+        while loop.time() < deadline:
+            await asyncio.sleep(0.25)
+            state = await self.virt.state(vm_id)
+            if state == "stopped":
+                return state
+        if self.config.shutdown_force:
+            log.info("%s did not shut down within %g s: forcing it off", vm_id, self.config.shutdown_timeout)
+            return await self.virt.command(vm_id, "force-stop")
+        return await self.virt.state(vm_id)
 
     # --- create --------------------------------------------------------------------------
 
@@ -206,12 +228,18 @@ class SpokeOperations:
         """Make the VM this host has claimed. Completion reaches the hub as events."""
         vm_id = payload["vm_id"]
         try:
-            xml = build_domain_xml(payload, domain_type=self.domain_type)
+            files = await self.storage.prepare(payload)
+            xml = build_domain_xml(payload, files, domain_type=self.domain_type)
             state = await self.virt.define_and_start(vm_id, xml)
             log.info("built %s (%s, %s)", vm_id, payload.get("size"), payload.get("public_ipv4"))
             return state
-        except HypervisorError as e:
+        except (HypervisorError, StorageError) as e:
             log.error("building %s failed: %s", vm_id, e)
+            try:  # leave nothing half-made behind
+                await self.virt.destroy(vm_id)
+            except HypervisorError as cleanup:
+                log.error("cleaning up %s failed: %s", vm_id, cleanup)
+            await self.storage.remove(vm_id)
             self.outbox.emit(vm_id, "failed", f"the host could not build it: {e}")
         finally:
             self._reserved.pop(op_id, None)

@@ -200,6 +200,14 @@ class Hypervisor:
                 raise HypervisorError(f"libvirt: {_message(e)}") from None
         return await asyncio.to_thread(run)
 
+    async def xml(self, vm_id: str) -> str:
+        def run():
+            try:
+                return self._lookup(vm_id).XMLDesc()
+            except libvirt.libvirtError as e:
+                raise HypervisorError(f"libvirt: {_message(e)}") from None
+        return await asyncio.to_thread(run)
+
     async def exists(self, vm_id: str) -> bool:
         try:
             await self.state(vm_id)

@@ -1,0 +1,119 @@
+"""A VM's files on a spoke: its disk (a qcow2 overlay of the OS image), its NoCloud seed
+ISO, and its serial console log, all under VM_STORAGE_DIR.
+
+`qemu-img` runs as an asyncio subprocess and the ISO is written in a worker thread, so
+the event loop never waits on either. On libvirt's test driver nothing here touches the
+disk (`real=False`): the paths are still computed and put in the domain XML.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pycdlib
+
+log = logging.getLogger(__name__)
+
+LOGIN_USER = "cyberian"  # the user capsuls are logged in to, as in the original capsul
+
+
+class StorageError(Exception):
+    """A VM's files could not be made; str() says why, for the person and the operator."""
+
+
+@dataclass(frozen=True)
+class GuestFiles:
+    disk: Path
+    seed: Path
+    console_log: Path
+
+
+class Storage:
+    def __init__(self, images_dir: Path, vm_dir: Path, *, real: bool):
+        self.images_dir = images_dir
+        self.vm_dir = vm_dir
+        self.real = real
+
+    def paths(self, vm_id: str) -> GuestFiles:
+        return GuestFiles(disk=self.vm_dir / f"{vm_id}.qcow2", seed=self.vm_dir / f"{vm_id}-cidata.iso",
+                          console_log=self.vm_dir / f"{vm_id}-console.log")
+
+    async def prepare(self, payload: dict) -> GuestFiles:
+        """Make the disk overlay (resized to the size's disk) and the seed ISO; idempotent."""
+        files = self.paths(payload["vm_id"])
+        if not self.real:
+            return files
+        image = self.images_dir / payload["os_image_file"]
+        if not os.access(image, os.R_OK) or not image.is_file():
+            raise StorageError(f"OS image {payload['os_image']} is missing or unreadable on this host ({image})")
+        await asyncio.to_thread(self.vm_dir.mkdir, parents=True, exist_ok=True)
+        if not files.disk.exists():
+            base_format = (await _qemu_img("info", "--output=json", str(image)))
+            fmt = json.loads(base_format).get("format", "raw")
+            partial = files.disk.with_name(files.disk.name + ".partial")
+            await _qemu_img("create", "-f", "qcow2", "-F", fmt, "-b", str(image), str(partial))
+            await _qemu_img("resize", str(partial), f"{int(payload['disk_gb'])}G")
+            os.replace(partial, files.disk)  # a crash mid-way never leaves a half-made disk in place
+        await asyncio.to_thread(write_seed_iso, files.seed, payload)
+        return files
+
+    async def remove(self, vm_id: str) -> list[Path]:
+        """Delete the VM's files; returns those that existed. Harmless to repeat."""
+        if not self.real:
+            return []
+        files = self.paths(vm_id)
+        removed = []
+        for path in (files.disk, files.disk.with_name(files.disk.name + ".partial"), files.seed,
+                     files.console_log):
+            try:
+                await asyncio.to_thread(path.unlink)
+                removed.append(path)
+            except FileNotFoundError:
+                pass
+        return removed
+
+
+async def _qemu_img(*args: str) -> str:
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "qemu-img", *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+    except FileNotFoundError:
+        raise StorageError("qemu-img is not installed on this host (./setup.sh installs it)") from None
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise StorageError(f"qemu-img {args[0]} failed: {err.decode(errors='replace').strip()[-300:]}")
+    return out.decode()
+
+
+def cloud_config(payload: dict) -> str:
+    """user-data: the hostname and the login user with the chosen SSH keys."""
+    keys = [k.replace("\n", " ").strip() for k in payload.get("ssh_public_keys", [])]
+    lines = ["#cloud-config", f"hostname: {payload['vm_id']}", "users:", f"  - name: {LOGIN_USER}",
+             "    sudo: ALL=(ALL) NOPASSWD:ALL", "    shell: /bin/sh", "    ssh_authorized_keys:"]
+    lines += [f"      - {json.dumps(k)}" for k in keys]
+    return "\n".join(lines) + "\n"
+
+
+def meta_data(payload: dict) -> str:
+    return f"instance-id: {payload['vm_id']}\nlocal-hostname: {payload['vm_id']}\n"
+
+
+def write_seed_iso(path: Path, payload: dict) -> None:
+    """A NoCloud seed: an ISO 9660 volume labelled `cidata` with user-data and meta-data.
+    Runs in a worker thread."""
+    iso = pycdlib.PyCdlib()
+    iso.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident="cidata")
+    for iso_name, name, text in (("USERDATA.;1", "user-data", cloud_config(payload)),
+                                 ("METADATA.;1", "meta-data", meta_data(payload))):
+        data = text.encode()
+        iso.add_fp(io.BytesIO(data), len(data), f"/{iso_name}", rr_name=name, joliet_path=f"/{name}")
+    partial = path.with_name(path.name + ".partial")
+    iso.write(str(partial))
+    iso.close()
+    os.replace(partial, path)
