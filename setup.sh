@@ -13,6 +13,8 @@ case "$mode" in run|test) ;; *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 
 # libvirt-python (no wheel exists); libvirt0 (pulled in by libvirt-dev) carries test:///default.
 # qemu-utils: qemu-img, for VM disk overlays on a real hypervisor (and the tests).
 packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv qemu-utils)
+# The tests also drive real QEMU guests through a real libvirtd (qemu:///system).
+[ "$mode" = test ] && packages+=(libvirt-daemon-system qemu-system-x86)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -211,6 +211,9 @@ class Node:
         if config.role.spoke:
             self._background(announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout),
                              "announce")
+            # After libvirt comes back, announce again: the hub answers with a full resync.
+            virt.on_reconnect(lambda: self._background(
+                announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout), "re-announce"))
             self._background(outbox.push_forever(hub, timeout=config.operation_timeout), "event pusher")
 
     async def _serve(self, app: web.Application, sock: socket.socket, ssl_context) -> None:

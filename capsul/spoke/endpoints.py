@@ -19,7 +19,7 @@ routes = web.RouteTableDef()
 async def heartbeat(request: web.Request) -> web.Response:
     """Liveness: answers with this host's capacity and the last event sequence number sent."""
     try:
-        capacity = await request.config_dict[hypervisor].capacity()
+        capacity = await request.config_dict[hypervisor].capacity_quickly()
     except HypervisorError as e:
         raise errors.json_error(503, str(e)) from None
     spoke = request.config_dict[state]

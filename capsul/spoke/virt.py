@@ -93,19 +93,69 @@ class Hypervisor:
         self.uri = uri
         self._conn: libvirt.virConnect | None = None
         self._callback_ids: list[int] = []
+        self._lifecycle_callbacks: list = []
+        self._reconnect_hooks: list = []
+        self._reconnecting: asyncio.Task | None = None
+        self._closing = False
+        self.last_capacity: Capacity | None = None
 
     async def connect(self) -> None:
+        """Open the connection (raises HypervisorError). If it is lost later, reconnect with
+        back-off by itself, re-register event callbacks, then call every `on_reconnect` hook."""
         _register_event_impl()
+        self._closing = False
+        await self._open()
+        log.info("connected to libvirt at %s", self.uri)
+
+    async def _open(self) -> None:
         try:
-            self._conn = await asyncio.to_thread(libvirt.open, self.uri)
+            conn = await asyncio.to_thread(libvirt.open, self.uri)
         except libvirt.libvirtError as e:
             raise HypervisorError(f"cannot connect to {self.uri}: {e.get_error_message()}") from None
         try:
-            # Detects a dead libvirtd on remote/daemon URIs; the test driver has no keepalive.
-            self._conn.setKeepAlive(5, 3)
+            # Detects a hung libvirtd on daemon URIs (the test driver has no keepalive).
+            conn.setKeepAlive(5, 3)
         except libvirt.libvirtError:
             pass
-        log.info("connected to libvirt at %s", self.uri)
+        try:
+            conn.registerCloseCallback(self._on_close, None)
+        except libvirt.libvirtError:
+            pass  # the test driver never closes by itself
+        self._conn = conn
+        self._callback_ids.clear()
+        for callback in self._lifecycle_callbacks:
+            self._register_lifecycle(callback)
+
+    def _on_close(self, _conn, reason: int, _opaque) -> None:
+        """libvirt lost the connection (libvirtd restarted, keepalive timed out). Runs on the
+        event dispatch in the loop thread: only schedules the reconnect."""
+        if self._closing or self._reconnecting is not None:
+            return
+        log.warning("lost the connection to libvirt at %s (reason %s); reconnecting", self.uri, reason)
+        self._conn = None
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect(), name="libvirt reconnect")
+
+    async def _reconnect(self, max_backoff: float = 10.0) -> None:
+        delay = 0.5
+        try:
+            while not self._closing:
+                try:
+                    await self._open()
+                except HypervisorError as e:
+                    log.warning("%s (retrying in %g s)", e, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, max_backoff)
+                    continue
+                log.info("reconnected to libvirt at %s", self.uri)
+                for hook in self._reconnect_hooks:
+                    hook()
+                return
+        finally:
+            self._reconnecting = None
+
+    def on_reconnect(self, hook) -> None:
+        """hook() after every reconnect (the spoke asks the hub for a resync)."""
+        self._reconnect_hooks.append(hook)
 
     @property
     def connected(self) -> bool:
@@ -115,6 +165,10 @@ class Hypervisor:
             return False
 
     async def close(self) -> None:
+        self._closing = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+            await asyncio.gather(self._reconnecting, return_exceptions=True)
         conn, self._conn = self._conn, None
         if conn is not None:
             for callback_id in self._callback_ids:
@@ -135,7 +189,22 @@ class Hypervisor:
         return self._conn
 
     async def capacity(self) -> Capacity:
-        return await asyncio.to_thread(self._capacity)
+        capacity = await asyncio.to_thread(self._capacity)
+        self.last_capacity = capacity
+        return capacity
+
+    async def capacity_quickly(self, wait: float = 0.25) -> Capacity:
+        """A fresh figure if libvirt gives one within `wait` seconds, else the last known one.
+
+        For heartbeats: a libvirt job in progress (a 2 s destroy holds a domain's lock) must
+        not make the spoke look dead. The slow query goes on and refreshes the figure.
+        """
+        query = asyncio.ensure_future(self.capacity())
+        done, _ = await asyncio.wait([query], timeout=wait)
+        if query in done or self.last_capacity is None:
+            return await query
+        query.add_done_callback(lambda q: q.cancelled() or q.exception())  # retrieved: no warning
+        return self.last_capacity
 
     def _capacity(self) -> Capacity:
         """Runs in a worker thread. Committed = what every defined capsul domain may use,
@@ -157,11 +226,14 @@ class Hypervisor:
                         committed_memory_mb=committed_kib // 1024)
 
     def on_lifecycle(self, callback) -> None:
-        """callback(vm_id, state, reason) for every lifecycle event of a capsul domain.
+        """callback(vm_id, state, reason) for every lifecycle event of a capsul domain, on this
+        connection and every one after a reconnect."""
+        self._lifecycle_callbacks.append(callback)
+        self._register_lifecycle(callback)
 
-        It runs on libvirt's event dispatch in the loop thread: it must not block.
-        """
+    def _register_lifecycle(self, callback) -> None:
         def dispatch(_conn, dom, event, detail, _opaque):
+            """Runs on libvirt's event dispatch in the loop thread: must not block."""
             name = dom.name()
             state = lifecycle_state(event, detail)
             if state is not None and name.startswith(CAPSUL_PREFIX):

@@ -1,0 +1,107 @@
+"""A spoke on a real libvirtd (qemu:///system) with software-emulated QEMU guests.
+
+The guest boots nothing (a blank disk): a running QEMU is all these faults need.
+Checks that hub state follows libvirt through a `virsh destroy` behind the spoke's back,
+a spoke restart, and a libvirtd restart, and that deleting leaves no files behind.
+"""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from capsul.config import Role
+from capsul.hub import capsuls, db
+from capsul.hub.db import vms
+from tests import libvirtd
+from tests.conftest import add_account_with_key, eventually, shared_tmpdir
+from tests.spoke_cluster import SpokeSpec, start_spokes
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.geteuid() != 0, reason="runs a system libvirtd")]
+ALICE = "alice@example.org"
+
+
+@pytest.fixture(scope="module")
+def system_libvirt():
+    started = libvirtd.start_daemons()
+    network = libvirtd.TestNetwork.create()
+    try:
+        yield network
+    finally:
+        network.remove()
+        for name in reversed(started):
+            libvirtd.stop_daemon(name)
+
+
+async def state_of(pool, vm_id):
+    async with db.cursor(pool) as cur:
+        return (await vms.get_vm(cur, vm_id))["state"]
+
+
+async def wait_state(pool, vm_id, state, within=30):
+    async def reached():
+        return await state_of(pool, vm_id) == state
+    await eventually(reached, within=within)
+
+
+async def test_hub_state_follows_a_real_libvirtd(system_libvirt, start_node, pool, tls_files):
+    folder = shared_tmpdir("capsul-test-qemu-")
+    images, storage = folder / "images", folder / "vms"
+    images.mkdir()
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(images / "blank.qcow2"), "64M"], check=True)
+    hub = await start_node(Role.HUB, HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1", RESYNC_INTERVAL="3600")
+    await add_account_with_key(pool)
+    async with db.cursor(pool) as cur:
+        await cur.execute("INSERT INTO os_images (id, description, file_name) VALUES ('blank', 'nothing', "
+                          "'blank.qcow2') ON CONFLICT (id) DO NOTHING")
+    spec = SpokeSpec("qemu1", 0, 0, "198.18.5.0/24")
+    cluster = await start_spokes(
+        pool, hub.api_url, [spec], folder, tls_files,
+        extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images),
+                   "VM_STORAGE_DIR": str(storage), "STOPPED_DEBOUNCE": "0.3", "SHUTDOWN_TIMEOUT": "2"})
+    async with db.cursor(pool) as cur:
+        await cur.execute("UPDATE host_network SET network_name = %s WHERE host_id = 'qemu1'",
+                          (system_libvirt.name,))
+    made = []
+    try:
+        vm = await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "blank", ["laptop"])
+        made.append(vm["id"])
+        await wait_state(pool, vm["id"], "running")
+        assert (storage / f"{vm['id']}.qcow2").exists() and (storage / f"{vm['id']}-cidata.iso").exists()
+        assert libvirtd.virsh("domstate", vm["id"]).stdout.strip() == "running"
+
+        # behind the spoke's back
+        libvirtd.virsh("destroy", vm["id"])
+        await wait_state(pool, vm["id"], "stopped")
+        vm = await capsuls.capsul_action(hub.hub, ALICE, vm["id"], "start")
+        assert vm["state"] == "running"
+
+        # the spoke restarts; meanwhile the VM is paused behind everyone's back
+        process = cluster.processes["qemu1"]
+        await process.kill()
+        libvirtd.virsh("suspend", vm["id"])
+        await process.start()
+        await wait_state(pool, vm["id"], "paused")  # the resync on restart found it so
+        libvirtd.virsh("resume", vm["id"])
+        await wait_state(pool, vm["id"], "running")
+
+        # libvirtd restarts; the hub's picture drifts meanwhile
+        libvirtd.stop_daemon("libvirtd")
+        async with db.cursor(pool) as cur:
+            await cur.execute("UPDATE vms SET state = 'stopped' WHERE id = %s", (vm["id"],))
+        libvirtd.start_daemons()
+        await wait_state(pool, vm["id"], "running", within=60)  # reconnected, re-announced, resynced
+
+        # an ACPI shutdown the blank guest ignores: forced off after SHUTDOWN_TIMEOUT
+        vm = await capsuls.capsul_action(hub.hub, ALICE, vm["id"], "shutdown")
+        assert vm["state"] == "stopped"
+
+        vm = await capsuls.destroy_capsul(hub.hub, ALICE, vm["id"])
+        assert vm["state"] == "deleted"
+        assert libvirtd.virsh("domstate", vm["id"], check=False).returncode != 0
+        assert list(storage.iterdir()) == []  # overlay, seed and console log removed
+    finally:
+        await cluster.stop()
+        libvirtd.remove_domains(made)
+        shutil.rmtree(folder, ignore_errors=True)
