@@ -173,3 +173,8 @@ CREATE INDEX IF NOT EXISTS vm_events_vm ON vm_events (vm_id, id);
 -- The last event sequence number the hub applied from each spoke.
 ALTER TABLE hosts ADD COLUMN IF NOT EXISTS last_applied_seq bigint NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS vm_events_host_seq ON vm_events (host_id, seq) WHERE seq IS NOT NULL;
+
+-- OS images that boot a kernel directly (no bootloader on the disk): small test guests.
+ALTER TABLE os_images ADD COLUMN IF NOT EXISTS kernel_file text;
+ALTER TABLE os_images ADD COLUMN IF NOT EXISTS initrd_file text;
+ALTER TABLE os_images ADD COLUMN IF NOT EXISTS kernel_cmdline text;

@@ -13,7 +13,7 @@ import pytest
 from capsul.config import Role
 from capsul.hub import capsuls, db
 from capsul.hub.db import vms
-from tests import libvirtd
+from tests import guest_image, libvirtd
 from tests.conftest import add_account_with_key, eventually, shared_tmpdir
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
@@ -101,6 +101,52 @@ async def test_hub_state_follows_a_real_libvirtd(system_libvirt, start_node, poo
         assert vm["state"] == "deleted"
         assert libvirtd.virsh("domstate", vm["id"], check=False).returncode != 0
         assert list(storage.iterdir()) == []  # overlay, seed and console log removed
+    finally:
+        await cluster.stop()
+        libvirtd.remove_domains(made)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def test_a_real_guest_boots_with_its_hostname_and_key(system_libvirt, start_node, pool, tls_files):
+    """A Debian kernel + busybox initramfs that reads the cidata seed and reports on its serial console."""
+    kernel, initrd = guest_image.build()
+    folder = shared_tmpdir("capsul-test-guest-")
+    images, storage = folder / "images", folder / "vms"
+    images.mkdir()
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(images / "blank.qcow2"), "64M"], check=True)
+    shutil.copy(kernel, images / "vmlinuz")
+    shutil.copy(initrd, images / "initrd.gz")
+    hub = await start_node(Role.HUB, HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1", RESYNC_INTERVAL="3600")
+    await add_account_with_key(pool)
+    async with db.cursor(pool) as cur:
+        await cur.execute(
+            """INSERT INTO os_images (id, description, file_name, kernel_file, initrd_file, kernel_cmdline)
+               VALUES ('tinylinux', 'kernel + busybox', 'blank.qcow2', 'vmlinuz', 'initrd.gz',
+                       'console=ttyS0 panic=-1') ON CONFLICT (id) DO NOTHING""")
+    cluster = await start_spokes(
+        pool, hub.api_url, [SpokeSpec("qemu2", 0, 0, "198.18.6.0/24")], folder, tls_files,
+        extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images),
+                   "VM_STORAGE_DIR": str(storage)})
+    async with db.cursor(pool) as cur:
+        await cur.execute("UPDATE host_network SET network_name = %s WHERE host_id = 'qemu2'",
+                          (system_libvirt.name,))
+    made = []
+    try:
+        vm = await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "tinylinux", ["laptop"])
+        made.append(vm["id"])
+        console = storage / f"{vm['id']}-console.log"
+
+        async def booted():
+            text = console.read_text(errors="replace") if console.exists() else ""
+            return f"{guest_image.MARK} done" in text and text
+
+        text = await eventually(booted, within=120, every=0.5)
+        assert f"{guest_image.MARK} hostname: {vm['id']}" in text
+        assert f"{guest_image.MARK} key: ssh-ed25519 AAAAC3Nza" in text
+        await wait_state(pool, vm["id"], "stopped")  # it powered itself off; libvirt told the hub
+
+        vm = await capsuls.destroy_capsul(hub.hub, ALICE, vm["id"])
+        assert vm["state"] == "deleted" and list(storage.iterdir()) == []
     finally:
         await cluster.stop()
         libvirtd.remove_domains(made)

@@ -78,8 +78,9 @@ def test_domain_xml(storage, domain_type):
     assert root.get("type") == domain_type and root.findtext("name") == "capsul-abcdefghij"
     assert root.findtext("memory") == "1024" and root.find("memory").get("unit") == "MiB"
     assert root.findtext("vcpu") == "2"
-    disks = {d.get("device"): d.find("source").get("file") for d in root.iter("disk")}
-    assert disks == {"disk": str(files.disk), "cdrom": str(files.seed)}
+    disks = {d.find("target").get("dev"): d.find("source").get("file") for d in root.iter("disk")}
+    assert disks == {"vda": str(files.disk), "vdb": str(files.seed)}
+    assert root.find("os/boot").get("dev") == "hd" and root.find("os/kernel") is None
     assert root.find("devices/interface/mac").get("address") == mac_for_ipv4("198.18.0.7") == "52:54:c6:12:00:07"
     assert root.find("devices/serial/log").get("file") == str(files.console_log)
     assert (root.find("cpu") is not None) == (domain_type == "kvm")

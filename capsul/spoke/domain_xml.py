@@ -34,7 +34,14 @@ def build_domain_xml(payload: dict, files: GuestFiles, *, domain_type: str) -> s
     ET.SubElement(domain, "vcpu").text = str(int(payload["vcpus"]))
     os_el = ET.SubElement(domain, "os")
     ET.SubElement(os_el, "type", arch="x86_64").text = "hvm"
-    ET.SubElement(os_el, "boot", dev="hd")
+    if files.kernel:
+        ET.SubElement(os_el, "kernel").text = str(files.kernel)
+        if files.initrd:
+            ET.SubElement(os_el, "initrd").text = str(files.initrd)
+        if payload.get("kernel_cmdline"):
+            ET.SubElement(os_el, "cmdline").text = payload["kernel_cmdline"]
+    else:
+        ET.SubElement(os_el, "boot", dev="hd")
     features = ET.SubElement(domain, "features")
     ET.SubElement(features, "acpi")  # so `shutdown` reaches the guest
     ET.SubElement(features, "apic")
@@ -48,10 +55,11 @@ def build_domain_xml(payload: dict, files: GuestFiles, *, domain_type: str) -> s
     ET.SubElement(disk, "driver", name="qemu", type="qcow2")
     ET.SubElement(disk, "source", file=str(files.disk))
     ET.SubElement(disk, "target", dev="vda", bus="virtio")
-    seed = ET.SubElement(devices, "disk", type="file", device="cdrom")
+    # The NoCloud seed as a read-only virtio disk: cloud-init finds it by its label, cidata.
+    seed = ET.SubElement(devices, "disk", type="file", device="disk")
     ET.SubElement(seed, "driver", name="qemu", type="raw")
     ET.SubElement(seed, "source", file=str(files.seed))
-    ET.SubElement(seed, "target", dev="sda", bus="sata")
+    ET.SubElement(seed, "target", dev="vdb", bus="virtio")
     ET.SubElement(seed, "readonly")
     if payload.get("public_ipv4"):
         nic = ET.SubElement(devices, "interface", type="network")

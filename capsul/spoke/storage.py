@@ -31,6 +31,8 @@ class GuestFiles:
     disk: Path
     seed: Path
     console_log: Path
+    kernel: Path | None = None  # for OS images booted without a bootloader
+    initrd: Path | None = None
 
 
 class Storage:
@@ -46,11 +48,14 @@ class Storage:
     async def prepare(self, payload: dict) -> GuestFiles:
         """Make the disk overlay (resized to the size's disk) and the seed ISO; idempotent."""
         files = self.paths(payload["vm_id"])
+        boot = {k: self.images_dir / payload[f"{k}_file"] for k in ("kernel", "initrd") if payload.get(f"{k}_file")}
+        files = GuestFiles(files.disk, files.seed, files.console_log, boot.get("kernel"), boot.get("initrd"))
         if not self.real:
             return files
         image = self.images_dir / payload["os_image_file"]
-        if not os.access(image, os.R_OK) or not image.is_file():
-            raise StorageError(f"OS image {payload['os_image']} is missing or unreadable on this host ({image})")
+        for path in (image, *boot.values()):
+            if not os.access(path, os.R_OK) or not path.is_file():
+                raise StorageError(f"OS image {payload['os_image']} is missing or unreadable on this host ({path})")
         await asyncio.to_thread(self.vm_dir.mkdir, parents=True, exist_ok=True)
         if not files.disk.exists():
             base_format = (await _qemu_img("info", "--output=json", str(image)))

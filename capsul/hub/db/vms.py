@@ -99,7 +99,8 @@ async def create_payload(cur, vm_id: str) -> dict:
     await cur.execute(
         """SELECT v.id AS vm_id, host(v.public_ipv4) AS public_ipv4, v.network_name,
                   s.id AS size, s.vcpus, s.memory_mb, s.disk_gb,
-                  o.id AS os_image, o.file_name AS os_image_file,
+                  o.id AS os_image, o.file_name AS os_image_file, o.kernel_file, o.initrd_file,
+                  o.kernel_cmdline,
                   coalesce((SELECT array_agg(k.content ORDER BY k.key_name) FROM vm_ssh_public_key k
                             WHERE k.vm_id = v.id), '{}') AS ssh_public_keys
            FROM vms v JOIN vm_sizes s ON s.id = v.size JOIN os_images o ON o.id = v.os
