@@ -54,7 +54,11 @@ def build() -> tuple[Path, Path]:
     work = CACHE / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    depends = _run("apt-cache", "depends", "linux-image-cloud-amd64")
+    try:
+        depends = _run("apt-cache", "depends", "linux-image-cloud-amd64")
+    except subprocess.CalledProcessError:  # no package lists yet on this machine
+        _run("apt-get", "update", "-q")
+        depends = _run("apt-cache", "depends", "linux-image-cloud-amd64")
     package = next(line.split()[-1] for line in depends.splitlines()
                    if "Depends:" in line and "linux-image-" in line and line.split()[-1][12:13].isdigit())
     _run("apt-get", "download", "-q", package, cwd=work)
