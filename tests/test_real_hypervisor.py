@@ -7,6 +7,8 @@ a spoke restart, and a libvirtd restart, and that deleting leaves no files behin
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -45,109 +47,109 @@ async def wait_state(pool, vm_id, state, within=30):
     await eventually(reached, within=within)
 
 
-async def test_hub_state_follows_a_real_libvirtd(system_libvirt, start_node, pool, tls_files):
+@dataclass
+class QemuSetup:
+    hub: object
+    cluster: object
+    images: Path
+    storage: Path
+    made: list = field(default_factory=list)  # VM ids to remove from libvirt whatever happens
+
+
+@pytest.fixture
+async def qemu_spoke(system_libvirt, start_node, pool, tls_files):
+    """A hub in this process and one spoke process on qemu:///system with type=qemu guests,
+    an image folder holding a blank disk, and the test's own libvirt network for its pool."""
     folder = shared_tmpdir("capsul-test-qemu-")
     images, storage = folder / "images", folder / "vms"
     images.mkdir()
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(images / "blank.qcow2"), "64M"], check=True)
     hub = await start_node(Role.HUB, HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1", RESYNC_INTERVAL="3600")
     await add_account_with_key(pool)
-    async with db.cursor(pool) as cur:
-        await cur.execute("INSERT INTO os_images (id, description, file_name) VALUES ('blank', 'nothing', "
-                          "'blank.qcow2') ON CONFLICT (id) DO NOTHING")
-    spec = SpokeSpec("qemu1", 0, 0, "198.18.5.0/24")
     cluster = await start_spokes(
-        pool, hub.api_url, [spec], folder, tls_files,
+        pool, hub.api_url, [SpokeSpec("qemu1", 0, 0, "198.18.5.0/24")], folder, tls_files,
         extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images),
                    "VM_STORAGE_DIR": str(storage), "STOPPED_DEBOUNCE": "0.3", "SHUTDOWN_TIMEOUT": "2"})
     async with db.cursor(pool) as cur:
         await cur.execute("UPDATE host_network SET network_name = %s WHERE host_id = 'qemu1'",
                           (system_libvirt.name,))
-    made = []
+    setup = QemuSetup(hub, cluster, images, storage)
     try:
-        vm = await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "blank", ["laptop"])
-        made.append(vm["id"])
-        await wait_state(pool, vm["id"], "running")
-        assert (storage / f"{vm['id']}.qcow2").exists() and (storage / f"{vm['id']}-cidata.iso").exists()
-        assert libvirtd.virsh("domstate", vm["id"]).stdout.strip() == "running"
-
-        # behind the spoke's back
-        libvirtd.virsh("destroy", vm["id"])
-        await wait_state(pool, vm["id"], "stopped")
-        vm = await capsuls.capsul_action(hub.hub, ALICE, vm["id"], "start")
-        assert vm["state"] == "running"
-
-        # the spoke restarts; meanwhile the VM is paused behind everyone's back
-        process = cluster.processes["qemu1"]
-        await process.kill()
-        libvirtd.virsh("suspend", vm["id"])
-        await process.start()
-        await wait_state(pool, vm["id"], "paused")  # the resync on restart found it so
-        libvirtd.virsh("resume", vm["id"])
-        await wait_state(pool, vm["id"], "running")
-
-        # libvirtd restarts; the hub's picture drifts meanwhile
-        libvirtd.stop_daemon("libvirtd")
-        async with db.cursor(pool) as cur:
-            await cur.execute("UPDATE vms SET state = 'stopped' WHERE id = %s", (vm["id"],))
-        libvirtd.start_daemons()
-        await wait_state(pool, vm["id"], "running", within=60)  # reconnected, re-announced, resynced
-
-        # an ACPI shutdown the blank guest ignores: forced off after SHUTDOWN_TIMEOUT
-        vm = await capsuls.capsul_action(hub.hub, ALICE, vm["id"], "shutdown")
-        assert vm["state"] == "stopped"
-
-        vm = await capsuls.destroy_capsul(hub.hub, ALICE, vm["id"])
-        assert vm["state"] == "deleted"
-        assert libvirtd.virsh("domstate", vm["id"], check=False).returncode != 0
-        assert list(storage.iterdir()) == []  # overlay, seed and console log removed
+        yield setup
     finally:
         await cluster.stop()
-        libvirtd.remove_domains(made)
+        libvirtd.remove_domains(setup.made)
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def test_a_real_guest_boots_with_its_hostname_and_key(system_libvirt, start_node, pool, tls_files):
-    """A Debian kernel + busybox initramfs that reads the cidata seed and reports on its serial console."""
-    kernel, initrd = guest_image.build()
-    folder = shared_tmpdir("capsul-test-guest-")
-    images, storage = folder / "images", folder / "vms"
-    images.mkdir()
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(images / "blank.qcow2"), "64M"], check=True)
-    shutil.copy(kernel, images / "vmlinuz")
-    shutil.copy(initrd, images / "initrd.gz")
-    hub = await start_node(Role.HUB, HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1", RESYNC_INTERVAL="3600")
-    await add_account_with_key(pool)
+async def add_image(pool, image_id: str, file_name: str, **boot: str) -> None:
     async with db.cursor(pool) as cur:
         await cur.execute(
             """INSERT INTO os_images (id, description, file_name, kernel_file, initrd_file, kernel_cmdline)
-               VALUES ('tinylinux', 'kernel + busybox', 'blank.qcow2', 'vmlinuz', 'initrd.gz',
-                       'console=ttyS0 panic=-1') ON CONFLICT (id) DO NOTHING""")
-    cluster = await start_spokes(
-        pool, hub.api_url, [SpokeSpec("qemu2", 0, 0, "198.18.6.0/24")], folder, tls_files,
-        extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images),
-                   "VM_STORAGE_DIR": str(storage)})
+               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING""",
+            (image_id, image_id, file_name, boot.get("kernel"), boot.get("initrd"), boot.get("cmdline")))
+
+
+async def test_hub_state_follows_a_real_libvirtd(qemu_spoke, pool):
+    hub, cluster, storage, made = qemu_spoke.hub, qemu_spoke.cluster, qemu_spoke.storage, qemu_spoke.made
+    await add_image(pool, "blank", "blank.qcow2")
+    vm = await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "blank", ["laptop"])
+    made.append(vm["id"])
+    await wait_state(pool, vm["id"], "running")
+    assert (storage / f"{vm['id']}.qcow2").exists() and (storage / f"{vm['id']}-cidata.iso").exists()
+    assert libvirtd.virsh("domstate", vm["id"]).stdout.strip() == "running"
+
+    # behind the spoke's back
+    libvirtd.virsh("destroy", vm["id"])
+    await wait_state(pool, vm["id"], "stopped")
+    vm = await capsuls.capsul_action(hub.hub, ALICE, vm["id"], "start")
+    assert vm["state"] == "running"
+
+    # the spoke restarts; meanwhile the VM is paused behind everyone's back
+    process = cluster.processes["qemu1"]
+    await process.kill()
+    libvirtd.virsh("suspend", vm["id"])
+    await process.start()
+    await wait_state(pool, vm["id"], "paused")  # the resync on restart found it so
+    libvirtd.virsh("resume", vm["id"])
+    await wait_state(pool, vm["id"], "running")
+
+    # libvirtd restarts; the hub's picture drifts meanwhile
+    libvirtd.stop_daemon("libvirtd")
     async with db.cursor(pool) as cur:
-        await cur.execute("UPDATE host_network SET network_name = %s WHERE host_id = 'qemu2'",
-                          (system_libvirt.name,))
-    made = []
-    try:
-        vm = await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "tinylinux", ["laptop"])
-        made.append(vm["id"])
-        console = storage / f"{vm['id']}-console.log"
+        await cur.execute("UPDATE vms SET state = 'stopped' WHERE id = %s", (vm["id"],))
+    libvirtd.start_daemons()
+    await wait_state(pool, vm["id"], "running", within=60)  # reconnected, re-announced, resynced
 
-        async def booted():
-            text = console.read_text(errors="replace") if console.exists() else ""
-            return f"{guest_image.MARK} done" in text and text
+    # an ACPI shutdown the blank guest ignores: forced off after SHUTDOWN_TIMEOUT
+    vm = await capsuls.capsul_action(hub.hub, ALICE, vm["id"], "shutdown")
+    assert vm["state"] == "stopped"
 
-        text = await eventually(booted, within=120, every=0.5)
-        assert f"{guest_image.MARK} hostname: {vm['id']}" in text
-        assert f"{guest_image.MARK} key: ssh-ed25519 AAAAC3Nza" in text
-        await wait_state(pool, vm["id"], "stopped")  # it powered itself off; libvirt told the hub
+    vm = await capsuls.destroy_capsul(hub.hub, ALICE, vm["id"])
+    assert vm["state"] == "deleted"
+    assert libvirtd.virsh("domstate", vm["id"], check=False).returncode != 0
+    assert list(storage.iterdir()) == []  # overlay, seed and console log removed
 
-        vm = await capsuls.destroy_capsul(hub.hub, ALICE, vm["id"])
-        assert vm["state"] == "deleted" and list(storage.iterdir()) == []
-    finally:
-        await cluster.stop()
-        libvirtd.remove_domains(made)
-        shutil.rmtree(folder, ignore_errors=True)
+
+async def test_a_real_guest_boots_with_its_hostname_and_key(qemu_spoke, pool):
+    """A Debian kernel + busybox initramfs that reads the cidata seed and reports on its serial console."""
+    kernel, initrd = guest_image.build()
+    shutil.copy(kernel, qemu_spoke.images / "vmlinuz")
+    shutil.copy(initrd, qemu_spoke.images / "initrd.gz")
+    await add_image(pool, "tinylinux", "blank.qcow2", kernel="vmlinuz", initrd="initrd.gz",
+                    cmdline="console=ttyS0 panic=-1")
+    vm = await capsuls.create_capsul(qemu_spoke.hub.hub, ALICE, "f1-xs", "tinylinux", ["laptop"])
+    qemu_spoke.made.append(vm["id"])
+    console = qemu_spoke.storage / f"{vm['id']}-console.log"
+
+    async def booted():
+        text = console.read_text(errors="replace") if console.exists() else ""
+        return f"{guest_image.MARK} done" in text and text
+
+    text = await eventually(booted, within=120, every=0.5)
+    assert f"{guest_image.MARK} hostname: {vm['id']}" in text
+    assert f"{guest_image.MARK} key: ssh-ed25519 AAAAC3Nza" in text
+    await wait_state(pool, vm["id"], "stopped")  # it powered itself off; libvirt told the hub
+
+    vm = await capsuls.destroy_capsul(qemu_spoke.hub.hub, ALICE, vm["id"])
+    assert vm["state"] == "deleted" and list(qemu_spoke.storage.iterdir()) == []
