@@ -178,3 +178,7 @@ CREATE INDEX IF NOT EXISTS vm_events_host_seq ON vm_events (host_id, seq) WHERE 
 ALTER TABLE os_images ADD COLUMN IF NOT EXISTS kernel_file text;
 ALTER TABLE os_images ADD COLUMN IF NOT EXISTS initrd_file text;
 ALTER TABLE os_images ADD COLUMN IF NOT EXISTS kernel_cmdline text;
+
+-- A key's SHA256 fingerprint: the same key twice in one account is refused, whatever its comment.
+ALTER TABLE ssh_public_keys ADD COLUMN IF NOT EXISTS fingerprint text;
+CREATE UNIQUE INDEX IF NOT EXISTS ssh_public_keys_fingerprint ON ssh_public_keys (account, fingerprint);
