@@ -182,3 +182,15 @@ ALTER TABLE os_images ADD COLUMN IF NOT EXISTS kernel_cmdline text;
 -- A key's SHA256 fingerprint: the same key twice in one account is refused, whatever its comment.
 ALTER TABLE ssh_public_keys ADD COLUMN IF NOT EXISTS fingerprint text;
 CREATE UNIQUE INDEX IF NOT EXISTS ssh_public_keys_fingerprint ON ssh_public_keys (account, fingerprint);
+
+-- Magic-link login tokens: only a hash is stored; single use; they expire.
+CREATE TABLE IF NOT EXISTS login_tokens (
+  token_hash   text PRIMARY KEY,   -- sha256 hex of the token mailed to the person
+  email        text NOT NULL CHECK (email = lower(email)),
+  requested_by inet,               -- the client address that asked for it (rate limits)
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  expires_at   timestamptz NOT NULL,
+  used_at      timestamptz
+);
+CREATE INDEX IF NOT EXISTS login_tokens_email ON login_tokens (email, created_at);
+CREATE INDEX IF NOT EXISTS login_tokens_client ON login_tokens (requested_by, created_at);

@@ -61,7 +61,7 @@ async def pool(postgres) -> AsyncIterator[aiopg.Pool]:
     await db.apply_schema(p)
     async with db.cursor(p) as cur:
         await cur.execute("TRUNCATE hosts, accounts, vms, operations, host_operation, ownership_conflicts, "
-                          "vm_events, ssh_public_keys, host_network CASCADE")
+                          "vm_events, ssh_public_keys, host_network, login_tokens CASCADE")
     yield p
     p.close()
     await p.wait_closed()

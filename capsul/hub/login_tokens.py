@@ -1,0 +1,82 @@
+"""Passwordless login: single-use magic-link tokens, stored hashed, expiring, rate-limited.
+
+    token = await issue(pool, email, client_ip)     # mail https://…/login/<token>
+    email = await redeem(pool, token)               # once; the account is made on first login
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from capsul.hub import db
+from capsul.hub.db import accounts
+
+TOKEN_TTL = 15 * 60  # seconds
+PER_EMAIL = (5, 15 * 60)  # at most 5 links per email per 15 minutes
+PER_CLIENT = (20, 15 * 60)  # at most 20 links per client address per 15 minutes
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
+
+
+class LoginRefused(Exception):
+    """Refused with a message for the person; `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if len(email) > 254 or not _EMAIL_RE.match(email):
+        raise LoginRefused("enter an email address such as you@example.org")
+    return email
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue(pool, email: str, client_ip: str | None) -> str:
+    """A new token for `email` (raw: only its hash is kept). LoginRefused when rate-limited."""
+    email = normalize_email(email)
+    token = secrets.token_urlsafe(32)
+    async with db.cursor(pool) as cur:
+        async with cur.begin():
+            # NOTE: serialize per email so two quick requests cannot both slip under the limit.
+            await cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (email,))
+            await cur.execute(
+                """SELECT count(*) FILTER (WHERE email = %s AND created_at > now() - make_interval(secs => %s))
+                              AS by_email,
+                          count(*) FILTER (WHERE requested_by = %s AND created_at > now() - make_interval(secs => %s))
+                              AS by_client
+                   FROM login_tokens WHERE email = %s OR requested_by = %s""",
+                (email, PER_EMAIL[1], client_ip, PER_CLIENT[1], email, client_ip))
+            counts = await cur.fetchone()
+            if counts["by_email"] >= PER_EMAIL[0]:
+                raise LoginRefused("too many login links were sent to this address lately; "
+                                   "use the last one, or try again in 15 minutes", 429)
+            if client_ip and counts["by_client"] >= PER_CLIENT[0]:
+                raise LoginRefused("too many login requests from your address; try again in 15 minutes", 429)
+            await cur.execute(
+                """INSERT INTO login_tokens (token_hash, email, requested_by, expires_at)
+                   VALUES (%s, %s, %s, now() + make_interval(secs => %s))""",
+                (_hash(token), email, client_ip, TOKEN_TTL))
+    return token
+
+
+async def redeem(pool, token: str) -> str:
+    """The email the token was issued for; the token can never be used again."""
+    if not token or len(token) > 100:
+        raise LoginRefused("this login link is not valid; ask for a new one", 400)
+    async with db.cursor(pool) as cur:
+        async with cur.begin():
+            await cur.execute(
+                """UPDATE login_tokens SET used_at = now()
+                   WHERE token_hash = %s AND used_at IS NULL AND expires_at > now() RETURNING email""",
+                (_hash(token),))
+            row = await cur.fetchone()
+            if row is None:
+                raise LoginRefused("this login link has expired or was used already; ask for a new one", 400)
+            await accounts.ensure_account(cur, row["email"])  # made on first login
+    return row["email"]
