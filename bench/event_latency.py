@@ -28,7 +28,10 @@ import aiopg  # noqa: E402
 from capsul import tls  # noqa: E402
 from capsul.config import Role, load_config  # noqa: E402
 from capsul.embedded_postgres import EmbeddedPostgres  # noqa: E402
-from capsul.hub import capsuls, db  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
+
+from capsul.hub import capsuls, db, ssh_keys  # noqa: E402
 from capsul.hub.db import accounts, networks, vms  # noqa: E402
 from capsul.node import Node  # noqa: E402
 from capsul.spoke.keys import hypervisor  # noqa: E402
@@ -61,7 +64,9 @@ async def main(events: int, n_vms: int) -> dict:
         async with db.cursor(node.pool) as cur:
             await networks.add_host_network(cur, "local", "198.18.0.0/24")
             await accounts.ensure_account(cur, "bench@example.org")
-            await accounts.add_ssh_key(cur, "bench@example.org", "k", "ssh-ed25519 AAAAC3Nza bench")
+        key = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+        await ssh_keys.add_ssh_key(node.pool, "bench@example.org", key, "k")
         while True:  # the spoke has announced itself with its capacity
             async with db.cursor(node.pool) as cur:
                 await cur.execute("SELECT 1 FROM hosts WHERE id = 'local' AND online AND capacity IS NOT NULL")

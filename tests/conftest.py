@@ -147,11 +147,22 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def new_public_key(comment: str = "") -> str:
+    """A real, fresh ed25519 public key line."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    line = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    return f"{line} {comment}".strip()
+
+
 async def add_account_with_key(pool: aiopg.Pool, email: str = "alice@example.org", key_name: str = "laptop") -> str:
+    """An account holding one real ed25519 key, added through the validating service."""
+    from capsul.hub import ssh_keys
     from capsul.hub.db import accounts
     async with db.cursor(pool) as cur:
         await accounts.ensure_account(cur, email)
-        await accounts.add_ssh_key(cur, email, key_name, f"ssh-ed25519 AAAAC3Nza {email}")
+    await ssh_keys.add_ssh_key(pool, email, new_public_key(email), key_name)
     return email
 
 
