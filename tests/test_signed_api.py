@@ -56,20 +56,22 @@ async def test_a_signed_heartbeat_is_accepted_and_recorded(https, node, pool):
     assert after["last_event_seq"] == 42 and after["last_heartbeat_at"] > before["last_heartbeat_at"]
 
 
+# Well outside the 60 s window: whole seconds and the trip over HTTPS blur the edge
+# (the exact boundary is pinned in test_signing.py with a fixed clock).
 def too_old():
-    return int(time.time()) - 61
+    return int(time.time()) - 90
 
 
 def too_new():
-    return int(time.time()) + 61
+    return int(time.time()) + 90
 
 
 @pytest.mark.parametrize("case, kwargs, reason", [
     ("missing header", {"header": False}, "missing Authorization header"),
     ("malformed header", {"header": "Capsul-HMAC-SHA256 host=local"}, "malformed Authorization header"),
     ("unknown host", {"host": "nobody"}, "unknown host 'nobody'"),
-    ("timestamp 61 s old", {"ts": too_old}, "timestamp"),
-    ("timestamp 61 s ahead", {"ts": too_new}, "timestamp"),
+    ("timestamp 90 s old", {"ts": too_old}, "timestamp"),
+    ("timestamp 90 s ahead", {"ts": too_new}, "timestamp"),
     ("tampered body", {"signed_body": b'{"last_event_seq": 1}'}, "signature does not match"),
     ("tampered path", {"signed_path": "/hub/events"}, "signature does not match"),
     ("wrong direction", {"direction": signing.HUB_TO_SPOKE}, "signature does not match"),

@@ -69,3 +69,25 @@ def test_nonce_cache_forgets_what_the_timestamp_window_already_refuses():
     assert len(cache) == 50
     cache.check_and_add("s1", "e" * 32, 1100, now=1100)
     assert len(cache) == 1
+
+
+@pytest.mark.parametrize("skew, accepted", [(0, True), (60, True), (-60, True), (61, False), (-61, False)])
+async def test_the_timestamp_window_is_60_seconds_either_way(skew, accepted):
+    now = 1_700_000_000
+    verifier = signing.Verifier(signing.SPOKE_TO_HUB, lambda host: _tokens(host), clock=lambda: now)
+    header = signing.authorization_header(TOKEN, "s1", signing.SPOKE_TO_HUB, "POST", "/hub/heartbeat", b"{}",
+                                          ts=now + skew)
+
+    async def body():
+        return b"{}"
+
+    if accepted:
+        auth, index, _ = await verifier.verify("POST", "/hub/heartbeat", header, body)
+        assert (auth.host, index) == ("s1", 0)
+    else:
+        with pytest.raises(signing.SignatureInvalid, match="more than 60 s away"):
+            await verifier.verify("POST", "/hub/heartbeat", header, body)
+
+
+async def _tokens(host):
+    return [TOKEN] if host == "s1" else []
