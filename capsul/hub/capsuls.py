@@ -114,7 +114,7 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
                                                      account=account, vm_id=vm_id):
                     raise _AlreadyRequested()
         except _AlreadyRequested:
-            return await _earlier_create(hub, cur, op_id, account)
+            return await _earlier_create(cur, op_id, account)
     try:
         owner = await hub.dispatcher.place_create(op_id, vm_id, size_row)
     except NoCapacity as e:
@@ -129,7 +129,7 @@ class _AlreadyRequested(Exception):
     """Rolls back the insert of a create whose operation id exists already."""
 
 
-async def _earlier_create(hub: Hub, cur, op_id: uuid.UUID, account: str) -> dict:
+async def _earlier_create(cur, op_id: uuid.UUID, account: str) -> dict:
     op = await ops_db.get_operation(cur, op_id)
     if op["type"] != "create" or op["account"] != account:
         raise InvalidRequest("this operation id was already used for something else")

@@ -124,7 +124,7 @@ class Dispatcher:
         what = f" of capsul {vm_id}" if vm_id else ""
         async with db.cursor(self.pool) as cur:
             await ops_db.insert_operation(cur, op_id, op_type, payload, account=account, vm_id=vm_id)
-            host = next((h for h in await hosts.list_hosts_to_call(cur) if h["id"] == host_id), None)
+            host = await hosts.get_host_to_call(cur, host_id)
             reason = None
             if host is None:
                 reason = f"host {host_id}{what} is not registered"

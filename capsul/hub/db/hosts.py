@@ -9,6 +9,9 @@ from psycopg2.extras import Json
 from capsul.hub.db import Conflict, NotFound
 
 # Columns safe to show (no tokens).
+# What the hub needs to call a host: its URL and hub tokens (the previous one only in its grace period).
+CALL_COLUMNS = ("id, https_url, online, hub_token, "
+                "CASE WHEN previous_valid_until > now() THEN previous_hub_token END AS previous_hub_token")
 PUBLIC_COLUMNS = ("id, https_url, online, missed_heartbeats, last_heartbeat_at, last_error, "
                   "capacity, last_event_seq, created_at")
 
@@ -77,19 +80,14 @@ async def list_hosts(cur) -> list[dict]:
 
 async def list_hosts_to_call(cur) -> list[dict]:
     """Hosts with what the hub needs to call them: URL and hub tokens (current, previous in grace)."""
-    await cur.execute(
-        """SELECT id, https_url, online, hub_token,
-                  CASE WHEN previous_valid_until > now() THEN previous_hub_token END AS previous_hub_token
-           FROM hosts ORDER BY id""")
+    await cur.execute(f"SELECT {CALL_COLUMNS} FROM hosts ORDER BY id")
     return await cur.fetchall()
 
 
-async def get_host(cur, host_id: str) -> dict:
-    await cur.execute(f"SELECT {PUBLIC_COLUMNS} FROM hosts WHERE id = %s", (host_id,))
-    row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"no host {host_id!r}")
-    return row
+async def get_host_to_call(cur, host_id: str) -> dict | None:
+    """One row as list_hosts_to_call() gives them, or None."""
+    await cur.execute(f"SELECT {CALL_COLUMNS} FROM hosts WHERE id = %s", (host_id,))
+    return await cur.fetchone()
 
 
 async def record_heartbeat(cur, host_id: str, capacity: dict | None, last_event_seq: int | None) -> bool:

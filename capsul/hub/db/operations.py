@@ -71,11 +71,6 @@ async def offer(cur, op_id: uuid.UUID, host_ids: list[str]) -> None:
                ON CONFLICT DO NOTHING""", (str(op_id), host_id))
 
 
-async def offered_hosts(cur, op_id: uuid.UUID) -> set[str]:
-    await cur.execute("SELECT host_id FROM host_operation WHERE operation_id = %s", (str(op_id),))
-    return {row["host_id"] for row in await cur.fetchall()}
-
-
 async def owner(cur, op_id: uuid.UUID | str) -> str | None:
     await cur.execute(
         "SELECT host_id FROM host_operation WHERE operation_id = %s AND assignment_status = 'claimed'",

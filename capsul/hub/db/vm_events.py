@@ -70,5 +70,5 @@ async def _apply(cur, host_id: str, event: dict) -> None:
     elif not await vms.set_state(cur, vm_id, state, from_states=_OWNED_STATES, reason=event.get("reason"),
                                  host_id=host_id, seq=event["seq"]):
         # no change (a resync may have got there first): still part of the VM's history
-        await cur.execute("INSERT INTO vm_events (vm_id, host_id, seq, state, reason) VALUES (%s, %s, %s, %s, %s)",
-                          (vm_id, host_id, event["seq"], state, event.get("reason")))
+        await vms.add_event(cur, vm_id, state, reason=event.get("reason"), host_id=host_id, seq=event["seq"],
+                            notify=False)

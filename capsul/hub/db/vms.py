@@ -52,11 +52,14 @@ NOTIFY_CHANNEL = "vm_changed"
 
 
 async def add_event(cur, vm_id: str, state: str, *, reason: str | None = None, host_id: str | None = None,
-                    seq: int | None = None) -> None:
+                    seq: int | None = None, notify: bool = True) -> None:
     """Every state change: one audit row, and a NOTIFY every hub process can LISTEN for
-    (delivered when the transaction commits, so listeners only see committed states)."""
+    (delivered when the transaction commits, so listeners only see committed states).
+    `notify=False` for history that changes no state."""
     await cur.execute("INSERT INTO vm_events (vm_id, host_id, seq, state, reason) VALUES (%s, %s, %s, %s, %s)",
                       (vm_id, host_id, seq, state, reason))
+    if not notify:
+        return
     await cur.execute(
         """SELECT pg_notify(%s, json_build_object('vm_id', id, 'account', account, 'state', %s,
                                                   'host_id', host_id, 'reason', %s::text)::text)
