@@ -194,3 +194,11 @@ CREATE TABLE IF NOT EXISTS login_tokens (
 );
 CREATE INDEX IF NOT EXISTS login_tokens_email ON login_tokens (email, created_at);
 CREATE INDEX IF NOT EXISTS login_tokens_client ON login_tokens (requested_by, created_at);
+
+-- Secrets every hub process must share, made once by whichever hub starts first
+-- (the session cookie key, unless SECRET_KEY is set).
+CREATE TABLE IF NOT EXISTS hub_secrets (
+  name       text PRIMARY KEY,
+  value      text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);

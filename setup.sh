@@ -14,8 +14,9 @@ case "$mode" in run|test) ;; *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 
 # qemu-utils: qemu-img, for VM disk overlays on a real hypervisor (and the tests).
 packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv qemu-utils)
 # The tests also drive real QEMU guests through a real libvirtd (qemu:///system).
-# busybox-static and cpio build the tiny guest the tests boot.
-[ "$mode" = test ] && packages+=(libvirt-daemon-system qemu-system-x86 busybox-static cpio)
+# busybox-static and cpio build the tiny guest the tests boot; chromium runs the browser tests
+# (Playwright drives it; nothing is downloaded by `playwright install`).
+[ "$mode" = test ] && packages+=(libvirt-daemon-system qemu-system-x86 busybox-static cpio chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 HOST_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -88,6 +90,15 @@ class Config:
     shutdown_timeout: float
     shutdown_force: bool
     log_level: str
+    base_url: str | None  # None: the console listener's own http:// URL
+    secret_key: str | None  # None: one generated key kept in the database, shared by every hub
+    admin_emails: frozenset[str]
+    mail_server: str | None  # None: login links are written to the log instead of mailed
+    mail_port: int
+    mail_username: str | None
+    mail_password: str | None
+    mail_use_tls: bool
+    mail_default_sender: str
 
     @property
     def spoke_dir(self) -> Path:
@@ -142,6 +153,19 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "SHUTDOWN_TIMEOUT": ("60", "seconds a `shutdown` (ACPI) may take before it is reported as not done"),
     "SHUTDOWN_FORCE": ("true", "whether a shutdown that times out forces the VM off"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
+    "BASE_URL": ("", "the console's public URL, used in login links and for the websocket Origin check, "
+                     "e.g. https://capsul.example; unset: the console listener's http:// URL. "
+                     "Session cookies are Secure when it is https"),
+    "SECRET_KEY": ("", "Fernet key (44 characters, `python -c 'from cryptography.fernet import Fernet; "
+                       "print(Fernet.generate_key().decode())'`) encrypting session cookies; unset: one is "
+                       "generated and kept in the database, so every hub shares it"),
+    "ADMIN_EMAIL_ADDRESSES": ("", "comma-separated emails of the people who see the admin view"),
+    "MAIL_SERVER": ("", "SMTP server for login mails; unset: each login link is written to the log"),
+    "MAIL_PORT": ("587", "SMTP port"),
+    "MAIL_USERNAME": ("", "SMTP user name, if the server wants one"),
+    "MAIL_PASSWORD": ("", "SMTP password"),
+    "MAIL_USE_TLS": ("true", "STARTTLS before sending (as Flask-Mail's MAIL_USE_TLS); false for a local relay"),
+    "MAIL_DEFAULT_SENDER": ("capsul@localhost", "the From address of login mails"),
 }
 
 
@@ -250,6 +274,30 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("LOG_LEVEL", "use DEBUG, INFO, WARNING or ERROR")
 
+    base_url = raw("BASE_URL") or None
+    if base_url is not None:
+        base_url = _parse_base_url(base_url)
+    secret_key = raw("SECRET_KEY") or None
+    if secret_key is not None:
+        try:
+            Fernet(secret_key)
+        except ValueError:
+            raise ConfigError("SECRET_KEY", "expected a Fernet key: 32 bytes in url-safe base64 (44 characters)") \
+                from None
+    admin_emails = frozenset(e.strip().lower() for e in raw("ADMIN_EMAIL_ADDRESSES").split(",") if e.strip())
+    for email in admin_emails:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
+            raise ConfigError("ADMIN_EMAIL_ADDRESSES", f"not an email address: {email!r}")
+    mail_use_tls = raw("MAIL_USE_TLS").lower()
+    if mail_use_tls not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError("MAIL_USE_TLS", "use true or false")
+    mail_port = int(_number("MAIL_PORT", raw("MAIL_PORT"), minimum=1, integer=True))
+    if mail_port > 65535:
+        raise ConfigError("MAIL_PORT", f"not a port: {mail_port}")
+    sender = raw("MAIL_DEFAULT_SENDER")
+    if "@" not in sender or "\n" in sender or "\r" in sender:
+        raise ConfigError("MAIL_DEFAULT_SENDER", f"not an email address: {sender!r}")
+
     config = Config(
         role=role,
         var_dir=var_dir,
@@ -286,6 +334,15 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
         shutdown_timeout=_number("SHUTDOWN_TIMEOUT", raw("SHUTDOWN_TIMEOUT"), minimum=0),
         shutdown_force=shutdown_force in ("true", "1", "yes"),
         log_level=log_level,
+        base_url=base_url,
+        secret_key=secret_key,
+        admin_emails=admin_emails,
+        mail_server=raw("MAIL_SERVER") or None,
+        mail_port=mail_port,
+        mail_username=raw("MAIL_USERNAME") or None,
+        mail_password=raw("MAIL_PASSWORD") or None,
+        mail_use_tls=mail_use_tls in ("true", "1", "yes"),
+        mail_default_sender=sender,
     )
     if role is Role.SPOKE:
         # A spoke on its own must be told where its hub is and how to sign.
@@ -322,6 +379,19 @@ def _listen(name: str, value: str) -> Listen:
         if not re.fullmatch(r"[A-Za-z0-9.-]+", host):
             raise ConfigError(name, f"not an address or host name: {host!r}") from None
     return Listen(host, int(port))
+
+
+def _parse_base_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError("BASE_URL", f"not a URL: {value!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError("BASE_URL", f"expected an http(s):// URL such as https://capsul.example, got {value!r}")
+    if parts.path not in ("", "/"):
+        raise ConfigError("BASE_URL", "capsul is served at the root of its host: give only scheme, host and port")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def parse_https_url(name: str, value: str) -> str:

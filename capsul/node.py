@@ -27,11 +27,13 @@ from capsul.embedded_postgres import EmbeddedPostgres
 from capsul.hub import db
 from capsul.hub.capsuls import Hub
 from capsul.hub.console import create_console_app
+from capsul.hub.console.sessions import session_key
 from capsul.hub.db import hosts, networks
 from capsul.hub.endpoints import create_hub_endpoints
 from capsul.hub.heartbeats import SweepStatus, run_heartbeats
 from capsul.hub.housekeeping import run_housekeeping
 from capsul.hub.keys import db_pool, resyncer, spoke_client
+from capsul.hub.live import Broadcaster, ChangeListener
 from capsul.hub.resync import Resyncer
 from capsul.hub.spoke_client import SpokeClient
 from capsul.spoke.endpoints import create_spoke_endpoints
@@ -103,6 +105,9 @@ class Node:
         self.hub: Hub | None = None  # the service layer, when this process is a hub
         self.sweep_status = SweepStatus()
         self.resyncer: Resyncer | None = None
+        self.dsn: str | None = None
+        self.broadcaster = Broadcaster()  # this process's websocket clients
+        self.change_listener: ChangeListener | None = None
         self._stack = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
@@ -145,6 +150,7 @@ class Node:
                 # NOTE: stop it on exit even if an earlier run left it running: this process owns it now.
                 stack.push_async_callback(self.postgres.stop)
                 dsn = self.postgres.dsn
+            self.dsn = dsn
             self.pool = await db.create_pool(dsn)
             stack.push_async_callback(self._close_pool)
             await db.apply_schema(self.pool)
@@ -200,7 +206,9 @@ class Node:
         self.api_app = api
         await self._serve(api, api_sock, server_ssl)
         if config.role.hub:
-            await self._serve(create_console_app(config, self.pool, check), console_sock, None)
+            key = await session_key(self.pool, config)
+            console = create_console_app(config, self.pool, check, self.hub, self.broadcaster, key, self.console_url)
+            await self._serve(console, console_sock, None)
 
         # 8. background work, each task cancelled and awaited on stop.
         if config.role.hub:
@@ -208,6 +216,8 @@ class Node:
                              "heartbeats")
             self._background(run_housekeeping(self.pool, config), "housekeeping")
             self._background(self.resyncer.run(), "resync")
+            self.change_listener = ChangeListener(self.dsn, self.pool, self.broadcaster)
+            self._background(self.change_listener.run(), "change listener")
         if config.role.spoke:
             self._background(announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout),
                              "announce")

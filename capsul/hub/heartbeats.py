@@ -63,6 +63,9 @@ async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[s
             log.error("heartbeat bookkeeping for %s failed: %r", host["id"], result)
             result = False
         outcome[host["id"]] = result
+    if targets:
+        async with db.cursor(pool) as cur:  # admin pages refresh their host table
+            await cur.execute("SELECT pg_notify('hosts_changed', '')")
     return outcome
 
 

@@ -2,9 +2,11 @@
 import aiopg
 from aiohttp import web
 
+from capsul.hub.live import Broadcaster
 from capsul.hub.resync import Resyncer
 from capsul.hub.spoke_client import SpokeClient
 
 db_pool = web.AppKey("db_pool", aiopg.Pool)
 spoke_client = web.AppKey("spoke_client", SpokeClient)
 resyncer = web.AppKey("resyncer", Resyncer)
+broadcaster = web.AppKey("broadcaster", Broadcaster)

@@ -20,3 +20,14 @@ async def get_image(cur, image_id: str, *, include_deprecated: bool = False) -> 
     if row is None:
         raise NotFound(f"unknown OS image {image_id!r}")
     return row
+
+
+async def list_sizes(cur) -> list[dict]:
+    """What can be bought now, cheapest first."""
+    await cur.execute("SELECT * FROM vm_sizes WHERE NOT deprecated ORDER BY dollars_per_month, id")
+    return await cur.fetchall()
+
+
+async def list_images(cur) -> list[dict]:
+    await cur.execute("SELECT * FROM os_images WHERE NOT deprecated ORDER BY description, id")
+    return await cur.fetchall()

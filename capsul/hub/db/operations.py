@@ -172,3 +172,16 @@ async def fail_create(cur, op_id: uuid.UUID, reason: str) -> str | None:
                WHERE id = %s AND status = 'pending'""", (reason, str(op_id)))
         await vms.mark_failed(cur, op["vm_id"], reason)
         return None
+
+
+async def recent_operations(cur, limit: int = 50) -> list[dict]:
+    """The newest operations with each host's part in them, for the admin view."""
+    await cur.execute(
+        """SELECT o.id, o.type, o.account, o.vm_id, o.status, o.error, o.created_at, o.completed_at,
+                  coalesce(string_agg(h.host_id || ': ' || h.assignment_status, ', ' ORDER BY h.host_id), '')
+                      AS hosts
+           FROM (SELECT * FROM operations ORDER BY created_at DESC LIMIT %s) o
+           LEFT JOIN host_operation h ON h.operation_id = o.id
+           GROUP BY o.id, o.type, o.account, o.vm_id, o.status, o.error, o.created_at, o.completed_at
+           ORDER BY o.created_at DESC""", (limit,))
+    return await cur.fetchall()

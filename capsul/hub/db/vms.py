@@ -112,3 +112,11 @@ async def create_payload(cur, vm_id: str) -> dict:
     if row is None:
         raise NotFound(f"no capsul {vm_id}")
     return dict(row)
+
+
+async def count_by_host(cur) -> dict[str, int]:
+    """Live VMs per host (the admin view)."""
+    await cur.execute("""SELECT host_id, count(*) AS n FROM vms
+                         WHERE host_id IS NOT NULL AND state <> ALL(%s) GROUP BY host_id""",
+                      (["deleted", "failed"],))
+    return {r["host_id"]: r["n"] for r in await cur.fetchall()}

@@ -1,0 +1,117 @@
+"""The web console (plain HTTP; production puts a TLS proxy in front).
+
+Server-rendered pages (aiohttp-jinja2, templates/) that work without JavaScript; one small
+script (static/live.js) keeps them current over GET /ws. Modules, one per part of the site:
+
+    sessions.py        cookies, CSRF, login_required / admin_required
+    public_pages.py    landing, pricing, FAQ, changelog, support
+    login_pages.py     magic-link login and logout
+    capsul_pages.py    list, create, detail, actions, delete
+    ssh_key_pages.py   add, list, delete keys
+    admin_pages.py     hosts, operations, conflicts, consistency check
+    websocket.py       GET /ws
+"""
+from __future__ import annotations
+
+import logging
+
+import aiohttp_jinja2
+import aiopg
+import jinja2
+from aiohttp import web
+
+from capsul import errors, health
+from capsul.config import REPO_ROOT, Config
+from capsul.hub.capsuls import Hub
+from capsul.hub.console import (admin_pages, capsul_pages, login_pages, public_pages, sessions,
+                                ssh_key_pages)
+from capsul.hub.console.keys import hub_service, mailer, public_url
+from capsul.hub.console.websocket import websocket
+from capsul.hub.keys import broadcaster, db_pool
+from capsul.hub.live import Broadcaster
+from capsul.hub.mailer import Mailer
+
+log = logging.getLogger(__name__)
+STATIC_DIR = REPO_ROOT / "capsul" / "hub" / "console" / "static"
+MAX_FORM_BODY = 64 * 1024  # bytes: the biggest form is an SSH key
+
+
+@web.middleware
+async def html_errors_middleware(request: web.Request, handler):
+    """Errors as a page a person can read; never a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.status < 400 or e.content_type == "application/json" or request.path == "/ws":
+            raise
+        message = e.reason if e.status != 404 else "There is no such page here."
+        if e.status == 413:
+            message = "What you sent is too big."
+        return await _error_page(request, e.status, message)
+    except errors.DATABASE_DOWN as e:
+        log.error("database unavailable in %s %s: %s", request.method, request.rel_url.raw_path, e)
+        return await _error_page(request, 503, "The database is unavailable right now; try again shortly.")
+    except Exception:
+        log.exception("unexpected error in %s %s", request.method, request.rel_url.raw_path)
+        return await _error_page(request, 500, "Something went wrong on our side; it has been logged.")
+
+
+async def _error_page(request: web.Request, status: int, message: str) -> web.Response:
+    try:
+        return aiohttp_jinja2.render_template("error.html", request, {"status": status, "message": message},
+                                              status=status)
+    except Exception:  # the page itself failed (say, the session cannot be read): plain text then
+        log.exception("cannot render the error page")
+        return web.Response(status=status, text=f"{status}: {message}\n")
+
+
+async def page_context(request: web.Request) -> dict:
+    """What every template can use: who is logged in, the CSRF token, one-shot messages."""
+    account = await sessions.current_account(request)
+    return {"account": account, "is_admin": sessions.is_admin(request, account),
+            "csrf_token": await sessions.csrf_token(request), "flashes": await sessions.take_flashes(request)}
+
+
+@web.middleware
+async def security_headers_middleware(request: web.Request, handler):
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    # NOTE: login links carry a secret in their path: never cache pages, never send them on.
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'")
+    return response
+
+
+def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthCheck, hub: Hub,
+                       live: Broadcaster, session_key: str, console_url: str) -> web.Application:
+    app = web.Application(client_max_size=MAX_FORM_BODY, middlewares=[
+        security_headers_middleware,
+        html_errors_middleware,
+        sessions.session_middleware(session_key, config.base_url),
+        sessions.csrf_middleware,
+        capsul_pages.not_found_middleware,
+    ])
+    app[db_pool] = pool
+    app[health.health_check] = check
+    app[sessions.config_key] = config
+    app[hub_service] = hub
+    app[broadcaster] = live
+    app[mailer] = Mailer(config)
+    app[public_url] = config.base_url or console_url
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(REPO_ROOT / "templates"), autoescape=True,
+                               context_processors=[page_context])
+    env.filters["when"] = lambda t: t.strftime("%Y-%m-%d %H:%M UTC") if t else "—"
+    env.filters["when_seconds"] = lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else "—"
+    env.filters["iso"] = lambda t: t.isoformat() if t else ""
+    env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
+    for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, admin_pages):
+        app.add_routes(module.routes)
+    app.router.add_get("/ws", websocket, name="ws")
+    app.router.add_get("/healthz", health.healthz, name="healthz")
+    app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)
+    return app

@@ -1,0 +1,9 @@
+"""Typed app keys of the console."""
+from aiohttp import web
+
+from capsul.hub.capsuls import Hub
+from capsul.hub.mailer import Mailer
+
+hub_service = web.AppKey("hub_service", Hub)
+mailer = web.AppKey("mailer", Mailer)
+public_url = web.AppKey("public_url", str)  # BASE_URL, or the console listener's URL

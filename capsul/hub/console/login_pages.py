@@ -1,0 +1,76 @@
+"""Passwordless login: ask for a link by email, open it, press "Log in"; and log out.
+
+Opening the link shows a button rather than logging in at once: mail scanners that
+fetch every link in a message would otherwise use up the single-use token.
+"""
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from capsul.hub import login_tokens
+from capsul.hub.console import sessions
+from capsul.hub.console.keys import mailer, public_url
+from capsul.hub.keys import db_pool
+from capsul.hub.mailer import MailFailed
+
+routes = web.RouteTableDef()
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path on this site (no //host, no scheme): no open redirect."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < 300:
+        return value
+    return "/capsuls"
+
+
+@routes.get("/login", name="login")
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if await sessions.current_account(request):
+        raise web.HTTPSeeOther(_safe_next(request.query.get("next")))
+    return aiohttp_jinja2.render_template("login.html", request,
+                                          {"email": "", "next": _safe_next(request.query.get("next"))})
+
+
+@routes.post("/login")
+async def request_link(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    email, next_path = str(form.get("email", "")), _safe_next(str(form.get("next", "")))
+    try:
+        token = await login_tokens.issue(request.app[db_pool], email, request.remote)
+        address = login_tokens.normalize_email(email)
+        link = request.app[public_url] + str(
+            request.app.router["login_link"].url_for(token=token).with_query(next=next_path))
+        await request.app[mailer].send_login_link(address, link)
+    except login_tokens.LoginRefused as e:
+        return aiohttp_jinja2.render_template("login.html", request,
+                                              {"email": email, "next": next_path, "error": str(e)}, status=e.status)
+    except MailFailed as e:
+        return aiohttp_jinja2.render_template("login.html", request,
+                                              {"email": email, "next": next_path, "error": str(e)}, status=503)
+    return aiohttp_jinja2.render_template("login_sent.html", request, {"email": address})
+
+
+@routes.get("/login/{token}", name="login_link")
+async def link_opened(request: web.Request) -> web.StreamResponse:
+    return aiohttp_jinja2.render_template(
+        "login_confirm.html", request, {"token": request.match_info["token"],
+                                        "next": _safe_next(request.query.get("next"))})
+
+
+@routes.post("/login/{token}")
+async def redeem_link(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    try:
+        email = await login_tokens.redeem(request.app[db_pool], request.match_info["token"])
+    except login_tokens.LoginRefused as e:
+        return aiohttp_jinja2.render_template("login.html", request,
+                                              {"email": "", "next": "/capsuls", "error": str(e)}, status=e.status)
+    await sessions.log_in(request, email)
+    raise web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
+
+
+@routes.post("/logout", name="logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    await sessions.log_out(request)
+    raise web.HTTPSeeOther("/")

@@ -1,0 +1,162 @@
+// Live updates for capsul's pages (DESIGN.md §5). The pages work without this script;
+// with it, states, buttons, rows and timelines follow the websocket at /ws.
+// Reconnects with back-off; each (re)connection starts with a snapshot, so nothing is missed.
+"use strict";
+(function () {
+  const page = document.body.dataset.live;
+  if (!page) return;
+  const watched = document.body.dataset.capsul || null;
+  const status = document.getElementById("live-status");
+  let delay = 500;
+  let socket = null;
+
+  function showStatus(text) {
+    status.textContent = text;
+    status.hidden = !text;
+  }
+
+  function when(iso, seconds) {
+    if (!iso) return "—";
+    const text = new Date(iso).toISOString().replace("T", " ");
+    return text.slice(0, seconds ? 19 : 16) + " UTC";
+  }
+
+  function setField(root, field, value) {
+    root.querySelectorAll('[data-field="' + field + '"]').forEach(function (el) {
+      el.textContent = value;
+      if (field === "state") el.className = "state state-" + value;
+    });
+  }
+
+  // --- the list page -------------------------------------------------------------------
+  function listRow(capsul) {
+    const rows = document.getElementById("capsul-rows");
+    let row = rows.querySelector('tr[data-capsul-id="' + capsul.id + '"]');
+    if (capsul.state === "deleted" || capsul.state === "failed") {
+      if (row) row.remove();
+    } else {
+      if (!row) {
+        row = document.createElement("tr");
+        row.dataset.capsulId = capsul.id;
+        const link = document.createElement("a");
+        link.href = "/capsuls/" + capsul.id;
+        link.textContent = capsul.id;
+        const first = document.createElement("td");
+        first.appendChild(link);
+        row.appendChild(first);
+        ["state", "size", "os", "public_ipv4", "created_at"].forEach(function (field) {
+          const cell = document.createElement("td");
+          cell.dataset.field = field;
+          row.appendChild(cell);
+        });
+        rows.appendChild(row);
+      }
+      setField(row, "state", capsul.state);
+      setField(row, "size", capsul.size);
+      setField(row, "os", capsul.os);
+      setField(row, "public_ipv4", capsul.public_ipv4 || "—");
+      setField(row, "created_at", when(capsul.created_at, false));
+    }
+    document.getElementById("no-capsuls").hidden = rows.children.length > 0;
+  }
+
+  function listSnapshot(capsuls) {
+    const seen = new Set(capsuls.map(function (c) { return c.id; }));
+    document.querySelectorAll("#capsul-rows tr[data-capsul-id]").forEach(function (row) {
+      if (!seen.has(row.dataset.capsulId)) row.remove();
+    });
+    capsuls.forEach(listRow);
+  }
+
+  // --- the detail page -----------------------------------------------------------------
+  function detail(capsul) {
+    setField(document, "state", capsul.state);
+    setField(document, "public_ipv4", capsul.public_ipv4 || "—");
+    setField(document, "failure_reason", capsul.failure_reason || "none");
+    setField(document, "login_hint", capsul.public_ipv4 ? "ssh cyberian@" + capsul.public_ipv4 : "(once it has an address)");
+    let any = false;
+    document.querySelectorAll("form[data-action]").forEach(function (form) {
+      const allowed = capsul.actions.indexOf(form.dataset.action) >= 0;
+      form.hidden = !allowed;
+      any = any || allowed;
+    });
+    const del = document.querySelector('a[data-action="delete"]');
+    if (del) del.hidden = !capsul.deletable;
+    document.getElementById("no-actions").hidden = any || capsul.deletable;
+  }
+
+  function timelineItem(event) {
+    const item = document.createElement("li");
+    const time = document.createElement("time");
+    time.dateTime = event.at;
+    time.textContent = when(event.at, true);
+    const state = document.createElement("span");
+    state.className = "state state-" + event.state;
+    state.textContent = event.state;
+    item.append(time, " ", state);
+    if (event.reason) item.append(" — " + event.reason);
+    return item;
+  }
+
+  function timeline(events) {
+    const list = document.getElementById("timeline");
+    list.replaceChildren.apply(list, events.slice().reverse().map(timelineItem));
+  }
+
+  // --- admin pages: re-read the page (debounced) whenever something changes --------------
+  let refreshTimer = null;
+  function refreshAdmin(kind) {
+    const consistency = location.pathname === "/admin/consistency";
+    if (consistency && kind !== "capsul.state") return;  // that page asks every spoke: only on VM changes
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(function () {
+      fetch(location.href, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) return;
+        return response.text().then(function (html) {
+          const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("main");
+          if (fresh) document.querySelector("main").replaceWith(fresh);
+        });
+      }).catch(function () {});
+    }, consistency ? 2000 : 300);
+  }
+
+  function handle(message) {
+    const data = message.data;
+    if (message.type === "snapshot") {
+      if (page === "list") listSnapshot(data.capsuls);
+      if (page === "detail") {
+        if (data.watched) detail(data.watched);
+        if (data.events) timeline(data.events);
+      }
+      if (page === "admin") refreshAdmin("capsul.state");
+    } else if (message.type === "capsul.state") {
+      if (page === "list") listRow(data.capsul);
+      if (page === "detail" && data.capsul.id === watched) {
+        detail(data.capsul);
+        document.getElementById("timeline").prepend(timelineItem(data.event));
+      }
+      if (page === "admin") refreshAdmin(message.type);
+    } else if (message.type === "hosts.changed" && page === "admin") {
+      refreshAdmin(message.type);
+    }
+  }
+
+  function connect() {
+    const params = new URLSearchParams();
+    if (watched) params.set("capsul", watched);
+    if (page === "admin") params.set("scope", "all");
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    socket = new WebSocket(scheme + "//" + location.host + "/ws?" + params.toString());
+    socket.onopen = function () { delay = 500; showStatus(""); document.body.dataset.liveConnected = "yes"; };
+    socket.onmessage = function (event) {
+      try { handle(JSON.parse(event.data)); } catch (e) { console.error("capsul live update:", e); }
+    };
+    socket.onclose = function () {
+      document.body.dataset.liveConnected = "no";
+      showStatus("Live updates paused; reconnecting…");
+      setTimeout(connect, delay + Math.random() * delay / 2);
+      delay = Math.min(delay * 2, 15000);
+    };
+  }
+  connect();
+})();

@@ -1,0 +1,96 @@
+"""GET /ws: a logged-in person's live capsul states (DESIGN.md §5).
+
+Query: `capsul=<id>` adds that capsul's timeline to each snapshot (the detail page);
+`scope=all` (admins only) watches every capsul and host.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from urllib.parse import urlsplit
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from capsul.hub import live
+from capsul.hub.console.sessions import config_key, current_account, is_admin
+from capsul.hub.keys import broadcaster, db_pool
+
+log = logging.getLogger(__name__)
+
+CLOSE_TOO_SLOW = 4008  # application close code: the client fell behind its queue bound
+WS_HEARTBEAT = 30  # seconds between protocol pings; a client that does not answer is dropped
+MAX_INCOMING = 4096  # bytes: clients have nothing big to say
+
+
+def _origin_allowed(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser: cross-site websocket hijacking needs one
+    allowed = {f"{request.scheme}://{request.host}"}
+    base_url = request.app[config_key].base_url
+    if base_url:
+        allowed.add(base_url)
+    parts = urlsplit(origin)
+    return f"{parts.scheme}://{parts.netloc}" in allowed
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    if not _origin_allowed(request):
+        log.warning("refused a websocket from origin %r", request.headers.get("Origin"))
+        raise web.HTTPForbidden(reason="This page's origin may not open capsul's live updates.")
+    account = await current_account(request)
+    if account is None:
+        raise web.HTTPUnauthorized(reason="Log in to see live updates.")
+    see_all = request.query.get("scope") == "all"
+    if see_all and not is_admin(request, account):
+        raise web.HTTPForbidden(reason="Only admins can watch every capsul.")
+    watched = request.query.get("capsul") or None
+    if watched is not None and len(watched) > 64:
+        raise web.HTTPBadRequest(reason="No such capsul.")
+
+    ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT, max_msg_size=MAX_INCOMING)
+    await ws.prepare(request)
+    hub_broadcaster = request.app[broadcaster]
+    writer: asyncio.Task | None = None
+
+    def kick(_client: live.LiveClient) -> None:
+        if writer is not None:
+            writer.cancel()
+        asyncio.get_running_loop().create_task(_close_slow(request, ws))
+
+    client = live.LiveClient(account, see_all=see_all, on_overflow=kick)
+    hub_broadcaster.add(client)  # before the snapshot is read: nothing falls between them
+    writer = asyncio.create_task(
+        live.run_writer(client, ws.send_str, request.app[db_pool], watched, hub_broadcaster),
+        name=f"ws writer {account}")
+
+    def writer_ended(task: asyncio.Task) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        if not isinstance(task.exception(), ConnectionError):
+            log.warning("live updates for %s stopped: %r; the page reconnects", account, task.exception())
+        asyncio.get_running_loop().create_task(ws.close(code=WSCloseCode.TRY_AGAIN_LATER))
+
+    writer.add_done_callback(writer_ended)
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.ERROR:
+                break  # clients only listen; whatever they send is ignored
+    finally:
+        hub_broadcaster.remove(client)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # reported by writer_ended
+            await writer
+    return ws
+
+
+async def _close_slow(request: web.Request, ws: web.WebSocketResponse) -> None:
+    """Close a client that fell behind; if even the close frame cannot be sent, drop the socket."""
+    try:
+        await asyncio.wait_for(ws.close(code=CLOSE_TOO_SLOW, message=b"too slow: reconnect"), 2)
+    except (TimeoutError, ConnectionError):
+        pass
+    if request.transport is not None and not request.transport.is_closing():
+        request.transport.close()
+

@@ -1,0 +1,216 @@
+"""Live state for browsers: PostgreSQL LISTEN → this hub process's websocket clients.
+
+Every state change NOTIFYs `vm_changed` when its transaction commits (db/vms.add_event), and
+the heartbeat sweep NOTIFYs `hosts_changed`. Each hub process runs one ChangeListener on a
+connection of its own; it turns a notification into one envelope, serialized once, and the
+Broadcaster offers it to the clients allowed to see it (the capsul's owner; admins watching
+everything). Each client has a bounded queue drained by one writer: a client that cannot keep
+up is disconnected, never allowed to grow memory or hold up the others.
+
+Envelope (DESIGN.md §5): {"type": ..., "ts": <unix seconds>, "data": {...}}
+    snapshot        {"capsuls": [capsul, ...], "events": [...] (when watching one capsul)}
+    capsul.state    {"capsul": capsul, "event": {"state", "reason", "at"}}
+    hosts.changed   {}  (admins watching everything)
+    ping            {}
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import aiopg
+import psycopg2
+
+from capsul.hub import capsuls, db
+from capsul.hub.db import vms
+
+log = logging.getLogger(__name__)
+
+HOSTS_CHANNEL = "hosts_changed"
+QUEUE_BOUND = 256  # messages a client may have waiting before it is disconnected
+PING_INTERVAL = 25  # seconds between application-level pings (also keep proxies from timing out)
+
+
+def envelope(kind: str, data: dict) -> str:
+    return json.dumps({"type": kind, "ts": time.time(), "data": data}, default=_json_default)
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def capsul_view(vm: dict, *, with_owner: bool = False) -> dict:
+    """What a page shows of a capsul, and which buttons it may offer now (one rule, from capsuls.py)."""
+    view = {
+        "id": vm["id"], "state": vm["state"], "size": vm["size"], "os": vm["os"],
+        "public_ipv4": vm["public_ipv4"], "created_at": vm["created_at"], "failure_reason": vm["failure_reason"],
+        "state_changed_at": vm["state_changed_at"],
+        "actions": [a for a, states in capsuls.ACTIONS.items() if vm["state"] in states],
+        "deletable": vm["state"] in capsuls.DESTROYABLE,
+    }
+    if with_owner:
+        view["account"], view["host_id"] = vm["account"], vm["host_id"]
+    return view
+
+
+class LiveClient:
+    """One websocket connection's side of the fan-out."""
+
+    def __init__(self, account: str, *, see_all: bool, on_overflow: Callable[[LiveClient], None],
+                 bound: int = QUEUE_BOUND):
+        self.account = account
+        self.see_all = see_all
+        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize=bound)
+        self.overflowed = False
+        self._on_overflow = on_overflow
+
+    def offer(self, number: int, text: str) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait((number, text))
+        except asyncio.QueueFull:
+            self.overflowed = True
+            log.warning("websocket client of %s fell %d messages behind; disconnecting it",
+                        self.account, self.queue.maxsize)
+            self._on_overflow(self)
+
+
+class Broadcaster:
+    """This process's websocket clients, and what each may see."""
+
+    RESYNC = "resync"  # a queue item asking the writer for a fresh snapshot
+
+    def __init__(self):
+        self.clients: set[LiveClient] = set()
+        self.published = 0  # numbers every message, so a writer can drop what its snapshot covers
+
+    def add(self, client: LiveClient) -> None:
+        self.clients.add(client)
+
+    def remove(self, client: LiveClient) -> None:
+        self.clients.discard(client)
+
+    def publish(self, text: str, *, account: str | None) -> int:
+        """To the owner's clients and those watching everything (account None: those only)."""
+        self.published += 1
+        for client in list(self.clients):
+            if client.see_all or (account is not None and client.account == account):
+                client.offer(self.published, text)
+        return self.published
+
+    def resync_all(self) -> None:
+        """After notifications may have been missed (the listener reconnected)."""
+        self.published += 1
+        for client in list(self.clients):
+            client.offer(self.published, self.RESYNC)
+
+
+class ChangeListener:
+    """LISTENs on its own connection and publishes; reconnects with back-off, then resyncs everyone."""
+
+    def __init__(self, dsn: str, pool: aiopg.Pool, broadcaster: Broadcaster):
+        self.dsn = dsn
+        self.pool = pool
+        self.broadcaster = broadcaster
+        self.listening = asyncio.Event()  # set while LISTEN is active (tests wait for it)
+        self.delivered = 0
+
+    async def run(self) -> None:
+        delay = 0.2
+        first = True
+        while True:
+            try:
+                async with aiopg.connect(self.dsn, timeout=10) as conn:
+                    async with conn.cursor() as cur:
+                        await cur.execute(f"LISTEN {vms.NOTIFY_CHANNEL}; LISTEN {HOSTS_CHANNEL}")
+                    self.listening.set()
+                    if not first:
+                        log.info("listening for changes again; asking every live page to resync")
+                        self.broadcaster.resync_all()
+                    first, delay = False, 0.2
+                    while True:
+                        notification = await conn.notifies.get()
+                        await self._handle(notification.channel, notification.payload)
+            except (psycopg2.Error, OSError, TimeoutError) as e:
+                self.listening.clear()
+                log.error("change listener lost its database connection (%s); retrying in %.1f s", e, delay)
+            self.listening.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def _handle(self, channel: str, payload: str) -> None:
+        self.delivered += 1
+        if channel == HOSTS_CHANNEL:
+            self.broadcaster.publish(envelope("hosts.changed", {}), account=None)
+            return
+        try:
+            change = json.loads(payload)
+            vm_id = change["vm_id"]
+        except (ValueError, KeyError, TypeError):
+            log.error("ignoring a malformed %s notification: %.200r", channel, payload)
+            return
+        try:
+            async with db.cursor(self.pool) as cur:
+                vm = await vms.get_vm(cur, vm_id)
+        except db.NotFound:
+            return
+        except (psycopg2.Error, OSError, TimeoutError) as e:
+            log.error("cannot read %s for its live update (%s); pages resync", vm_id, e)
+            self.broadcaster.resync_all()
+            return
+        event = {"state": change.get("state"), "reason": change.get("reason"), "host_id": change.get("host_id"),
+                 "at": datetime.now().astimezone()}
+        owner_text = envelope("capsul.state", {"capsul": capsul_view(vm), "event": event})
+        admin_text = envelope("capsul.state", {"capsul": capsul_view(vm, with_owner=True), "event": event})
+        self.broadcaster.published += 1
+        number = self.broadcaster.published
+        for client in list(self.broadcaster.clients):
+            if client.see_all:
+                client.offer(number, admin_text)
+            elif client.account == vm["account"]:
+                client.offer(number, owner_text)
+
+
+async def snapshot(pool: aiopg.Pool, client: LiveClient, watched_capsul: str | None) -> str:
+    """Every capsul the client may see (and one capsul's timeline, when a page watches one)."""
+    async with db.cursor(pool) as cur:
+        rows = await vms.list_vms(cur, None if client.see_all else client.account)
+        data: dict = {"capsuls": [capsul_view(r, with_owner=client.see_all) for r in rows]}
+        if watched_capsul:
+            try:
+                vm = await vms.get_vm(cur, watched_capsul, None if client.see_all else client.account)
+            except db.NotFound:
+                data["watched"] = None  # gone, or never theirs: the same answer
+            else:
+                data["watched"] = capsul_view(vm, with_owner=client.see_all)
+                data["events"] = await vms.events(cur, watched_capsul)
+    return envelope("snapshot", data)
+
+
+async def run_writer(client: LiveClient, send: Callable[[str], asyncio.Future], pool: aiopg.Pool,
+                     watched_capsul: str | None, broadcaster: Broadcaster) -> None:
+    """The one task writing to a connection: a snapshot, then the queue in order, and pings."""
+    covered = broadcaster.published  # messages numbered up to here are older than the snapshot
+    await send(await snapshot(pool, client, watched_capsul))
+    while True:
+        try:
+            number, text = await asyncio.wait_for(client.queue.get(), PING_INTERVAL)
+        except TimeoutError:
+            await send(envelope("ping", {}))
+            continue
+        if text == Broadcaster.RESYNC:
+            covered = broadcaster.published
+            with contextlib.suppress(psycopg2.Error, OSError, TimeoutError):
+                await send(await snapshot(pool, client, watched_capsul))
+            continue
+        if number <= covered:
+            continue  # read from the database before the snapshot was: the snapshot has it
+        await send(text)
