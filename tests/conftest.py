@@ -185,3 +185,39 @@ async def pending_create(pool: aiopg.Pool, offered_to: list[str], account: str =
         await operations.insert_operation(cur, op_id, "create", {}, account=account, vm_id=vm_id)
         await operations.offer(cur, op_id, offered_to)
     return op_id, vm_id
+
+
+@pytest.fixture
+async def mail() -> AsyncIterator["MailCatcher"]:
+    """A real local SMTP server catching the mails capsul sends."""
+    from tests.mail_catcher import MailCatcher
+    catcher = MailCatcher()
+    await catcher.start()
+    yield catcher
+    await catcher.stop()
+
+
+ADMIN_EMAIL = "admin@example.org"
+
+
+@pytest.fixture
+async def console(start_node, mail, pool) -> Node:
+    """A hub+spoke node (test:///default) that mails through `mail`, with ADMIN_EMAIL as admin."""
+    node = await start_node(ADMIN_EMAIL_ADDRESSES=ADMIN_EMAIL, **mail.env())
+    await spoke_ready(pool)
+    return node
+
+
+@pytest.fixture
+async def people(console) -> AsyncIterator[Callable[[], "ConsoleClient"]]:
+    """make() -> a new ConsoleClient (its own cookies) on the console; all closed after the test."""
+    from tests.console_client import ConsoleClient
+    clients = []
+
+    def make() -> ConsoleClient:
+        clients.append(ConsoleClient(console.console_url))
+        return clients[-1]
+
+    yield make
+    for c in clients:
+        await c.close()

@@ -46,10 +46,10 @@ def parse_public_key(text: str) -> PublicKey:
     text = (text or "").strip()
     if not text:
         raise InvalidKey("paste a public key, such as the contents of ~/.ssh/id_ed25519.pub")
-    if "\n" in text or "\r" in text:
-        raise InvalidKey("a public key is one line; paste one key at a time")
     if "PRIVATE KEY" in text:
         raise InvalidKey("this is a private key: never share it; paste the .pub file instead")
+    if "\n" in text or "\r" in text:
+        raise InvalidKey("a public key is one line; paste one key at a time")
     fields = text.split(None, 2)
     key_type = fields[0]
     if key_type not in KEY_TYPES:

@@ -25,6 +25,7 @@ from capsul.config import REPO_ROOT, Config
 from capsul.hub.capsuls import Hub
 from capsul.hub.console import (admin_pages, capsul_pages, login_pages, public_pages, sessions,
                                 ssh_key_pages)
+from capsul.hub.console.render import render
 from capsul.hub.console.keys import hub_service, mailer, public_url
 from capsul.hub.console.websocket import websocket
 from capsul.hub.keys import broadcaster, db_pool
@@ -58,18 +59,10 @@ async def html_errors_middleware(request: web.Request, handler):
 
 async def _error_page(request: web.Request, status: int, message: str) -> web.Response:
     try:
-        return aiohttp_jinja2.render_template("error.html", request, {"status": status, "message": message},
-                                              status=status)
+        return await render("error.html", request, {"status": status, "message": message}, status=status)
     except Exception:  # the page itself failed (say, the session cannot be read): plain text then
         log.exception("cannot render the error page")
         return web.Response(status=status, text=f"{status}: {message}\n")
-
-
-async def page_context(request: web.Request) -> dict:
-    """What every template can use: who is logged in, the CSRF token, one-shot messages."""
-    account = await sessions.current_account(request)
-    return {"account": account, "is_admin": sessions.is_admin(request, account),
-            "csrf_token": await sessions.csrf_token(request), "flashes": await sessions.take_flashes(request)}
 
 
 @web.middleware
@@ -103,8 +96,7 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     app[broadcaster] = live
     app[mailer] = Mailer(config)
     app[public_url] = config.base_url or console_url
-    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(REPO_ROOT / "templates"), autoescape=True,
-                               context_processors=[page_context])
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(REPO_ROOT / "templates"), autoescape=True)
     env.filters["when"] = lambda t: t.strftime("%Y-%m-%d %H:%M UTC") if t else "—"
     env.filters["when_seconds"] = lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else "—"
     env.filters["iso"] = lambda t: t.isoformat() if t else ""

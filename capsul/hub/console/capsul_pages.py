@@ -5,11 +5,12 @@ refusals into the page the person was on, with what they chose kept.
 """
 from __future__ import annotations
 
-import aiohttp_jinja2
+
 from aiohttp import web
 
 from capsul.hub import capsuls, db, ssh_keys
 from capsul.hub.console import sessions
+from capsul.hub.console.render import render
 from capsul.hub.console.keys import hub_service
 from capsul.hub.db import catalog, vms
 from capsul.hub.keys import db_pool
@@ -24,7 +25,7 @@ ACTION_LABELS = {"start": "Start", "shutdown": "Shut down", "force-stop": "Force
 @sessions.login_required
 async def capsul_list(request: web.Request, account: str) -> web.StreamResponse:
     rows = await capsuls.list_capsuls(request.app[hub_service], account)
-    return aiohttp_jinja2.render_template("capsuls.html", request, {"capsuls": [capsul_view(r) for r in rows]})
+    return await render("capsuls.html", request, {"capsuls": [capsul_view(r) for r in rows]})
 
 
 async def _create_form(request: web.Request, account: str, *, chosen: dict, error: str | None = None,
@@ -32,7 +33,7 @@ async def _create_form(request: web.Request, account: str, *, chosen: dict, erro
     async with db.cursor(request.app[db_pool]) as cur:
         sizes, images = await catalog.list_sizes(cur), await catalog.list_images(cur)
     keys = await ssh_keys.list_ssh_keys(request.app[db_pool], account)
-    return aiohttp_jinja2.render_template("create.html", request, {
+    return await render("create.html", request, {
         "sizes": sizes, "images": images, "keys": keys, "chosen": chosen, "error": error}, status=status)
 
 
@@ -68,7 +69,7 @@ async def _detail(request: web.Request, account: str, *, error: str | None = Non
         events = await vms.events(cur, vm_id)
         size = await catalog.get_size(cur, vm["size"], include_deprecated=True)
         image = await catalog.get_image(cur, vm["os"], include_deprecated=True)
-    return aiohttp_jinja2.render_template("capsul.html", request, {
+    return await render("capsul.html", request, {
         "vm": capsul_view(vm), "events": events, "size": size, "image": image, "error": error,
         "action_labels": ACTION_LABELS}, status=status)
 
@@ -97,7 +98,7 @@ async def action(request: web.Request, account: str) -> web.StreamResponse:
 @sessions.login_required
 async def delete_confirm(request: web.Request, account: str) -> web.StreamResponse:
     vm = await capsuls.get_capsul(request.app[hub_service], account, request.match_info["vm_id"])
-    return aiohttp_jinja2.render_template("delete.html", request, {"vm": capsul_view(vm)})
+    return await render("delete.html", request, {"vm": capsul_view(vm)})
 
 
 @routes.post("/capsuls/{vm_id}/delete")

@@ -5,11 +5,12 @@ fetch every link in a message would otherwise use up the single-use token.
 """
 from __future__ import annotations
 
-import aiohttp_jinja2
+
 from aiohttp import web
 
 from capsul.hub import login_tokens
 from capsul.hub.console import sessions
+from capsul.hub.console.render import render
 from capsul.hub.console.keys import mailer, public_url
 from capsul.hub.keys import db_pool
 from capsul.hub.mailer import MailFailed
@@ -28,7 +29,7 @@ def _safe_next(value: str | None) -> str:
 async def login_form(request: web.Request) -> web.StreamResponse:
     if await sessions.current_account(request):
         raise web.HTTPSeeOther(_safe_next(request.query.get("next")))
-    return aiohttp_jinja2.render_template("login.html", request,
+    return await render("login.html", request,
                                           {"email": "", "next": _safe_next(request.query.get("next"))})
 
 
@@ -43,17 +44,17 @@ async def request_link(request: web.Request) -> web.StreamResponse:
             request.app.router["login_link"].url_for(token=token).with_query(next=next_path))
         await request.app[mailer].send_login_link(address, link)
     except login_tokens.LoginRefused as e:
-        return aiohttp_jinja2.render_template("login.html", request,
-                                              {"email": email, "next": next_path, "error": str(e)}, status=e.status)
+        return await render("login.html", request,
+                            {"email": email, "next": next_path, "error": str(e)}, status=e.status)
     except MailFailed as e:
-        return aiohttp_jinja2.render_template("login.html", request,
-                                              {"email": email, "next": next_path, "error": str(e)}, status=503)
-    return aiohttp_jinja2.render_template("login_sent.html", request, {"email": address})
+        return await render("login.html", request,
+                            {"email": email, "next": next_path, "error": str(e)}, status=503)
+    return await render("login_sent.html", request, {"email": address})
 
 
 @routes.get("/login/{token}", name="login_link")
 async def link_opened(request: web.Request) -> web.StreamResponse:
-    return aiohttp_jinja2.render_template(
+    return await render(
         "login_confirm.html", request, {"token": request.match_info["token"],
                                         "next": _safe_next(request.query.get("next"))})
 
@@ -64,8 +65,8 @@ async def redeem_link(request: web.Request) -> web.StreamResponse:
     try:
         email = await login_tokens.redeem(request.app[db_pool], request.match_info["token"])
     except login_tokens.LoginRefused as e:
-        return aiohttp_jinja2.render_template("login.html", request,
-                                              {"email": "", "next": "/capsuls", "error": str(e)}, status=e.status)
+        return await render("login.html", request,
+                            {"email": "", "next": "/capsuls", "error": str(e)}, status=e.status)
     await sessions.log_in(request, email)
     raise web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
 

@@ -10,6 +10,7 @@ import functools
 import hmac
 import secrets
 import time
+import warnings
 
 import aiohttp_session
 from aiohttp import web
@@ -25,6 +26,9 @@ CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 config_key = web.AppKey("config", Config)
+
+# aiohttp-session keeps its storage under plain string request keys, which aiohttp 3.14 warns about.
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_session")
 
 
 async def session_key(pool, config: Config) -> str:

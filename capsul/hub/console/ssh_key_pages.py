@@ -1,11 +1,12 @@
 """A person's SSH public keys: add (name defaults to the key's comment), list, delete."""
 from __future__ import annotations
 
-import aiohttp_jinja2
+
 from aiohttp import web
 
 from capsul.hub import db, ssh_keys
 from capsul.hub.console import sessions
+from capsul.hub.console.render import render
 from capsul.hub.keys import db_pool
 
 routes = web.RouteTableDef()
@@ -14,7 +15,7 @@ routes = web.RouteTableDef()
 async def _page(request: web.Request, account: str, *, error: str | None = None, form: dict | None = None,
                 status: int = 200) -> web.Response:
     keys = await ssh_keys.list_ssh_keys(request.app[db_pool], account)
-    return aiohttp_jinja2.render_template("ssh_keys.html", request, {
+    return await render("ssh_keys.html", request, {
         "keys": keys, "error": error, "form": form or {"name": "", "content": ""},
         "max_keys": ssh_keys.MAX_KEYS_PER_ACCOUNT}, status=status)
 

@@ -1,0 +1,14 @@
+"""Rendering a page with what every template uses: who is logged in, the CSRF token, messages."""
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from capsul.hub.console import sessions
+
+
+async def render(template: str, request: web.Request, context: dict, *, status: int = 200) -> web.Response:
+    account = await sessions.current_account(request)
+    page = {"account": account, "is_admin": sessions.is_admin(request, account),
+            "csrf_token": await sessions.csrf_token(request), "flashes": await sessions.take_flashes(request)}
+    return aiohttp_jinja2.render_template(template, request, {**page, **context}, status=status)
