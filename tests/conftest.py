@@ -221,3 +221,12 @@ async def people(console) -> AsyncIterator[Callable[[], "ConsoleClient"]]:
     yield make
     for c in clients:
         await c.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed
+    (the browser tests save a screenshot and the page's HTML then)."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
