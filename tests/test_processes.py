@@ -201,8 +201,8 @@ async def test_zero_configuration_run_and_clean_shutdown(processes):
                     assert resp.status == 200
                     assert (await resp.json())["spoke"]["libvirt"] == {"uri": "test:///default",
                                                                        "connected": True}
-                async with session.get(node.urls["console"] + "/") as resp:
-                    assert resp.status == 200 and "local" in await resp.text()
+                async with session.get(node.urls["console"] + "/pricing") as resp:  # read from the database
+                    assert resp.status == 200 and "f1-xs" in await resp.text()
             pg = EmbeddedPostgres(var / "postgres")
             async with aiopg.connect(pg.dsn) as conn, conn.cursor() as cur:
                 await cur.execute("SELECT token, hub_token FROM hosts WHERE id = 'local'")
