@@ -118,24 +118,26 @@ async def take_flashes(request: web.Request) -> list[str]:
     return session.pop("flash", None) or []
 
 
+def _to_login(request: web.Request) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(request.app.router["login"].url_for().with_query(next=request.rel_url.path))
+
+
 def login_required(handler):
     """The handler gets `account`; a visitor is sent to the login page and back."""
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         account = await current_account(request)
         if account is None:
-            raise web.HTTPSeeOther(request.app.router["login"].url_for().with_query(next=request.rel_url.path))
+            raise _to_login(request)
         return await handler(request, account)
     return wrapper
 
 
 def admin_required(handler):
-    """Admins only; anyone else gets the same 404 as a page that does not exist."""
+    """Admins only; anyone else logged in gets the same 404 as a page that does not exist."""
+    @login_required
     @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        account = await current_account(request)
-        if account is None:
-            raise web.HTTPSeeOther(request.app.router["login"].url_for().with_query(next=request.rel_url.path))
+    async def wrapper(request: web.Request, account: str) -> web.StreamResponse:
         if not is_admin(request, account):
             raise web.HTTPNotFound()
         return await handler(request, account)
