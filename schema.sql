@@ -202,3 +202,6 @@ CREATE TABLE IF NOT EXISTS hub_secrets (
   value      text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- SSH host key fingerprints a spoke read from the VM's console (cloud-init prints them).
+ALTER TABLE vms ADD COLUMN IF NOT EXISTS ssh_host_keys jsonb;

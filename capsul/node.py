@@ -37,6 +37,7 @@ from capsul.hub.live import Broadcaster, ChangeListener
 from capsul.hub.resync import Resyncer
 from capsul.hub.spoke_client import SpokeClient
 from capsul.spoke.endpoints import create_spoke_endpoints
+from capsul.spoke.host_keys import HostKeyScanner
 from capsul.spoke.hub_client import HubClient, announce
 from capsul.spoke.events import EventOutbox
 from capsul.spoke.journal import SeqJournal
@@ -225,6 +226,9 @@ class Node:
             virt.on_reconnect(lambda: self._background(
                 announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout), "re-announce"))
             self._background(outbox.push_forever(hub, timeout=config.operation_timeout), "event pusher")
+            if spoke_ops.storage.real:  # the test driver runs no guests, so it has no console logs
+                scanner = HostKeyScanner(config.vm_storage_dir, outbox.emit_host_keys)
+                self._background(scanner.run(), "host key scanner")
 
     async def _serve(self, app: web.Application, sock: socket.socket, ssl_context) -> None:
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5)

@@ -7,6 +7,7 @@ Debian's archive with `apt-get download`).
 """
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import shutil
@@ -19,6 +20,9 @@ CACHE = REPO / "var" / "test-cache" / "guest"
 MODULES = ["virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
            "virtio_blk", "cdrom", "isofs"]
 MARK = "capsul-guest"
+# What cloud-init prints at first boot, as a syslog-prefixed block; the guest prints it with this
+# fixed fingerprint (busybox has no ssh-keygen), so the spoke's console scanner can be tested.
+HOST_KEY_FINGERPRINT = "SHA256:" + base64.b64encode(hashlib.sha256(b"capsul test guest").digest()).decode().rstrip("=")
 
 INIT = f"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -35,6 +39,9 @@ for i in $(seq 1 50); do
 done
 echo "{MARK} hostname: $(sed -n 's/^local-hostname: //p' /seed/meta-data)"
 grep -o 'ssh-[a-z0-9-]* [A-Za-z0-9+/=]*' /seed/user-data | sed 's/^/{MARK} key: /'
+echo "<14>Nov 25 00:00:01 ec2: -----BEGIN SSH HOST KEY FINGERPRINTS-----"
+echo "<14>Nov 25 00:00:01 ec2: 256 {HOST_KEY_FINGERPRINT} root@$(sed -n 's/^local-hostname: //p' /seed/meta-data) (ED25519)"
+echo "<14>Nov 25 00:00:01 ec2: -----END SSH HOST KEY FINGERPRINTS-----"
 echo "{MARK} done"
 sync
 poweroff -f

@@ -154,5 +154,12 @@ async def test_a_real_guest_boots_with_its_hostname_and_key(qemu_spoke, pool):
     assert f"{guest_image.MARK} key: {key_type} {key_data}" in text  # the very key chosen
     await wait_state(pool, vm["id"], "stopped")  # it powered itself off; libvirt told the hub
 
+    async def host_keys():  # read from its console by the spoke, sent as an event, stored by the hub
+        async with db.cursor(pool) as cur:
+            await cur.execute("SELECT ssh_host_keys FROM vms WHERE id = %s", (vm["id"],))
+            return (await cur.fetchone())["ssh_host_keys"]
+    assert await eventually(host_keys) == [{"bits": 256, "fingerprint": guest_image.HOST_KEY_FINGERPRINT,
+                                            "type": "ED25519"}]
+
     vm = await capsuls.destroy_capsul(qemu_spoke.hub.hub, ALICE, vm["id"])
     assert vm["state"] == "deleted" and list(qemu_spoke.storage.iterdir()) == []

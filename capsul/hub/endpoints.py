@@ -73,8 +73,16 @@ async def events(request: web.Request) -> web.Response:
 def _valid_event(event) -> bool:
     return (isinstance(event, dict) and isinstance(event.get("seq"), int) and not isinstance(event["seq"], bool)
             and event["seq"] > 0 and isinstance(event.get("vm_id"), str)
-            and event.get("state") in vm_events.EVENT_STATES
+            and (event.get("state") in vm_events.EVENT_STATES
+                 or (event.get("state") == vm_events.HOST_KEYS_EVENT and _valid_host_keys(event.get("ssh_host_keys"))))
             and isinstance(event.get("reason"), (str, type(None))))
+
+
+def _valid_host_keys(keys) -> bool:
+    return isinstance(keys, list) and 0 < len(keys) <= 10 and all(
+        isinstance(k, dict) and isinstance(k.get("bits"), int) and isinstance(k.get("fingerprint"), str)
+        and isinstance(k.get("type"), str) and len(k["fingerprint"]) <= 100 and len(k["type"]) <= 20
+        for k in keys)
 
 
 def create_hub_endpoints(pool: aiopg.Pool) -> web.Application:

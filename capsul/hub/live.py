@@ -9,7 +9,7 @@ up is disconnected, never allowed to grow memory or hold up the others.
 
 Envelope (DESIGN.md §5): {"type": ..., "ts": <unix seconds>, "data": {...}}
     snapshot        {"capsuls": [capsul, ...], "events": [...] (when watching one capsul)}
-    capsul.state    {"capsul": capsul, "event": {"state", "reason", "at"}}
+    capsul.state    {"capsul": capsul, "event": {"state", "reason", "host_id", "at", "timeline"}}
     hosts.changed   {}  (admins watching everything)
     ping            {}
 """
@@ -54,6 +54,7 @@ def capsul_view(vm: dict, *, with_owner: bool = False) -> dict:
         "state_changed_at": vm["state_changed_at"],
         "actions": [a for a, states in capsuls.ACTIONS.items() if vm["state"] in states],
         "deletable": vm["state"] in capsuls.DESTROYABLE,
+        "ssh_host_keys": vm.get("ssh_host_keys") or [],
     }
     if with_owner:
         view["account"], view["host_id"] = vm["account"], vm["host_id"]
@@ -167,7 +168,9 @@ class ChangeListener:
             self.broadcaster.resync_all()
             return
         event = {"state": change.get("state"), "reason": change.get("reason"), "host_id": change.get("host_id"),
-                 "at": datetime.now().astimezone()}
+                 "at": datetime.now().astimezone(),
+                 # SSH host keys learnt: the capsul changed, but its timeline did not
+                 "timeline": change.get("state") != "ssh_host_keys"}
         owner_text = envelope("capsul.state", {"capsul": capsul_view(vm), "event": event})
         admin_text = envelope("capsul.state", {"capsul": capsul_view(vm, with_owner=True), "event": event})
         self.broadcaster.published += 1

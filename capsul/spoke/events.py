@@ -19,6 +19,7 @@ from capsul.spoke.state import SpokeState
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+HOST_KEYS_EVENT = "ssh_host_keys"  # not a state: carries the VM's SSH host key fingerprints
 
 
 class EventOutbox:
@@ -49,13 +50,17 @@ class EventOutbox:
             return
         self._queue(vm_id, vm_state, reason)
 
+    def emit_host_keys(self, vm_id: str, keys: list[dict]) -> None:
+        """The VM's SSH host key fingerprints, found in its console log (delivered like an event)."""
+        self._queue(vm_id, HOST_KEYS_EVENT, None, ssh_host_keys=keys)
+
     def _release_stop(self, vm_id: str, reason: str | None) -> None:
         if self._held_stops.pop(vm_id, None) is not None:
             self._queue(vm_id, "stopped", reason)
 
-    def _queue(self, vm_id: str, vm_state: str, reason: str | None) -> None:
+    def _queue(self, vm_id: str, vm_state: str, reason: str | None, **extra) -> None:
         self._pending.append({"seq": self.journal.take(), "vm_id": vm_id, "state": vm_state, "reason": reason,
-                              "ts": time.time()})
+                              "ts": time.time(), **extra})
         self._wakeup.set()
 
     def __len__(self) -> int:

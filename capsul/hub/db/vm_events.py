@@ -8,6 +8,7 @@ from capsul.hub.db import vms
 log = logging.getLogger(__name__)
 
 EVENT_STATES = ("running", "stopped", "paused", "crashed", "deleted", "failed")
+HOST_KEYS_EVENT = "ssh_host_keys"  # an event that is not a state: the VM's SSH host key fingerprints
 _OWNED_STATES = ("creating", "running", "stopped", "paused", "crashed")
 
 
@@ -61,7 +62,9 @@ async def _apply(cur, host_id: str, event: dict) -> None:
         op = await cur.fetchone()
         await record_conflict(cur, vm_id, vm["host_id"], host_id, op["id"] if op else None)
         return
-    if state == "failed":
+    if state == HOST_KEYS_EVENT:
+        await vms.set_ssh_host_keys(cur, vm_id, event.get("ssh_host_keys") or [])
+    elif state == "failed":
         await vms.mark_failed(cur, vm_id, event.get("reason") or "the host could not build it")
     elif state == "deleted":
         await vms.set_state(cur, vm_id, "deleted", from_states=("deleting",), host_id=host_id, seq=event["seq"])

@@ -1,6 +1,7 @@
 """Queries on `vms`, their keys and their audit trail (`vm_events`)."""
 from __future__ import annotations
 
+import json
 import secrets
 import string
 
@@ -12,7 +13,7 @@ REPORTED_STATES = ("running", "stopped", "paused", "crashed")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 VM_COLUMNS = """v.id, v.account, v.size, v.os, v.host_id, v.network_name, host(v.public_ipv4) AS public_ipv4,
-                v.state, v.failure_reason, v.created_at, v.state_changed_at, v.deleted_at"""
+                v.state, v.failure_reason, v.created_at, v.state_changed_at, v.deleted_at, v.ssh_host_keys"""
 
 
 def new_vm_id() -> str:
@@ -120,3 +121,16 @@ async def count_by_host(cur) -> dict[str, int]:
                          WHERE host_id IS NOT NULL AND state <> ALL(%s) GROUP BY host_id""",
                       (["deleted", "failed"],))
     return {r["host_id"]: r["n"] for r in await cur.fetchall()}
+
+
+async def set_ssh_host_keys(cur, vm_id: str, keys: list[dict]) -> None:
+    """Keys its host read from its console; pages showing the VM are told (no state changes)."""
+    await cur.execute("UPDATE vms SET ssh_host_keys = %s::jsonb WHERE id = %s RETURNING state",
+                      (json.dumps([{"bits": k["bits"], "fingerprint": k["fingerprint"], "type": k["type"]}
+                                   for k in keys]), vm_id))
+    row = await cur.fetchone()
+    if row is not None:
+        await cur.execute(
+            """SELECT pg_notify(%s, json_build_object('vm_id', id, 'account', account, 'state', 'ssh_host_keys',
+                                                      'host_id', host_id, 'reason', NULL)::text)
+               FROM vms WHERE id = %s""", (NOTIFY_CHANNEL, vm_id))

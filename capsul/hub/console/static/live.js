@@ -74,6 +74,7 @@
     setField(document, "public_ipv4", capsul.public_ipv4 || "—");
     setField(document, "failure_reason", capsul.failure_reason || "none");
     setField(document, "login_hint", capsul.public_ipv4 ? "ssh cyberian@" + capsul.public_ipv4 : "(once it has an address)");
+    hostKeys(capsul.ssh_host_keys);
     let any = false;
     document.querySelectorAll("form[data-action]").forEach(function (form) {
       const allowed = capsul.actions.indexOf(form.dataset.action) >= 0;
@@ -83,6 +84,20 @@
     const del = document.querySelector('a[data-action="delete"]');
     if (del) del.hidden = !capsul.deletable;
     document.getElementById("no-actions").hidden = any || capsul.deletable;
+  }
+
+  function hostKeys(keys) {
+    const known = document.getElementById("host-keys");
+    const unknown = document.getElementById("host-keys-unknown");
+    known.replaceChildren.apply(known, keys.map(function (key) {
+      const item = document.createElement("li");
+      const code = document.createElement("code");
+      code.textContent = key.fingerprint;
+      item.append(key.type + " (" + key.bits + " bits) ", code);
+      return item;
+    }));
+    known.hidden = keys.length === 0;
+    unknown.hidden = keys.length > 0;
   }
 
   function timelineItem(event) {
@@ -133,7 +148,7 @@
       if (page === "list") listRow(data.capsul);
       if (page === "detail" && data.capsul.id === watched) {
         detail(data.capsul);
-        document.getElementById("timeline").prepend(timelineItem(data.event));
+        if (data.event.timeline) document.getElementById("timeline").prepend(timelineItem(data.event));
       }
       if (page === "admin") refreshAdmin(message.type);
     } else if (message.type === "hosts.changed" && page === "admin") {
