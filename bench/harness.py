@@ -1,0 +1,122 @@
+"""What every benchmark starts from: a private PostgreSQL, self-signed TLS, and one capsul
+node (hub + spoke on a roomy test:/// host) with an account that has an SSH key and a
+logged-in console session (its cookie), all removed afterwards.
+
+    async with bench_node() as bench:
+        bench.node, bench.pool, bench.cookie, bench.account ...
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
+
+from capsul import tls  # noqa: E402
+from capsul.config import Role, load_config  # noqa: E402
+from capsul.embedded_postgres import EmbeddedPostgres  # noqa: E402
+from capsul.hub import db, login_tokens, ssh_keys  # noqa: E402
+from capsul.hub.db import accounts, networks  # noqa: E402
+from capsul.node import Node  # noqa: E402
+
+ACCOUNT = "bench@example.org"
+HOST_XML = ("<node><cpu><mhz>2000</mhz><model>x86_64</model><active>64</active><nodes>1</nodes>"
+            "<sockets>1</sockets><cores>64</cores><threads>1</threads></cpu>"
+            "<memory>268435456</memory></node>")  # 64 CPUs, 256 GiB: test:///default has 3 GiB
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def summary(values: list[float], digits: int = 2) -> dict:
+    return {"count": len(values), "p50_ms": round(percentile(values, 50), digits),
+            "p95_ms": round(percentile(values, 95), digits), "p99_ms": round(percentile(values, 99), digits),
+            "max_ms": round(max(values), digits)}
+
+
+@dataclass
+class Bench:
+    node: Node
+    folder: Path
+    dsn: str
+    cookie: str  # the capsul_session cookie of ACCOUNT, logged in through the console
+
+    @property
+    def pool(self):
+        return self.node.pool
+
+    @property
+    def console_url(self) -> str:
+        return self.node.console_url
+
+
+async def log_in(console_url: str, pool, email: str) -> str:
+    """Log in through the console's own forms (token issued as the login form would) -> cookie."""
+    token = await login_tokens.issue(pool, email, None)
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
+        async with session.get(f"{console_url}/login/{token}") as r:
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', await r.text()).group(1)
+        async with session.post(f"{console_url}/login/{token}", data={"csrf_token": csrf, "next": "/capsuls"}) as r:
+            assert r.status == 200 and r.url.path == "/capsuls", (r.status, r.url)
+        return next(c.value for c in jar if c.key == "capsul_session")
+
+
+@asynccontextmanager
+async def bench_node(**env_overrides: str) -> AsyncIterator[Bench]:
+    folder = Path(tempfile.mkdtemp(prefix="capsul-bench-"))
+    folder.chmod(0o755)
+    pg = EmbeddedPostgres(folder / "pg", database="bench")
+    await pg.ensure_running()
+    node = None
+    try:
+        files = tls.ensure_self_signed(folder / "tls", ["127.0.0.1", "localhost"])
+        host_file = folder / "host.xml"
+        host_file.write_text(HOST_XML)
+        env = {"DATABASE_URL": pg.dsn, "CONSOLE_LISTEN": "127.0.0.1:0", "API_LISTEN": "127.0.0.1:0",
+               "TLS_CERT_FILE": str(files.cert), "TLS_KEY_FILE": str(files.key), "TLS_CA_FILE": str(files.ca),
+               "CAPSUL_VAR_DIR": str(folder / "var"), "HEARTBEAT_INTERVAL": "5", "RESYNC_INTERVAL": "3600",
+               "LIBVIRT_URI": f"test://{host_file}", "LOG_LEVEL": "WARNING", **env_overrides}
+        node = Node(load_config(Role.BOTH, env, Path("/dev/null")))
+        await node.start()
+        async with db.cursor(node.pool) as cur:
+            await networks.add_host_network(cur, "local", "10.64.0.0/16")
+            await accounts.ensure_account(cur, ACCOUNT)
+        key = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+        await ssh_keys.add_ssh_key(node.pool, ACCOUNT, key, "k")
+        while True:  # the spoke has announced itself with its capacity
+            async with db.cursor(node.pool) as cur:
+                await cur.execute("SELECT 1 FROM hosts WHERE id = 'local' AND online AND capacity IS NOT NULL")
+                if await cur.fetchone():
+                    break
+            await asyncio.sleep(0.05)
+        cookie = await log_in(node.console_url, node.pool, ACCOUNT)
+        yield Bench(node, folder, pg.dsn, cookie)
+    finally:
+        if node is not None:
+            await node.stop()
+        await pg.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def wait_all_running(pool, count: int) -> None:
+    while True:
+        async with db.cursor(pool) as cur:
+            await cur.execute("SELECT count(*) AS n FROM vms WHERE state = 'running'")
+            if (await cur.fetchone())["n"] >= count:
+                return
+        await asyncio.sleep(0.05)
