@@ -6,8 +6,8 @@ One process runs hub + spoke (real HTTPS, signing, outbox, /hub/events, NOTIFY, 
 fan-out) and the websocket clients (logged in with a real console session). Each round
 suspends or resumes one capsul straight through libvirt and times, for every client, the
 arrival of the matching `capsul.state` frame; "broadcast" is the time until the last of the
-N clients has it. The clients share the process (and its 2 cores) with the server, so the
-figures are an upper bound of what separate browsers would see.
+N clients has it. The clients run in a process of their own (bench/ws_clients.py) on the
+same 2 cores, timing with the machine-wide monotonic clock.
 
 Polling: P pollers GET /capsuls every 5 s (random phase), while one capsul per second is
 paused; each change's latency is from the libvirt call to the first poll showing it.
@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp  # noqa: E402
-from harness import ACCOUNT, bench_node, percentile, summary, wait_all_running  # noqa: E402
+from harness import ACCOUNT, bench_node, percentile, summary, wait_all_running  # noqa: E402,I001
 
 from capsul.hub import capsuls  # noqa: E402
 from capsul.spoke.keys import hypervisor  # noqa: E402
@@ -80,27 +80,32 @@ async def close_clients(clients) -> None:
 
 
 async def websocket_rounds(bench, vm_ids: list[str], n: int, rounds: int) -> dict:
+    """N clients in a separate process (bench/ws_clients.py), so they do not share this one's loop."""
     virt = bench.node.api_app[hypervisor]
-    current: list[Round | None] = [None]
-    headers = {"Cookie": f"capsul_session={bench.cookie}"}
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
-        clients = await open_clients(session, bench.console_url + "/ws", n,
-                                     lambda vm_id, state: current[0] and current[0].seen(vm_id, state))
-        per_client: list[float] = []
-        broadcast: list[float] = []
+    clients = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("ws_clients.py")), bench.console_url + "/ws", bench.cookie,
+        str(n), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2 ** 24)
+    per_client: list[float] = []
+    broadcast: list[float] = []
+    try:
+        assert (await asyncio.wait_for(clients.stdout.readline(), 120)).strip() == b"ready"
+        for i in range(rounds):
+            vm_id = vm_ids[i % len(vm_ids)]
+            paused = (i // len(vm_ids)) % 2 == 0
+            t0 = time.monotonic_ns()
+            clients.stdin.write(f"{vm_id} {'paused' if paused else 'running'} {t0}\n".encode())
+            await clients.stdin.drain()
+            await virt.command(vm_id, "suspend" if paused else "resume")
+            arrivals = json.loads(await asyncio.wait_for(clients.stdout.readline(), 60))
+            per_client.extend(arrivals)
+            broadcast.append(max(arrivals))
+    finally:
+        clients.stdin.close()
         try:
-            for i in range(rounds):
-                vm_id = vm_ids[i % len(vm_ids)]
-                paused = (i // len(vm_ids)) % 2 == 0
-                current[0] = Round(vm_id, "paused" if paused else "running", n)
-                await virt.command(vm_id, "suspend" if paused else "resume")
-                await asyncio.wait_for(current[0].done.wait(), 30)
-                per_client.extend(current[0].arrivals)
-                broadcast.append(max(current[0].arrivals))
-        finally:
-            current[0] = None
-            await close_clients(clients)
+            await asyncio.wait_for(clients.wait(), 30)
+        except TimeoutError:
+            clients.kill()
+            await clients.wait()
     # leave every VM running for the next run
     for vm_id in vm_ids:
         if (await virt.state(vm_id)) == "paused":

@@ -49,7 +49,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if watched is not None and len(watched) > 64:
         raise web.HTTPBadRequest(reason="No such capsul.")
 
-    ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT, max_msg_size=MAX_INCOMING)
+    # NOTE: no permessage-deflate: frames are small, and compressing each one once per client
+    # (browsers ask for it) costs more CPU on a broadcast than it saves in bytes.
+    ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT, max_msg_size=MAX_INCOMING, compress=False)
     await ws.prepare(request)
     hub_broadcaster = request.app[broadcaster]
     writer: asyncio.Task | None = None
