@@ -11,6 +11,7 @@ from capsul.hub import capsuls, db
 from capsul.hub.db import vms
 from capsul.spoke.journal import BLOCK
 from tests.conftest import add_account_with_key, eventually, shared_tmpdir
+from tests.convergence import assert_converged
 from tests.spoke_cluster import HOST_XML, SpokeSpec, free_port, start_spokes
 
 pytestmark = pytest.mark.slow
@@ -62,7 +63,7 @@ async def test_changes_made_while_the_hub_is_down_arrive_in_order(start_node, po
         assert expected == ["stopped", "running", "stopped", "running", "stopped"]
         await asyncio.sleep(max(0.0, 30 - (asyncio.get_running_loop().time() - down_at)))
 
-        await start_node(Role.HUB, **hub_env)  # the hub is back, on the same address
+        hub = await start_node(Role.HUB, **hub_env)  # the hub is back, on the same address
 
         async def arrived():
             async with db.cursor(pool) as cur:
@@ -72,6 +73,7 @@ async def test_changes_made_while_the_hub_is_down_arrive_in_order(start_node, po
 
         await eventually(arrived, within=60)
         await wait_state(pool, vm["id"], "stopped")
+        await assert_converged(hub.hub)
     finally:
         await cluster.stop()
 

@@ -14,6 +14,7 @@ from capsul import tls
 from capsul.config import Role
 from capsul.hub import capsuls, db
 from tests.conftest import add_account_with_key, eventually, shared_tmpdir
+from tests.convergence import assert_converged
 from tests.netns import NetnsLab
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
@@ -114,6 +115,7 @@ async def test_cutting_a_spokes_link_mid_create_never_leaves_a_vm_twice_or_unkno
                                  WHERE host_id = 's0' GROUP BY 1""")
             s0_offers = {r["status"]: r["n"] for r in await cur.fetchall()}
         assert s0_offers.get("timeout", 0) >= 1, s0_offers
+        await assert_converged(node.hub)
     finally:
         await cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)

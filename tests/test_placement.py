@@ -7,6 +7,7 @@ import pytest
 from capsul.config import Role
 from capsul.hub import capsuls, db
 from tests.conftest import add_account_with_key, eventually, shared_tmpdir
+from tests.convergence import assert_converged
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
 pytestmark = pytest.mark.slow
@@ -105,6 +106,7 @@ async def test_200_concurrent_creates_over_5_spokes(hub, pool, spokes):
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT count(*) AS n FROM ownership_conflicts")
         assert (await cur.fetchone())["n"] == 0
+    await assert_converged(hub.hub)
 
 
 async def test_offers_to_several_spokes_at_once_still_make_one_vm_each(start_node, pool, tls_files):
