@@ -1,13 +1,21 @@
 """The hub's database goes away while it runs: clear 503s, no hang, recovery when it returns."""
+import asyncio
 import shutil
 
+import aiohttp
 import pytest
 
 from capsul import signing
 from capsul.config import Role
 from capsul.embedded_postgres import EmbeddedPostgres
+from capsul.hub import login_tokens
 from capsul.node import Node
-from tests.conftest import config_from, eventually, shared_tmpdir
+from capsul.spoke.keys import hypervisor
+from tests.conftest import add_account_with_key, config_from, eventually, shared_tmpdir
+from tests.console_client import ConsoleClient
+from tests.convergence import assert_converged
+from tests.test_console import create_capsul
+from tests.test_live_updates import connect, next_message, until_state
 
 
 @pytest.fixture
@@ -59,3 +67,66 @@ async def test_database_outage_gives_503_and_recovers(own_postgres, test_env, ht
             assert resp.status == 200
     finally:
         await node.stop()
+
+
+async def test_postgresql_restarted_under_load(own_postgres, test_env, https):
+    """Pages keep being asked for and a VM changes while PostgreSQL is down: every request gets
+    a quick 503 (never a hang), the pool recovers, the listener LISTENs again, the open
+    websocket gets a fresh snapshot, the change made meanwhile arrives, hub and host converge."""
+    node = Node(config_from({**test_env, "DATABASE_URL": own_postgres.dsn, "HEARTBEAT_INTERVAL": "0.5",
+                             "HEARTBEAT_TIMEOUT": "0.5"}, Role.BOTH))
+    await node.start()
+    alice = ConsoleClient(node.console_url)
+    load: asyncio.Task | None = None
+    try:
+        email = await add_account_with_key(node.pool)
+
+        async def online():
+            async with https.get(node.console_url + "/healthz") as resp:
+                return resp.status == 200 and (await resp.json())["spokes"]["online"] == ["local"]
+        await eventually(online)
+        token = await login_tokens.issue(node.pool, email, None)
+        await alice.open_login_link(f"{node.console_url}/login/{token}")
+        vm_id = await create_capsul(alice, node.pool)
+        ws = await connect(alice)
+        assert (await next_message(ws))["type"] == "snapshot"
+        await until_state(ws, vm_id, "running")
+
+        statuses: list[int] = []
+
+        async def keep_asking():  # a person reloading the list while all this happens
+            while True:
+                async with alice.session.get(alice.url("/capsuls"), timeout=aiohttp.ClientTimeout(total=20)) as r:
+                    statuses.append(r.status)
+                await asyncio.sleep(0.05)
+
+        load = asyncio.create_task(keep_asking())
+        await eventually(lambda: _at_least(statuses, 5))
+        await own_postgres.stop()
+        down_from = len(statuses)
+        await node.api_app[hypervisor].command(vm_id, "force-stop")  # a change while the hub cannot record it
+        await eventually(lambda: _at_least(statuses, down_from + 10))
+        assert set(statuses[down_from + 1:]) == {503}, statuses[down_from:]
+
+        await own_postgres.start()
+        await eventually(lambda: _last_is(statuses, 200), within=30)
+        resync = await next_message(ws, skip=("ping", "hosts.changed", "capsul.state"), timeout=30)
+        assert resync["type"] == "snapshot"
+        states = {c["id"]: c["state"] for c in resync["data"]["capsuls"]}
+        if states[vm_id] != "stopped":  # the snapshot came before the spoke's retried event
+            await until_state(ws, vm_id, "stopped")
+        await assert_converged(node.hub)
+        await ws.close()
+    finally:
+        if load is not None:
+            load.cancel()
+        await alice.close()
+        await node.stop()
+
+
+async def _at_least(values: list, n: int) -> bool:
+    return len(values) >= n
+
+
+async def _last_is(values: list, value) -> bool:
+    return bool(values) and values[-1] == value
