@@ -15,6 +15,14 @@ DATABASE_DOWN = (psycopg2.OperationalError, psycopg2.InterfaceError)
 DATABASE_DOWN_MESSAGE = "the database is unavailable; try again shortly"
 
 
+NUL_MESSAGE = "text may not contain NUL (0x00) characters"
+
+
+def is_nul_refusal(e: ValueError) -> bool:
+    """psycopg2 refuses a string holding NUL (PostgreSQL text cannot store it) with a ValueError."""
+    return "NUL (0x00)" in str(e)
+
+
 def error_body(status: int, message: str) -> dict:
     return {"ok": False, "error": message, "status": status}
 
@@ -46,6 +54,11 @@ async def json_errors_middleware(request: web.Request, handler):
     except DATABASE_DOWN as e:
         log.error("database unavailable in %s %s: %s", request.method, request.rel_url.raw_path, e)
         raise json_error(503, DATABASE_DOWN_MESSAGE) from None
+    except ValueError as e:
+        if not is_nul_refusal(e):
+            log.exception("unexpected error in %s %s", request.method, request.rel_url.raw_path)
+            raise json_error(500, "internal error; the server log has the details") from None
+        raise json_error(400, NUL_MESSAGE) from None
     except ConnectionResetError:  # the caller went away mid-request: nobody to answer
         log.debug("%s %s: connection lost", request.method, request.rel_url.raw_path)
         raise

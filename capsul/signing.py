@@ -197,6 +197,8 @@ def signed_api_middleware(verifier: Verifier):
             parsed = json.loads(body) if body else {}
         except (UnicodeDecodeError, ValueError):
             raise errors.json_error(400, "request body is not valid JSON") from None
+        except RecursionError:  # json.loads recurses once per nesting level
+            raise errors.json_error(400, "request body is nested too deeply") from None
         if not isinstance(parsed, dict):
             raise errors.json_error(400, "request body must be a JSON object")
         request[SIGNED] = SignedRequest(auth.host, parsed, token_index)

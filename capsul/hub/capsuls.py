@@ -75,6 +75,8 @@ class Hub:
 
 
 async def get_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
+    if not isinstance(vm_id, str) or not vms.VM_ID_RE.match(vm_id):
+        raise CapsulNotFound(f"no capsul {vm_id!r:.60}")
     async with db.cursor(hub.pool) as cur:
         try:
             return await vms.get_vm(cur, vm_id, account)

@@ -187,7 +187,9 @@ async def snapshot(pool: aiopg.Pool, client: LiveClient, watched_capsul: str | N
     async with db.cursor(pool) as cur:
         rows = await vms.list_vms(cur, None if client.see_all else client.account)
         data: dict = {"capsuls": [capsul_view(r, with_owner=client.see_all) for r in rows]}
-        if watched_capsul:
+        if watched_capsul and not vms.VM_ID_RE.match(watched_capsul):
+            data["watched"] = None
+        elif watched_capsul:
             try:
                 vm = await vms.get_vm(cur, watched_capsul, None if client.see_all else client.account)
             except db.NotFound:

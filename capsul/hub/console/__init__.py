@@ -52,6 +52,11 @@ async def html_errors_middleware(request: web.Request, handler):
     except errors.DATABASE_DOWN as e:
         log.error("database unavailable in %s %s: %s", request.method, request.rel_url.raw_path, e)
         return await _error_page(request, 503, "The database is unavailable right now; try again shortly.")
+    except ValueError as e:
+        if not errors.is_nul_refusal(e):
+            log.exception("unexpected error in %s %s", request.method, request.rel_url.raw_path)
+            return await _error_page(request, 500, "Something went wrong on our side; it has been logged.")
+        return await _error_page(request, 400, "What you sent contains a NUL character, which is never valid here.")
     except Exception:
         log.exception("unexpected error in %s %s", request.method, request.rel_url.raw_path)
         return await _error_page(request, 500, "Something went wrong on our side; it has been logged.")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import string
 
@@ -11,6 +12,7 @@ LIVE_STATES = ("pending", "creating", "running", "stopped", "paused", "crashed",
 # States a spoke may report for a VM it owns (from libvirt).
 REPORTED_STATES = ("running", "stopped", "paused", "crashed")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+VM_ID_RE = re.compile(r"^capsul-[a-z0-9]{10}$")  # as the CHECK on vms.id
 
 VM_COLUMNS = """v.id, v.account, v.size, v.os, v.host_id, v.network_name, host(v.public_ipv4) AS public_ipv4,
                 v.state, v.failure_reason, v.created_at, v.state_changed_at, v.deleted_at, v.ssh_host_keys"""

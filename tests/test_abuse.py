@@ -1,0 +1,168 @@
+"""Abuse suite: fuzzed signature headers and JSON bodies, oversized, deeply nested and invalid
+UTF-8 bodies, huge headers, SQL-injection strings in every form field and path parameter,
+login-link guessing. Never a 500, never a traceback in a response, nothing written."""
+from __future__ import annotations
+
+import io
+import json
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from capsul import signing
+from capsul.hub import db
+from tests.conftest import new_public_key
+from tests.test_console import ALICE, count, create_capsul, logged_in
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=20)
+# the keys the endpoints look for, so fuzzing reaches past the first check
+FIELDS = ["id", "type", "vm_id", "command", "events", "seq", "state", "reason", "ts", "capacity", "last_event_seq",
+          "vcpus", "memory_mb", "ssh_host_keys", "size", "os_image", "public_ipv4"]
+BODIES = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), JSON_VALUES, max_size=8)
+
+
+def no_traceback(status: int, text: str) -> None:
+    assert status < 500, (status, text[:500])
+    assert "Traceback" not in text and 'File "' not in text
+
+
+@given(st.text(max_size=300))
+def test_the_signature_header_parser_only_ever_refuses_cleanly(value):
+    try:
+        parsed = signing.parse_authorization(value)
+    except signing.SignatureInvalid:
+        return
+    assert parsed.host and len(parsed.nonce) == 32 and len(parsed.sig) == 64
+
+
+@given(host=st.text(max_size=20), ts=st.text(max_size=12), nonce=st.text(max_size=40), sig=st.text(max_size=70))
+def test_header_fields_of_any_shape_are_refused_cleanly(host, ts, nonce, sig):
+    try:
+        signing.parse_authorization(f"Capsul-HMAC-SHA256 host={host}, ts={ts}, nonce={nonce}, sig={sig}")
+    except signing.SignatureInvalid:
+        pass
+
+
+def signed(node, path: str, body: bytes, direction: str = signing.SPOKE_TO_HUB) -> dict:
+    token = node.config.spoke_host_token if direction == signing.SPOKE_TO_HUB else node.config.hub_token
+    return {"Authorization": signing.authorization_header(token, "local", direction, "POST", path, body),
+            "Content-Type": "application/json"}
+
+
+HUB_PATHS = ["/hub/heartbeat", "/hub/events", f"/hub/claim-operation/{uuid.uuid4()}", "/hub/claim-operation/x"]
+SPOKE_PATHS = ["/spoke/heartbeat", "/spoke/operation", f"/spoke/operation/{uuid.uuid4()}", "/spoke/operation/x"]
+
+
+@FUZZ
+@given(body=BODIES, which=st.integers(0, 7))
+async def test_every_signed_json_endpoint_answers_fuzzed_bodies_without_a_500(console, https, body, which):
+    path = (HUB_PATHS + SPOKE_PATHS)[which]
+    direction = signing.SPOKE_TO_HUB if path.startswith("/hub/") else signing.HUB_TO_SPOKE
+    raw = json.dumps(body).encode()
+    async with https.post(console.api_url + path, data=raw, headers=signed(console, path, raw, direction)) as r:
+        text = await r.text()
+        no_traceback(r.status, text)
+        assert r.content_type == "application/json"
+        answer = json.loads(text)
+        if r.status >= 400:
+            assert set(answer) == {"ok", "error", "status"} and answer["ok"] is False
+
+
+@FUZZ
+@given(header=st.text(st.characters(min_codepoint=0x20, max_codepoint=0xff, blacklist_characters="\x7f"),
+                      max_size=200)
+       | st.builds(lambda h, t, n, s: f"Capsul-HMAC-SHA256 host={h}, ts={t}, nonce={n}, sig={s}",
+                   st.sampled_from(["local", "x", ""]), st.integers(-2**40, 2**40),
+                   st.text("0123456789abcdef", min_size=32, max_size=32),
+                   st.text("0123456789abcdef", min_size=64, max_size=64)),
+       which=st.integers(0, 7))
+async def test_fuzzed_authorization_headers_get_a_401(console, https, header, which):
+    """Garbage, and well-formed headers with wrong signatures or times: all 401."""
+    path = (HUB_PATHS + SPOKE_PATHS)[which]
+    async with https.post(console.api_url + path, data=b"{}", headers={"Authorization": header}) as r:
+        assert r.status == 401, await r.text()
+        assert (await r.json())["ok"] is False
+
+
+@pytest.mark.parametrize("body, status, message", [
+    (b"[" * 600_000 + b"]" * 600_000, 413, "larger than"),
+    (b"[" * 50_000 + b"]" * 50_000, 400, "nested too deeply"),
+    (b'{"events": "\xff\xfe"}', 400, "not valid JSON"),
+    (b"\xff" * 100, 400, "not valid JSON"),
+    (b"[1, 2]", 400, "JSON object"),
+    (b'{"a": NaN}', 400, ""),
+])
+async def test_bad_bodies_are_refused_with_a_json_error(console, https, body, status, message):
+    path = "/hub/events"
+    async with https.post(console.api_url + path, data=io.BytesIO(body), headers=signed(console, path, body)) as r:
+        text = await r.text()
+        no_traceback(r.status, text)
+        assert r.status == status, text
+        assert message in json.loads(text)["error"]
+
+
+async def test_huge_headers_are_refused_not_crashed(console, https, people):
+    for url in (console.api_url + "/hub/events", console.console_url + "/capsuls"):
+        async with https.post(url, data=b"{}", headers={"X-Big": "a" * 100_000}) as r:
+            assert r.status in (400, 413, 431)
+            no_traceback(r.status, await r.text())
+    # and the servers are still there
+    status, _ = await people().get("/")
+    assert status == 200
+
+
+INJECTIONS = ["' OR '1'='1", "'; DROP TABLE vms; --", "\" OR 1=1 --", "capsul-aaaaaaaaaa' UNION SELECT * FROM accounts--",
+              "%27%20OR%201%3D1", "\x00", "../../etc/passwd", "<script>alert(1)</script>"]
+
+
+@pytest.mark.parametrize("evil", INJECTIONS)
+async def test_sql_injection_strings_in_every_field_and_path_change_nothing(console, mail, people, pool, evil):
+    alice = await logged_in(people, mail, ALICE, key=True)
+    vm_id = await create_capsul(alice, pool)
+    before = {t: await count(pool, f"SELECT count(*) AS n FROM {t}") for t in ("vms", "ssh_public_keys", "accounts")}
+    forms = [
+        ("/ssh-keys", {"content": evil, "name": evil}),
+        ("/ssh-keys", {"content": new_public_key(), "name": evil + "\x01"}),
+        ("/ssh-keys/delete", {"name": evil}),
+        ("/capsuls/create", [("size", evil), ("os", evil), ("ssh_key", evil)]),
+        ("/capsuls/create", [("size", "f1-xs"), ("os", "debian12"), ("ssh_key", evil)]),
+        (f"/capsuls/{vm_id}/actions", {"action": evil}),
+        ("/login", {"email": evil, "next": evil}),
+    ]
+    for path, form in forms:
+        status, text, _ = await alice.post(path, form)
+        no_traceback(status, text)
+        assert "<script>alert" not in text  # escaped wherever it is shown
+    from urllib.parse import quote
+    for path in (f"/capsuls/{quote(evil, safe='')}", f"/capsuls/{quote(evil, safe='')}/delete",
+                 f"/login/{quote(evil, safe='')}"):
+        status, text = await alice.get(path)
+        no_traceback(status, text)
+        assert status in (200, 400, 404)
+        status, text, _ = await alice.post(path + ("" if path.startswith("/login") else "/actions"),
+                                           {"action": "force-stop"})
+        no_traceback(status, text)
+    after = {t: await count(pool, f"SELECT count(*) AS n FROM {t}") for t in ("vms", "ssh_public_keys", "accounts")}
+    assert after == before
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state FROM vms WHERE id = %s", (vm_id,))
+        assert (await cur.fetchone())["state"] in ("creating", "running")
+
+
+async def test_guessing_login_links_gets_nobody_in(console, mail, people, pool):
+    await logged_in(people, mail, ALICE)  # a real link exists and was used
+    guesser = people()
+    for guess in ["A" * 43, "0" * 43, "a", "", "x" * 200, "../capsuls"]:
+        status, text = await guesser.get(f"/login/{guess}")
+        no_traceback(status, text)
+        status, text, _ = await guesser.post(f"/login/{guess}", {"next": "/capsuls"})
+        no_traceback(status, text)
+    status, _ = await guesser.get("/capsuls", allow_redirects=False)
+    assert status == 303  # still not logged in
+    assert await count(pool, "SELECT count(*) AS n FROM accounts") == 1
