@@ -166,3 +166,65 @@ async def test_guessing_login_links_gets_nobody_in(console, mail, people, pool):
     status, _ = await guesser.get("/capsuls", allow_redirects=False)
     assert status == 303  # still not logged in
     assert await count(pool, "SELECT count(*) AS n FROM accounts") == 1
+
+
+async def test_a_websocket_client_that_never_reads_is_cut_off_at_its_queue_bound(console, mail, people, pool):
+    """A raw TCP client that completes the handshake and then never reads: the socket buffers
+    fill, its writer blocks, its queue reaches the bound and it is disconnected; a reading
+    client on the same hub gets every message."""
+    import asyncio
+    import base64
+    import os
+
+    from capsul.hub import live
+    from tests.test_live_updates import connect, next_message
+
+    alice = await logged_in(people, mail, ALICE)
+    reader_ws = await connect(alice)
+    assert (await next_message(reader_ws))["type"] == "snapshot"
+    broadcaster = console.broadcaster
+    before = set(broadcaster.clients)
+    host, port = console.console_url.removeprefix("http://").split(":")
+    stalled_reader, stalled_writer = await asyncio.open_connection(host, int(port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    stalled_writer.write((f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                          f"Cookie: capsul_session={alice.session_cookie()}\r\n\r\n").encode())
+    await stalled_writer.drain()
+    assert b" 101 " in await stalled_reader.readuntil(b"\r\n\r\n")
+    await eventually_true(lambda: len(broadcaster.clients) == len(before) + 1)
+    stalled = (broadcaster.clients - before).pop()
+
+    big = live.envelope("capsul.state", {"capsul": {"id": "capsul-floodflood", "state": "running"},
+                                         "event": {"state": "running", "pad": "x" * 60_000}})
+    received = 0
+
+    async def drain_reader():
+        nonlocal received
+        while True:
+            await reader_ws.receive()
+            received += 1
+    draining = asyncio.create_task(drain_reader())
+    i = 0
+    try:
+        for i in range(2000):  # ~120 MB offered in all: far beyond any socket buffer
+            broadcaster.publish(big, account=ALICE)
+            if stalled.overflowed:
+                break
+            if i % 20 == 0:
+                await asyncio.sleep(0.01)  # let writers run
+        assert stalled.overflowed and stalled.queue.qsize() <= live.QUEUE_BOUND
+        await eventually_true(lambda: stalled not in broadcaster.clients)  # disconnected and forgotten
+        await eventually_true(lambda: received >= i + 1)  # the reading client got every message
+    finally:
+        draining.cancel()
+        stalled_writer.close()
+        await reader_ws.close()
+
+
+async def eventually_true(condition) -> None:
+    from tests.conftest import eventually
+
+    async def check():
+        return condition()
+    await eventually(check)
