@@ -110,7 +110,16 @@ async def websocket_rounds(bench, vm_ids: list[str], n: int, rounds: int) -> dic
     for vm_id in vm_ids:
         if (await virt.state(vm_id)) == "paused":
             await virt.command(vm_id, "resume")
-    return {"clients": n, "rounds": rounds, "per_client": summary(per_client), "broadcast": summary(broadcast)}
+    return {"clients": n, "rounds": rounds, "per_client": summary(per_client), "broadcast": summary(broadcast),
+            "hub_peak_rss_mb": memory_mb("VmHWM")}
+
+
+def memory_mb(field: str) -> float:
+    """This process's (the hub's) VmRSS or VmHWM (peak) in MB; the clients are another process."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
 
 
 async def polling_versus_websocket(bench, vm_ids: list[str], pollers: int, interval: float) -> dict:
@@ -177,11 +186,12 @@ async def main(client_counts: list[int], pollers: int) -> dict:
 
 def print_table(results: dict) -> None:
     print("libvirt event -> websocket frame (ms)")
-    print(f"{'clients':>8} {'rounds':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} | broadcast p50 / p99")
+    print(f"{'clients':>8} {'rounds':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} | broadcast p50 / p99"
+          " | hub peak RSS")
     for r in results["websocket"]:
         c, b = r["per_client"], r["broadcast"]
         print(f"{r['clients']:>8} {r['rounds']:>7} {c['p50_ms']:>7} {c['p95_ms']:>7} {c['p99_ms']:>7} "
-              f"{c['max_ms']:>7} | {b['p50_ms']} / {b['p99_ms']}")
+              f"{c['max_ms']:>7} | {b['p50_ms']} / {b['p99_ms']} | {r['hub_peak_rss_mb']} MB")
     p = results["polling_vs_websocket"]
     print(f"same {p['changes']} changes: polling every {p['interval_s']:g} s p50 {p['polling']['p50_ms']} ms, "
           f"p99 {p['polling']['p99_ms']} ms; websocket p50 {p['websocket']['p50_ms']} ms, "
