@@ -28,6 +28,7 @@ from capsul.config import Role, load_config  # noqa: E402
 from capsul.embedded_postgres import EmbeddedPostgres  # noqa: E402
 from capsul.hub import db, login_tokens, ssh_keys  # noqa: E402
 from capsul.hub.db import accounts, networks  # noqa: E402
+from capsul.hub.db import hosts as hosts_db  # noqa: E402
 from capsul.node import Node  # noqa: E402
 
 ACCOUNT = "bench@example.org"
@@ -120,3 +121,60 @@ async def wait_all_running(pool, count: int) -> None:
             if (await cur.fetchone())["n"] >= count:
                 return
         await asyncio.sleep(0.05)
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@asynccontextmanager
+async def spoke_swarm(bench: Bench, count: int, *, prefix: str = "swarm", env: dict | None = None,
+                      pool_cidrs: list[str] | None = None, own_hosts: bool = False) -> AsyncIterator[list[str]]:
+    """`count` more spokes (real Nodes in one separate process, see spoke_swarm.py), registered
+    with the hub and online; stopped afterwards. They share test:///default, or with
+    `own_hosts` each gets a test host of its own (64 CPUs, 256 GiB), as spokes holding VMs must."""
+    import json
+    ids, spokes = [], []
+    async with db.cursor(bench.pool) as cur:
+        for i in range(count):
+            host_id, port = f"{prefix}{i:03d}", free_port()
+            token, hub_token = await hosts_db.add_host(cur, host_id, f"https://127.0.0.1:{port}")
+            if pool_cidrs:
+                await networks.add_host_network(cur, host_id, pool_cidrs[i])
+            spoke = {"id": host_id, "port": port, "token": token, "hub_token": hub_token}
+            if own_hosts:
+                host_file = bench.folder / f"{host_id}.xml"
+                host_file.write_text(HOST_XML)
+                spoke["libvirt_uri"] = f"test://{host_file}"
+            spokes.append(spoke)
+            ids.append(host_id)
+    config = bench.node.config
+    spec = {"hub_url": bench.node.api_url, "var_dir": str(bench.folder / prefix), "spokes": spokes,
+            "env": env or {}, "tls": {"TLS_CERT_FILE": str(config.tls_cert_file),
+                                      "TLS_KEY_FILE": str(config.tls_key_file),
+                                      "TLS_CA_FILE": str(config.tls_ca_file)}}
+    spec_file = bench.folder / f"{prefix}.json"
+    spec_file.write_text(json.dumps(spec))
+    swarm = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("spoke_swarm.py")), str(spec_file),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    try:
+        assert (await asyncio.wait_for(swarm.stdout.readline(), 300)).strip() == b"ready"
+        while True:  # every one online, with its capacity known
+            async with db.cursor(bench.pool) as cur:
+                await cur.execute("SELECT count(*) AS n FROM hosts WHERE id = ANY(%s) AND online "
+                                  "AND capacity IS NOT NULL", (ids,))
+                if (await cur.fetchone())["n"] == count:
+                    break
+            await asyncio.sleep(0.2)
+        yield ids
+    finally:
+        swarm.stdin.close()
+        try:
+            await asyncio.wait_for(swarm.wait(), 120)
+        except TimeoutError:
+            swarm.kill()
+            await swarm.wait()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import sys
 import time
 from pathlib import Path
@@ -21,16 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp  # noqa: E402
-from harness import bench_node, summary  # noqa: E402,I001
+from harness import bench_node, spoke_swarm, summary  # noqa: E402,I001
 
 from capsul.hub import db  # noqa: E402
-from capsul.hub.db import hosts  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def page_latency(bench, seconds: float) -> list[float]:
@@ -49,29 +41,7 @@ async def page_latency(bench, seconds: float) -> list[float]:
 async def main(count: int, seconds: float) -> dict:
     async with bench_node(HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1") as bench:
         quiet = await page_latency(bench, seconds)
-        spokes = []
-        async with db.cursor(bench.pool) as cur:
-            for i in range(count):
-                port = free_port()
-                token, hub_token = await hosts.add_host(cur, f"swarm{i:03d}", f"https://127.0.0.1:{port}")
-                spokes.append({"id": f"swarm{i:03d}", "port": port, "token": token, "hub_token": hub_token})
-        config = bench.node.config
-        spec = {"hub_url": bench.node.api_url, "var_dir": str(bench.folder / "swarm"), "spokes": spokes,
-                "tls": {"TLS_CERT_FILE": str(config.tls_cert_file), "TLS_KEY_FILE": str(config.tls_key_file),
-                        "TLS_CA_FILE": str(config.tls_ca_file)}}
-        spec_file = bench.folder / "swarm.json"
-        spec_file.write_text(json.dumps(spec))
-        swarm = await asyncio.create_subprocess_exec(
-            sys.executable, str(Path(__file__).with_name("spoke_swarm.py")), str(spec_file),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-        try:
-            assert (await asyncio.wait_for(swarm.stdout.readline(), 300)).strip() == b"ready"
-            while True:  # every spoke online
-                async with db.cursor(bench.pool) as cur:
-                    await cur.execute("SELECT count(*) AS n FROM hosts WHERE online")
-                    if (await cur.fetchone())["n"] == count + 1:
-                        break
-                await asyncio.sleep(0.2)
+        async with spoke_swarm(bench, count):
             status = bench.node.sweep_status
             durations: list[float] = []
             first = status.sweeps
@@ -89,13 +59,6 @@ async def main(count: int, seconds: float) -> dict:
             async with db.cursor(bench.pool) as cur:
                 await cur.execute("SELECT count(*) AS n FROM hosts WHERE online")
                 online = (await cur.fetchone())["n"]
-        finally:
-            swarm.stdin.close()
-            try:
-                await asyncio.wait_for(swarm.wait(), 120)
-            except TimeoutError:
-                swarm.kill()
-                await swarm.wait()
     return {"spokes": count, "online_at_end": online - 1, "sweeps": status.sweeps - first,
             "sweep": summary(durations, 1), "page_without_spokes": summary(quiet),
             "page_during_sweeps": summary(busy),

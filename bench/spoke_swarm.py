@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Many spokes in one process (one Node each, test:///default), for bench/heartbeat_sweep.py.
 
-    spoke_swarm.py SPEC.json   # {"hub_url", "tls": {...}, "var_dir", "spokes": [{"id", "port", "token", "hub_token"}]}
+    spoke_swarm.py SPEC.json   # {"hub_url", "tls": {...}, "var_dir", "env": {...},
+                               #  "spokes": [{"id", "port", "token", "hub_token", "libvirt_uri"?}]}
+(test:///default is one shared state per process: give spokes that hold VMs their own host file.)
 
 Prints "ready" once every spoke has started; stops them all when stdin closes.
 """
@@ -25,7 +27,8 @@ async def main(spec: dict) -> None:
             env = {**spec["tls"], "HUB_URL": spec["hub_url"], "SPOKE_HOST_ID": spoke["id"],
                    "SPOKE_HOST_TOKEN": spoke["token"], "HUB_TOKEN": spoke["hub_token"],
                    "API_LISTEN": f"127.0.0.1:{spoke['port']}", "CAPSUL_VAR_DIR": spec["var_dir"],
-                   "LIBVIRT_URI": "test:///default", "LOG_LEVEL": "ERROR"}
+                   "LIBVIRT_URI": spoke.get("libvirt_uri", "test:///default"), "LOG_LEVEL": "ERROR",
+                   **spec.get("env", {})}
             node = Node(load_config(Role.SPOKE, env, Path("/dev/null")))
             await node.start()
             nodes.append(node)
