@@ -124,10 +124,19 @@ async def wait_all_running(pool, count: int) -> None:
 
 
 def free_port() -> int:
+    """A port free now, below the ephemeral range: the hub's own outgoing connections (hundreds,
+    with many spokes) take ephemeral ports and could grab it before the spoke binds it."""
+    import random
     import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randrange(10_000, low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @asynccontextmanager
