@@ -177,6 +177,8 @@ class Node:
         if config.role.spoke:
             virt = Hypervisor(config.libvirt_uri)
             await virt.connect()
+            for vm_id in await virt.finish_interrupted_starts():
+                log.warning("resumed %s: its start was interrupted (this spoke stopped mid-way)", vm_id)
             stack.push_async_callback(virt.close)
             journal = SeqJournal(config.spoke_dir / "event-seq")
             first_seq = await asyncio.to_thread(journal.load)

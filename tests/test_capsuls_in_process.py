@@ -109,3 +109,22 @@ async def test_the_embedded_test_spoke_gets_a_documentation_pool(start_node, poo
     await spoke_ready(pool)
     vm = await capsuls.create_capsul(node.hub, "carol@example.org", "f1-xs", "debian12", ["k"])
     assert vm["public_ipv4"] == "192.0.2.1"
+
+
+async def test_a_paused_capsul_can_be_started_again(start_node, pool):
+    """Whatever paused it (an interrupted start, an operator), "start" carries it on."""
+    from capsul.spoke.keys import hypervisor
+    node = await start_node(HEARTBEAT_INTERVAL="0.2")
+    await add_account_with_key(pool)
+    await spoke_ready(pool)
+    vm = await capsuls.create_capsul(node.hub, "alice@example.org", "f1-xs", "debian12", ["laptop"])
+
+    async def is_(state):
+        async def check():
+            return await vm_state(pool, vm["id"]) == state
+        return check
+    await eventually(await is_("running"))
+    await node.api_app[hypervisor].command(vm["id"], "suspend")
+    await eventually(await is_("paused"))
+    vm = await capsuls.capsul_action(node.hub, "alice@example.org", vm["id"], "start")
+    assert vm["state"] == "running"

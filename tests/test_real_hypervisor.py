@@ -4,6 +4,8 @@ The guest boots nothing (a blank disk): a running QEMU is all these faults need.
 Checks that hub state follows libvirt through a `virsh destroy` behind the spoke's back,
 a spoke restart, and a libvirtd restart, and that deleting leaves no files behind.
 """
+import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -17,6 +19,7 @@ from capsul.hub import capsuls, db
 from capsul.hub.db import vms
 from tests import guest_image, libvirtd
 from tests.conftest import add_account_with_key, eventually, shared_tmpdir
+from tests.convergence import assert_converged
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
 pytestmark = [pytest.mark.slow,
@@ -60,11 +63,18 @@ class QemuSetup:
 async def qemu_spoke(system_libvirt, start_node, pool, tls_files):
     """A hub in this process and one spoke process on qemu:///system with type=qemu guests,
     an image folder holding a blank disk, and the test's own libvirt network for its pool."""
+    async with qemu_setup(system_libvirt, start_node, pool, tls_files) as setup:
+        yield setup
+
+
+@contextlib.asynccontextmanager
+async def qemu_setup(system_libvirt, start_node, pool, tls_files, **hub_env):
     folder = shared_tmpdir("capsul-test-qemu-")
     images, storage = folder / "images", folder / "vms"
     images.mkdir()
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(images / "blank.qcow2"), "64M"], check=True)
-    hub = await start_node(Role.HUB, HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1", RESYNC_INTERVAL="3600")
+    hub = await start_node(Role.HUB, **{"HEARTBEAT_INTERVAL": "1", "HEARTBEAT_TIMEOUT": "1",
+                                        "RESYNC_INTERVAL": "3600", **hub_env})
     await add_account_with_key(pool)
     cluster = await start_spokes(
         pool, hub.api_url, [SpokeSpec("qemu1", 0, 0, "198.18.5.0/24")], folder, tls_files,
@@ -78,7 +88,10 @@ async def qemu_spoke(system_libvirt, start_node, pool, tls_files):
         yield setup
     finally:
         await cluster.stop()
-        libvirtd.remove_domains(setup.made)
+        async with db.cursor(pool) as cur:  # whatever the test made, finished or not
+            await cur.execute("SELECT id FROM vms")
+            setup.made.extend(r["id"] for r in await cur.fetchall())
+        libvirtd.remove_domains(list(dict.fromkeys(setup.made)))
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -120,6 +133,7 @@ async def test_hub_state_follows_a_real_libvirtd(qemu_spoke, pool):
         await cur.execute("UPDATE vms SET state = 'stopped' WHERE id = %s", (vm["id"],))
     libvirtd.start_daemons()
     await wait_state(pool, vm["id"], "running", within=60)  # reconnected, re-announced, resynced
+    await assert_converged(hub.hub)
 
     # an ACPI shutdown the blank guest ignores: forced off after SHUTDOWN_TIMEOUT
     vm = await capsuls.capsul_action(hub.hub, ALICE, vm["id"], "shutdown")
@@ -163,3 +177,33 @@ async def test_a_real_guest_boots_with_its_hostname_and_key(qemu_spoke, pool):
 
     vm = await capsuls.destroy_capsul(qemu_spoke.hub.hub, ALICE, vm["id"])
     assert vm["state"] == "deleted" and list(qemu_spoke.storage.iterdir()) == []
+
+
+async def test_a_spoke_killed_in_the_middle_of_creates_converges_after_restart(system_libvirt, start_node, pool,
+                                                                             tls_files):
+    """SIGKILL the spoke while 6 creates are under way (some claimed, some being built), start it
+    again: every VM ends running on its host or failed with its address given back, and hub and
+    libvirt agree."""
+    async with qemu_setup(system_libvirt, start_node, pool, tls_files, RESYNC_INTERVAL="2",
+                          CLAIM_RETRY_WINDOW="2", OPERATION_TIMEOUT="3", CREATE_OFFER_TIMEOUT="3") as setup:
+        await add_image(pool, "blank", "blank.qcow2")
+        creates = [asyncio.create_task(capsuls.create_capsul(setup.hub.hub, ALICE, "f1-xs", "blank", ["laptop"]))
+                   for _ in range(6)]
+
+        async def first_running():
+            async with db.cursor(pool) as cur:
+                await cur.execute("SELECT count(*) AS n FROM vms WHERE state = 'running'")
+                return (await cur.fetchone())["n"] >= 1
+        await eventually(first_running)
+        process = setup.cluster.processes["qemu1"]
+        await process.kill()  # mid-way: some creates owned, some offered, some not yet
+        outcomes = await asyncio.gather(*creates, return_exceptions=True)
+        await process.start()
+        await assert_converged(setup.hub.hub, within=90)
+        async with db.cursor(pool) as cur:
+            await cur.execute("SELECT state, count(*) AS n FROM vms GROUP BY state")
+            states = {r["state"]: r["n"] for r in await cur.fetchall()}
+        assert sum(states.values()) == 6 and set(states) <= {"running", "failed"}, (states, outcomes)
+        print(f"after the kill: {states}; create outcomes: {[getattr(o, 'get', lambda k: o)('state') for o in outcomes]}")
+        for vm_id in (r["id"] for r in outcomes if isinstance(r, dict) and r.get("id")):
+            assert await state_of(pool, vm_id) in ("running", "failed")

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 ACTIONS = {
     # action: states it is allowed from
-    "start": ("stopped", "crashed"),
+    "start": ("stopped", "crashed", "paused"),
     "shutdown": ("running",),
     "force-stop": ("running", "paused", "crashed"),
     "reboot": ("running",),

@@ -256,6 +256,27 @@ class Hypervisor:
         except libvirt.libvirtError as e:
             raise HypervisorError(f"libvirt: {_message(e)}") from None
 
+    async def finish_interrupted_starts(self) -> list[str]:
+        """Resume capsul domains left paused "starting up": a start whose caller (this spoke,
+        killed mid-way) never saw it through. Returns their names."""
+        def run():
+            conn = self._conn_or_raise()
+            resumed = []
+            for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_PAUSED):
+                state, reason = dom.state()
+                if (dom.name().startswith(CAPSUL_PREFIX) and state == libvirt.VIR_DOMAIN_PAUSED
+                        and reason == libvirt.VIR_DOMAIN_PAUSED_STARTING_UP):
+                    try:
+                        dom.resume()
+                        resumed.append(dom.name())
+                    except libvirt.libvirtError as e:
+                        log.error("cannot resume %s, left paused while starting: %s", dom.name(), _message(e))
+            return resumed
+        try:
+            return await asyncio.to_thread(run)
+        except libvirt.libvirtError as e:
+            raise HypervisorError(f"libvirt: {_message(e)}") from None
+
     def _lookup(self, vm_id: str) -> libvirt.virDomain:
         try:
             return self._conn_or_raise().lookupByName(vm_id)
@@ -334,6 +355,8 @@ class Hypervisor:
                 if command == "start":
                     if not active:
                         dom.create()
+                    elif dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+                        dom.resume()  # a paused capsul starts by carrying on
                 elif command == "shutdown":
                     if active:
                         dom.shutdown()
