@@ -112,3 +112,61 @@ async def test_a_restarted_spoke_is_resynced(start_node, pool, tls_files, folder
         await eventually(numbered_on)
     finally:
         await cluster.stop()
+
+
+async def test_the_hub_restarted_during_a_burst_of_events(start_node, pool, tls_files, folder):
+    """20 capsuls each stopped and started while the hub is stopped and started again in the
+    middle of it: every event arrives once, in the spoke's order, and everything converges."""
+    hub_env = {"API_LISTEN": f"127.0.0.1:{free_port()}", "HEARTBEAT_INTERVAL": "0.5", "RESYNC_INTERVAL": "3600"}
+    hub = await start_node(Role.HUB, **hub_env)
+    await add_account_with_key(pool)
+    cluster = await start_spokes(pool, hub.api_url, [SpokeSpec("s1", 16384, 32, "198.18.1.0/24")], folder,
+                                 tls_files, extra_env={"STOPPED_DEBOUNCE": "0"})
+    try:
+        made = [await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "debian12", ["laptop"]) for _ in range(20)]
+        for vm in made:
+            await wait_state(pool, vm["id"], "running")
+        async with db.cursor(pool) as cur:
+            await cur.execute("SELECT https_url, hub_token, last_applied_seq FROM hosts WHERE id = 's1'")
+            spoke = await cur.fetchone()
+
+        connector = aiohttp.TCPConnector(ssl=tls.client_context(tls_files.ca))
+        async with aiohttp.ClientSession(connector=connector) as session:
+            async def command(i: int, vm_id: str, what: str) -> None:
+                await signing.signed_post(
+                    session, spoke["https_url"], "/spoke/operation",
+                    {"id": f"00000000-0000-4000-8000-{i:012d}", "type": "vm_state_command", "vm_id": vm_id,
+                     "command": what}, host_id="s1", token=spoke["hub_token"], direction=signing.HUB_TO_SPOKE,
+                    timeout=10)
+
+            n = 0
+            for round_ in range(2):
+                for vm in made:
+                    await command(n := n + 1, vm["id"], "force-stop")
+                    await command(n := n + 1, vm["id"], "start")
+                    if round_ == 0 and vm is made[9]:
+                        await hub.stop()  # mid-burst: half the events are queued on the spoke
+                if round_ == 0:
+                    hub = await start_node(Role.HUB, **hub_env)
+
+        async def all_arrived():
+            async with db.cursor(pool) as cur:
+                await cur.execute("""SELECT count(*) AS n, count(DISTINCT seq) AS distinct_seq,
+                                            min(seq) AS first, max(seq) AS last FROM vm_events
+                                     WHERE host_id = 's1' AND seq > %s""", (spoke["last_applied_seq"],))
+                return (await cur.fetchone())
+        counts = await eventually(lambda: _when(all_arrived, lambda r: r["n"] == 80), within=60)
+        assert counts["distinct_seq"] == 80 and counts["last"] - counts["first"] == 79  # each once, no gap
+        async with db.cursor(pool) as cur:  # each capsul's trail is stopped, running, stopped, running
+            await cur.execute("""SELECT vm_id, array_agg(state ORDER BY seq) AS trail FROM vm_events
+                                 WHERE host_id = 's1' AND seq > %s GROUP BY vm_id""", (spoke["last_applied_seq"],))
+            trails = {r["vm_id"]: r["trail"] for r in await cur.fetchall()}
+        assert trails == {vm["id"]: ["stopped", "running", "stopped", "running"] for vm in made}
+        await assert_converged(hub.hub)
+    finally:
+        await cluster.stop()
+
+
+async def _when(query, condition):
+    row = await query()
+    return row if condition(row) else None
