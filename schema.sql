@@ -205,3 +205,18 @@ CREATE TABLE IF NOT EXISTS hub_secrets (
 
 -- SSH host key fingerprints a spoke read from the VM's console (cloud-init prints them).
 ALTER TABLE vms ADD COLUMN IF NOT EXISTS ssh_host_keys jsonb;
+
+-- Personal API tokens: scripts act as their person. Only a hash of the secret is kept.
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id           bigserial PRIMARY KEY,
+  account      text NOT NULL REFERENCES accounts(email) ON DELETE CASCADE,
+  name         text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  token_hash   text NOT NULL UNIQUE,   -- sha256 hex of the secret shown once
+  scope        text NOT NULL CHECK (scope IN ('read', 'write')),
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  expires_at   timestamptz,
+  last_used_at timestamptz,
+  revoked_at   timestamptz
+);
+-- A name is reused only after its token is revoked.
+CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_live_name ON api_tokens (account, name) WHERE revoked_at IS NULL;

@@ -103,6 +103,7 @@ class Node:
         self.postgres: EmbeddedPostgres | None = None
         self.spoke_state: SpokeState | None = None
         self.api_app: web.Application | None = None
+        self.console_app: web.Application | None = None
         self.hub: Hub | None = None  # the service layer, when this process is a hub
         self.sweep_status = SweepStatus()
         self.resyncer: Resyncer | None = None
@@ -211,6 +212,7 @@ class Node:
         if config.role.hub:
             key = await session_key(self.pool, config)
             console = create_console_app(config, self.pool, check, self.hub, self.broadcaster, key, self.console_url)
+            self.console_app = console
             await self._serve(console, console_sock, None)
 
         # 8. background work, each task cancelled and awaited on stop.

@@ -1,7 +1,8 @@
 """Live state for browsers: PostgreSQL LISTEN → this hub process's websocket clients.
 
 Every state change NOTIFYs `vm_changed` when its transaction commits (db/vms.add_event), and
-the heartbeat sweep NOTIFYs `hosts_changed`. Each hub process runs one ChangeListener on a
+the heartbeat sweep NOTIFYs `hosts_changed`, a token revocation `api_token_revoked` (whose
+websockets are then closed). Each hub process runs one ChangeListener on a
 connection of its own; it turns a notification into one envelope, serialized once, and the
 Broadcaster offers it to the clients allowed to see it (the capsul's owner; admins watching
 everything). Each client has a bounded queue drained by one writer: a client that cannot keep
@@ -26,7 +27,7 @@ from datetime import datetime
 import aiopg
 import psycopg2
 
-from capsul.hub import capsuls, db
+from capsul.hub import api_tokens, capsuls, db
 from capsul.hub.db import vms
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,10 @@ class LiveClient:
     """One websocket connection's side of the fan-out."""
 
     def __init__(self, account: str, *, see_all: bool, on_overflow: Callable[[LiveClient], None],
-                 bound: int = QUEUE_BOUND):
+                 bound: int = QUEUE_BOUND, token_id: int | None = None):
         self.account = account
         self.see_all = see_all
+        self.token_id = token_id  # the API token it authenticated with, if not a browser session
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize=bound)
         self.overflowed = False
         self._on_overflow = on_overflow
@@ -107,6 +109,16 @@ class Broadcaster:
                 client.offer(self.published, text)
         return self.published
 
+    def drop_token(self, token_id: int) -> int:
+        """Disconnect the clients that authenticated with a token just revoked; how many."""
+        dropped = [c for c in self.clients if c.token_id == token_id]
+        for client in dropped:
+            log.info("closing a websocket of %s: its API token was revoked", client.account)
+            client.overflowed = True  # nothing more is queued for it
+            client._on_overflow(client)
+            self.clients.discard(client)
+        return len(dropped)
+
     def resync_all(self) -> None:
         """After notifications may have been missed (the listener reconnected)."""
         self.published += 1
@@ -131,7 +143,8 @@ class ChangeListener:
             try:
                 async with aiopg.connect(self.dsn, timeout=10) as conn:
                     async with conn.cursor() as cur:
-                        await cur.execute(f"LISTEN {vms.NOTIFY_CHANNEL}; LISTEN {HOSTS_CHANNEL}")
+                        await cur.execute(f"LISTEN {vms.NOTIFY_CHANNEL}; LISTEN {HOSTS_CHANNEL}; "
+                                          f"LISTEN {api_tokens.REVOKED_CHANNEL}")
                     self.listening.set()
                     if not first:
                         log.info("listening for changes again; asking every live page to resync")
@@ -149,6 +162,10 @@ class ChangeListener:
 
     async def _handle(self, channel: str, payload: str) -> None:
         self.delivered += 1
+        if channel == api_tokens.REVOKED_CHANNEL:
+            if payload.isdigit():
+                self.broadcaster.drop_token(int(payload))
+            return
         if channel == HOSTS_CHANNEL:
             self.broadcaster.publish(envelope("hosts.changed", {}), account=None)
             return

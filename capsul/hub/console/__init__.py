@@ -8,6 +8,7 @@ script (static/live.js) keeps them current over GET /ws. Modules, one per part o
     login_pages.py     magic-link login and logout
     capsul_pages.py    list, create, detail, actions, delete
     ssh_key_pages.py   add, list, delete keys
+    api_token_pages.py make (secret shown once), list, revoke personal API tokens
     admin_pages.py     hosts, operations, conflicts, consistency check
     websocket.py       GET /ws
 """
@@ -23,18 +24,20 @@ from aiohttp import web
 from capsul import errors, health
 from capsul.config import REPO_ROOT, Config
 from capsul.hub.capsuls import Hub
-from capsul.hub.console import (admin_pages, capsul_pages, login_pages, public_pages, sessions,
+from capsul.hub.console import (admin_pages, api_token_pages, capsul_pages, login_pages, public_pages, sessions,
                                 ssh_key_pages)
 from capsul.hub.console.render import render
 from capsul.hub.console.keys import hub_service, mailer, public_url
 from capsul.hub.console.websocket import websocket
 from capsul.hub.keys import broadcaster, db_pool
 from capsul.hub.live import Broadcaster
+from capsul.hub.public_api import create_public_api
 from capsul.hub.mailer import Mailer
 
 log = logging.getLogger(__name__)
 STATIC_DIR = REPO_ROOT / "capsul" / "hub" / "console" / "static"
 MAX_FORM_BODY = 64 * 1024  # bytes: the biggest form is an SSH key
+API_PREFIX = "/api/"  # the public JSON API (public_api.py): its own auth and error shape
 
 
 @web.middleware
@@ -43,13 +46,16 @@ async def html_errors_middleware(request: web.Request, handler):
     try:
         return await handler(request)
     except web.HTTPException as e:
-        if e.status < 400 or e.content_type == "application/json" or request.path == "/ws":
+        if e.status < 400 or e.content_type == "application/json" or request.path == "/ws" \
+                or request.path.startswith(API_PREFIX):
             raise
         message = e.reason if e.status != 404 else "There is no such page here."
         if e.status == 413:
             message = "What you sent is too big."
         return await _error_page(request, e.status, message)
     except errors.DATABASE_DOWN as e:
+        if request.path.startswith(API_PREFIX):
+            raise
         log.error("database unavailable in %s %s: %s", request.method, request.rel_url.raw_path, e)
         return await _error_page(request, 503, "The database is unavailable right now; try again shortly.")
     except ValueError as e:
@@ -106,8 +112,9 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     env.filters["when_seconds"] = lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else "—"
     env.filters["iso"] = lambda t: t.isoformat() if t else ""
     env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
-    for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, admin_pages):
+    for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, api_token_pages, admin_pages):
         app.add_routes(module.routes)
+    app.add_subapp("/api/v1/", create_public_api(pool, hub))
     app.router.add_get("/ws", websocket, name="ws")
     app.router.add_get("/healthz", health.healthz, name="healthz")
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)

@@ -1,6 +1,7 @@
 """GET /ws: a logged-in person's live capsul states (DESIGN.md §5).
 
-Query: `capsul=<id>` adds that capsul's timeline to each snapshot (the detail page);
+Browsers authenticate with their session cookie (and Origin is checked); scripts with
+`Authorization: Bearer <API token>`. Query: `capsul=<id>` adds that capsul's timeline to each snapshot (the detail page);
 `scope=all` (admins only) watches every capsul and host.
 """
 from __future__ import annotations
@@ -8,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from capsul.hub import live
+from capsul.hub import api_tokens, live
 from capsul.hub.console.sessions import config_key, current_account, is_admin
 from capsul.hub.keys import broadcaster, db_pool
 
@@ -34,13 +36,31 @@ def _origin_allowed(request: web.Request) -> bool:
     return f"{parts.scheme}://{parts.netloc}" in allowed
 
 
+async def _token_identity(request: web.Request) -> api_tokens.TokenIdentity | None:
+    """Scripts authenticate with `Authorization: Bearer <API token>` (browsers cannot send it)."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer":
+        raise web.HTTPUnauthorized(reason="Send your API token as 'Authorization: Bearer <token>'.")
+    try:
+        return await api_tokens.authenticate(request.app[db_pool], secret.strip())
+    except api_tokens.TokenRefused as e:
+        raise web.HTTPUnauthorized(reason=str(e)) from None
+
+
 async def websocket(request: web.Request) -> web.StreamResponse:
-    if not _origin_allowed(request):
-        log.warning("refused a websocket from origin %r", request.headers.get("Origin"))
-        raise web.HTTPForbidden(reason="This page's origin may not open capsul's live updates.")
-    account = await current_account(request)
-    if account is None:
-        raise web.HTTPUnauthorized(reason="Log in to see live updates.")
+    identity = await _token_identity(request)
+    if identity is not None:
+        account = identity.account
+    else:
+        if not _origin_allowed(request):
+            log.warning("refused a websocket from origin %r", request.headers.get("Origin"))
+            raise web.HTTPForbidden(reason="This page's origin may not open capsul's live updates.")
+        account = await current_account(request)
+        if account is None:
+            raise web.HTTPUnauthorized(reason="Log in to see live updates.")
     see_all = request.query.get("scope") == "all"
     if see_all and not is_admin(request, account):
         raise web.HTTPForbidden(reason="Only admins can watch every capsul.")
@@ -60,8 +80,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             writer.cancel()
         _drop(request)
 
-    client = live.LiveClient(account, see_all=see_all, on_overflow=kick)
-    hub_broadcaster.add(client)  # before the snapshot is read: nothing falls between them
+    client = live.LiveClient(account, see_all=see_all, on_overflow=kick,
+                             token_id=identity.token_id if identity else None)
+    hub_broadcaster.add(client)
+    if identity is not None and identity.expires_at is not None:  # refused at once when it expires
+        expiry = asyncio.get_running_loop().call_later(
+            max(0.0, identity.expires_at.timestamp() - time.time()), kick, client)  # before the snapshot is read: nothing falls between them
     writer = asyncio.create_task(
         live.run_writer(client, ws.send_str, request.app[db_pool], watched, hub_broadcaster),
         name=f"ws writer {account}")
@@ -79,6 +103,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             if msg.type == WSMsgType.ERROR:
                 break  # clients only listen; whatever they send is ignored
     finally:
+        if identity is not None and identity.expires_at is not None:
+            expiry.cancel()
         hub_broadcaster.remove(client)
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):  # reported by writer_ended

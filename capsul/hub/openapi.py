@@ -1,0 +1,137 @@
+"""The OpenAPI 3 document of the public API (GET /api/v1/openapi.json).
+
+Written by hand next to the routes (public_api.py); a test checks that every route of the
+API is here and the other way round, and schemathesis checks the server against it.
+"""
+from __future__ import annotations
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR = _json(_ref("Error"), "refused: the message says why")
+_STATES = ["pending", "creating", "running", "stopped", "paused", "crashed", "deleting", "deleted", "failed"]
+
+
+def _errors(*statuses: int) -> dict:
+    return {str(s): ERROR for s in (401, *statuses)}
+
+
+def _one(key: str, schema: str) -> dict:
+    return {"type": "object", "required": [key], "properties": {key: _ref(schema)}}
+
+
+def _many(key: str, schema: str) -> dict:
+    return {"type": "object", "required": [key], "properties": {key: {"type": "array", "items": _ref(schema)}}}
+
+
+def _created() -> dict:
+    return {"type": "object", "required": ["capsul", "operation_id"],
+            "properties": {"capsul": _ref("Capsul"), "operation_id": {"type": "string", "format": "uuid"}}}
+
+
+VM_ID = {"name": "vm_id", "in": "path", "required": True, "schema": {"type": "string", "example": "capsul-abcde12345"}}
+
+PATHS = {
+    "/sizes": {"get": {"summary": "Sizes on sale", "operationId": "listSizes",
+                       "responses": {"200": _json(_many("sizes", "Size"), "sizes"), **_errors()}}},
+    "/images": {"get": {"summary": "OS images on offer", "operationId": "listImages",
+                        "responses": {"200": _json(_many("images", "Image"), "images"), **_errors()}}},
+    "/ssh-keys": {
+        "get": {"summary": "Your SSH keys", "operationId": "listSshKeys",
+                "responses": {"200": _json(_many("ssh_keys", "SshKey"), "keys"), **_errors()}},
+        "post": {"summary": "Add an SSH public key", "operationId": "addSshKey",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["content"], "properties": {
+                         "content": {"type": "string", "description": "one public key line"},
+                         "name": {"type": "string", "description": "default: the key's comment"}}}}}},
+                 "responses": {"201": _json(_one("ssh_key", "SshKey"), "added"), **_errors(400, 403)}}},
+    "/ssh-keys/{name}": {"delete": {
+        "summary": "Delete an SSH key (capsuls made with it keep it)", "operationId": "deleteSshKey",
+        "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": _json({"type": "object", "properties": {"deleted": {"type": "string"}}}, "deleted"),
+                      **_errors(403, 404)}}},
+    "/capsuls": {
+        "get": {"summary": "Your capsuls", "operationId": "listCapsuls",
+                "responses": {"200": _json(_many("capsuls", "Capsul"), "capsuls"), **_errors()}},
+        "post": {"summary": "Create a capsul: returns once a host owns it; `running` follows",
+                 "operationId": "createCapsul",
+                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                 "schema": {"type": "string", "maxLength": 200},
+                                 "description": "a retry with the same key returns the first result"}],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["size", "os", "ssh_keys"], "properties": {
+                         "size": {"type": "string", "example": "f1-xs"},
+                         "os": {"type": "string", "example": "debian12"},
+                         "ssh_keys": {"type": "array", "items": {"type": "string"}, "minItems": 1}}}}}},
+                 "responses": {"201": _json(_created(), "created (a host owns it)"),
+                               "200": _json(_created(), "the first result of this Idempotency-Key"),
+                               **_errors(400, 403, 409, 503)}}},
+    "/capsuls/{vm_id}": {
+        "get": {"summary": "One capsul", "operationId": "getCapsul", "parameters": [VM_ID],
+                "responses": {"200": _json(_one("capsul", "Capsul"), "the capsul"), **_errors(404)}},
+        "delete": {"summary": "Delete a capsul (its disk is erased)", "operationId": "deleteCapsul",
+                   "parameters": [VM_ID],
+                   "responses": {"200": _json(_one("capsul", "Capsul"), "deleted"),
+                                 **_errors(403, 404, 409, 503)}}},
+    "/capsuls/{vm_id}/actions": {"post": {
+        "summary": "Start, shut down, force off or reboot", "operationId": "capsulAction", "parameters": [VM_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["action"], "properties": {
+                "action": {"type": "string", "enum": ["start", "shutdown", "force-stop", "reboot"]}}}}}},
+        "responses": {"200": _json(_one("capsul", "Capsul"), "the capsul afterwards"),
+                      **_errors(400, 403, 404, 409, 503)}}},
+    "/operations/{op_id}": {"get": {
+        "summary": "One of your operations (a create's, say)", "operationId": "getOperation",
+        "parameters": [{"name": "op_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "format": "uuid"}}],
+        "responses": {"200": _json(_one("operation", "Operation"), "the operation"), **_errors(404)}}},
+}
+
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["ok", "error", "status"], "properties": {
+        "ok": {"type": "boolean", "enum": [False]}, "error": {"type": "string"}, "status": {"type": "integer"}}},
+    "Size": {"type": "object", "properties": {
+        "id": {"type": "string"}, "dollars_per_month": {"type": "string"}, "vcpus": {"type": "integer"},
+        "memory_mb": {"type": "integer"}, "disk_gb": {"type": "integer"}, "bandwidth_gb": {"type": "integer"}}},
+    "Image": {"type": "object", "properties": {"id": {"type": "string"}, "description": {"type": "string"}}},
+    "SshKey": {"type": "object", "properties": {
+        "name": {"type": "string"}, "content": {"type": "string"}, "fingerprint": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"}}},
+    "Capsul": {"type": "object", "required": ["id", "state"], "properties": {
+        "id": {"type": "string"}, "state": {"type": "string", "enum": _STATES},
+        "size": {"type": "string"}, "os": {"type": "string"},
+        "public_ipv4": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+        "state_changed_at": {"type": "string", "format": "date-time"},
+        "failure_reason": {"type": ["string", "null"]},
+        "actions": {"type": "array", "items": {"type": "string"}, "description": "what the state allows now"},
+        "deletable": {"type": "boolean"},
+        "ssh_host_keys": {"type": "array", "items": {"type": "object"}}}},
+    "Operation": {"type": "object", "properties": {
+        "id": {"type": "string", "format": "uuid"}, "type": {"type": "string"},
+        "vm_id": {"type": ["string", "null"]},
+        "status": {"type": "string", "enum": ["pending", "assigned", "completed", "failed"]},
+        "error": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+        "assigned_at": {"type": ["string", "null"]}, "completed_at": {"type": ["string", "null"]}}},
+}
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "capsul", "version": "1",
+                 "description": "Small virtual machines. Authenticate with a personal API token from the "
+                                "console: `Authorization: Bearer <token>`. Live events: GET /ws with the same "
+                                "header (a websocket; one envelope {type, ts, data})."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "paths": PATHS,
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+                       "schemas": SCHEMAS},
+    }

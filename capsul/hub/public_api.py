@@ -1,0 +1,244 @@
+"""The public JSON API under /api/v1/, for scripts: `Authorization: Bearer <personal API token>`.
+
+The same service layer as the console (capsuls.py, ssh_keys.py): no rule is implemented
+twice. Every failure is the one JSON error shape {"ok": false, "error": "...", "status": N}
+(capsul/errors.py). Read-only tokens may only GET. The routes are described, and checked
+against, the OpenAPI document in openapi.py (GET /api/v1/openapi.json).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+import uuid
+from datetime import datetime
+
+from aiohttp import web
+
+from capsul import errors
+from capsul.hub import api_tokens, capsuls, db, ssh_keys
+from capsul.hub.capsuls import Hub
+from capsul.hub.db import catalog
+from capsul.hub.db import operations as ops_db
+from capsul.hub.keys import db_pool
+from capsul.hub.live import capsul_view
+from capsul.hub.openapi import openapi_document
+
+routes = web.RouteTableDef()
+identity_key = web.RequestKey("identity", api_tokens.TokenIdentity)
+hub_key = web.AppKey("hub", Hub)
+MAX_BODY = 64 * 1024
+IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2a8e-3d4b-4c5e-9a7f-0b1c2d3e4f50")
+_IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
+PUBLIC_PATHS = ("/openapi.json",)
+
+
+def _default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+_dumps = functools.partial(json.dumps, default=_default)
+
+
+def reply(data, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps, headers=headers)
+
+
+@web.middleware
+async def token_auth_middleware(request: web.Request, handler):
+    if request.path.removeprefix("/api/v1") in PUBLIC_PATHS:
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise errors.json_error(401, "send your API token as 'Authorization: Bearer <token>'")
+    try:
+        identity = await api_tokens.authenticate(request.app[db_pool], secret.strip())
+    except api_tokens.TokenRefused as e:
+        raise errors.json_error(e.status, str(e)) from None
+    if request.method not in ("GET", "HEAD") and not identity.can_write:
+        raise errors.json_error(403, "this token is read-only; make a read-write token to change things")
+    request[identity_key] = identity
+    return await handler(request)
+
+
+@web.middleware
+async def service_errors_middleware(request: web.Request, handler):
+    """The service layer's refusals, as the one error shape."""
+    try:
+        return await handler(request)
+    except capsuls.CapsulError as e:
+        raise errors.json_error(e.status, e.message) from None
+    except ssh_keys.InvalidKey as e:
+        raise errors.json_error(400, str(e)) from None
+    except db.NotFound as e:
+        raise errors.json_error(404, str(e)) from None
+
+
+async def json_body(request: web.Request) -> dict:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise errors.json_error(400, "the request body must be JSON") from None
+    except RecursionError:
+        raise errors.json_error(400, "the request body is nested too deeply") from None
+    if not isinstance(body, dict):
+        raise errors.json_error(400, "the request body must be a JSON object")
+    return body
+
+
+def field(body: dict, name: str, kind: type, *, required: bool = True):
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        what = {str: "a string", list: "a list", int: "a whole number"}.get(kind, kind.__name__)
+        raise errors.json_error(400, f"'{name}' must be {what}")
+    return value
+
+
+def account_of(request: web.Request) -> str:
+    return request[identity_key].account
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+@routes.get("/sizes")
+async def sizes(request: web.Request) -> web.Response:
+    async with db.cursor(request.app[db_pool]) as cur:
+        rows = await catalog.list_sizes(cur)
+    return reply({"sizes": [{"id": r["id"], "dollars_per_month": str(r["dollars_per_month"]), "vcpus": r["vcpus"],
+                             "memory_mb": r["memory_mb"], "disk_gb": r["disk_gb"],
+                             "bandwidth_gb": r["bandwidth_gb"]} for r in rows]})
+
+
+@routes.get("/images")
+async def images(request: web.Request) -> web.Response:
+    async with db.cursor(request.app[db_pool]) as cur:
+        rows = await catalog.list_images(cur)
+    return reply({"images": [{"id": r["id"], "description": r["description"]} for r in rows]})
+
+
+# --- SSH keys --------------------------------------------------------------------------------
+
+def key_view(row: dict) -> dict:
+    return {"name": row["name"], "content": row["content"], "fingerprint": row["fingerprint"],
+            "created_at": row["created_at"]}
+
+
+@routes.get("/ssh-keys")
+async def list_keys(request: web.Request) -> web.Response:
+    rows = await ssh_keys.list_ssh_keys(request.app[db_pool], account_of(request))
+    return reply({"ssh_keys": [key_view(r) for r in rows]})
+
+
+@routes.post("/ssh-keys")
+async def add_key(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    row = await ssh_keys.add_ssh_key(request.app[db_pool], account_of(request), field(body, "content", str),
+                                     field(body, "name", str, required=False))
+    return reply({"ssh_key": key_view(row)}, status=201)
+
+
+@routes.delete("/ssh-keys/{name}")
+async def delete_key(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    await ssh_keys.delete_ssh_key(request.app[db_pool], account_of(request), name)
+    return reply({"deleted": name})
+
+
+# --- capsuls ---------------------------------------------------------------------------------
+
+@routes.get("/capsuls")
+async def list_capsuls(request: web.Request) -> web.Response:
+    rows = await capsuls.list_capsuls(request.app[hub_key], account_of(request))
+    return reply({"capsuls": [capsul_view(r) for r in rows]})
+
+
+@routes.post("/capsuls")
+async def create_capsul(request: web.Request) -> web.Response:
+    """Returns once one host owns the capsul (201); `running` follows, on /ws or by GET.
+    With an Idempotency-Key, a retry returns the first result (200) and makes nothing new."""
+    account = account_of(request)
+    body = await json_body(request)
+    size, os_image = field(body, "size", str), field(body, "os", str)
+    keys = field(body, "ssh_keys", list)
+    if not all(isinstance(k, str) for k in keys):
+        raise errors.json_error(400, "'ssh_keys' must be a list of your SSH key names")
+    key = request.headers.get("Idempotency-Key")
+    replay = False
+    if key is None:
+        op_id = uuid.uuid4()
+    else:
+        if not _IDEMPOTENCY_KEY_RE.match(key):
+            raise errors.json_error(400, "Idempotency-Key must be 1 to 200 printable ASCII characters")
+        op_id = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{account}\n{key}")
+        async with db.cursor(request.app[db_pool]) as cur:
+            try:
+                earlier = await ops_db.get_operation(cur, op_id)
+            except db.NotFound:
+                earlier = None
+        if earlier is not None:
+            if earlier["type"] != "create" or earlier["payload"] != {"size": size, "os": os_image}:
+                raise errors.json_error(409, "this Idempotency-Key was used for a different request")
+            replay = True
+    vm = await capsuls.create_capsul(request.app[hub_key], account, size, os_image, keys, operation_id=op_id)
+    return reply({"capsul": capsul_view(vm), "operation_id": op_id}, status=200 if replay else 201,
+                 headers={"Idempotent-Replayed": "true"} if replay else None)
+
+
+@routes.get("/capsuls/{vm_id}")
+async def get_capsul(request: web.Request) -> web.Response:
+    vm = await capsuls.get_capsul(request.app[hub_key], account_of(request), request.match_info["vm_id"])
+    return reply({"capsul": capsul_view(vm)})
+
+
+@routes.delete("/capsuls/{vm_id}")
+async def delete_capsul(request: web.Request) -> web.Response:
+    vm = await capsuls.destroy_capsul(request.app[hub_key], account_of(request), request.match_info["vm_id"])
+    return reply({"capsul": capsul_view(vm)})
+
+
+@routes.post("/capsuls/{vm_id}/actions")
+async def capsul_action(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    vm = await capsuls.capsul_action(request.app[hub_key], account_of(request), request.match_info["vm_id"],
+                                     field(body, "action", str))
+    return reply({"capsul": capsul_view(vm)})
+
+
+# --- operations ------------------------------------------------------------------------------
+
+@routes.get("/operations/{op_id}")
+async def get_operation(request: web.Request) -> web.Response:
+    try:
+        op_id = uuid.UUID(request.match_info["op_id"])
+    except ValueError:
+        raise errors.json_error(404, "no such operation") from None
+    async with db.cursor(request.app[db_pool]) as cur:
+        try:
+            op = await ops_db.get_operation(cur, op_id)
+        except db.NotFound:
+            op = None
+    if op is None or op["account"] != account_of(request):
+        raise errors.json_error(404, "no such operation")  # another person's is not there either
+    return reply({"operation": {k: op[k] for k in ("id", "type", "vm_id", "status", "error", "created_at",
+                                                     "assigned_at", "completed_at")}})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return reply(openapi_document())
+
+
+def create_public_api(pool, hub: Hub) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[
+        errors.json_errors_middleware, token_auth_middleware, service_errors_middleware])
+    app[db_pool] = pool
+    app[hub_key] = hub
+    app.add_routes(routes)
+    app.router.add_get("/openapi.json", openapi, name="openapi")
+    return app

@@ -1,0 +1,287 @@
+"""The public JSON API and API tokens, end to end over HTTP against a real node: tokens made
+and revoked in the console, create/watch/act/delete with a token, read-only tokens, another
+person's capsul, idempotent creates, revoked and expired tokens (also on an open websocket),
+the one error shape, and the OpenAPI document covering every route."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+
+import aiohttp
+import pytest
+
+from capsul.hub import api_tokens, db
+from capsul.hub.openapi import openapi_document
+from tests.conftest import add_account_with_key, new_public_key
+from tests.test_console import ALICE, BOB, count, logged_in
+
+ERROR_KEYS = {"ok", "error", "status"}
+
+
+class Api:
+    """A script using the API with one token."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str, token: str):
+        self.session, self.base, self.token = session, base, token
+
+    async def call(self, method: str, path: str, body=None, headers: dict | None = None) -> tuple[int, dict]:
+        headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        async with self.session.request(method, self.base + "/api/v1" + path, json=body, headers=headers) as r:
+            assert r.content_type == "application/json", await r.text()
+            return r.status, await r.json()
+
+    async def ws(self, query: str = ""):
+        return await self.session.ws_connect(self.base + "/ws" + query,
+                                             headers={"Authorization": f"Bearer {self.token}"})
+
+
+@pytest.fixture
+async def api(console, pool):
+    """make(email, scope="write", expires_in_days=None) -> an Api for a new token of that person."""
+    session = aiohttp.ClientSession()
+
+    async def make(email: str = ALICE, scope: str = "write", expires_in_days: int | None = None) -> Api:
+        async with db.cursor(pool) as cur:
+            await cur.execute("SELECT 1 FROM accounts WHERE email = %s", (email,))
+            known = await cur.fetchone()
+        if not known:
+            await add_account_with_key(pool, email)
+        secret, _ = await api_tokens.create_token(pool, email, f"t-{uuid.uuid4().hex[:8]}", scope, expires_in_days)
+        return Api(session, console.console_url, secret)
+
+    yield make
+    await session.close()
+
+
+def assert_error(status: int, body: dict, expected_status: int, words: str = "") -> None:
+    assert status == expected_status, body
+    assert set(body) == ERROR_KEYS and body["ok"] is False and body["status"] == expected_status, body
+    assert isinstance(body["error"], str) and words in body["error"], body
+
+
+async def next_frame(ws, timeout: float = 15) -> dict:
+    while True:
+        message = json.loads((await asyncio.wait_for(ws.receive(), timeout)).data)
+        if message["type"] not in ("ping", "hosts.changed"):
+            return message
+
+
+async def test_create_watch_act_and_delete_with_a_token(api, pool):
+    alice = await api()
+    status, body = await alice.call("GET", "/sizes")
+    assert status == 200 and body["sizes"][0]["id"] == "f1-xs"
+    status, body = await alice.call("GET", "/images")
+    assert status == 200 and "debian12" in [i["id"] for i in body["images"]]
+    ws = await alice.ws()
+    assert (await next_frame(ws))["type"] == "snapshot"
+
+    status, body = await alice.call("POST", "/capsuls", {"size": "f1-xs", "os": "debian12", "ssh_keys": ["laptop"]})
+    assert status == 201, body
+    vm_id, op_id = body["capsul"]["id"], body["operation_id"]
+    assert body["capsul"]["state"] in ("creating", "running")
+    while True:  # the same events a browser gets
+        frame = await next_frame(ws)
+        if frame["type"] == "capsul.state" and frame["data"]["capsul"]["state"] == "running":
+            assert frame["data"]["capsul"]["id"] == vm_id
+            break
+    status, body = await alice.call("GET", f"/operations/{op_id}")
+    assert status == 200 and body["operation"]["type"] == "create" and body["operation"]["vm_id"] == vm_id
+
+    status, body = await alice.call("POST", f"/capsuls/{vm_id}/actions", {"action": "force-stop"})
+    assert status == 200 and body["capsul"]["state"] == "stopped" and body["capsul"]["actions"] == ["start"]
+    status, body = await alice.call("POST", f"/capsuls/{vm_id}/actions", {"action": "force-stop"})
+    assert_error(status, body, 409, "cannot force stop")
+    status, body = await alice.call("GET", "/capsuls")
+    assert [c["id"] for c in body["capsuls"]] == [vm_id]
+    status, body = await alice.call("DELETE", f"/capsuls/{vm_id}")
+    assert status == 200 and body["capsul"]["state"] == "deleted"
+    status, body = await alice.call("GET", "/capsuls")
+    assert body["capsuls"] == []
+    await ws.close()
+
+
+async def test_ssh_keys_through_the_api_use_the_same_rules(api, pool):
+    alice = await api()
+    status, body = await alice.call("POST", "/ssh-keys", {"content": "ssh-dss AAAA", "name": "old"})
+    assert_error(status, body, 400, "unsupported key type")
+    key = new_public_key("desk")
+    status, body = await alice.call("POST", "/ssh-keys", {"content": key})
+    assert status == 201 and body["ssh_key"]["name"] == "desk" and body["ssh_key"]["fingerprint"].startswith("SHA256:")
+    status, body = await alice.call("POST", "/ssh-keys", {"content": key, "name": "again"})
+    assert_error(status, body, 400, "added this key already")
+    status, body = await alice.call("GET", "/ssh-keys")
+    assert sorted(k["name"] for k in body["ssh_keys"]) == ["desk", "laptop"]
+    status, body = await alice.call("DELETE", "/ssh-keys/desk")
+    assert status == 200 and body == {"deleted": "desk"}
+    status, body = await alice.call("DELETE", "/ssh-keys/desk")
+    assert_error(status, body, 404, "no key named")
+
+
+async def test_read_only_tokens_cannot_change_anything(api, pool):
+    writer = await api(ALICE)
+    status, body = await writer.call("POST", "/capsuls", {"size": "f1-xs", "os": "debian12", "ssh_keys": ["laptop"]})
+    vm_id = body["capsul"]["id"]
+    reader = await api(ALICE, scope="read")
+    before = await count(pool, "SELECT count(*) AS n FROM vms")
+    for method, path, body in (("POST", "/capsuls", {"size": "f1-xs", "os": "debian12", "ssh_keys": ["laptop"]}),
+                               ("DELETE", f"/capsuls/{vm_id}", None),
+                               ("POST", f"/capsuls/{vm_id}/actions", {"action": "force-stop"}),
+                               ("POST", "/ssh-keys", {"content": new_public_key()}),
+                               ("DELETE", "/ssh-keys/laptop", None)):
+        status, answer = await reader.call(method, path, body)
+        assert_error(status, answer, 403, "read-only")
+    assert await count(pool, "SELECT count(*) AS n FROM vms") == before
+    assert await count(pool, "SELECT count(*) AS n FROM ssh_public_keys WHERE account = %s", ALICE) == 1
+    status, body = await reader.call("GET", f"/capsuls/{vm_id}")
+    assert status == 200 and body["capsul"]["id"] == vm_id
+
+
+async def test_another_persons_capsul_and_operation_are_404(api, pool):
+    alice, bob = await api(ALICE), await api(BOB)
+    status, body = await alice.call("POST", "/capsuls", {"size": "f1-xs", "os": "debian12", "ssh_keys": ["laptop"]})
+    vm_id, op_id = body["capsul"]["id"], body["operation_id"]
+    for method, path, payload in (("GET", f"/capsuls/{vm_id}", None), ("DELETE", f"/capsuls/{vm_id}", None),
+                                  ("POST", f"/capsuls/{vm_id}/actions", {"action": "force-stop"}),
+                                  ("GET", f"/operations/{op_id}", None), ("GET", "/capsuls/capsul-doesnotexi", None),
+                                  ("GET", "/operations/not-a-uuid", None)):
+        status, answer = await bob.call(method, path, payload)
+        assert_error(status, answer, 404)
+    status, body = await bob.call("GET", "/capsuls")
+    assert body["capsuls"] == []
+    ws = await bob.ws(f"?capsul={vm_id}")
+    snapshot = await next_frame(ws)
+    assert snapshot["data"] == {"capsuls": [], "watched": None}
+    await ws.close()
+
+
+async def test_a_retried_create_with_the_same_idempotency_key_makes_nothing_new(api, pool):
+    alice = await api()
+    create = {"size": "f1-xs", "os": "debian12", "ssh_keys": ["laptop"]}
+    status, first = await alice.call("POST", "/capsuls", create, headers={"Idempotency-Key": "order-42"})
+    assert status == 201
+    status, again = await alice.call("POST", "/capsuls", create, headers={"Idempotency-Key": "order-42"})
+    assert status == 200 and again["capsul"]["id"] == first["capsul"]["id"]
+    assert again["operation_id"] == first["operation_id"]
+    assert await count(pool, "SELECT count(*) AS n FROM vms") == 1
+    status, body = await alice.call("POST", "/capsuls", {**create, "size": "f1-s"},
+                                    headers={"Idempotency-Key": "order-42"})
+    assert_error(status, body, 409, "different request")
+    # the same key from another person is their own key
+    bob = await api(BOB)
+    status, body = await bob.call("POST", "/capsuls", create, headers={"Idempotency-Key": "order-42"})
+    assert status == 201 and body["capsul"]["id"] != first["capsul"]["id"]
+    results = await asyncio.gather(*(alice.call("POST", "/capsuls", create, headers={"Idempotency-Key": "burst"})
+                                     for _ in range(5)))
+    assert len({r[1]["capsul"]["id"] for r in results if r[0] in (200, 201)}) == 1
+    assert await count(pool, "SELECT count(*) AS n FROM vms WHERE account = %s", ALICE) == 2
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"os": "debian12", "ssh_keys": ["laptop"]}, "'size' must be a string"),
+    ({"size": "f1-xs", "os": "debian12", "ssh_keys": "laptop"}, "'ssh_keys' must be a list"),
+    ({"size": "f1-xs", "os": "debian12", "ssh_keys": [1]}, "list of your SSH key names"),
+    ({"size": "f1-xs", "os": "debian12", "ssh_keys": []}, "choose at least one SSH key"),
+    ({"size": "huge", "os": "debian12", "ssh_keys": ["laptop"]}, "unknown size"),
+    ({"size": "f1-xs", "os": "debian12", "ssh_keys": ["nope"]}, "no SSH key named"),
+    ([1, 2], "must be a JSON object"),
+])
+async def test_bad_creates_get_the_one_error_shape_and_write_nothing(api, pool, body, words):
+    alice = await api()
+    status, answer = await alice.call("POST", "/capsuls", body)
+    assert_error(status, answer, 400, words)
+    assert await count(pool, "SELECT count(*) AS n FROM vms") == 0
+
+
+async def test_missing_malformed_revoked_and_expired_tokens_are_refused(api, pool, console):
+    alice = await api()
+    async with alice.session.get(console.console_url + "/api/v1/capsuls") as r:
+        assert_error(r.status, await r.json(), 401, "Bearer")
+    for token in ("nonsense", "capsul_" + "A" * 43):
+        status, body = await Api(alice.session, alice.base, token).call("GET", "/capsuls")
+        assert_error(status, body, 401, "not valid")
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT id FROM api_tokens ORDER BY id DESC LIMIT 1")
+        token_id = (await cur.fetchone())["id"]
+    await api_tokens.revoke_token(pool, ALICE, token_id)
+    status, body = await alice.call("GET", "/capsuls")
+    assert_error(status, body, 401, "revoked")
+
+    expiring = await api(ALICE, expires_in_days=1)
+    status, _ = await expiring.call("GET", "/capsuls")
+    assert status == 200
+    async with db.cursor(pool) as cur:
+        await cur.execute("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = "
+                          "(SELECT max(id) FROM api_tokens)")
+    status, body = await expiring.call("GET", "/capsuls")
+    assert_error(status, body, 401, "expired")
+
+
+async def test_a_revoked_token_is_cut_off_an_open_websocket(api, pool):
+    alice = await api()
+    ws = await alice.ws()
+    assert (await next_frame(ws))["type"] == "snapshot"
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT max(id) AS id FROM api_tokens")
+        token_id = (await cur.fetchone())["id"]
+    revoked_at = time.monotonic()
+    await api_tokens.revoke_token(pool, ALICE, token_id)
+    msg = await asyncio.wait_for(ws.receive(), 10)
+    while msg.type == aiohttp.WSMsgType.TEXT:  # a ping may be on its way
+        msg = await asyncio.wait_for(ws.receive(), 10)
+    took = time.monotonic() - revoked_at
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+    print(f"websocket closed {took * 1000:.0f} ms after the revocation")
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await alice.ws()
+    assert refused.value.status == 401
+
+
+async def test_tokens_are_made_shown_once_listed_and_revoked_in_the_console(console, mail, people, pool):
+    alice = await logged_in(people, mail, ALICE)
+    status, text, _ = await alice.post("/api-tokens", {"name": "backup script", "scope": "read",
+                                                       "expires_in_days": "30"})
+    assert status == 201 and "shown this once" in text
+    secret = re.search(r'id="secret" readonly size="60" value="(capsul_[A-Za-z0-9_-]+)"', text).group(1)
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT token_hash, scope FROM api_tokens")
+        row = await cur.fetchone()
+    assert row["scope"] == "read" and secret not in row["token_hash"]  # stored hashed
+    status, text = await alice.get("/api-tokens")
+    assert "backup script" in text and "read-only" in text and secret not in text  # never shown again
+    status, text, _ = await alice.post("/api-tokens", {"name": "backup script", "scope": "write"})
+    assert status == 400 and "already have a token named" in text
+    status, text, _ = await alice.post("/api-tokens", {"name": "x", "scope": "admin"})
+    assert status == 400 and "read-only or read-write" in text
+    status, text, _ = await alice.post("/api-tokens", {"name": "x", "scope": "read", "expires_in_days": "-3"})
+    assert status == 400
+    assert await count(pool, "SELECT count(*) AS n FROM api_tokens") == 1
+
+    token_id = re.search(r'data-token-id="(\d+)"', text).group(1)
+    bob = await logged_in(people, mail, BOB)
+    status, _, _ = await bob.post("/api-tokens/revoke", {"id": token_id})
+    assert status == 404  # not Bob's
+    status, text, _ = await alice.post("/api-tokens/revoke", {"id": token_id})
+    assert status == 200 and "Revoked the token" in text
+    assert await count(pool, "SELECT count(*) AS n FROM api_tokens WHERE revoked_at IS NULL") == 0
+
+
+async def test_the_openapi_document_describes_every_route(console):
+    from aiohttp.web_urldispatcher import PrefixedSubAppResource
+    api_app = next(r._app for r in console.console_app.router.resources() if isinstance(r, PrefixedSubAppResource)
+                   and r.canonical == "/api/v1")
+    served = set()
+    for route in api_app.router.routes():
+        if route.method == "HEAD":
+            continue
+        path = route.resource.canonical.removeprefix("/api/v1")  # routes of a sub-app carry its prefix
+        if path != "/openapi.json":
+            served.add((path, route.method.lower()))
+    document = openapi_document()
+    described = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert served == described
+    async with aiohttp.ClientSession() as session:
+        async with session.get(console.console_url + "/api/v1/openapi.json") as r:  # no token needed
+            assert r.status == 200 and (await r.json())["openapi"].startswith("3.")
