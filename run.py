@@ -11,6 +11,7 @@
     python run.py conflicts                    VMs reported by a host that does not own them
     python run.py issue-cert --name NAME --out DIR
                                                a certificate from the local CA, for a spoke elsewhere
+    python run.py watch                        print your capsul events live (CAPSUL_URL, CAPSUL_TOKEN)
 
 Configuration comes from the environment and an optional .env file (see README).
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import psycopg2
 
-from capsul import tls
+from capsul import tls, watch
 from capsul.config import HOST_ID_RE, ConfigError, Role, load_config, parse_https_url
 from capsul.embedded_postgres import EmbeddedPostgres, PostgresError
 from capsul.node import Node, StartError
@@ -59,6 +60,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cert.add_argument("--name", action="append", required=True,
                       help="a DNS name or IP address the certificate covers (repeat for more)")
     cert.add_argument("--out", required=True, help="folder to write cert.pem, key.pem and ca.pem to")
+    commands.add_parser("watch", help="print your capsul events as they happen (a client: reads CAPSUL_URL and "
+                                      "CAPSUL_TOKEN, an API token from the console)")
     args = parser.parse_args(argv)
     if args.command and (args.hub or args.spoke):
         parser.error(f"{args.command} runs against the hub's database; drop --hub/--spoke")
@@ -185,6 +188,8 @@ def issue_cert(config, names: list[str], out: str) -> int:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.command == "watch":  # a client of some hub: no server configuration involved
+        return watch.main()
     role = Role.HUB if args.hub or args.command else Role.SPOKE if args.spoke else Role.BOTH
     try:
         config = load_config(role)

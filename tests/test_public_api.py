@@ -15,7 +15,7 @@ import pytest
 
 from capsul.hub import api_tokens, db
 from capsul.hub.openapi import openapi_document
-from tests.conftest import add_account_with_key, new_public_key
+from tests.conftest import add_account_with_key, eventually, new_public_key
 from tests.test_console import ALICE, BOB, count, logged_in
 
 ERROR_KEYS = {"ok", "error", "status"}
@@ -285,3 +285,57 @@ async def test_the_openapi_document_describes_every_route(console):
     async with aiohttp.ClientSession() as session:
         async with session.get(console.console_url + "/api/v1/openapi.json") as r:  # no token needed
             assert r.status == 200 and (await r.json())["openapi"].startswith("3.")
+
+
+async def test_run_py_watch_prints_events_and_reconnects_by_itself(start_node, pool, mail):
+    from tests.conftest import PYTHON, REPO, child_env, spoke_ready
+    from tests.spoke_cluster import free_port
+    port = free_port()
+    node = await start_node(CONSOLE_LISTEN=f"127.0.0.1:{port}", **mail.env())
+    await spoke_ready(pool)
+    await add_account_with_key(pool, ALICE)
+    secret, _ = await api_tokens.create_token(pool, ALICE, "watcher", "read", None)
+    writer_secret, _ = await api_tokens.create_token(pool, ALICE, "writer", "write", None)
+    watcher = await asyncio.create_subprocess_exec(
+        PYTHON, "run.py", "watch", cwd=REPO, env=child_env({"CAPSUL_URL": node.console_url,
+                                                               "CAPSUL_TOKEN": secret}),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+    async def line_with(*words: str) -> str:
+        while True:
+            line = (await asyncio.wait_for(watcher.stdout.readline(), 30)).decode()
+            assert line, (await watcher.stderr.read()).decode()
+            if all(w in line for w in words):
+                return line
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            alice = Api(session, node.console_url, writer_secret)
+            await asyncio.sleep(1)  # let it connect; its snapshot is empty
+            status, body = await alice.call("POST", "/capsuls", {"size": "f1-xs", "os": "debian12",
+                                                                 "ssh_keys": ["laptop"]})
+            vm_id = body["capsul"]["id"]
+            assert re.match(r"^\d{4}-\d\d-\d\dT\S+ capsul-\w{10} running( — .*)?\n$", await line_with(vm_id, "running"))
+            await node.stop()  # the hub goes away ...
+            node = await start_node(CONSOLE_LISTEN=f"127.0.0.1:{port}", **mail.env())  # ... and comes back
+            assert "(now)" in await line_with(vm_id, "(now)")  # reconnected: a fresh snapshot
+            await spoke_ready(pool)
+            alice = Api(session, node.console_url, writer_secret)
+            # (the restarted test hypervisor has forgotten the first capsul: make another)
+            status, body = await alice.call("POST", "/capsuls", {"size": "f1-xs", "os": "debian12",
+                                                                 "ssh_keys": ["laptop"]})
+            assert status == 201, body
+            await line_with(body["capsul"]["id"], "running")
+        await api_tokens.revoke_token(pool, ALICE, (await _token_id(pool, "watcher")))
+        assert await asyncio.wait_for(watcher.wait(), 60) == 1  # a revoked token ends it
+        assert "refused the token" in (await watcher.stderr.read()).decode()
+    finally:
+        if watcher.returncode is None:
+            watcher.kill()
+            await watcher.wait()
+
+
+async def _token_id(pool, name: str) -> int:
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT id FROM api_tokens WHERE name = %s", (name,))
+        return (await cur.fetchone())["id"]
