@@ -220,3 +220,42 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 );
 -- A name is reused only after its token is revoked.
 CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_live_name ON api_tokens (account, name) WHERE revoked_at IS NULL;
+
+-- Billing (prepaid). Money is numeric, never float.
+-- Credits: provider payments (unique on the provider's own id, so a replayed webhook credits
+-- nothing more) and admins' manual credits or debits (with a reason).
+CREATE TABLE IF NOT EXISTS payments (
+  id          bigserial PRIMARY KEY,
+  account     text NOT NULL REFERENCES accounts(email),
+  amount      numeric(12, 2) NOT NULL CHECK (amount <> 0),
+  provider    text NOT NULL CHECK (provider IN ('stripe', 'btcpay', 'manual')),
+  external_id text,              -- the provider's event / invoice id
+  reason      text,              -- manual entries: why, and who
+  created_by  text,              -- manual entries: the admin
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  CHECK (provider = 'manual' OR (external_id IS NOT NULL AND amount > 0)),
+  CHECK (provider <> 'manual' OR reason IS NOT NULL)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS payments_external ON payments (provider, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS payments_account ON payments (account, created_at);
+
+-- Hourly debits: one per capsul per started hour, so a repeated metering run charges nothing.
+CREATE TABLE IF NOT EXISTS charges (
+  vm_id      text NOT NULL REFERENCES vms(id),
+  account    text NOT NULL REFERENCES accounts(email),
+  hour       timestamptz NOT NULL CHECK (hour = date_trunc('hour', hour)),
+  amount     numeric(14, 6) NOT NULL CHECK (amount >= 0),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (vm_id, hour)
+);
+CREATE INDEX IF NOT EXISTS charges_account ON charges (account, hour);
+
+-- Where each account is in the running-low sequence; a top-up above a week's worth ends it.
+CREATE TABLE IF NOT EXISTS balance_episodes (
+  account           text PRIMARY KEY REFERENCES accounts(email),
+  warned_week_at    timestamptz,
+  warned_day_at     timestamptz,
+  zero_at           timestamptz,   -- reached zero: mailed, capsuls shut down
+  deletion_warned_at timestamptz,
+  deleted_at        timestamptz    -- capsuls deleted after the grace period
+);

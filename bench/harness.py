@@ -90,7 +90,8 @@ async def bench_node(**env_overrides: str) -> AsyncIterator[Bench]:
         env = {"DATABASE_URL": pg.dsn, "CONSOLE_LISTEN": "127.0.0.1:0", "API_LISTEN": "127.0.0.1:0",
                "TLS_CERT_FILE": str(files.cert), "TLS_KEY_FILE": str(files.key), "TLS_CA_FILE": str(files.ca),
                "CAPSUL_VAR_DIR": str(folder / "var"), "HEARTBEAT_INTERVAL": "5", "RESYNC_INTERVAL": "3600",
-               "LIBVIRT_URI": f"test://{host_file}", "LOG_LEVEL": "WARNING", **env_overrides}
+               "LIBVIRT_URI": f"test://{host_file}", "LOG_LEVEL": "WARNING",
+               "BILLING_ENABLED": "false", **env_overrides}
         node = Node(load_config(Role.BOTH, env, Path("/dev/null")))
         await node.start()
         async with db.cursor(node.pool) as cur:

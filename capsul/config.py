@@ -99,6 +99,10 @@ class Config:
     mail_password: str | None
     mail_use_tls: bool
     mail_default_sender: str
+    billing_enabled: bool
+    metering_interval: float
+    min_balance_days: float
+    zero_balance_grace_days: float
 
     @property
     def spoke_dir(self) -> Path:
@@ -166,6 +170,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "MAIL_PASSWORD": ("", "SMTP password"),
     "MAIL_USE_TLS": ("true", "STARTTLS before sending (as Flask-Mail's MAIL_USE_TLS); false for a local relay"),
     "MAIL_DEFAULT_SENDER": ("capsul@localhost", "the From address of login mails"),
+    "BILLING_ENABLED": ("true", "prepaid billing: hourly charges, a balance needed to create, low-balance mails, "
+                                "shutdown and deletion when it runs out; false for a free deployment"),
+    "METERING_INTERVAL": ("3600", "seconds between metering runs (each charges every hour not charged yet)"),
+    "MIN_BALANCE_DAYS": ("1", "days of the chosen size's price a balance must cover to create a capsul"),
+    "ZERO_BALANCE_GRACE_DAYS": ("7", "days after the balance reached zero (capsuls shut down) before they are deleted"),
 }
 
 
@@ -294,6 +303,9 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
     mail_port = int(_number("MAIL_PORT", raw("MAIL_PORT"), minimum=1, integer=True))
     if mail_port > 65535:
         raise ConfigError("MAIL_PORT", f"not a port: {mail_port}")
+    billing = raw("BILLING_ENABLED").lower()
+    if billing not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError("BILLING_ENABLED", "use true or false")
     sender = raw("MAIL_DEFAULT_SENDER")
     if "@" not in sender or "\n" in sender or "\r" in sender:
         raise ConfigError("MAIL_DEFAULT_SENDER", f"not an email address: {sender!r}")
@@ -343,6 +355,10 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
         mail_password=raw("MAIL_PASSWORD") or None,
         mail_use_tls=mail_use_tls in ("true", "1", "yes"),
         mail_default_sender=sender,
+        billing_enabled=billing in ("true", "1", "yes"),
+        metering_interval=_number("METERING_INTERVAL", raw("METERING_INTERVAL"), minimum=1),
+        min_balance_days=_number("MIN_BALANCE_DAYS", raw("MIN_BALANCE_DAYS"), minimum=0),
+        zero_balance_grace_days=_number("ZERO_BALANCE_GRACE_DAYS", raw("ZERO_BALANCE_GRACE_DAYS"), minimum=0),
     )
     if role is Role.SPOKE:
         # A spoke on its own must be told where its hub is and how to sign.

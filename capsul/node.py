@@ -25,6 +25,7 @@ from capsul import errors, health, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
 from capsul.hub import db
+from capsul.hub.billing.metering import run_metering
 from capsul.hub.capsuls import Hub
 from capsul.hub.console import create_console_app
 from capsul.hub.console.sessions import session_key
@@ -221,6 +222,8 @@ class Node:
                              "heartbeats")
             self._background(run_housekeeping(self.pool, config), "housekeeping")
             self._background(self.resyncer.run(), "resync")
+            if config.billing_enabled:
+                self._background(run_metering(self.pool, config.metering_interval), "metering")
             self.change_listener = ChangeListener(self.dsn, self.pool, self.broadcaster)
             self._background(self.change_listener.run(), "change listener")
         if config.role.spoke:

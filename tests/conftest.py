@@ -61,7 +61,8 @@ async def pool(postgres) -> AsyncIterator[aiopg.Pool]:
     await db.apply_schema(p)
     async with db.cursor(p) as cur:
         await cur.execute("TRUNCATE hosts, accounts, vms, operations, host_operation, ownership_conflicts, "
-                          "vm_events, ssh_public_keys, host_network, login_tokens CASCADE")
+                          "vm_events, ssh_public_keys, host_network, login_tokens, api_tokens, payments, charges, "
+                          "balance_episodes CASCADE")
     yield p
     p.close()
     await p.wait_closed()
@@ -82,6 +83,7 @@ def test_env(postgres, tls_files, tmp_path) -> dict[str, str]:
         "HEARTBEAT_TIMEOUT": "0.2",
         "HEARTBEAT_MISSES": "3",
         "LIBVIRT_URI": "test:///default",
+        "BILLING_ENABLED": "false",  # the billing tests turn it on
     }
 
 

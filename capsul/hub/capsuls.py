@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 import aiopg
 
 from capsul.config import Config
 from capsul.hub import db
+from capsul.hub.billing import ledger
 from capsul.hub.db import accounts, catalog, vms
 from capsul.hub.db import operations as ops_db
 from capsul.hub.operations import Dispatcher, NoCapacity, OperationFailed
@@ -56,6 +58,10 @@ class WrongState(CapsulError):
 
 class NoCapacityError(CapsulError):
     status = 503
+
+
+class InsufficientBalance(CapsulError):
+    status = 402
 
 
 class Unavailable(CapsulError):
@@ -111,6 +117,10 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
         vm_id = vms.new_vm_id()
         try:
             async with cur.begin():
+                if await ops_db.operation_exists(cur, op_id):
+                    raise _AlreadyRequested()
+                if hub.config.billing_enabled:
+                    await _check_balance(cur, hub.config, account, size_row)
                 await vms.insert_pending_vm(cur, vm_id, account, size, image, keys)
                 if not await ops_db.insert_operation(cur, op_id, "create", {"size": size, "os": image},
                                                      account=account, vm_id=vm_id):
@@ -125,6 +135,19 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
         raise Unavailable(str(e)) from None
     log.info("capsul %s (%s, %s) for %s is owned by %s", vm_id, size, image, account, owner)
     return await get_capsul(hub, account, vm_id)
+
+
+async def _check_balance(cur, config: Config, account: str, size_row: dict) -> None:
+    """A create needs MIN_BALANCE_DAYS of the size's price, so create-and-delete-before-billing
+    cannot be used for free. The account row lock makes one create at a time see the balance."""
+    await cur.execute("SELECT 1 FROM accounts WHERE email = %s FOR UPDATE", (account,))
+    needed = (ledger.hourly_price(size_row["dollars_per_month"]) * 24
+              * Decimal(str(config.min_balance_days))).quantize(ledger.CENT)
+    have = await ledger.balance(cur, account)
+    if have < needed:
+        raise InsufficientBalance(f"a {size_row['id']} needs a balance of at least ${needed} "
+                                  f"({config.min_balance_days:g} day(s) of it); yours is ${have.quantize(ledger.CENT)}."
+                                  f" Add funds on your account page")
 
 
 class _AlreadyRequested(Exception):

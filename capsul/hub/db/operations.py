@@ -28,6 +28,11 @@ async def insert_operation(cur, op_id: uuid.UUID, op_type: str, payload: dict, *
     return await cur.fetchone() is not None
 
 
+async def operation_exists(cur, op_id: uuid.UUID | str) -> bool:
+    await cur.execute("SELECT 1 FROM operations WHERE id = %s", (str(op_id),))
+    return await cur.fetchone() is not None
+
+
 async def get_operation(cur, op_id: uuid.UUID | str) -> dict:
     await cur.execute("SELECT * FROM operations WHERE id = %s", (str(op_id),))
     row = await cur.fetchone()

@@ -1,0 +1,81 @@
+"""The ledger: credits in `payments`, hourly debits in `charges`; the balance is their difference.
+
+A capsul costs its size's monthly price prorated by the hour (a month is 730 hours:
+365 × 24 / 12), charged for every hour it existed in, from creation until deletion.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+HOURS_PER_MONTH = Decimal(730)
+CENT = Decimal("0.01")
+MAX_MANUAL = Decimal("100000")
+
+
+class LedgerRefused(Exception):
+    """A ledger entry refused; str() says why."""
+
+
+def hourly_price(dollars_per_month: Decimal) -> Decimal:
+    return (Decimal(dollars_per_month) / HOURS_PER_MONTH).quantize(Decimal("0.000001"), ROUND_HALF_UP)
+
+
+async def balance(cur, account: str) -> Decimal:
+    await cur.execute(
+        """SELECT coalesce((SELECT sum(amount) FROM payments WHERE account = %s), 0)
+                - coalesce((SELECT sum(amount) FROM charges WHERE account = %s), 0) AS balance""",
+        (account, account))
+    return Decimal((await cur.fetchone())["balance"])
+
+
+async def hourly_rate(cur, account: str) -> Decimal:
+    """What the account's live capsuls cost per hour now."""
+    await cur.execute(
+        """SELECT coalesce(sum(s.dollars_per_month), 0) AS monthly FROM vms v JOIN vm_sizes s ON s.id = v.size
+           WHERE v.account = %s AND v.state NOT IN ('deleted', 'failed')""", (account,))
+    return hourly_price((await cur.fetchone())["monthly"])
+
+
+async def credit_payment(cur, account: str, amount: Decimal, provider: str, external_id: str) -> bool:
+    """Credit a provider's payment once: False (nothing written) if that id was credited before."""
+    await cur.execute(
+        """INSERT INTO payments (account, amount, provider, external_id) VALUES (%s, %s, %s, %s)
+           ON CONFLICT (provider, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id""",
+        (account, Decimal(amount).quantize(CENT), provider, external_id))
+    return await cur.fetchone() is not None
+
+
+async def add_manual_entry(cur, account: str, amount: Decimal, reason: str, admin: str) -> dict:
+    """An admin's credit (positive) or debit (negative), with a reason, kept in the ledger."""
+    amount = Decimal(amount).quantize(CENT)
+    reason = (reason or "").strip()
+    if amount == 0 or abs(amount) > MAX_MANUAL:
+        raise LedgerRefused(f"an amount is a non-zero number of dollars, at most {MAX_MANUAL} either way")
+    if not reason or len(reason) > 500:
+        raise LedgerRefused("give a reason (up to 500 characters): it stays in the ledger")
+    await cur.execute("SELECT 1 FROM accounts WHERE email = %s", (account,))
+    if await cur.fetchone() is None:
+        raise LedgerRefused(f"no account {account!r}")
+    await cur.execute(
+        """INSERT INTO payments (account, amount, provider, reason, created_by) VALUES (%s, %s, 'manual', %s, %s)
+           RETURNING id, account, amount, provider, reason, created_by, created_at""",
+        (account, amount, reason, admin))
+    return await cur.fetchone()
+
+
+async def statement(cur, account: str) -> dict:
+    """What the account page shows: balance, payments, charges per capsul, rate, how long it lasts."""
+    await cur.execute("""SELECT amount, provider, external_id, reason, created_at FROM payments
+                         WHERE account = %s ORDER BY created_at DESC, id DESC""", (account,))
+    payments = await cur.fetchall()
+    await cur.execute(
+        """SELECT c.vm_id, v.size, v.state, count(*) AS hours, sum(c.amount) AS total, min(c.hour) AS first_hour,
+                  max(c.hour) AS last_hour
+           FROM charges c JOIN vms v ON v.id = c.vm_id WHERE c.account = %s
+           GROUP BY c.vm_id, v.size, v.state ORDER BY min(c.hour) DESC""", (account,))
+    per_capsul = await cur.fetchall()
+    current = await balance(cur, account)
+    rate = await hourly_rate(cur, account)
+    hours_left = (current / rate) if rate > 0 and current > 0 else None
+    return {"balance": current, "payments": payments, "charges": per_capsul, "hourly_rate": rate,
+            "hours_left": hours_left}

@@ -1,0 +1,109 @@
+"""Billing: hourly metering over a simulated week (clock injected, never slept), catch-up
+after a gap without double charges, the balance a create needs, and the ledger's figures."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from capsul.hub import capsuls, db
+from capsul.hub.billing import ledger, metering
+from tests.conftest import add_account_with_key, spoke_ready
+
+ALICE, BOB = "alice@example.org", "bob@example.org"
+T0 = datetime(2026, 11, 2, 0, 0, tzinfo=timezone.utc)  # a Monday, on the hour
+XS_HOURLY = ledger.hourly_price(Decimal("5.33"))  # f1-xs
+M_HOURLY = ledger.hourly_price(Decimal("12.67"))  # f1-m
+
+
+async def vm_row(pool, vm_id: str, account: str, size: str, created: datetime, deleted: datetime | None = None,
+                 state: str = "running") -> None:
+    """A capsul as the hub records it, at a time of the test's choosing."""
+    async with db.cursor(pool) as cur:
+        await cur.execute("""INSERT INTO hosts (id, https_url, token, hub_token) VALUES ('h1', 'https://h1', 'a', 'b')
+                             ON CONFLICT DO NOTHING""")
+        await cur.execute(
+            """INSERT INTO vms (id, account, size, os, host_id, state, created_at, deleted_at, failure_reason)
+               VALUES (%s, %s, %s, 'debian12', %s, %s, %s, %s, %s)""",
+            (vm_id, account, size, None if state in ("pending", "failed") else "h1",
+             "deleted" if deleted else state, created, deleted, "never built" if state == "failed" else None))
+
+
+async def charges(pool, vm_id: str | None = None) -> list[dict]:
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT vm_id, hour, amount FROM charges WHERE %s::text IS NULL OR vm_id = %s ORDER BY hour",
+                          (vm_id, vm_id))
+        return await cur.fetchall()
+
+
+async def test_a_simulated_week_of_hourly_metering(pool):
+    await add_account_with_key(pool, ALICE)
+    await vm_row(pool, "capsul-weekxs0001", ALICE, "f1-xs", T0 + timedelta(minutes=30))
+    await vm_row(pool, "capsul-weekm00001", ALICE, "f1-m", T0 + timedelta(days=2, minutes=59),
+                 deleted=T0 + timedelta(days=3, hours=5, minutes=1))
+    await vm_row(pool, "capsul-neverbuilt", ALICE, "f1-xs", T0, state="failed")
+    for hour in range(7 * 24 + 1):  # every hour of the week, as the metering task would run
+        await metering.meter(pool, T0 + timedelta(hours=hour, minutes=3))
+    xs = await charges(pool, "capsul-weekxs0001")
+    assert len(xs) == 7 * 24 + 1  # every started hour from creation to now, T0 00:00 .. T0+7d 00:00
+    assert xs[0]["hour"] == T0 and xs[-1]["hour"] == T0 + timedelta(days=7)
+    assert all(c["amount"] == XS_HOURLY for c in xs)
+    m = await charges(pool, "capsul-weekm00001")
+    assert [c["hour"] for c in m] == [T0 + timedelta(days=2, hours=h) for h in range(24 + 5 + 1)]  # until deletion
+    assert await charges(pool, "capsul-neverbuilt") == []
+    async with db.cursor(pool) as cur:
+        assert await ledger.balance(cur, ALICE) == -(XS_HOURLY * 169 + M_HOURLY * 30)
+
+
+async def test_metering_catches_up_after_a_gap_and_never_charges_twice(pool):
+    await add_account_with_key(pool, ALICE)
+    await vm_row(pool, "capsul-gapgapgap1", ALICE, "f1-xs", T0 + timedelta(minutes=10))
+    assert await metering.meter(pool, T0 + timedelta(hours=1)) == 2
+    assert await metering.meter(pool, T0 + timedelta(hours=1, minutes=40)) == 0  # same hour again
+    # the hubs were down for two days
+    assert await metering.meter(pool, T0 + timedelta(days=2, hours=1)) == 48
+    results = await asyncio.gather(*(metering.meter(pool, T0 + timedelta(days=2, hours=3)) for _ in range(5)))
+    assert sorted(r or 0 for r in results)[-1] == 2 and sum(r or 0 for r in results) == 2  # one run did it
+    hours = [c["hour"] for c in await charges(pool)]
+    assert hours == [T0 + timedelta(hours=h) for h in range(2 * 24 + 3 + 1)] and len(set(hours)) == len(hours)
+
+
+async def test_a_create_needs_a_day_of_the_size_in_the_balance(start_node, pool):
+    node = await start_node(BILLING_ENABLED="true", MIN_BALANCE_DAYS="1", METERING_INTERVAL="3600")
+    await spoke_ready(pool)
+    await add_account_with_key(pool, ALICE)
+    with pytest.raises(capsuls.InsufficientBalance) as refused:
+        await capsuls.create_capsul(node.hub, ALICE, "f1-m", "debian12", ["laptop"])
+    needed = (M_HOURLY * 24).quantize(Decimal("0.01"))
+    assert refused.value.status == 402 and f"${needed}" in refused.value.message
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT count(*) AS n FROM vms")
+        assert (await cur.fetchone())["n"] == 0  # nothing written
+        await ledger.add_manual_entry(cur, ALICE, needed, "welcome credit", "admin@example.org")
+    vm = await capsuls.create_capsul(node.hub, ALICE, "f1-m", "debian12", ["laptop"])
+    assert vm["state"] in ("creating", "running")
+
+
+async def test_manual_entries_and_provider_credits_in_the_ledger(pool):
+    await add_account_with_key(pool, ALICE)
+    async with db.cursor(pool) as cur:
+        await ledger.add_manual_entry(cur, ALICE, Decimal("20"), "support refund", "admin@example.org")
+        await ledger.add_manual_entry(cur, ALICE, Decimal("-2.50"), "bank fee", "admin@example.org")
+        for bad_amount, bad_reason in ((Decimal("0"), "x"), (Decimal("5"), " "), (Decimal("1e9"), "x")):
+            with pytest.raises(ledger.LedgerRefused):
+                await ledger.add_manual_entry(cur, ALICE, bad_amount, bad_reason, "admin@example.org")
+        assert await ledger.credit_payment(cur, ALICE, Decimal("10"), "stripe", "evt_1")
+        assert not await ledger.credit_payment(cur, ALICE, Decimal("10"), "stripe", "evt_1")  # replayed
+        assert await ledger.balance(cur, ALICE) == Decimal("27.50")
+    await vm_row(pool, "capsul-ledger0001", ALICE, "f1-xs", T0)
+    await metering.meter(pool, T0 + timedelta(hours=9, minutes=1))
+    async with db.cursor(pool) as cur:
+        statement = await ledger.statement(cur, ALICE)
+    assert statement["balance"] == Decimal("27.50") - XS_HOURLY * 10
+    assert [(c["vm_id"], c["hours"], c["total"]) for c in statement["charges"]] == \
+        [("capsul-ledger0001", 10, XS_HOURLY * 10)]
+    assert statement["hourly_rate"] == XS_HOURLY
+    assert statement["hours_left"] == statement["balance"] / XS_HOURLY
+    assert [p["amount"] for p in statement["payments"]] == [Decimal("10.00"), Decimal("-2.50"), Decimal("20.00")]
