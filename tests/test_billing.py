@@ -107,3 +107,38 @@ async def test_manual_entries_and_provider_credits_in_the_ledger(pool):
     assert statement["hourly_rate"] == XS_HOURLY
     assert statement["hours_left"] == statement["balance"] / XS_HOURLY
     assert [p["amount"] for p in statement["payments"]] == [Decimal("10.00"), Decimal("-2.50"), Decimal("20.00")]
+
+
+async def test_the_account_page_matches_the_ledger_and_admins_record_manual_entries(console, mail, people, pool):
+    import re
+
+    from tests.conftest import ADMIN_EMAIL
+    from tests.test_console import logged_in
+    alice = await logged_in(people, mail, ALICE)
+    admin = await logged_in(people, mail, ADMIN_EMAIL)
+    status, _, _ = await alice.post("/admin/ledger", {"account": ALICE, "amount": "1000", "reason": "me"})
+    assert status == 404  # not an admin: nothing recorded
+    for amount, reason, words in (("abc", "x", "must be a number"), ("5", "", "give a reason"),
+                                  ("NaN", "x", "must be a number"), ("5", "x", "")):
+        target = "nobody@example.org" if not words else ALICE
+        status, text, _ = await admin.post("/admin/ledger", {"account": target, "amount": amount, "reason": reason})
+        assert "Nothing recorded" in text and words in text
+    status, text, _ = await admin.post("/admin/ledger", {"account": ALICE, "amount": "25", "reason": "welcome"})
+    assert "Recorded $25.00 for alice@example.org: welcome" in text
+    assert f"<td>{ADMIN_EMAIL}</td>" in text  # the audit trail names the admin
+    await admin.post("/admin/ledger", {"account": ALICE, "amount": "-5.50", "reason": "chargeback fee"})
+
+    await vm_row(pool, "capsul-acctpage01", ALICE, "f1-m", T0)
+    await metering.meter(pool, T0 + timedelta(hours=47, minutes=2))  # 48 started hours
+    status, text = await alice.get("/account")
+    assert status == 200
+    async with db.cursor(pool) as cur:
+        statement = await ledger.statement(cur, ALICE)
+    expected = Decimal("19.50") - M_HOURLY * 48
+    assert statement["balance"] == expected
+    assert f'<dd id="balance">${expected:.2f}</dd>' in text
+    row = re.search(r"<td>capsul-acctpage01</td><td>f1-m</td><td>running</td><td>(\d+)</td>.*?<td>\$([\d.]+)</td>", text)
+    assert row and row.group(1) == "48" and Decimal(row.group(2)) == (M_HOURLY * 48).quantize(Decimal("0.01"))
+    days = expected / M_HOURLY / 24
+    assert f"about {days:.1f} days" in text
+    assert "$25.00" in text and "$-5.50" in text and "chargeback fee" in text

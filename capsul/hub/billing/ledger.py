@@ -79,3 +79,10 @@ async def statement(cur, account: str) -> dict:
     hours_left = (current / rate) if rate > 0 and current > 0 else None
     return {"balance": current, "payments": payments, "charges": per_capsul, "hourly_rate": rate,
             "hours_left": hours_left}
+
+
+async def recent_manual(cur, limit: int = 20) -> list[dict]:
+    """The latest manual entries, for the admin view's audit trail."""
+    await cur.execute("""SELECT account, amount, reason, created_by, created_at FROM payments WHERE provider = 'manual'
+                         ORDER BY created_at DESC, id DESC LIMIT %s""", (limit,))
+    return await cur.fetchall()

@@ -9,6 +9,7 @@ script (static/live.js) keeps them current over GET /ws. Modules, one per part o
     capsul_pages.py    list, create, detail, actions, delete
     ssh_key_pages.py   add, list, delete keys
     api_token_pages.py make (secret shown once), list, revoke personal API tokens
+    account_pages.py   balance, payments, charges per capsul
     admin_pages.py     hosts, operations, conflicts, consistency check
     websocket.py       GET /ws
 """
@@ -24,8 +25,8 @@ from aiohttp import web
 from capsul import errors, health
 from capsul.config import REPO_ROOT, Config
 from capsul.hub.capsuls import Hub
-from capsul.hub.console import (admin_pages, api_token_pages, capsul_pages, login_pages, public_pages, sessions,
-                                ssh_key_pages)
+from capsul.hub.console import (account_pages, admin_pages, api_token_pages, capsul_pages, login_pages,
+                                public_pages, sessions, ssh_key_pages)
 from capsul.hub.console.render import render
 from capsul.hub.console.keys import hub_service, mailer, public_url
 from capsul.hub.console.websocket import websocket
@@ -112,7 +113,8 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     env.filters["when_seconds"] = lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else "—"
     env.filters["iso"] = lambda t: t.isoformat() if t else ""
     env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
-    for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, api_token_pages, admin_pages):
+    for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, api_token_pages, account_pages,
+                   admin_pages):
         app.add_routes(module.routes)
     app.add_subapp("/api/v1/", create_public_api(pool, hub))
     app.router.add_get("/ws", websocket, name="ws")
