@@ -25,6 +25,7 @@ from capsul import errors, health, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
 from capsul.hub import db
+from capsul.hub.billing import low_balance
 from capsul.hub.billing.metering import run_metering
 from capsul.hub.capsuls import Hub
 from capsul.hub.console import create_console_app
@@ -35,6 +36,7 @@ from capsul.hub.heartbeats import SweepStatus, run_heartbeats
 from capsul.hub.housekeeping import run_housekeeping
 from capsul.hub.keys import db_pool, resyncer, spoke_client
 from capsul.hub.live import Broadcaster, ChangeListener
+from capsul.hub.mailer import Mailer
 from capsul.hub.resync import Resyncer
 from capsul.hub.spoke_client import SpokeClient
 from capsul.spoke.endpoints import create_spoke_endpoints
@@ -223,7 +225,10 @@ class Node:
             self._background(run_housekeeping(self.pool, config), "housekeeping")
             self._background(self.resyncer.run(), "resync")
             if config.billing_enabled:
-                self._background(run_metering(self.pool, config.metering_interval), "metering")
+                mailer = Mailer(config)
+                self._background(run_metering(self.pool, config.metering_interval,
+                                              after_run=lambda now: low_balance.check_all(self.hub, mailer, now)),
+                                 "metering")
             self.change_listener = ChangeListener(self.dsn, self.pool, self.broadcaster)
             self._background(self.change_listener.run(), "change listener")
         if config.role.spoke:

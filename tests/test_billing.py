@@ -142,3 +142,71 @@ async def test_the_account_page_matches_the_ledger_and_admins_record_manual_entr
     days = expected / M_HOURLY / 24
     assert f"about {days:.1f} days" in text
     assert "$25.00" in text and "$-5.50" in text and "chargeback fee" in text
+
+
+async def test_running_low_warns_once_each_shuts_down_at_zero_and_deletes_after_the_grace(start_node, pool, mail):
+    """Days walked through with an injected clock: week and day warnings once each, at zero a
+    mail and the capsul shut down (and not startable), a last mail, then deletion; for a second
+    person a top-up in time stops the sequence."""
+    from capsul.hub.billing import low_balance
+    from capsul.hub.mailer import Mailer
+    node = await start_node(BILLING_ENABLED="true", MIN_BALANCE_DAYS="1", ZERO_BALANCE_GRACE_DAYS="2",
+                            **mail.env())
+    await spoke_ready(pool)
+    mailer = Mailer(node.config)
+    made = {}
+    for email in (ALICE, BOB):
+        await add_account_with_key(pool, email)
+        async with db.cursor(pool) as cur:  # 6 days' worth: the week warning is due at once
+            await ledger.add_manual_entry(cur, email, (XS_HOURLY * 24 * 6).quantize(Decimal("0.01")), "start",
+                                          "admin@example.org")
+        made[email] = await capsuls.create_capsul(node.hub, email, "f1-xs", "debian12", ["laptop"])
+    start = datetime.now(timezone.utc)
+    steps: dict[str, list[tuple[int, str]]] = {ALICE: [], BOB: []}
+    for hour in range(0, 10 * 24):
+        now = start + timedelta(hours=hour)
+        await metering.meter(pool, now)
+        for email in (ALICE, BOB):
+            step = await low_balance.check_account(node.hub, mailer, email, now)
+            if step:
+                steps[email].append((hour, step))
+        if hour == 5 * 24 + 12:  # Bob tops up, after his day warning, before zero
+            async with db.cursor(pool) as cur:
+                await ledger.credit_payment(cur, BOB, Decimal("30"), "stripe", "evt_bob_topup")
+    alice_steps = [s for _, s in steps[ALICE]]
+    assert alice_steps == ["week", "day", "zero", "deletion-warning", "deleted"], steps[ALICE]
+    hour_of = dict((s, h) for h, s in steps[ALICE])
+    assert hour_of["deleted"] - hour_of["zero"] == 48 and hour_of["deletion-warning"] < hour_of["deleted"]
+    subjects = [m["Subject"] for m in mail.messages if m["To"] == ALICE]
+    assert subjects == ["Your capsul balance runs out within a week", "Your capsul balance runs out within a day",
+                        "Your capsul balance is used up: your capsuls are shut down",
+                        "Your capsuls will be deleted", "Your capsuls were deleted"]
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state FROM vms WHERE id = %s", (made[ALICE]["id"],))
+        assert (await cur.fetchone())["state"] == "deleted"
+        await cur.execute("SELECT count(*) AS n FROM vm_events WHERE vm_id = %s AND state = 'stopped'",
+                          (made[ALICE]["id"],))
+        assert (await cur.fetchone())["n"] >= 1  # it was shut down at zero, before the deletion
+    assert [s for _, s in steps[BOB]] == ["week", "day", "ended"]  # the top-up stopped it
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state FROM vms WHERE id = %s", (made[BOB]["id"],))
+        assert (await cur.fetchone())["state"] == "running"
+
+
+async def test_a_capsul_cannot_be_started_while_the_balance_is_used_up(start_node, pool):
+    node = await start_node(BILLING_ENABLED="true", MIN_BALANCE_DAYS="1")
+    await spoke_ready(pool)
+    await add_account_with_key(pool, ALICE)
+    async with db.cursor(pool) as cur:
+        await ledger.add_manual_entry(cur, ALICE, Decimal("1"), "start", "admin@example.org")
+    vm = await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
+    from tests.conftest import eventually
+
+    async def running():
+        return (await capsuls.get_capsul(node.hub, ALICE, vm["id"]))["state"] == "running"
+    await eventually(running)
+    await capsuls.capsul_action(node.hub, ALICE, vm["id"], "force-stop")
+    async with db.cursor(pool) as cur:
+        await ledger.add_manual_entry(cur, ALICE, Decimal("-1"), "used up", "admin@example.org")
+    with pytest.raises(capsuls.InsufficientBalance):
+        await capsuls.capsul_action(node.hub, ALICE, vm["id"], "start")

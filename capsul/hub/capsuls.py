@@ -168,6 +168,10 @@ async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) 
     vm = await get_capsul(hub, account, vm_id)
     if vm["state"] not in ACTIONS[action]:
         raise WrongState(f"a capsul that is {vm['state']} cannot {action.replace('-', ' ')}")
+    if action == "start" and hub.config.billing_enabled:
+        async with db.cursor(hub.pool) as cur:
+            if await ledger.balance(cur, vm["account"]) <= 0:
+                raise InsufficientBalance("your balance is used up: add funds on your account page to start it")
     try:
         result = await hub.dispatcher.to_owner("vm_state_command", {"command": action}, vm, account=account)
     except OperationFailed as e:

@@ -26,21 +26,27 @@ class Mailer:
             # operator (or a test) can copy it.
             log.warning("login link for %s (no MAIL_SERVER set, so it is not mailed): %s", to, url)
             return
+        await self.send(to, "Your capsul login link",
+                        f"Hello,\n\nsomeone (hopefully you) asked to log in to capsul with this address.\n"
+                        f"Open this link within 15 minutes to log in; it works once:\n\n{url}\n\n"
+                        f"If it was not you, ignore this mail: nothing happens without the link.\n")
+
+    async def send(self, to: str, subject: str, body: str) -> None:
+        """One plain-text mail (logged instead when no MAIL_SERVER is set); MailFailed if refused."""
+        if not self.config.mail_server:
+            log.warning("mail to %s (no MAIL_SERVER set, so it is not sent): %s", to, subject)
+            return
         message = EmailMessage()
         message["From"] = self.config.mail_default_sender
         message["To"] = to
-        message["Subject"] = "Your capsul login link"
-        message.set_content(
-            f"Hello,\n\nsomeone (hopefully you) asked to log in to capsul with this address.\n"
-            f"Open this link within 15 minutes to log in; it works once:\n\n{url}\n\n"
-            f"If it was not you, ignore this mail: nothing happens without the link.\n")
+        message["Subject"] = subject
+        message.set_content(body)
         config = self.config
         try:
             await aiosmtplib.send(message, hostname=config.mail_server, port=config.mail_port,
                                   username=config.mail_username, password=config.mail_password,
                                   start_tls=config.mail_use_tls, timeout=SEND_TIMEOUT)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
-            log.error("cannot mail the login link to %s through %s:%s: %s", to, config.mail_server,
-                      config.mail_port, e)
+            log.error("cannot mail %r to %s through %s:%s: %s", subject, to, config.mail_server, config.mail_port, e)
             raise MailFailed("we could not send the mail just now; try again in a few minutes") from None
-        log.info("mailed a login link to %s", to)
+        log.info("mailed %r to %s", subject, to)
