@@ -259,3 +259,17 @@ CREATE TABLE IF NOT EXISTS balance_episodes (
   deletion_warned_at timestamptz,
   deleted_at        timestamptz    -- capsuls deleted after the grace period
 );
+
+-- Payments started with a provider (a Stripe Checkout session, a BTCPay invoice): who pays how
+-- much, and where it stands. Credited (into payments) only when the provider's signed webhook
+-- says it is paid / settled.
+CREATE TABLE IF NOT EXISTS payment_intents (
+  provider    text NOT NULL CHECK (provider IN ('stripe', 'btcpay')),
+  external_id text NOT NULL,        -- checkout session id / invoice id
+  account     text NOT NULL REFERENCES accounts(email),
+  amount      numeric(12, 2) NOT NULL CHECK (amount > 0),
+  status      text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'processing', 'paid', 'expired', 'invalid')),
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (provider, external_id)
+);

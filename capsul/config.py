@@ -103,6 +103,13 @@ class Config:
     metering_interval: float
     min_balance_days: float
     zero_balance_grace_days: float
+    stripe_secret_key: str | None
+    stripe_webhook_secret: str | None
+    stripe_api_url: str
+    btcpay_url: str | None
+    btcpay_api_key: str | None
+    btcpay_store_id: str | None
+    btcpay_webhook_secret: str | None
 
     @property
     def spoke_dir(self) -> Path:
@@ -175,6 +182,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "METERING_INTERVAL": ("3600", "seconds between metering runs (each charges every hour not charged yet)"),
     "MIN_BALANCE_DAYS": ("1", "days of the chosen size's price a balance must cover to create a capsul"),
     "ZERO_BALANCE_GRACE_DAYS": ("7", "days after the balance reached zero (capsuls shut down) before they are deleted"),
+    "STRIPE_SECRET_KEY": ("", "Stripe secret key: card payments through Stripe Checkout (off unless set)"),
+    "STRIPE_WEBHOOK_SECRET": ("", "the signing secret of the Stripe webhook endpoint BASE_URL/webhooks/stripe"),
+    "STRIPE_API_URL": ("https://api.stripe.com", "Stripe's API (tests point it at a local stand-in)"),
+    "BTCPAY_URL": ("", "BTCPay Server URL: crypto payments through its Greenfield API (off unless set)"),
+    "BTCPAY_API_KEY": ("", "BTCPay Greenfield API key (invoice create and view permissions)"),
+    "BTCPAY_STORE_ID": ("", "the BTCPay store to make invoices in"),
+    "BTCPAY_WEBHOOK_SECRET": ("", "the secret of the BTCPay webhook pointing at BASE_URL/webhooks/btcpay"),
 }
 
 
@@ -306,6 +320,19 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
     billing = raw("BILLING_ENABLED").lower()
     if billing not in ("true", "false", "1", "0", "yes", "no"):
         raise ConfigError("BILLING_ENABLED", "use true or false")
+    stripe = {n: raw(n) or None for n in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")}
+    if (stripe["STRIPE_SECRET_KEY"] is None) != (stripe["STRIPE_WEBHOOK_SECRET"] is None):
+        raise ConfigError("STRIPE_WEBHOOK_SECRET" if stripe["STRIPE_SECRET_KEY"] else "STRIPE_SECRET_KEY",
+                          "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set together")
+    btcpay = {n: raw(n) or None for n in ("BTCPAY_URL", "BTCPAY_API_KEY", "BTCPAY_STORE_ID", "BTCPAY_WEBHOOK_SECRET")}
+    if any(btcpay.values()) and not all(btcpay.values()):
+        missing = next(n for n, v in btcpay.items() if not v)
+        raise ConfigError(missing, "BTCPAY_URL, BTCPAY_API_KEY, BTCPAY_STORE_ID and BTCPAY_WEBHOOK_SECRET "
+                                   "are set together")
+    for name in ("STRIPE_API_URL", "BTCPAY_URL"):
+        value = raw(name)
+        if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ConfigError(name, f"expected an http(s):// URL, got {value!r}")
     sender = raw("MAIL_DEFAULT_SENDER")
     if "@" not in sender or "\n" in sender or "\r" in sender:
         raise ConfigError("MAIL_DEFAULT_SENDER", f"not an email address: {sender!r}")
@@ -359,6 +386,13 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
         metering_interval=_number("METERING_INTERVAL", raw("METERING_INTERVAL"), minimum=1),
         min_balance_days=_number("MIN_BALANCE_DAYS", raw("MIN_BALANCE_DAYS"), minimum=0),
         zero_balance_grace_days=_number("ZERO_BALANCE_GRACE_DAYS", raw("ZERO_BALANCE_GRACE_DAYS"), minimum=0),
+        stripe_secret_key=stripe["STRIPE_SECRET_KEY"],
+        stripe_webhook_secret=stripe["STRIPE_WEBHOOK_SECRET"],
+        stripe_api_url=raw("STRIPE_API_URL").rstrip("/"),
+        btcpay_url=(btcpay["BTCPAY_URL"] or "").rstrip("/") or None,
+        btcpay_api_key=btcpay["BTCPAY_API_KEY"],
+        btcpay_store_id=btcpay["BTCPAY_STORE_ID"],
+        btcpay_webhook_secret=btcpay["BTCPAY_WEBHOOK_SECRET"],
     )
     if role is Role.SPOKE:
         # A spoke on its own must be told where its hub is and how to sign.

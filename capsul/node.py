@@ -214,7 +214,8 @@ class Node:
         await self._serve(api, api_sock, server_ssl)
         if config.role.hub:
             key = await session_key(self.pool, config)
-            console = create_console_app(config, self.pool, check, self.hub, self.broadcaster, key, self.console_url)
+            console = create_console_app(config, self.pool, check, self.hub, self.broadcaster, key, self.console_url,
+                                         session)
             self.console_app = console
             await self._serve(console, console_sock, None)
 

@@ -10,6 +10,7 @@ script (static/live.js) keeps them current over GET /ws. Modules, one per part o
     ssh_key_pages.py   add, list, delete keys
     api_token_pages.py make (secret shown once), list, revoke personal API tokens
     account_pages.py   balance, payments, charges per capsul
+    payment_pages.py   adding funds through a provider, and its signed webhooks
     admin_pages.py     hosts, operations, conflicts, consistency check
     websocket.py       GET /ws
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 import aiohttp_jinja2
 import aiopg
 import jinja2
@@ -26,9 +28,10 @@ from capsul import errors, health
 from capsul.config import REPO_ROOT, Config
 from capsul.hub.capsuls import Hub
 from capsul.hub.console import (account_pages, admin_pages, api_token_pages, capsul_pages, login_pages,
-                                public_pages, sessions, ssh_key_pages)
+                                payment_pages, public_pages, sessions, ssh_key_pages)
 from capsul.hub.console.render import render
-from capsul.hub.console.keys import hub_service, mailer, public_url
+from capsul.hub.billing import providers
+from capsul.hub.console.keys import client_session, hub_service, mailer, payment_providers, public_url
 from capsul.hub.console.websocket import websocket
 from capsul.hub.keys import broadcaster, db_pool
 from capsul.hub.live import Broadcaster
@@ -48,7 +51,7 @@ async def html_errors_middleware(request: web.Request, handler):
         return await handler(request)
     except web.HTTPException as e:
         if e.status < 400 or e.content_type == "application/json" or request.path == "/ws" \
-                or request.path.startswith(API_PREFIX):
+                or request.path.startswith((API_PREFIX, "/webhooks/")):
             raise
         message = e.reason if e.status != 404 else "There is no such page here."
         if e.status == 413:
@@ -93,7 +96,8 @@ async def security_headers_middleware(request: web.Request, handler):
 
 
 def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthCheck, hub: Hub,
-                       live: Broadcaster, session_key: str, console_url: str) -> web.Application:
+                       live: Broadcaster, session_key: str, console_url: str,
+                       client: aiohttp.ClientSession) -> web.Application:
     app = web.Application(client_max_size=MAX_FORM_BODY, middlewares=[
         security_headers_middleware,
         html_errors_middleware,
@@ -108,13 +112,15 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     app[broadcaster] = live
     app[mailer] = Mailer(config)
     app[public_url] = config.base_url or console_url
+    app[client_session] = client
+    app[payment_providers] = providers.configured(config) if config.billing_enabled else {}
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(REPO_ROOT / "templates"), autoescape=True)
     env.filters["when"] = lambda t: t.strftime("%Y-%m-%d %H:%M UTC") if t else "—"
     env.filters["when_seconds"] = lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else "—"
     env.filters["iso"] = lambda t: t.isoformat() if t else ""
     env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
     for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, api_token_pages, account_pages,
-                   admin_pages):
+                   payment_pages, admin_pages):
         app.add_routes(module.routes)
     app.add_subapp("/api/v1/", create_public_api(pool, hub))
     app.router.add_get("/ws", websocket, name="ws")

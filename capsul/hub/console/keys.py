@@ -1,4 +1,5 @@
 """Typed app keys of the console."""
+import aiohttp
 from aiohttp import web
 
 from capsul.hub.capsuls import Hub
@@ -7,3 +8,5 @@ from capsul.hub.mailer import Mailer
 hub_service = web.AppKey("hub_service", Hub)
 mailer = web.AppKey("mailer", Mailer)
 public_url = web.AppKey("public_url", str)  # BASE_URL, or the console listener's URL
+client_session = web.AppKey("client_session", aiohttp.ClientSession)  # the process's one HTTP client
+payment_providers = web.AppKey("payment_providers", dict)  # name -> provider, those configured

@@ -70,8 +70,9 @@ class CsrfRefused(web.HTTPForbidden):
 @web.middleware
 async def csrf_middleware(request: web.Request, handler):
     """Every state-changing request must carry the session's CSRF token (form field). The JSON
-    API is exempt: it takes no cookies, only bearer tokens, which another site cannot send."""
-    if request.method in UNSAFE_METHODS and not request.path.startswith("/api/"):
+    API is exempt (it takes no cookies, only bearer tokens, which another site cannot send), and
+    so are payment webhooks (each is verified by its provider's signature)."""
+    if request.method in UNSAFE_METHODS and not request.path.startswith(("/api/", "/webhooks/")):
         session = await get_session(request)
         expected = session.get(CSRF_FIELD)
         sent = None

@@ -1,0 +1,85 @@
+"""Taking payments: start one with a provider, and credit it when its signed webhook says so.
+
+Credits come only from verified webhooks, once per provider id (the unique index on
+payments); a payment the hub never started (no intent) credits nothing.
+"""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal, InvalidOperation
+
+import aiohttp
+
+from capsul.hub import db
+from capsul.hub.billing import ledger
+from capsul.hub.billing.providers import Outcome
+
+log = logging.getLogger(__name__)
+MIN_PAYMENT, MAX_PAYMENT = Decimal("5"), Decimal("1000")
+
+
+class PaymentRefused(Exception):
+    """Refused before anything was asked of a provider; str() says why."""
+
+
+def parse_amount(text: str) -> Decimal:
+    try:
+        amount = Decimal((text or "").strip().lstrip("$"))
+    except InvalidOperation:
+        raise PaymentRefused("enter an amount in dollars, such as 20") from None
+    if not amount.is_finite() or amount != amount.quantize(ledger.CENT) or not MIN_PAYMENT <= amount <= MAX_PAYMENT:
+        raise PaymentRefused(f"an amount is between ${MIN_PAYMENT} and ${MAX_PAYMENT}, in dollars and cents")
+    return amount.quantize(ledger.CENT)
+
+
+async def start_payment(pool, provider, session: aiohttp.ClientSession, account: str, amount: Decimal,
+                        return_url: str) -> str:
+    """Ask the provider for a checkout page; remember who pays how much; its URL."""
+    external_id, url = await provider.start(session, account, amount, return_url)
+    async with db.cursor(pool) as cur:
+        await cur.execute("""INSERT INTO payment_intents (provider, external_id, account, amount)
+                             VALUES (%s, %s, %s, %s)""", (provider.name, external_id, account, amount))
+    log.info("%s started a %s payment of $%s (%s)", account, provider.name, amount, external_id)
+    return url
+
+
+async def apply_outcome(pool, provider_name: str, outcome: Outcome) -> str:
+    """Record what the verified webhook says; credit a paid one once. Returns what was done."""
+    if outcome.status == "ignored":
+        return "ignored"
+    async with db.cursor(pool) as cur:
+        async with cur.begin():
+            await cur.execute("""SELECT account, amount, status FROM payment_intents
+                                 WHERE provider = %s AND external_id = %s FOR UPDATE""",
+                              (provider_name, outcome.external_id))
+            intent = await cur.fetchone()
+            if intent is None:
+                log.warning("%s webhook for %s, which this hub never started: nothing credited", provider_name,
+                            outcome.external_id)
+                return "unknown"
+            if intent["status"] == "paid":
+                return "already credited"
+            if outcome.status == "paid":
+                if outcome.amount != intent["amount"]:
+                    log.warning("%s %s paid $%s for an intent of $%s: crediting what was paid", provider_name,
+                                outcome.external_id, outcome.amount, intent["amount"])
+                credited = await ledger.credit_payment(cur, intent["account"], outcome.amount, provider_name,
+                                                       outcome.external_id)
+                status = "credited" if credited else "already credited"
+            else:
+                status = outcome.status  # processing (held until settled), expired, invalid
+            await cur.execute("""UPDATE payment_intents SET status = %s, updated_at = now()
+                                 WHERE provider = %s AND external_id = %s""",
+                              ("paid" if outcome.status == "paid" else outcome.status, provider_name,
+                               outcome.external_id))
+    if status == "credited":
+        log.info("credited $%s to %s (%s %s)", outcome.amount, intent["account"], provider_name, outcome.external_id)
+    return status
+
+
+async def open_intents(cur, account: str) -> list[dict]:
+    """Payments started and not settled (shown on the account page as pending)."""
+    await cur.execute("""SELECT provider, amount, status, created_at FROM payment_intents
+                         WHERE account = %s AND status IN ('open', 'processing') ORDER BY created_at DESC""",
+                      (account,))
+    return await cur.fetchall()
