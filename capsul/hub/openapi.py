@@ -71,7 +71,7 @@ PATHS = {
                          "ssh_keys": {"type": "array", "items": {"type": "string"}, "minItems": 1}}}}}},
                  "responses": {"201": _json(_created(), "created (a host owns it)"),
                                "200": _json(_created(), "the first result of this Idempotency-Key"),
-                               **_errors(400, 403, 409, 503)}}},
+                               **_errors(400, 402, 403, 409, 503)}}},
     "/capsuls/{vm_id}": {
         "get": {"summary": "One capsul", "operationId": "getCapsul", "parameters": [VM_ID],
                 "responses": {"200": _json(_one("capsul", "Capsul"), "the capsul"), **_errors(404)}},
@@ -85,7 +85,7 @@ PATHS = {
             "type": "object", "required": ["action"], "properties": {
                 "action": {"type": "string", "enum": ["start", "shutdown", "force-stop", "reboot"]}}}}}},
         "responses": {"200": _json(_one("capsul", "Capsul"), "the capsul afterwards"),
-                      **_errors(400, 403, 404, 409, 503)}}},
+                      **_errors(400, 402, 403, 404, 409, 503)}}},
     "/operations/{op_id}": {"get": {
         "summary": "One of your operations (a create's, say)", "operationId": "getOperation",
         "parameters": [{"name": "op_id", "in": "path", "required": True,
