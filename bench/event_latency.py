@@ -14,70 +14,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiopg  # noqa: E402
+from harness import ACCOUNT, bench_node, percentile  # noqa: E402,I001
 
-from capsul import tls  # noqa: E402
-from capsul.config import Role, load_config  # noqa: E402
-from capsul.embedded_postgres import EmbeddedPostgres  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
-
-from capsul.hub import capsuls, db, ssh_keys  # noqa: E402
-from capsul.hub.db import accounts, networks, vms  # noqa: E402
-from capsul.node import Node  # noqa: E402
+from capsul.hub import capsuls, db  # noqa: E402
+from capsul.hub.db import vms  # noqa: E402
 from capsul.spoke.keys import hypervisor  # noqa: E402
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 async def main(events: int, n_vms: int) -> dict:
-    folder = Path(tempfile.mkdtemp(prefix="capsul-bench-"))
-    folder.chmod(0o755)
-    pg = EmbeddedPostgres(folder / "pg", database="bench")
-    await pg.ensure_running()
-    node = None
-    try:
-        files = tls.ensure_self_signed(folder / "tls", ["127.0.0.1", "localhost"])
-        host_file = folder / "host.xml"  # a roomy test host: test:///default has 3 GiB
-        host_file.write_text("<node><cpu><mhz>2000</mhz><model>x86_64</model><active>64</active><nodes>1</nodes>"
-                             "<sockets>1</sockets><cores>64</cores><threads>1</threads></cpu>"
-                             "<memory>67108864</memory></node>")
-        env = {"DATABASE_URL": pg.dsn, "CONSOLE_LISTEN": "127.0.0.1:0", "API_LISTEN": "127.0.0.1:0",
-               "TLS_CERT_FILE": str(files.cert), "TLS_KEY_FILE": str(files.key), "TLS_CA_FILE": str(files.ca),
-               "CAPSUL_VAR_DIR": str(folder / "var"), "HEARTBEAT_INTERVAL": "5", "RESYNC_INTERVAL": "3600",
-               "LIBVIRT_URI": f"test://{host_file}",
-               "LOG_LEVEL": "WARNING"}
-        node = Node(load_config(Role.BOTH, env, Path("/dev/null")))
-        await node.start()
-        async with db.cursor(node.pool) as cur:
-            await networks.add_host_network(cur, "local", "198.18.0.0/24")
-            await accounts.ensure_account(cur, "bench@example.org")
-        key = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
-            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
-        await ssh_keys.add_ssh_key(node.pool, "bench@example.org", key, "k")
-        while True:  # the spoke has announced itself with its capacity
-            async with db.cursor(node.pool) as cur:
-                await cur.execute("SELECT 1 FROM hosts WHERE id = 'local' AND online AND capacity IS NOT NULL")
-                if await cur.fetchone():
-                    break
-            await asyncio.sleep(0.05)
-        made = [await capsuls.create_capsul(node.hub, "bench@example.org", "f1-xs", "debian12", ["k"])
+    async with bench_node() as bench:
+        node, pg_dsn = bench.node, bench.dsn
+        made = [await capsuls.create_capsul(node.hub, ACCOUNT, "f1-xs", "debian12", ["k"])
                 for _ in range(n_vms)]
         virt = node.api_app[hypervisor]
         latencies: list[float] = []
-        async with aiopg.connect(pg.dsn) as listener:
+        async with aiopg.connect(pg_dsn) as listener:
             async with listener.cursor() as cur:
                 await cur.execute(f"LISTEN {vms.NOTIFY_CHANNEL}")
 
@@ -130,11 +89,6 @@ async def main(events: int, n_vms: int) -> dict:
                 "max_ms": round(max(stops), 1),
             },
         }
-    finally:
-        if node is not None:
-            await node.stop()
-        await pg.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

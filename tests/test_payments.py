@@ -17,24 +17,27 @@ from tests import payment_standins as standins
 from tests.test_console import ALICE, BOB, logged_in
 
 
-@pytest.fixture
-async def stripe():
-    standin = standins.StripeStandIn()
+async def served(standin):
+    """The stand-in on a loopback port of its own; its base URL as standin.url."""
     server = TestServer(standin.app, host="127.0.0.1")
     await server.start_server()
     standin.url = str(server.make_url("")).rstrip("/")
-    yield standin
-    await server.close()
+    try:
+        yield standin
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def stripe():
+    async for standin in served(standins.StripeStandIn()):
+        yield standin
 
 
 @pytest.fixture
 async def btcpay():
-    standin = standins.BTCPayStandIn()
-    server = TestServer(standin.app, host="127.0.0.1")
-    await server.start_server()
-    standin.url = str(server.make_url("")).rstrip("/")
-    yield standin
-    await server.close()
+    async for standin in served(standins.BTCPayStandIn()):
+        yield standin
 
 
 @pytest.fixture
