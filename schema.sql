@@ -273,3 +273,10 @@ CREATE TABLE IF NOT EXISTS payment_intents (
   updated_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (provider, external_id)
 );
+
+-- Periodic work shared by several hubs (heartbeat sweeps, full resyncs): whichever hub comes
+-- first in each interval takes the turn (leases.take_turn); the others skip it.
+CREATE TABLE IF NOT EXISTS periodic_runs (
+  name        text PRIMARY KEY,
+  last_run_at timestamptz NOT NULL
+);

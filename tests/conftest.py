@@ -62,7 +62,7 @@ async def pool(postgres) -> AsyncIterator[aiopg.Pool]:
     async with db.cursor(p) as cur:
         await cur.execute("TRUNCATE hosts, accounts, vms, operations, host_operation, ownership_conflicts, "
                           "vm_events, ssh_public_keys, host_network, login_tokens, api_tokens, payments, charges, "
-                          "balance_episodes CASCADE")
+                          "balance_episodes, periodic_runs CASCADE")
     yield p
     p.close()
     await p.wait_closed()
@@ -100,9 +100,9 @@ async def start_node(pool, test_env) -> AsyncIterator[Callable[..., Awaitable[No
         node = Node(config_from({**test_env, **overrides}, role))
         await node.start()
         nodes.append(node)
-        if role.hub:  # the first sweep has landed: tests that watch rows are not raced by it
+        if role.hub:  # a first sweep (its own or another hub's) has landed: tests are not raced by it
             async def swept():
-                return node.sweep_status.sweeps >= 1
+                return node.sweep_status.rounds >= 1
             await eventually(swept)
         return node
 

@@ -118,3 +118,22 @@ async def test_the_hub_falls_back_to_the_previous_hub_token_while_a_spoke_is_not
         return outcome == {"local": False} and "HTTP 401" in ((await host_row(pool, "local"))["last_error"] or "")
 
     await eventually(refused)
+
+
+async def test_two_hubs_take_turns_at_the_heartbeat_sweep(start_node, pool):
+    """Several hubs on one database: each interval's sweep is done by one of them, not all."""
+    from capsul.config import Role
+    interval = 0.2
+    first = await start_node(HEARTBEAT_INTERVAL=str(interval), HEARTBEAT_TIMEOUT=str(interval))
+    second = await start_node(Role.HUB, HEARTBEAT_INTERVAL=str(interval), HEARTBEAT_TIMEOUT=str(interval))
+
+    async def enough_rounds():
+        return first.sweep_status.rounds >= 15 and second.sweep_status.rounds >= 15
+    await eventually(enough_rounds)
+    starts = sorted(first.sweep_status.started_at + second.sweep_status.started_at)
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    # the database hands out one turn per 0.8 interval (measured here from just before asking)
+    assert min(gaps) >= interval * 0.8 - 0.05, gaps
+    assert first.sweep_status.skipped + second.sweep_status.skipped >= 10  # the other hub's turns
+    report = second.sweep_status.as_dict()
+    assert set(report) == {"sweeps", "skipped_for_another_hub", "last_duration_s", "last_error"}

@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiopg
 import psycopg2
 
 from capsul import signing
 from capsul.config import Config
-from capsul.hub import db
+from capsul.hub import db, leases
 from capsul.hub.db import hosts
 from capsul.hub.spoke_client import SpokeClient
 
@@ -73,24 +73,37 @@ async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[s
 class SweepStatus:
     """How the heartbeat loop is doing, for /healthz."""
     sweeps: int = 0  # completed sweeps since this hub started
+    skipped: int = 0  # rounds another hub took (one hub sweeps per interval)
     last_duration: float | None = None  # seconds the last completed sweep took
     last_error: str | None = None
+    started_at: list[float] = field(default_factory=list)  # monotonic starts of the last sweeps (tests)
+
+    @property
+    def rounds(self) -> int:
+        """Intervals this hub has been through: swept by it or by another hub."""
+        return self.sweeps + self.skipped
 
     def as_dict(self) -> dict:
-        return {"sweeps": self.sweeps, "last_duration_s": self.last_duration, "last_error": self.last_error}
+        return {"sweeps": self.sweeps, "skipped_for_another_hub": self.skipped, "last_duration_s": self.last_duration,
+                "last_error": self.last_error}
 
 
 async def run_heartbeats(pool: aiopg.Pool, client: SpokeClient, config: Config, status: SweepStatus) -> None:
-    """Sweep forever; a sweep that fails (database down) is logged and retried next interval."""
+    """Sweep every interval (when this hub gets the turn: one hub sweeps per interval); a sweep
+    that fails (database down) is logged and retried next interval."""
     while True:
         started = time.monotonic()
         try:
-            await sweep(pool, client, config)
+            if await leases.take_turn(pool, "heartbeat-sweep", config.heartbeat_interval):
+                status.started_at = status.started_at[-50:] + [started]
+                await sweep(pool, client, config)
+                status.sweeps += 1
+                status.last_duration = round(time.monotonic() - started, 4)
+            else:
+                status.skipped += 1
         except (psycopg2.Error, OSError, TimeoutError) as e:
             log.error("heartbeat sweep failed: %s", e)
             status.last_error = str(e)
         else:
-            status.sweeps += 1
-            status.last_duration = round(time.monotonic() - started, 4)
             status.last_error = None
         await asyncio.sleep(max(0.0, config.heartbeat_interval - (time.monotonic() - started)))

@@ -13,7 +13,7 @@ import aiopg
 import psycopg2
 
 from capsul.config import Config
-from capsul.hub import db
+from capsul.hub import db, leases
 from capsul.hub.db import hosts as hosts_db
 from capsul.hub.db import vm_events, vms
 from capsul.hub.operations import Dispatcher, OperationFailed
@@ -129,11 +129,15 @@ class Resyncer:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        next_full = loop.time()  # everything once at start
+        next_full = loop.time()  # everything once at start (whatever other hubs did)
+        first = True
         while True:
             try:
                 if loop.time() >= next_full:
-                    self._asked |= await self._all_online()
+                    # periodic ones: one hub per interval does them for all
+                    if first or await leases.take_turn(self.pool, "full-resync", self.config.resync_interval):
+                        self._asked |= await self._all_online()
+                    first = False
                     next_full = loop.time() + self.config.resync_interval
                 hosts, self._asked = self._asked, set()
                 self._wakeup.clear()
