@@ -71,7 +71,7 @@ class LiveClient:
         self.see_all = see_all
         self.token_id = token_id  # the API token it authenticated with, if not a browser session
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize=bound)
-        self.overflowed = False
+        self.overflowed = False  # dropped: nothing more is queued for it
         self._on_overflow = on_overflow
 
     def offer(self, number: int, text: str) -> None:
@@ -80,10 +80,14 @@ class LiveClient:
         try:
             self.queue.put_nowait((number, text))
         except asyncio.QueueFull:
-            self.overflowed = True
             log.warning("websocket client of %s fell %d messages behind; disconnecting it",
                         self.account, self.queue.maxsize)
-            self._on_overflow(self)
+            self.drop()
+
+    def drop(self) -> None:
+        """Disconnect it (fallen behind, or its token revoked); its connection is closed by the handler."""
+        self.overflowed = True
+        self._on_overflow(self)
 
 
 class Broadcaster:
@@ -101,11 +105,14 @@ class Broadcaster:
     def remove(self, client: LiveClient) -> None:
         self.clients.discard(client)
 
-    def publish(self, text: str, *, account: str | None) -> int:
-        """To the owner's clients and those watching everything (account None: those only)."""
+    def publish(self, text: str, *, account: str | None, text_for_all: str | None = None) -> int:
+        """To the owner's clients and those watching everything (account None: those only);
+        `text_for_all`, when given, is what those watching everything get instead."""
         self.published += 1
         for client in list(self.clients):
-            if client.see_all or (account is not None and client.account == account):
+            if client.see_all:
+                client.offer(self.published, text_for_all or text)
+            elif account is not None and client.account == account:
                 client.offer(self.published, text)
         return self.published
 
@@ -114,8 +121,7 @@ class Broadcaster:
         dropped = [c for c in self.clients if c.token_id == token_id]
         for client in dropped:
             log.info("closing a websocket of %s: its API token was revoked", client.account)
-            client.overflowed = True  # nothing more is queued for it
-            client._on_overflow(client)
+            client.drop()
             self.clients.discard(client)
         return len(dropped)
 
@@ -188,15 +194,9 @@ class ChangeListener:
                  "at": datetime.now().astimezone(),
                  # SSH host keys learnt: the capsul changed, but its timeline did not
                  "timeline": change.get("state") != "ssh_host_keys"}
-        owner_text = envelope("capsul.state", {"capsul": capsul_view(vm), "event": event})
-        admin_text = envelope("capsul.state", {"capsul": capsul_view(vm, with_owner=True), "event": event})
-        self.broadcaster.published += 1
-        number = self.broadcaster.published
-        for client in list(self.broadcaster.clients):
-            if client.see_all:
-                client.offer(number, admin_text)
-            elif client.account == vm["account"]:
-                client.offer(number, owner_text)
+        self.broadcaster.publish(
+            envelope("capsul.state", {"capsul": capsul_view(vm), "event": event}), account=vm["account"],
+            text_for_all=envelope("capsul.state", {"capsul": capsul_view(vm, with_owner=True), "event": event}))
 
 
 async def snapshot(pool: aiopg.Pool, client: LiveClient, watched_capsul: str | None) -> str:

@@ -61,14 +61,8 @@ class StripeCheckout:
                 "line_items[0][price_data][currency]": "usd",
                 "line_items[0][price_data][unit_amount]": str(int(amount * 100)),
                 "line_items[0][price_data][product_data][name]": "capsul credit"}
-        try:
-            async with session.post(f"{self.api}/v1/checkout/sessions", data=form, timeout=API_TIMEOUT, ssl=PUBLIC_TLS,
-                                    headers={"Authorization": f"Bearer {self.secret_key}"}) as r:
-                answer = await r.json(content_type=None)
-                if r.status != 200 or not isinstance(answer.get("id"), str) or not isinstance(answer.get("url"), str):
-                    raise ProviderFailed(f"Stripe answered {r.status}")
-        except (aiohttp.ClientError, TimeoutError, ValueError) as e:
-            raise ProviderFailed(f"Stripe could not be reached ({type(e).__name__})") from None
+        answer = await _call(session, "POST", f"{self.api}/v1/checkout/sessions", "Stripe", ("id", "url"),
+                             data=form, headers={"Authorization": f"Bearer {self.secret_key}"})
         return answer["id"], answer["url"]
 
     def verify(self, headers, body: bytes, now: float | None = None) -> dict:
@@ -127,15 +121,8 @@ class BTCPayGreenfield:
                     return_url: str) -> tuple[str, str]:
         body = {"amount": str(amount), "currency": "USD", "metadata": {"account": account},
                 "checkout": {"redirectURL": return_url}}
-        try:
-            async with session.post(f"{self.url}/api/v1/stores/{self.store}/invoices", json=body,
-                                    headers=self._headers(), timeout=API_TIMEOUT, ssl=PUBLIC_TLS) as r:
-                answer = await r.json(content_type=None)
-                if r.status != 200 or not isinstance(answer.get("id"), str) \
-                        or not isinstance(answer.get("checkoutLink"), str):
-                    raise ProviderFailed(f"BTCPay answered {r.status}")
-        except (aiohttp.ClientError, TimeoutError, ValueError) as e:
-            raise ProviderFailed(f"BTCPay could not be reached ({type(e).__name__})") from None
+        answer = await _call(session, "POST", f"{self.url}/api/v1/stores/{self.store}/invoices", "BTCPay",
+                             ("id", "checkoutLink"), json=body, headers=self._headers())
         return answer["id"], answer["checkoutLink"]
 
     def verify(self, headers, body: bytes, now: float | None = None) -> dict:
@@ -166,14 +153,8 @@ class BTCPayGreenfield:
         if kind != "InvoiceSettled":
             return Outcome(invoice_id, "ignored")
         # The event carries no amount: ask the server what this invoice is for, and whether it is settled.
-        try:
-            async with session.get(f"{self.url}/api/v1/stores/{self.store}/invoices/{invoice_id}",
-                                   headers=self._headers(), timeout=API_TIMEOUT, ssl=PUBLIC_TLS) as r:
-                invoice = await r.json(content_type=None)
-                if r.status != 200:
-                    raise ProviderFailed(f"BTCPay answered {r.status} for invoice {invoice_id}")
-        except (aiohttp.ClientError, TimeoutError, ValueError) as e:
-            raise ProviderFailed(f"BTCPay could not be reached ({type(e).__name__})") from None
+        invoice = await _call(session, "GET", f"{self.url}/api/v1/stores/{self.store}/invoices/{invoice_id}",
+                              "BTCPay", (), headers=self._headers())
         if invoice.get("currency") != "USD":
             return Outcome(invoice_id, "invalid")
         if invoice.get("status") != "Settled":  # not what the server says (yet): keep holding it
@@ -185,6 +166,20 @@ class BTCPayGreenfield:
         if not amount.is_finite() or amount <= 0:
             return Outcome(invoice_id, "invalid")
         return Outcome(invoice_id, "paid", amount)
+
+
+async def _call(session: aiohttp.ClientSession, method: str, url: str, provider: str, required: tuple[str, ...],
+                **kwargs) -> dict:
+    """One call to a provider's API: its JSON object answer, holding `required` string fields;
+    ProviderFailed (safe to show) for anything else."""
+    try:
+        async with session.request(method, url, timeout=API_TIMEOUT, ssl=PUBLIC_TLS, **kwargs) as r:
+            answer = await r.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+        raise ProviderFailed(f"{provider} could not be reached ({type(e).__name__})") from None
+    if r.status != 200 or not isinstance(answer, dict) or not all(isinstance(answer.get(k), str) for k in required):
+        raise ProviderFailed(f"{provider} answered {r.status}")
+    return answer
 
 
 def _json_object(body: bytes) -> dict:
