@@ -179,16 +179,16 @@ class Node:
         # 6. the spoke's hypervisor, its event outbox and its operations.
         virt = spoke_ops = outbox = hub = None
         if config.role.spoke:
-            virt = Hypervisor(config.libvirt_uri)
-            await virt.connect()
-            for vm_id in await virt.finish_interrupted_starts():
-                log.warning("resumed %s: its start was interrupted (this spoke stopped mid-way)", vm_id)
-            stack.push_async_callback(virt.close)
             journal = SeqJournal(config.spoke_dir / "event-seq")
             first_seq = await asyncio.to_thread(journal.load)
             self.spoke_state = SpokeState(config.spoke_host_id, last_event_seq=first_seq - 1)
             outbox = EventOutbox(self.spoke_state, journal, stopped_debounce=config.stopped_debounce)
+            virt = Hypervisor(config.libvirt_uri)
             virt.on_lifecycle(outbox.emit)
+            await virt.connect()
+            stack.push_async_callback(virt.close)
+            for vm_id in await virt.finish_interrupted_starts():
+                log.warning("resumed %s: its start was interrupted (this spoke stopped mid-way)", vm_id)
             hub = HubClient(session, config)
             spoke_ops = SpokeOperations(config, virt, hub, outbox)
             stack.push_async_callback(spoke_ops.close)

@@ -86,6 +86,9 @@ async def qemu_setup(system_libvirt, start_node, pool, tls_files, **hub_env):
     setup = QemuSetup(hub, cluster, images, storage)
     try:
         yield setup
+    except BaseException:
+        print(f"--- spoke qemu1's log ---\n{cluster.processes['qemu1'].log()[-20000:]}")  # shown with the failure
+        raise
     finally:
         await cluster.stop()
         async with db.cursor(pool) as cur:  # whatever the test made, finished or not
@@ -128,10 +131,10 @@ async def test_hub_state_follows_a_real_libvirtd(qemu_spoke, pool):
     await wait_state(pool, vm["id"], "running")
 
     # libvirtd restarts; the hub's picture drifts meanwhile
-    libvirtd.stop_daemon("libvirtd")
+    await asyncio.to_thread(libvirtd.stop_daemon, "libvirtd")  # the hub in this process keeps running
     async with db.cursor(pool) as cur:
         await cur.execute("UPDATE vms SET state = 'stopped' WHERE id = %s", (vm["id"],))
-    libvirtd.start_daemons()
+    await asyncio.to_thread(libvirtd.start_daemons)
     await wait_state(pool, vm["id"], "running", within=60)  # reconnected, re-announced, resynced
     await assert_converged(hub.hub)
 

@@ -1,0 +1,77 @@
+"""The spoke's libvirt connection on its own: a libvirtd that never answers, and lifecycle
+callbacks delivered on the asyncio loop from libvirt's event thread."""
+import asyncio
+import socket
+import sys
+
+import pytest
+
+from capsul.spoke.virt import Hypervisor, HypervisorError
+from tests.conftest import eventually
+from tests.spoke_cluster import HOST_XML
+
+TEST_DOMAIN = "<domain type='test'><name>{name}</name><memory>65536</memory><vcpu>1</vcpu>" \
+              "<os><type>hvm</type></os></domain>"
+
+
+async def test_a_libvirtd_that_accepts_but_never_answers_is_given_up_on(tmp_path):
+    """A Unix socket that takes the connection and says nothing: libvirt's open would wait
+    forever. connect() gives up after open_timeout with a message, and the abandoned open
+    ends (and its thread with it) once the socket goes away."""
+    path = tmp_path / "silent-libvirt.sock"
+    silent = socket.socket(socket.AF_UNIX)
+    silent.bind(str(path))
+    silent.listen(8)  # never accepted: the client's connect succeeds, its first call waits
+    hypervisor = Hypervisor(f"qemu+unix:///system?socket={path}&no_verify=1")
+    hypervisor.open_timeout = 1
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(HypervisorError, match=r"cannot connect to qemu\+unix:///system.*no answer within 1 s"):
+        await hypervisor.connect()
+    assert loop.time() - started < 10  # a deadline check, not a benchmark: it did not wait forever
+    assert not hypervisor.connected
+    assert any(_in_open(frame) for frame in sys._current_frames().values())  # still waiting, abandoned
+    silent.close()
+
+    async def open_ended():
+        return not any(_in_open(frame) for frame in sys._current_frames().values())
+    await eventually(open_ended, within=30)
+    await hypervisor.close()
+
+
+async def test_lifecycle_events_reach_the_loop_from_libvirts_event_thread(tmp_path):
+    host_file = tmp_path / "host.xml"
+    host_file.write_text(HOST_XML.format(cpus=4, memory_kib=4 * 1024 * 1024))
+    hypervisor = Hypervisor(f"test://{host_file}")
+    loop = asyncio.get_running_loop()
+    seen = []
+    hypervisor.on_lifecycle(lambda *event: seen.append((asyncio.get_running_loop() is loop, *event)))
+    await hypervisor.connect()
+    try:
+        with pytest.raises(RuntimeError, match="before connecting"):
+            hypervisor.on_lifecycle(print)
+        await hypervisor.define_and_start("capsul-evthread1", TEST_DOMAIN.format(name="capsul-evthread1"))
+        await hypervisor.command("capsul-evthread1", "force-stop")
+
+        async def both():
+            return [(on_loop, vm, state) for on_loop, vm, state, _reason in seen]
+        assert await eventually(lambda: _equal(both, [(True, "capsul-evthread1", "running"),
+                                                       (True, "capsul-evthread1", "stopped")]))
+    finally:
+        await hypervisor.close()
+    assert not hypervisor.connected
+
+
+def _in_open(frame) -> bool:
+    """A thread still inside Hypervisor._open_blocking (the abandoned open)."""
+    while frame is not None:
+        if frame.f_code.co_name == "_open_blocking":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _equal(get, expected):
+    async def check():
+        return await get() == expected
+    return check()
