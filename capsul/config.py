@@ -91,6 +91,7 @@ class Config:
     shutdown_force: bool
     log_level: str
     base_url: str | None  # None: the console listener's own http:// URL
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]  # may set X-Forwarded-For
     secret_key: str | None  # None: one generated key kept in the database, shared by every hub
     admin_emails: frozenset[str]
     mail_server: str | None  # None: login links are written to the log instead of mailed
@@ -167,6 +168,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "BASE_URL": ("", "the console's public URL, used in login links and for the websocket Origin check, "
                      "e.g. https://capsul.example; unset: the console listener's http:// URL. "
                      "Session cookies are Secure when it is https"),
+    "TRUSTED_PROXIES": ("", "comma-separated addresses or networks (CIDR) of the load balancers or reverse "
+                            "proxies in front of the console; the client's address is then read from the "
+                            "X-Forwarded-For they set (for per-client rate limits). Unset: the peer's address"),
     "SECRET_KEY": ("", "Fernet key (44 characters, `python -c 'from cryptography.fernet import Fernet; "
                        "print(Fernet.generate_key().decode())'`) encrypting session cookies; unset: one is "
                        "generated and kept in the database, so every hub shares it"),
@@ -300,6 +304,7 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
     base_url = raw("BASE_URL") or None
     if base_url is not None:
         base_url = _parse_base_url(base_url)
+    trusted_proxies = _networks("TRUSTED_PROXIES", raw("TRUSTED_PROXIES"))
     secret_key = raw("SECRET_KEY") or None
     if secret_key is not None:
         try:
@@ -374,6 +379,7 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
         shutdown_force=shutdown_force in ("true", "1", "yes"),
         log_level=log_level,
         base_url=base_url,
+        trusted_proxies=trusted_proxies,
         secret_key=secret_key,
         admin_emails=admin_emails,
         mail_server=raw("MAIL_SERVER") or None,
@@ -429,6 +435,18 @@ def _listen(name: str, value: str) -> Listen:
         if not re.fullmatch(r"[A-Za-z0-9.-]+", host):
             raise ConfigError(name, f"not an address or host name: {host!r}") from None
     return Listen(host, int(port))
+
+
+def _networks(name: str, value: str) -> tuple:
+    networks = []
+    for item in (i.strip() for i in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(name, f"not an address or network (such as 10.0.0.0/8): {item!r}") from None
+    return tuple(networks)
 
 
 def _parse_base_url(value: str) -> str:

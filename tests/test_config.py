@@ -45,6 +45,8 @@ def test_defaults_are_the_embedded_setup():
     ("DATABASE_URL", "mysql:localhost"),
     ("LIBVIRT_URI", "nonsense"),
     ("PG_BIN_DIR", "/nonexistent"),
+    ("TRUSTED_PROXIES", "10.0.0.0/8, load-balancer"),
+    ("TRUSTED_PROXIES", "10.0.0.300"),
 ])
 def test_a_bad_value_names_its_variable(variable, value):
     with pytest.raises(ConfigError) as caught:

@@ -134,6 +134,43 @@ async def test_login_requests_are_rate_limited_per_client_address(console, mail,
     assert await count(pool, "SELECT count(*) AS n FROM login_tokens WHERE email = 'p20@example.org'") == 0
 
 
+async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(start_node, mail, pool):
+    """Behind a load balancer (TRUSTED_PROXIES) the limit is per browser, read from the
+    X-Forwarded-For the balancer appends to; what a client wrote further left counts for nothing."""
+    node = await start_node(TRUSTED_PROXIES="127.0.0.0/8, 10.9.0.0/16", **mail.env())
+    person = ConsoleClient(node.console_url)
+    try:
+        for i in range(20):  # one browser, its own forged hop on the left each time
+            status, _, _ = await person.post("/login", {"email": f"p{i}@example.org"},
+                                             headers={"X-Forwarded-For": f"192.0.2.{i}, 203.0.113.7, 10.9.0.2"})
+            assert status == 200
+        status, text, _ = await person.post("/login", {"email": "p20@example.org"},
+                                            headers={"X-Forwarded-For": "203.0.113.7"})
+        assert status == 429 and "from your address" in error_of(text)
+        status, _, _ = await person.post("/login", {"email": "p21@example.org"},  # another browser
+                                         headers={"X-Forwarded-For": "203.0.113.8"})
+        assert status == 200
+        async with db.cursor(pool) as cur:
+            await cur.execute("SELECT host(requested_by) AS ip, count(*) AS n FROM login_tokens GROUP BY 1 ORDER BY 1")
+            assert [(r["ip"], r["n"]) for r in await cur.fetchall()] == [("203.0.113.7", 20), ("203.0.113.8", 1)]
+    finally:
+        await person.close()
+
+
+async def test_without_trusted_proxies_x_forwarded_for_is_ignored(console, people, pool):
+    person = people()
+    for i in range(20):  # a new forged address each time changes nothing
+        status, _, _ = await person.post("/login", {"email": f"p{i}@example.org"},
+                                         headers={"X-Forwarded-For": f"198.51.100.{i}"})
+        assert status == 200
+    status, text, _ = await person.post("/login", {"email": "p20@example.org"},
+                                        headers={"X-Forwarded-For": "198.51.100.99"})
+    assert status == 429 and "from your address" in error_of(text)
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT DISTINCT host(requested_by) AS ip FROM login_tokens")
+        assert [r["ip"] for r in await cur.fetchall()] == ["127.0.0.1"]
+
+
 @pytest.mark.parametrize("email", ["", "not-an-address", "a@b", "x" * 300 + "@example.org", "a b@example.org"])
 async def test_a_bad_email_is_refused_on_the_form(console, people, pool, email):
     person = people()

@@ -10,8 +10,9 @@ from aiohttp import web
 
 from capsul.hub import login_tokens
 from capsul.hub.console import sessions
-from capsul.hub.console.render import render
+from capsul.hub.console.client_address import client_address
 from capsul.hub.console.keys import mailer, public_url
+from capsul.hub.console.render import render
 from capsul.hub.keys import db_pool
 from capsul.hub.mailer import MailFailed
 
@@ -38,7 +39,7 @@ async def request_link(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     email, next_path = str(form.get("email", "")), _safe_next(str(form.get("next", "")))
     try:
-        token = await login_tokens.issue(request.app[db_pool], email, request.remote)
+        token = await login_tokens.issue(request.app[db_pool], email, client_address(request))
         address = login_tokens.normalize_email(email)
         link = request.app[public_url] + str(
             request.app.router["login_link"].url_for(token=token).with_query(next=next_path))

@@ -11,6 +11,7 @@ from capsul import errors
 from capsul.hub.billing import payments
 from capsul.hub.billing.providers import ProviderFailed, WebhookRefused
 from capsul.hub.console import sessions
+from capsul.hub.console.client_address import client_address
 from capsul.hub.console.keys import client_session, payment_providers, public_url
 from capsul.hub.keys import db_pool
 
@@ -54,7 +55,7 @@ async def webhook(request: web.Request) -> web.Response:
     try:
         event = provider.verify(request.headers, body)
     except WebhookRefused as e:
-        log.warning("refused a %s webhook from %s: %s", name, request.remote, e)
+        log.warning("refused a %s webhook from %s: %s", name, client_address(request), e)
         raise errors.json_error(400, str(e)) from None
     try:
         outcome = await provider.outcome(_outside(request), event)
