@@ -195,6 +195,21 @@ CREATE TABLE IF NOT EXISTS login_tokens (
 CREATE INDEX IF NOT EXISTS login_tokens_email ON login_tokens (email, created_at);
 CREATE INDEX IF NOT EXISTS login_tokens_client ON login_tokens (requested_by, created_at);
 
+-- Logged-in browsers. The session cookie carries a random secret; only its hash is kept, and
+-- a session counts only while its row says so: logging out (here or from another browser)
+-- ends it on every hub, whatever copies of the cookie exist.
+CREATE TABLE IF NOT EXISTS login_sessions (
+  id            bigserial PRIMARY KEY,
+  secret_hash   text NOT NULL UNIQUE,   -- sha256 hex of the secret in the cookie
+  account       text NOT NULL REFERENCES accounts(email) ON DELETE CASCADE,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  last_seen_at  timestamptz NOT NULL DEFAULT now(),
+  client_address inet,
+  user_agent    text,
+  ended_at      timestamptz
+);
+CREATE INDEX IF NOT EXISTS login_sessions_account ON login_sessions (account, created_at);
+
 -- Secrets every hub process must share, made once by whichever hub starts first
 -- (the session cookie key, unless SECRET_KEY is set).
 CREATE TABLE IF NOT EXISTS hub_secrets (

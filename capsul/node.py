@@ -187,8 +187,8 @@ class Node:
             virt.on_lifecycle(outbox.emit)
             await virt.connect()
             stack.push_async_callback(virt.close)
-            for vm_id in await virt.finish_interrupted_starts():
-                log.warning("resumed %s: its start was interrupted (this spoke stopped mid-way)", vm_id)
+            for vm_id in await virt.finish_interrupted_builds():
+                log.warning("started %s: its build was interrupted (this spoke stopped mid-way)", vm_id)
             hub = HubClient(session, config)
             spoke_ops = SpokeOperations(config, virt, hub, outbox)
             stack.push_async_callback(spoke_ops.close)

@@ -61,7 +61,7 @@ async def pool(postgres) -> AsyncIterator[aiopg.Pool]:
     await db.apply_schema(p)
     async with db.cursor(p) as cur:
         await cur.execute("TRUNCATE hosts, accounts, vms, operations, host_operation, ownership_conflicts, "
-                          "vm_events, ssh_public_keys, host_network, login_tokens, api_tokens, payments, charges, "
+                          "vm_events, ssh_public_keys, host_network, login_tokens, login_sessions, api_tokens, payments, charges, "
                           "balance_episodes, periodic_runs CASCADE")
     yield p
     p.close()

@@ -14,10 +14,11 @@ ERROR_RE = re.compile(r'<p class="error" role="alert">(.*?)</p>', re.S)
 
 
 class ConsoleClient:
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, *, user_agent: str | None = None):
         self.base_url = base_url.rstrip("/")
         # unsafe=True: keep cookies for an IP address host (127.0.0.1)
-        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                             headers={"User-Agent": user_agent} if user_agent else None)
         self.csrf: str | None = None
 
     async def close(self) -> None:

@@ -1,11 +1,15 @@
-"""The spoke's libvirt connection on its own: a libvirtd that never answers, and lifecycle
-callbacks delivered on the asyncio loop from libvirt's event thread."""
+"""The spoke's libvirt connection on its own: a libvirtd that never answers, lifecycle
+callbacks delivered on the asyncio loop from libvirt's event thread, and builds a killed
+spoke left half done."""
 import asyncio
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 
+from capsul.spoke.domain_xml import build_domain_xml
+from capsul.spoke.storage import GuestFiles
 from capsul.spoke.virt import Hypervisor, HypervisorError
 from tests.conftest import eventually
 from tests.spoke_cluster import HOST_XML
@@ -60,6 +64,36 @@ async def test_lifecycle_events_reach_the_loop_from_libvirts_event_thread(tmp_pa
     finally:
         await hypervisor.close()
     assert not hypervisor.connected
+
+
+async def test_a_build_interrupted_between_define_and_start_is_finished_at_the_next_start(tmp_path):
+    """The spoke defines a capsul's domain marked unfinished and removes the mark once it has
+    started. One killed in between leaves a defined, never started domain: the next start of
+    the spoke starts it. A capsul stopped by its owner (no mark) is left stopped."""
+    host_file = tmp_path / "host.xml"
+    host_file.write_text(HOST_XML.format(cpus=4, memory_kib=4 * 1024 * 1024))
+    hypervisor = Hypervisor(f"test://{host_file}")
+    await hypervisor.connect()
+    try:
+        def xml(vm_id):
+            return build_domain_xml({"vm_id": vm_id, "memory_mb": 256, "vcpus": 1, "public_ipv4": "192.0.2.9"},
+                                    GuestFiles(Path("/d"), Path("/s"), Path("/l")), domain_type="test")
+        # built and then stopped by its owner: stays stopped
+        await hypervisor.define_and_start("capsul-built0001", xml("capsul-built0001"))
+        await hypervisor.command("capsul-built0001", "force-stop")
+        # killed after defining it, before starting it
+        await asyncio.to_thread(hypervisor._conn.defineXML, xml("capsul-halfway01"))
+        assert await hypervisor.state("capsul-halfway01") == "stopped"
+
+        assert await hypervisor.finish_interrupted_builds() == ["capsul-halfway01"]
+        assert await hypervisor.state("capsul-halfway01") == "running"
+        assert await hypervisor.state("capsul-built0001") == "stopped"
+        # the mark is gone: stopped by its owner later, it is not started by another restart
+        await hypervisor.command("capsul-halfway01", "force-stop")
+        assert await hypervisor.finish_interrupted_builds() == []
+        assert await hypervisor.state("capsul-halfway01") == "stopped"
+    finally:
+        await hypervisor.close()
 
 
 def _in_open(frame) -> bool:

@@ -8,7 +8,7 @@ import aiopg
 import psycopg2
 
 from capsul.config import Config
-from capsul.hub import db
+from capsul.hub import db, login_sessions
 from capsul.hub.db import operations as ops_db
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,22 @@ async def fail_abandoned_creates(pool: aiopg.Pool, older_than: float) -> int:
     return failed
 
 
+LOGIN_RECORDS_KEPT = 30 * 24 * 3600  # seconds ended sessions and used/expired login links are kept
+
+
+async def forget_old_logins(pool: aiopg.Pool, kept_for: float = LOGIN_RECORDS_KEPT) -> int:
+    """Delete login links and sessions over for longer than `kept_for`; how many rows."""
+    async with db.cursor(pool) as cur:
+        await cur.execute("DELETE FROM login_tokens WHERE expires_at < now() - make_interval(secs => %s)",
+                          (kept_for,))
+        deleted = cur.rowcount
+        await cur.execute(
+            """DELETE FROM login_sessions
+               WHERE coalesce(ended_at, created_at + make_interval(secs => %s)) < now() - make_interval(secs => %s)""",
+            (login_sessions.SESSION_MAX_AGE, kept_for))
+        return deleted + cur.rowcount
+
+
 async def run_housekeeping(pool: aiopg.Pool, config: Config) -> None:
     while True:
         try:
@@ -48,6 +64,7 @@ async def run_housekeeping(pool: aiopg.Pool, config: Config) -> None:
                 if locked:
                     try:
                         await fail_abandoned_creates(pool, abandoned_after(config))
+                        await forget_old_logins(pool)
                     finally:
                         await cur.execute("SELECT pg_advisory_unlock(%s)", (HOUSEKEEPING_LOCK,))
         except (psycopg2.Error, OSError, TimeoutError) as e:

@@ -1,8 +1,8 @@
 """Live state for browsers: PostgreSQL LISTEN → this hub process's websocket clients.
 
 Every state change NOTIFYs `vm_changed` when its transaction commits (db/vms.add_event), and
-the heartbeat sweep NOTIFYs `hosts_changed`, a token revocation `api_token_revoked` (whose
-websockets are then closed). Each hub process runs one ChangeListener on a
+the heartbeat sweep NOTIFYs `hosts_changed`, a token revocation `api_token_revoked` and a
+logout `login_session_ended` (whose websockets are then closed). Each hub process runs one ChangeListener on a
 connection of its own; it turns a notification into one envelope, serialized once, and the
 Broadcaster offers it to the clients allowed to see it (the capsul's owner; admins watching
 everything). Each client has a bounded queue drained by one writer: a client that cannot keep
@@ -27,7 +27,7 @@ from datetime import datetime
 import aiopg
 import psycopg2
 
-from capsul.hub import api_tokens, capsuls, db
+from capsul.hub import api_tokens, capsuls, db, login_sessions
 from capsul.hub.db import vms
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,11 @@ class LiveClient:
     """One websocket connection's side of the fan-out."""
 
     def __init__(self, account: str, *, see_all: bool, on_overflow: Callable[[LiveClient], None],
-                 bound: int = QUEUE_BOUND, token_id: int | None = None):
+                 bound: int = QUEUE_BOUND, token_id: int | None = None, session_id: int | None = None):
         self.account = account
         self.see_all = see_all
-        self.token_id = token_id  # the API token it authenticated with, if not a browser session
+        self.token_id = token_id  # the API token it authenticated with, if a script
+        self.session_id = session_id  # the login session it authenticated with, if a browser
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize=bound)
         self.overflowed = False  # dropped: nothing more is queued for it
         self._on_overflow = on_overflow
@@ -118,9 +119,16 @@ class Broadcaster:
 
     def drop_token(self, token_id: int) -> int:
         """Disconnect the clients that authenticated with a token just revoked; how many."""
-        dropped = [c for c in self.clients if c.token_id == token_id]
+        return self._drop_where(lambda c: c.token_id == token_id, "its API token was revoked")
+
+    def drop_session(self, session_id: int) -> int:
+        """Disconnect the browsers of a login session just ended (logged out); how many."""
+        return self._drop_where(lambda c: c.session_id == session_id, "its login session ended")
+
+    def _drop_where(self, chosen: Callable[[LiveClient], bool], why: str) -> int:
+        dropped = [c for c in self.clients if chosen(c)]
         for client in dropped:
-            log.info("closing a websocket of %s: its API token was revoked", client.account)
+            log.info("closing a websocket of %s: %s", client.account, why)
             client.drop()
             self.clients.discard(client)
         return len(dropped)
@@ -150,7 +158,8 @@ class ChangeListener:
                 async with aiopg.connect(self.dsn, timeout=10) as conn:
                     async with conn.cursor() as cur:
                         await cur.execute(f"LISTEN {vms.NOTIFY_CHANNEL}; LISTEN {HOSTS_CHANNEL}; "
-                                          f"LISTEN {api_tokens.REVOKED_CHANNEL}")
+                                          f"LISTEN {api_tokens.REVOKED_CHANNEL}; "
+                                          f"LISTEN {login_sessions.ENDED_CHANNEL}")
                     self.listening.set()
                     if not first:
                         log.info("listening for changes again; asking every live page to resync")
@@ -171,6 +180,10 @@ class ChangeListener:
         if channel == api_tokens.REVOKED_CHANNEL:
             if payload.isdigit():
                 self.broadcaster.drop_token(int(payload))
+            return
+        if channel == login_sessions.ENDED_CHANNEL:
+            if payload.isdigit():
+                self.broadcaster.drop_session(int(payload))
             return
         if channel == HOSTS_CHANNEL:
             self.broadcaster.publish(envelope("hosts.changed", {}), account=None)

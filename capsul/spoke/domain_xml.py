@@ -12,6 +12,11 @@ import xml.etree.ElementTree as ET
 from capsul.spoke.storage import GuestFiles
 
 UUID_NAMESPACE = uuid.UUID("7f0e4c1e-2b7c-4c53-9f4c-6361707375c1")
+# A domain is defined carrying <build>unfinished</build> in this namespace; the spoke removes it
+# once the domain has started for the first time. A spoke killed in between finds the mark at
+# its next start and finishes the build (virt.finish_interrupted_builds).
+BUILD_MARK_NS = "urn:capsul:build:1"
+BUILD_MARK_PREFIX = "capsul"
 
 
 def mac_for_ipv4(ipv4: str) -> str:
@@ -30,6 +35,8 @@ def build_domain_xml(payload: dict, files: GuestFiles, *, domain_type: str) -> s
     domain = ET.Element("domain", type=domain_type)
     ET.SubElement(domain, "name").text = payload["vm_id"]
     ET.SubElement(domain, "uuid").text = domain_uuid(payload["vm_id"])
+    ET.register_namespace(BUILD_MARK_PREFIX, BUILD_MARK_NS)
+    ET.SubElement(ET.SubElement(domain, "metadata"), f"{{{BUILD_MARK_NS}}}build").text = "unfinished"
     ET.SubElement(domain, "memory", unit="MiB").text = str(int(payload["memory_mb"]))
     ET.SubElement(domain, "vcpu").text = str(int(payload["vcpus"]))
     os_el = ET.SubElement(domain, "os")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import libvirt
 
+from capsul.spoke.domain_xml import BUILD_MARK_NS
+
 log = logging.getLogger(__name__)
 
 _event_thread: threading.Thread | None = None
@@ -44,6 +46,22 @@ def _start_event_thread() -> None:
 
         _event_thread = threading.Thread(target=run, name="libvirt events", daemon=True)
         _event_thread.start()
+
+
+def _has_build_mark(dom: libvirt.virDomain) -> bool:
+    try:
+        dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, BUILD_MARK_NS, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    except libvirt.libvirtError as e:
+        if e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+            return False
+        raise
+    return True
+
+
+def _remove_build_mark(dom: libvirt.virDomain) -> None:
+    """From the persistent definition (what an inactive domain is started from)."""
+    dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, None, None, BUILD_MARK_NS,
+                    libvirt.VIR_DOMAIN_AFFECT_CONFIG)
 
 
 def _close_quietly(conn: libvirt.virConnect) -> None:
@@ -322,22 +340,39 @@ class Hypervisor:
         except libvirt.libvirtError as e:
             raise HypervisorError(f"libvirt: {_message(e)}") from None
 
-    async def finish_interrupted_starts(self) -> list[str]:
-        """Resume capsul domains left paused "starting up": a start whose caller (this spoke,
-        killed mid-way) never saw it through. Returns their names."""
+    async def finish_interrupted_builds(self) -> list[str]:
+        """Finish what a killed spoke left half done; returns the names of the domains started.
+
+        - defined but never started (the build mark is still on it): start it;
+        - paused "starting up" (the start's caller never saw it through): resume it;
+        - started, mark left (killed before removing it): remove the mark only, so a capsul
+          its owner stops later is never started again by a spoke restart.
+        """
         def run():
             conn = self._conn_or_raise()
-            resumed = []
-            for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_PAUSED):
-                state, reason = dom.state()
-                if (dom.name().startswith(CAPSUL_PREFIX) and state == libvirt.VIR_DOMAIN_PAUSED
-                        and reason == libvirt.VIR_DOMAIN_PAUSED_STARTING_UP):
-                    try:
-                        dom.resume()
-                        resumed.append(dom.name())
-                    except libvirt.libvirtError as e:
-                        log.error("cannot resume %s, left paused while starting: %s", dom.name(), _message(e))
-            return resumed
+            started = []
+            for dom in conn.listAllDomains():
+                name = dom.name()
+                if not name.startswith(CAPSUL_PREFIX):
+                    continue
+                try:
+                    unfinished = _has_build_mark(dom)
+                    state, reason = dom.state()
+                    if unfinished and not dom.isActive():
+                        dom.create()
+                        started.append(name)
+                    elif state == libvirt.VIR_DOMAIN_PAUSED and reason == libvirt.VIR_DOMAIN_PAUSED_STARTING_UP:
+                        try:
+                            dom.resume()
+                            started.append(name)
+                        except libvirt.libvirtError:
+                            if dom.state()[0] != libvirt.VIR_DOMAIN_RUNNING:  # else libvirtd finished it itself
+                                raise
+                    if unfinished:
+                        _remove_build_mark(dom)
+                except libvirt.libvirtError as e:
+                    log.error("cannot finish the interrupted build of %s: %s", name, _message(e))
+            return started
         try:
             return await asyncio.to_thread(run)
         except libvirt.libvirtError as e:
@@ -389,6 +424,8 @@ class Hypervisor:
                     dom = conn.defineXML(domain_xml)
                 if not dom.isActive():
                     dom.create()
+                if _has_build_mark(dom):
+                    _remove_build_mark(dom)
                 return _STATES.get(dom.state()[0], "stopped")
             except libvirt.libvirtError as e:
                 raise HypervisorError(f"libvirt: {_message(e)}") from None

@@ -74,7 +74,11 @@ async def html_errors_middleware(request: web.Request, handler):
 
 async def _error_page(request: web.Request, status: int, message: str) -> web.Response:
     try:
-        return await render("error.html", request, {"status": status, "message": message}, status=status)
+        try:
+            return await render("error.html", request, {"status": status, "message": message}, status=status)
+        except errors.DATABASE_DOWN:  # who is logged in cannot be looked up: the page without it
+            return await render("error.html", request, {"status": status, "message": message}, status=status,
+                                anonymous=True)
     except Exception:  # the page itself failed (say, the session cannot be read): plain text then
         log.exception("cannot render the error page")
         return web.Response(status=status, text=f"{status}: {message}\n")

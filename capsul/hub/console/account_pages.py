@@ -1,9 +1,10 @@
-"""A person's account: balance, payments, charges per capsul, and how long the balance lasts."""
+"""A person's account: balance, payments, charges per capsul, how long the balance lasts, and
+the browsers logged in to it (each can be logged out from here)."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from capsul.hub import db
+from capsul.hub import db, login_sessions
 from capsul.hub.billing import ledger, payments
 from capsul.hub.console import sessions
 from capsul.hub.console.keys import payment_providers
@@ -16,11 +17,39 @@ routes = web.RouteTableDef()
 @routes.get("/account", name="account")
 @sessions.login_required
 async def account_page(request: web.Request, account: str) -> web.StreamResponse:
+    return await _page(request, account)
+
+
+async def _page(request: web.Request, account: str, *, error: str | None = None,
+                status: int = 200) -> web.StreamResponse:
     async with db.cursor(request.app[db_pool]) as cur:
         statement = await ledger.statement(cur, account)
         pending = await payments.open_intents(cur, account)
     return await render("account.html", request, {
+        "error": error, "login_sessions": await login_sessions.list_sessions(request.app[db_pool], account),
+        "this_session": await sessions.current_session_id(request),
         "statement": statement, "email": account, "pending": pending,
         "billing": request.app[sessions.config_key].billing_enabled,
         "providers": request.app[payment_providers], "min_payment": payments.MIN_PAYMENT,
-        "max_payment": payments.MAX_PAYMENT})
+        "max_payment": payments.MAX_PAYMENT}, status=status)
+
+
+@routes.post("/account/sessions/end", name="end_login_session")
+@sessions.login_required
+async def end_login_session(request: web.Request, account: str) -> web.StreamResponse:
+    """Log out one browser (another one, or this one), or with `others`, every other browser."""
+    form = await request.post()
+    this_session = await sessions.current_session_id(request)
+    if form.get("others"):
+        ended = await login_sessions.end_others(request.app[db_pool], account, this_session)
+        await sessions.flash(request, f"Logged out {ended} other browser{'s' if ended != 1 else ''}.")
+        raise web.HTTPSeeOther(request.app.router["account"].url_for())
+    raw = str(form.get("id", ""))
+    if not (raw.isdigit() and len(raw) < 19 and await login_sessions.end(request.app[db_pool], account, int(raw))):
+        return await _page(request, account, error="You have no such login session (already logged out?).",
+                           status=404)
+    if int(raw) == this_session:
+        await sessions.log_out(request)
+        raise web.HTTPSeeOther("/")
+    await sessions.flash(request, "Logged out that browser; its open pages stop updating.")
+    raise web.HTTPSeeOther(request.app.router["account"].url_for())

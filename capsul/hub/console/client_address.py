@@ -11,7 +11,7 @@ import ipaddress
 
 from aiohttp import web
 
-from capsul.hub.console.sessions import config_key
+from capsul.hub.console.keys import config_key
 
 
 def client_address(request: web.Request) -> str | None:

@@ -7,8 +7,11 @@ from aiohttp import web
 from capsul.hub.console import sessions
 
 
-async def render(template: str, request: web.Request, context: dict, *, status: int = 200) -> web.Response:
-    account = await sessions.current_account(request)
+async def render(template: str, request: web.Request, context: dict, *, status: int = 200,
+                 anonymous: bool = False) -> web.Response:
+    """`anonymous`: without looking up who is logged in (an error page while the database is down)."""
+    account = None if anonymous else await sessions.current_account(request)
     page = {"account": account, "is_admin": sessions.is_admin(request, account),
-            "csrf_token": await sessions.csrf_token(request), "flashes": await sessions.take_flashes(request)}
+            "csrf_token": await sessions.csrf_token(request),
+            "flashes": [] if anonymous else await sessions.take_flashes(request)}
     return aiohttp_jinja2.render_template(template, request, {**page, **context}, status=status)

@@ -1,8 +1,10 @@
 """Who is asking: encrypted cookie sessions, CSRF tokens, login and admin checks.
 
 The session cookie (aiohttp-session's Fernet-encrypted storage) holds the account's email,
-a per-session CSRF token and one-shot flash messages. Every hub process must decrypt the
-cookies of every other one, so the key is SECRET_KEY or, unset, one kept in the database.
+the secret of its row in login_sessions (capsul/hub/login_sessions.py: a logout ends it
+everywhere), a per-session CSRF token and one-shot flash messages. Every hub process must
+decrypt the cookies of every other one, so the key is SECRET_KEY or, unset, one kept in
+the database.
 """
 from __future__ import annotations
 
@@ -18,14 +20,17 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
 from capsul.config import Config
-from capsul.hub import db
+from capsul.hub import db, login_sessions
+from capsul.hub.console.client_address import client_address
+from capsul.hub.console.keys import config_key  # noqa: F401 - where the pages look for it
+from capsul.hub.keys import db_pool
 
 COOKIE_NAME = "capsul_session"
-SESSION_MAX_AGE = 30 * 24 * 3600  # seconds a login lasts
+SESSION_MAX_AGE = login_sessions.SESSION_MAX_AGE
+SECRET_FIELD = "sid"  # the login_sessions secret
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
-config_key = web.AppKey("config", Config)
 
 # aiohttp-session keeps its storage under plain string request keys, which aiohttp 3.14 warns about.
 warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_session")
@@ -87,27 +92,57 @@ async def csrf_middleware(request: web.Request, handler):
     return await handler(request)
 
 
+_who = web.RequestKey("capsul_who", tuple)  # (session id, account) or (), found once per request
+
+
+async def _identify(request: web.Request) -> tuple:
+    if _who not in request:
+        session = await get_session(request)
+        found = None
+        if isinstance(session.get("account"), str):
+            found = await login_sessions.check(request.config_dict[db_pool], session.get(SECRET_FIELD))
+            if found is None or found[1] != session["account"]:
+                found = None
+                session.invalidate()  # logged out elsewhere, or expired: drop the stale cookie
+        request[_who] = found or ()
+    return request[_who]
+
+
 async def current_account(request: web.Request) -> str | None:
-    session = await get_session(request)
-    account = session.get("account")
-    return account if isinstance(account, str) else None
+    who = await _identify(request)
+    return who[1] if who else None
+
+
+async def current_session_id(request: web.Request) -> int | None:
+    who = await _identify(request)
+    return who[0] if who else None
 
 
 def is_admin(request: web.Request, account: str | None) -> bool:
-    return account is not None and account in request.app[config_key].admin_emails
+    return account is not None and account in request.config_dict[config_key].admin_emails
 
 
 async def log_in(request: web.Request, email: str) -> None:
+    async with db.cursor(request.config_dict[db_pool]) as cur:
+        secret, session_id = await login_sessions.start(cur, email, client_address(request),
+                                                        request.headers.get("User-Agent"))
     session = await get_session(request)
     session.invalidate()  # a fresh session (and CSRF token) at login: no fixation
     session = await aiohttp_session.new_session(request)
     session["account"] = email
+    session[SECRET_FIELD] = secret
     session["login_at"] = int(time.time())
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    request[_who] = (session_id, email)
 
 
 async def log_out(request: web.Request) -> None:
+    """End this browser's session everywhere (copies of the cookie stop working too)."""
+    who = await _identify(request)
+    if who:
+        await login_sessions.end(request.config_dict[db_pool], who[1], who[0])
     (await get_session(request)).invalidate()
+    request[_who] = ()
 
 
 async def flash(request: web.Request, message: str) -> None:

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from capsul.hub import api_tokens, live
-from capsul.hub.console.sessions import config_key, current_account, is_admin
+from capsul.hub import api_tokens, live, login_sessions
+from capsul.hub.console.sessions import config_key, current_account, current_session_id, is_admin
 from capsul.hub.keys import broadcaster, db_pool
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ async def _token_identity(request: web.Request) -> api_tokens.TokenIdentity | No
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     identity = await _token_identity(request)
+    session_id = None
     if identity is not None:
         account = identity.account
     else:
@@ -61,6 +62,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         account = await current_account(request)
         if account is None:
             raise web.HTTPUnauthorized(reason="Log in to see live updates.")
+        session_id = await current_session_id(request)
     see_all = request.query.get("scope") == "all"
     if see_all and not is_admin(request, account):
         raise web.HTTPForbidden(reason="Only admins can watch every capsul.")
@@ -81,11 +83,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         _drop(request)
 
     client = live.LiveClient(account, see_all=see_all, on_overflow=kick,
-                             token_id=identity.token_id if identity else None)
+                             token_id=identity.token_id if identity else None, session_id=session_id)
     hub_broadcaster.add(client)
     if identity is not None and identity.expires_at is not None:  # refused at once when it expires
         expiry = asyncio.get_running_loop().call_later(
             max(0.0, identity.expires_at.timestamp() - time.time()), kick, client)  # before the snapshot is read: nothing falls between them
+    if session_id is not None and not await login_sessions.is_live(request.app[db_pool], session_id):
+        kick(client)  # logged out between the check above and joining the broadcast: its NOTIFY is missed
     writer = asyncio.create_task(
         live.run_writer(client, ws.send_str, request.app[db_pool], watched, hub_broadcaster),
         name=f"ws writer {account}")
