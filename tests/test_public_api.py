@@ -359,3 +359,24 @@ async def test_schemathesis_finds_no_server_error(console, pool, tmp_path):
     assert proc.returncode == 0, report[-6000:]
     generated = re.search(r"(\d+) generated, (\d+) passed", report)
     assert generated and generated.group(1) == generated.group(2) and int(generated.group(1)) >= 100, report[-3000:]
+
+
+async def test_last_used_is_recorded_without_a_write_per_request(api, pool):
+    alice = await api()
+
+    async def last_used():
+        async with db.cursor(pool) as cur:
+            await cur.execute("SELECT last_used_at FROM api_tokens")
+            return (await cur.fetchone())["last_used_at"]
+    assert await last_used() is None
+    assert (await alice.call("GET", "/sizes"))[0] == 200
+    first = await last_used()
+    assert first is not None
+    for _ in range(5):
+        assert (await alice.call("GET", "/capsuls"))[0] == 200
+    assert await last_used() == first  # within a minute: not written again
+    async with db.cursor(pool) as cur:
+        await cur.execute("UPDATE api_tokens SET last_used_at = now() - interval '2 minutes'")
+    stale = await last_used()
+    assert (await alice.call("GET", "/sizes"))[0] == 200
+    assert await last_used() > stale
