@@ -23,23 +23,13 @@ from capsul.hub.spoke_client import SpokeClient
 log = logging.getLogger(__name__)
 
 
-async def heartbeat_one(pool: aiopg.Pool, client: SpokeClient, config: Config, host: dict) -> bool:
+async def ask_one(client: SpokeClient, config: Config, host: dict) -> tuple[dict, int] | str:
+    """One spoke's heartbeat: (capacity, last event seq), or why it did not answer."""
     try:
         answer = await client.call(host, "/spoke/heartbeat", {}, timeout=config.heartbeat_timeout)
-        capacity, seq = _parse_answer(answer)
+        return _parse_answer(answer)
     except signing.CallFailed as e:
-        async with db.cursor(pool) as cur:
-            went_offline = await hosts.record_missed_heartbeat(cur, host["id"], str(e), config.heartbeat_misses)
-        if went_offline:
-            log.warning("spoke %s is offline: %s", host["id"], e)
-        else:
-            log.debug("spoke %s missed a heartbeat: %s", host["id"], e)
-        return False
-    async with db.cursor(pool) as cur:
-        came_online = await hosts.record_heartbeat(cur, host["id"], capacity, seq)
-    if came_online:
-        log.info("spoke %s is online", host["id"])
-    return True
+        return str(e)
 
 
 def _parse_answer(answer: dict) -> tuple[dict, int]:
@@ -52,21 +42,25 @@ def _parse_answer(answer: dict) -> tuple[dict, int]:
 
 
 async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[str, bool]:
-    """One heartbeat to every host at once; returns {host id: answered}."""
+    """One heartbeat to every host at once, then one write for them all; returns {host id: answered}."""
     async with db.cursor(pool) as cur:
         targets = await hosts.list_hosts_to_call(cur)
-    results = await asyncio.gather(*(heartbeat_one(pool, client, config, h) for h in targets),
-                                   return_exceptions=True)
-    outcome = {}
-    for host, result in zip(targets, results):
-        if isinstance(result, BaseException):
-            log.error("heartbeat bookkeeping for %s failed: %r", host["id"], result)
-            result = False
-        outcome[host["id"]] = result
-    if targets:
-        async with db.cursor(pool) as cur:  # admin pages refresh their host table
-            await cur.execute("SELECT pg_notify('hosts_changed', '')")
-    return outcome
+    if not targets:
+        return {}
+    answers = await asyncio.gather(*(ask_one(client, config, h) for h in targets))
+    answered = {h["id"]: a for h, a in zip(targets, answers) if not isinstance(a, str)}
+    missed = {h["id"]: a for h, a in zip(targets, answers) if isinstance(a, str)}
+    async with db.cursor(pool) as cur:
+        async with cur.begin():
+            came_online, went_offline = await hosts.record_sweep(cur, answered, missed, config.heartbeat_misses)
+            await cur.execute("SELECT pg_notify('hosts_changed', '')")  # admin pages refresh their host table
+    for host_id in came_online:
+        log.info("spoke %s is online", host_id)
+    for host_id in went_offline:
+        log.warning("spoke %s is offline: %s", host_id, missed[host_id])
+    for host_id in set(missed) - set(went_offline):
+        log.debug("spoke %s missed a heartbeat: %s", host_id, missed[host_id])
+    return {h["id"]: h["id"] in answered for h in targets}
 
 
 @dataclass

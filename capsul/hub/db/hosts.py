@@ -119,6 +119,35 @@ async def record_missed_heartbeat(cur, host_id: str, error: str, misses_allowed:
     return row["was_online"] and not row["online"]
 
 
+async def record_sweep(cur, answered: dict[str, tuple[dict, int]], missed: dict[str, str],
+                       misses_allowed: int) -> tuple[list[str], list[str]]:
+    """A whole heartbeat sweep in two statements (not two per host: a sweep of many spokes must
+    not take the pool's connections from web requests). `answered`: host id -> (capacity,
+    last event seq); `missed`: host id -> error. Returns (came online, went offline)."""
+    came_online, went_offline = [], []
+    if answered:
+        ids = list(answered)
+        await cur.execute(
+            """UPDATE hosts h SET online = true, missed_heartbeats = 0, last_heartbeat_at = now(),
+                   last_error = NULL, capacity = a.capacity, last_event_seq = a.seq
+               FROM hosts old, unnest(%s::text[], %s::jsonb[], %s::bigint[]) AS a(id, capacity, seq)
+               WHERE h.id = old.id AND h.id = a.id
+               RETURNING h.id, old.online AS was_online""",
+            (ids, [Json(answered[i][0]) for i in ids], [answered[i][1] for i in ids]))
+        came_online = sorted(r["id"] for r in await cur.fetchall() if not r["was_online"])
+    if missed:
+        ids = list(missed)
+        await cur.execute(
+            """UPDATE hosts h SET missed_heartbeats = old.missed_heartbeats + 1, last_error = a.error,
+                   online = old.online AND old.missed_heartbeats + 1 < %s
+               FROM hosts old, unnest(%s::text[], %s::text[]) AS a(id, error)
+               WHERE h.id = old.id AND h.id = a.id
+               RETURNING h.id, old.online AS was_online, h.online""",
+            (misses_allowed, ids, [missed[i][:500] for i in ids]))
+        went_offline = sorted(r["id"] for r in await cur.fetchall() if r["was_online"] and not r["online"])
+    return came_online, went_offline
+
+
 async def set_last_applied_seq(cur, host_id: str, seq: int) -> None:
     """Events up to `seq` count as applied (after the spoke's numbering started over)."""
     await cur.execute("UPDATE hosts SET last_applied_seq = %s WHERE id = %s", (seq, host_id))
