@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psycopg2
 
-from capsul import tls, watch
+from capsul import catalog_cli, tls, watch
 from capsul.config import HOST_ID_RE, ConfigError, Role, load_config, parse_https_url
 from capsul.embedded_postgres import EmbeddedPostgres, PostgresError
 from capsul.node import Node, StartError
@@ -60,9 +60,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cert.add_argument("--name", action="append", required=True,
                       help="a DNS name or IP address the certificate covers (repeat for more)")
     cert.add_argument("--out", required=True, help="folder to write cert.pem, key.pem and ca.pem to")
+    catalog_cli.add_parsers(commands)
     commands.add_parser("watch", help="print your capsul events as they happen (a client: reads CAPSUL_URL and "
                                       "CAPSUL_TOKEN, an API token from the console)")
     args = parser.parse_args(argv)
+    catalog_cli.check(parser, args)
     if args.command and (args.hub or args.spoke):
         parser.error(f"{args.command} runs against the hub's database; drop --hub/--spoke")
     if args.command in ("add-host", "rotate-token", "add-network"):
@@ -174,6 +176,11 @@ async def list_conflicts(config) -> int:
     return 1 if conflicts else 0
 
 
+async def run_catalog_command(config, args) -> int:
+    async with hub_database(config) as pool:
+        return await catalog_cli.run(pool, args)
+
+
 def issue_cert(config, names: list[str], out: str) -> int:
     folder = Path(out).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -209,6 +216,8 @@ def main(argv: list[str]) -> int:
             return asyncio.run(add_network(config, args))
         if args.command == "issue-cert":
             return issue_cert(config, args.name, args.out)
+        if args.command in catalog_cli.COMMANDS:
+            return asyncio.run(run_catalog_command(config, args))
         return asyncio.run(serve(config))
     except (StartError, PostgresError, HypervisorError) as e:
         print(f"capsul: cannot start: {e}", file=sys.stderr)

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS ssh_public_keys (
   UNIQUE (account, content)
 );
 
--- What can be bought: sizes and OS images. Seeded below; operators edit them in SQL.
+-- What can be bought: sizes and OS images. Seeded below; operators add and deprecate them with
+-- run.py add-size / add-image / deprecate-size / deprecate-image (capsul/catalog_cli.py).
 CREATE TABLE IF NOT EXISTS vm_sizes (
   id                text PRIMARY KEY,
   dollars_per_month numeric(10, 2) NOT NULL CHECK (dollars_per_month >= 0),
