@@ -70,31 +70,33 @@ async def qemu_spoke(system_libvirt, start_node, pool, tls_files):
 @contextlib.asynccontextmanager
 async def qemu_setup(system_libvirt, start_node, pool, tls_files, **hub_env):
     folder = shared_tmpdir("capsul-test-qemu-")
-    images, storage = folder / "images", folder / "vms"
-    images.mkdir()
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(images / "blank.qcow2"), "64M"], check=True)
-    hub = await start_node(Role.HUB, **{"HEARTBEAT_INTERVAL": "1", "HEARTBEAT_TIMEOUT": "1",
-                                        "RESYNC_INTERVAL": "3600", **hub_env})
-    await add_account_with_key(pool)
-    cluster = await start_spokes(
-        pool, hub.api_url, [SpokeSpec("qemu1", 0, 0, "198.18.5.0/24")], folder, tls_files,
-        extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images),
-                   "VM_STORAGE_DIR": str(storage), "STOPPED_DEBOUNCE": "0.3", "SHUTDOWN_TIMEOUT": "2"})
-    async with db.cursor(pool) as cur:
-        await cur.execute("UPDATE host_network SET network_name = %s WHERE host_id = 'qemu1'",
-                          (system_libvirt.name,))
-    setup = QemuSetup(hub, cluster, images, storage)
     try:
-        yield setup
-    except BaseException:
-        print(f"--- spoke qemu1's log ---\n{cluster.processes['qemu1'].log()[-20000:]}")  # shown with the failure
-        raise
-    finally:
-        await cluster.stop()
-        async with db.cursor(pool) as cur:  # whatever the test made, finished or not
-            await cur.execute("SELECT id FROM vms")
-            setup.made.extend(r["id"] for r in await cur.fetchall())
-        libvirtd.remove_domains(list(dict.fromkeys(setup.made)))
+        images, storage = folder / "images", folder / "vms"
+        images.mkdir()
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(images / "blank.qcow2"), "64M"], check=True)
+        hub = await start_node(Role.HUB, **{"HEARTBEAT_INTERVAL": "1", "HEARTBEAT_TIMEOUT": "1",
+                                            "RESYNC_INTERVAL": "3600", **hub_env})
+        await add_account_with_key(pool)
+        cluster = await start_spokes(
+            pool, hub.api_url, [SpokeSpec("qemu1", 0, 0, "198.18.5.0/24")], folder, tls_files,
+            extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images),
+                       "VM_STORAGE_DIR": str(storage), "STOPPED_DEBOUNCE": "0.3", "SHUTDOWN_TIMEOUT": "2"})
+        setup = QemuSetup(hub, cluster, images, storage)
+        try:
+            async with db.cursor(pool) as cur:
+                await cur.execute("UPDATE host_network SET network_name = %s WHERE host_id = 'qemu1'",
+                                  (system_libvirt.name,))
+            yield setup
+        except BaseException:
+            print(f"--- spoke qemu1's log ---\n{cluster.processes['qemu1'].log()[-20000:]}")  # shown with the failure
+            raise
+        finally:
+            await cluster.stop()
+            async with db.cursor(pool) as cur:  # whatever the test made, finished or not
+                await cur.execute("SELECT id FROM vms")
+                setup.made.extend(r["id"] for r in await cur.fetchall())
+            libvirtd.remove_domains(list(dict.fromkeys(setup.made)))
+    finally:  # also when the spoke never started
         shutil.rmtree(folder, ignore_errors=True)
 
 
