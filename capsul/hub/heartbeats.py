@@ -47,7 +47,11 @@ async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[s
         targets = await hosts.list_hosts_to_call(cur)
     if not targets:
         return {}
-    answers = await asyncio.gather(*(ask_one(client, config, h) for h in targets))
+    answers = await asyncio.gather(*(ask_one(client, config, h) for h in targets), return_exceptions=True)
+    for host, answer in zip(targets, answers):
+        if isinstance(answer, BaseException):  # a bug of ours, not the spoke's silence: counted as a miss, never fatal
+            log.error("heartbeat to %s failed unexpectedly: %r", host["id"], answer)
+    answers = [f"heartbeat failed: {a!r}" if isinstance(a, BaseException) else a for a in answers]
     answered = {h["id"]: a for h, a in zip(targets, answers) if not isinstance(a, str)}
     missed = {h["id"]: a for h, a in zip(targets, answers) if isinstance(a, str)}
     async with db.cursor(pool) as cur:
