@@ -170,9 +170,11 @@ class Hypervisor:
         opening = asyncio.ensure_future(asyncio.to_thread(self._open_blocking))
         try:
             conn, callback_ids = await asyncio.wait_for(asyncio.shield(opening), self.open_timeout)
-        except TimeoutError:
+        except (TimeoutError, asyncio.CancelledError) as e:
             # A thread cannot be stopped: whatever it opens in the end is closed, not leaked.
             opening.add_done_callback(_close_late_connection)
+            if isinstance(e, asyncio.CancelledError):
+                raise
             raise HypervisorError(f"cannot connect to {self.uri}: no answer within {self.open_timeout:g} s") from None
         self._conn, self._callback_ids = conn, callback_ids
 
