@@ -9,7 +9,6 @@ hub process LISTENs for, so a websocket authenticated with the token closes with
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from datetime import datetime
 import psycopg2
 
 from capsul.hub import db
+from capsul.hub.stored_secrets import secret_hash
 
 PREFIX = "capsul_"
 SCOPES = ("read", "write")
@@ -50,10 +50,6 @@ class TokenIdentity:
         return self.scope == "write"
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 async def create_token(pool, account: str, name: str, scope: str, expires_in_days: int | None) -> tuple[str, dict]:
     name = (name or "").strip()
     if not _NAME_RE.match(name):
@@ -78,7 +74,7 @@ async def create_token(pool, account: str, name: str, scope: str, expires_in_day
                     f"""INSERT INTO api_tokens (account, name, token_hash, scope, expires_at)
                         VALUES (%s, %s, %s, %s, now() + make_interval(days => %s))
                         RETURNING {PUBLIC_COLUMNS}""",
-                    (account, name, _hash(secret), scope, expires_in_days))
+                    (account, name, secret_hash(secret), scope, expires_in_days))
                 return secret, await cur.fetchone()
         except psycopg2.errors.UniqueViolation:
             raise TokenRefused(f"you already have a token named {name!r}; choose another name") from None
@@ -117,7 +113,7 @@ async def authenticate(pool, secret: str) -> TokenIdentity:
                       last_used_at IS NULL OR last_used_at < now() - make_interval(secs => %s) AS stale
                FROM api_tokens
                WHERE token_hash = %s AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())""",
-            (LAST_USED_PRECISION, _hash(secret)))
+            (LAST_USED_PRECISION, secret_hash(secret)))
         row = await cur.fetchone()
         if row is not None and row["stale"]:  # a busy script must not cost a write per request
             await cur.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = %s", (row["id"],))

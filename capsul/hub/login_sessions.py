@@ -10,10 +10,10 @@ logout, and a person can end the sessions of browsers they no longer hold.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from capsul.hub import db
+from capsul.hub.stored_secrets import secret_hash
 
 SESSION_MAX_AGE = 30 * 24 * 3600  # seconds a login lasts
 LAST_SEEN_PRECISION = 300  # seconds: last_seen_at is written at most this often per session
@@ -21,16 +21,12 @@ MAX_USER_AGENT = 300
 ENDED_CHANNEL = "login_session_ended"  # payload: the session id; hubs close its websockets
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 async def start(cur, account: str, client_address: str | None, user_agent: str | None) -> tuple[str, int]:
     secret = secrets.token_urlsafe(32)
     await cur.execute(
         """INSERT INTO login_sessions (secret_hash, account, client_address, user_agent)
            VALUES (%s, %s, %s, %s) RETURNING id""",
-        (_hash(secret), account, client_address, (user_agent or "")[:MAX_USER_AGENT] or None))
+        (secret_hash(secret), account, client_address, (user_agent or "")[:MAX_USER_AGENT] or None))
     return secret, (await cur.fetchone())["id"]
 
 
@@ -44,7 +40,7 @@ async def check(pool, secret: str) -> tuple[int, str] | None:
                FROM login_sessions
                WHERE secret_hash = %s AND ended_at IS NULL
                  AND created_at > now() - make_interval(secs => %s)""",
-            (LAST_SEEN_PRECISION, _hash(secret), SESSION_MAX_AGE))
+            (LAST_SEEN_PRECISION, secret_hash(secret), SESSION_MAX_AGE))
         row = await cur.fetchone()
         if row is None:
             return None

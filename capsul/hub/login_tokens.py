@@ -5,12 +5,12 @@
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 
 from capsul.hub import db
 from capsul.hub.db import accounts
+from capsul.hub.stored_secrets import secret_hash
 
 TOKEN_TTL = 15 * 60  # seconds
 PER_EMAIL = (5, 15 * 60)  # at most 5 links per email per 15 minutes
@@ -31,10 +31,6 @@ def normalize_email(email: str) -> str:
     if len(email) > 254 or not _EMAIL_RE.match(email):
         raise LoginRefused("enter an email address such as you@example.org")
     return email
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def issue(pool, email: str, client_ip: str | None) -> str:
@@ -61,7 +57,7 @@ async def issue(pool, email: str, client_ip: str | None) -> str:
             await cur.execute(
                 """INSERT INTO login_tokens (token_hash, email, requested_by, expires_at)
                    VALUES (%s, %s, %s, now() + make_interval(secs => %s))""",
-                (_hash(token), email, client_ip, TOKEN_TTL))
+                (secret_hash(token), email, client_ip, TOKEN_TTL))
     return token
 
 
@@ -74,7 +70,7 @@ async def redeem(pool, token: str) -> str:
             await cur.execute(
                 """UPDATE login_tokens SET used_at = now()
                    WHERE token_hash = %s AND used_at IS NULL AND expires_at > now() RETURNING email""",
-                (_hash(token),))
+                (secret_hash(token),))
             row = await cur.fetchone()
             if row is None:
                 raise LoginRefused("this login link has expired or was used already; ask for a new one", 400)
