@@ -6,8 +6,10 @@
     python run.py --spoke                      a spoke alone (needs HUB_URL, SPOKE_HOST_ID, tokens)
     python run.py add-host --id ID --url URL   register a spoke; prints its two token lines
     python run.py rotate-token --id ID         new tokens; the old ones stay valid for a grace period
-    python run.py add-network --id ID --cidr CIDR [--first IP --last IP]
-                                               an IPv4 pool for a spoke's capsuls
+    python run.py add-network --id ID --cidr CIDR --gateway IP [--dns IP ...] [--first IP --last IP]
+                              [--ipv6-cidr CIDR --ipv6-gateway IP] [--network NAME]
+                                               an address pool for a spoke's capsuls
+    python run.py networks                     every pool, and what each guest is told
     python run.py conflicts                    VMs reported by a host that does not own them
     python run.py issue-cert --name NAME --out DIR
                                                a certificate from the local CA, for a spoke elsewhere
@@ -48,12 +50,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add.add_argument("--url", required=True, help="the spoke's API URL, e.g. https://spoke1.example:5443")
     rotate = commands.add_parser("rotate-token", help="issue new tokens for a spoke; old ones stay valid a while")
     rotate.add_argument("--id", required=True, help="the spoke's id")
-    net = commands.add_parser("add-network", help="give a spoke an IPv4 pool for its capsuls")
+    net = commands.add_parser("add-network", help="give a spoke an address pool for its capsuls (replaces the "
+                                                  "pool on the same libvirt network)")
     net.add_argument("--id", required=True, help="the spoke's id")
     net.add_argument("--cidr", required=True, help="the IPv4 network, e.g. 203.0.113.0/24")
-    net.add_argument("--first", help="first address to hand out (default: the network's first host address)")
-    net.add_argument("--last", help="last address to hand out (default: the network's last host address)")
-    net.add_argument("--network", default="default", help="the libvirt network VMs attach to (default: default)")
+    net.add_argument("--gateway", help="the IPv4 router capsuls route through, inside --cidr and never handed out "
+                                       "(without it the pool is kept but no capsul is placed on it)")
+    net.add_argument("--dns", action="append", default=[], metavar="IP",
+                     help="a DNS server the guests use (repeat, or separate with commas)")
+    net.add_argument("--first", help="first address to hand out (default: the network's first host address, "
+                                     "or the one after the gateway)")
+    net.add_argument("--last", help="last address to hand out (default: the network's last host address, "
+                                    "or the one before the gateway)")
+    net.add_argument("--ipv6-cidr", help="an IPv6 network routed to this pool, e.g. 2001:db8:1::/64; each capsul "
+                                         "gets one address from it")
+    net.add_argument("--ipv6-gateway", help="the IPv6 router: an address inside --ipv6-cidr or its fe80:: one")
+    net.add_argument("--network", default="default", help="the libvirt network capsuls attach to (default: default)")
+    commands.add_parser("networks", help="list every pool: addresses, gateways, DNS, libvirt network, use")
     commands.add_parser("conflicts", help="list VMs reported by a host that does not own them")
     cert = commands.add_parser("issue-cert", help="issue a TLS certificate from this machine's CA "
                                                   "(CAPSUL_VAR_DIR/tls) for a spoke on another machine")
@@ -146,20 +159,38 @@ async def add_network(config, args) -> int:
     from capsul.hub import db
     from capsul.hub.db import networks
 
+    dns = [d for value in args.dns for d in value.split(",") if d.strip()]
     try:
-        pool_range = networks.parse_pool(args.cidr, args.first, args.last)
+        pool = networks.parse_pool(args.cidr, args.first, args.last, gateway=args.gateway, dns_servers=dns,
+                                   ipv6_cidr=args.ipv6_cidr, ipv6_gateway=args.ipv6_gateway)
     except ValueError as e:
         print(f"capsul: {e}", file=sys.stderr)
         return 2
-    async with hub_database(config) as pool, db.cursor(pool) as cur:
+    async with hub_database(config) as pool_db, db.cursor(pool_db) as cur:
         try:
             async with cur.begin():
-                row = await networks.add_host_network(cur, args.id, *pool_range, network_name=args.network)
-        except (db.Conflict, db.NotFound) as e:
+                row = await networks.add_host_network(cur, args.id, pool, network_name=args.network)
+        except (db.Conflict, db.NotFound, ValueError) as e:
             print(f"capsul: {e}", file=sys.stderr)
             return 2
-    print(f"host {args.id}: network {row['network_name']} {row['cidr']}, addresses {row['first_usable']} "
-          f"to {row['last_usable']}")
+    print(f"host {args.id}: {networks.describe_pool(row)}")
+    if row["gateway"] is None:
+        print("capsul: warning: this pool has no gateway, so no capsul is placed on it (its guests would have no "
+              "route); run add-network again with --gateway", file=sys.stderr)
+    if not row["dns_servers"]:
+        print("capsul: note: no --dns given: guests get no DNS servers from capsul", file=sys.stderr)
+    return 0
+
+
+async def list_networks(config) -> int:
+    from capsul.hub import db
+    from capsul.hub.db import networks
+
+    async with hub_database(config) as pool_db, db.cursor(pool_db) as cur:
+        pools = await networks.list_pools(cur)
+    for row in pools:
+        print(f"{row['host_id']}: {networks.describe_pool(row)}; {row['taken']} of {row['size']} IPv4 in use")
+    print(f"{len(pools)} pool(s)", file=sys.stderr)
     return 0
 
 
@@ -214,6 +245,8 @@ def main(argv: list[str]) -> int:
             return asyncio.run(list_conflicts(config))
         if args.command == "add-network":
             return asyncio.run(add_network(config, args))
+        if args.command == "networks":
+            return asyncio.run(list_networks(config))
         if args.command == "issue-cert":
             return issue_cert(config, args.name, args.out)
         if args.command in catalog_cli.COMMANDS:

@@ -296,3 +296,29 @@ CREATE TABLE IF NOT EXISTS periodic_runs (
   name        text PRIMARY KEY,
   last_run_at timestamptz NOT NULL
 );
+
+-- Pools know their network (DESIGN §10): what the guest is told through cloud-init's
+-- network-config. A pool without a gateway (one made before these columns) is never used for a
+-- new capsul: its guest would have no route. The gateway lies in the network, outside the range.
+ALTER TABLE host_network ADD COLUMN IF NOT EXISTS gateway inet;
+ALTER TABLE host_network ADD COLUMN IF NOT EXISTS dns_servers inet[] NOT NULL DEFAULT '{}';
+ALTER TABLE host_network ADD COLUMN IF NOT EXISTS ipv6_cidr cidr;      -- e.g. a routed /64 per pool
+ALTER TABLE host_network ADD COLUMN IF NOT EXISTS ipv6_gateway inet;
+DO $$ BEGIN
+  ALTER TABLE host_network ADD CONSTRAINT host_network_gateway
+    CHECK (gateway IS NULL OR (family(gateway) = 4 AND gateway << cidr
+                               AND NOT (gateway BETWEEN first_usable AND last_usable)));
+  ALTER TABLE host_network ADD CONSTRAINT host_network_ipv6
+    CHECK ((ipv6_cidr IS NULL) = (ipv6_gateway IS NULL)
+           AND (ipv6_cidr IS NULL OR (family(ipv6_cidr) = 6 AND family(ipv6_gateway) = 6)));
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+-- Each capsul on a pool with IPv6 gets one IPv6 address; unique among live capsuls, like IPv4.
+ALTER TABLE vms ADD COLUMN IF NOT EXISTS public_ipv6 inet;
+CREATE UNIQUE INDEX IF NOT EXISTS vms_live_ipv6 ON vms (public_ipv6)
+  WHERE public_ipv6 IS NOT NULL AND state NOT IN ('deleted', 'failed');
+
+-- libvirt networks a host's pools name that its spoke reported missing or inactive at the last
+-- heartbeat ({name: why}); nothing is placed on such a host.
+ALTER TABLE hosts ADD COLUMN IF NOT EXISTS missing_networks jsonb NOT NULL DEFAULT '{}';

@@ -8,6 +8,7 @@ logged-in console session (its cookie), all removed afterwards.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import re
 import shutil
 import sys
@@ -95,7 +96,7 @@ async def bench_node(**env_overrides: str) -> AsyncIterator[Bench]:
         node = Node(load_config(Role.BOTH, env, Path("/dev/null")))
         await node.start()
         async with db.cursor(node.pool) as cur:
-            await networks.add_host_network(cur, "local", "10.64.0.0/16")
+            await networks.add_host_network(cur, "local", networks.parse_pool("10.64.0.0/16", gateway="10.64.0.1"))
             await accounts.ensure_account(cur, ACCOUNT)
         key = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
             serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
@@ -153,7 +154,8 @@ async def spoke_swarm(bench: Bench, count: int, *, prefix: str = "swarm", env: d
             host_id, port = f"{prefix}{i:03d}", free_port()
             token, hub_token = await hosts_db.add_host(cur, host_id, f"https://127.0.0.1:{port}")
             if pool_cidrs:
-                await networks.add_host_network(cur, host_id, pool_cidrs[i])
+                await networks.add_host_network(cur, host_id, networks.parse_pool(
+                    pool_cidrs[i], gateway=str(ipaddress.IPv4Network(pool_cidrs[i]).network_address + 1)))
             spoke = {"id": host_id, "port": port, "token": token, "hub_token": hub_token}
             if own_hosts:
                 host_file = bench.folder / f"{host_id}.xml"

@@ -53,7 +53,10 @@ from capsul.signing import MAX_BODY
 log = logging.getLogger(__name__)
 
 
-TEST_HYPERVISOR_POOL = "192.0.2.0/24"  # TEST-NET-1 (RFC 5737), for the embedded test:/// spoke
+# For the embedded test:/// spoke: documentation addresses (RFC 5737 TEST-NET-1, RFC 3849), the
+# gateway (.1, ::1) never handed out, so a newcomer sees what a real pool gives a capsul.
+TEST_HYPERVISOR_POOL = networks.parse_pool("192.0.2.0/24", gateway="192.0.2.1", dns_servers=["192.0.2.1"],
+                                           ipv6_cidr="2001:db8::/64", ipv6_gateway="2001:db8::1")
 
 
 class StartError(Exception):
@@ -78,6 +81,21 @@ def bind(listen: Listen, variable: str) -> socket.socket:
     sock.listen(512)
     sock.setblocking(False)
     return sock
+
+
+async def _ensure_test_hypervisor_pool(cur, host_id: str) -> None:
+    """The test hypervisor runs no real VMs: documentation addresses will do. A pool an older
+    capsul made here (no gateway, handing out .1) is upgraded; one an operator set is kept."""
+    pools = await networks.list_pools(cur, host_id)
+    if pools and not (len(pools) == 1 and pools[0]["gateway"] is None and str(pools[0]["cidr"]) == "192.0.2.0/24"):
+        return
+    async with cur.begin():
+        if pools:  # capsuls of the test driver do not outlive its process: nothing is stranded
+            await cur.execute("DELETE FROM host_network WHERE host_id = %s", (host_id,))
+        await networks.add_host_network(cur, host_id, TEST_HYPERVISOR_POOL)
+    log.info("gave spoke %s the pool %s and %s, gateways %s and %s (run.py add-network to change it)",
+             host_id, TEST_HYPERVISOR_POOL.cidr, TEST_HYPERVISOR_POOL.ipv6_cidr, TEST_HYPERVISOR_POOL.gateway,
+             TEST_HYPERVISOR_POOL.ipv6_gateway)
 
 
 def _url(scheme: str, sock: socket.socket) -> str:
@@ -164,11 +182,8 @@ class Node:
         if config.role is Role.BOTH:
             async with db.cursor(self.pool) as cur:
                 token, hub_token = await hosts.register_local_host(cur, config.spoke_host_id, self.api_url)
-                if config.libvirt_uri.startswith("test:") and not await networks.has_pool(cur, config.spoke_host_id):
-                    # The test hypervisor runs no real VMs: documentation addresses will do.
-                    await networks.add_host_network(cur, config.spoke_host_id, TEST_HYPERVISOR_POOL)
-                    log.info("gave spoke %s the pool %s (run.py add-network to change it)",
-                             config.spoke_host_id, TEST_HYPERVISOR_POOL)
+                if config.libvirt_uri.startswith("test:"):
+                    await _ensure_test_hypervisor_pool(cur, config.spoke_host_id)
             config = self.config = config.replace(hub_url=self.api_url, spoke_host_token=token,
                                                   hub_token=hub_token)
 

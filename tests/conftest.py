@@ -168,6 +168,15 @@ async def add_account_with_key(pool: aiopg.Pool, email: str = "alice@example.org
     return email
 
 
+def checked_pool(cidr: str, first: str | None = None, last: str | None = None, **network):
+    """A checked pool for tests: its gateway is the network's last host address (so the range
+    starts at the first one), unless `gateway` is given."""
+    import ipaddress
+    from capsul.hub.db import networks
+    network.setdefault("gateway", str(ipaddress.IPv4Network(cidr).broadcast_address - 1))
+    return networks.parse_pool(cidr, first, last, **network)
+
+
 async def spoke_ready(pool: aiopg.Pool, host_id: str = "local") -> None:
     """Wait until the hub has the spoke online with a known capacity (so placement can use it)."""
     async def ready():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from capsul.hub import db
 from capsul.hub.db import hosts, networks
-from tests.conftest import eventually
+from tests.conftest import checked_pool, eventually
 from tests.processes import CapsulProcess
 
 HOST_XML = """<?xml version="1.0"?>
@@ -58,7 +58,7 @@ async def start_spokes(pool, hub_api_url: str, specs: list[SpokeSpec], folder: P
         port = free_port() if spec.listen == "127.0.0.1" else 5443
         async with db.cursor(pool) as cur:
             token, hub_token = await hosts.add_host(cur, spec.host_id, f"https://{spec.listen}:{port}")
-            await networks.add_host_network(cur, spec.host_id, spec.cidr)
+            await networks.add_host_network(cur, spec.host_id, checked_pool(spec.cidr))
         host_file = folder / f"{spec.host_id}.xml"
         host_file.write_text(host_xml.format(cpus=spec.cpus, memory_kib=spec.memory_mb * 1024))
         tls_env = tls_for(spec) if tls_for else {"TLS_CERT_FILE": str(tls_files.cert),

@@ -5,7 +5,7 @@ import pytest
 
 from capsul.hub import capsuls, db
 from capsul.hub.db import networks, vms
-from tests.conftest import add_account_with_key, eventually, spoke_ready
+from tests.conftest import checked_pool, add_account_with_key, eventually, spoke_ready
 
 
 async def vm_state(pool, vm_id):
@@ -17,7 +17,7 @@ async def vm_state(pool, vm_id):
 async def hub(start_node, pool):
     node = await start_node(HEARTBEAT_INTERVAL="0.2")
     async with db.cursor(pool) as cur:
-        await networks.add_host_network(cur, "local", "198.18.0.0/29")  # 6 usable addresses
+        await networks.add_host_network(cur, "local", checked_pool("198.18.0.0/29"))  # 5 usable addresses (.6 is the gateway)
     await add_account_with_key(pool)
     await spoke_ready(pool)
     return node.hub
@@ -104,11 +104,22 @@ async def test_a_vm_reported_by_a_host_that_does_not_own_it_is_a_conflict(hub, p
 
 
 async def test_the_embedded_test_spoke_gets_a_documentation_pool(start_node, pool):
+    """Both kinds of address, the gateways never handed out; a pool an older capsul made there
+    (no gateway, .1 handed out) is upgraded at the next start."""
+    node = await start_node(HEARTBEAT_INTERVAL="0.2")
+    await node.stop()
+    async with db.cursor(pool) as cur:
+        await cur.execute("DELETE FROM host_network")
+        await cur.execute("""INSERT INTO host_network (host_id, network_name, cidr, first_usable, last_usable)
+                             VALUES ('local', 'default', '192.0.2.0/24', '192.0.2.1', '192.0.2.254')""")
     node = await start_node(HEARTBEAT_INTERVAL="0.2")
     await add_account_with_key(pool, "carol@example.org", "k")
     await spoke_ready(pool)
     vm = await capsuls.create_capsul(node.hub, "carol@example.org", "f1-xs", "debian12", ["k"])
-    assert vm["public_ipv4"] == "192.0.2.1"
+    assert (vm["public_ipv4"], vm["public_ipv6"]) == ("192.0.2.2", "2001:db8::2")
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT host(gateway) AS gw, host(ipv6_gateway) AS gw6 FROM host_network")
+        assert await cur.fetchall() == [{"gw": "192.0.2.1", "gw6": "2001:db8::1"}]
 
 
 async def test_a_paused_capsul_can_be_started_again(start_node, pool):

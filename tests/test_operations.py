@@ -9,7 +9,7 @@ from capsul import signing, tls
 from capsul.hub import capsuls, db
 from capsul.hub.db import hosts, networks, vms
 from capsul.hub.db import operations as ops_db
-from tests.conftest import add_account_with_key, eventually, pending_create, spoke_ready
+from tests.conftest import checked_pool, add_account_with_key, eventually, pending_create, spoke_ready
 
 ALICE = "alice@example.org"
 
@@ -17,7 +17,7 @@ ALICE = "alice@example.org"
 async def register(pool, host_id, url, *, cidr, memory_mb=4096, cpus=4, online=True):
     async with db.cursor(pool) as cur:
         tokens = await hosts.add_host(cur, host_id, url)
-        await networks.add_host_network(cur, host_id, cidr)
+        await networks.add_host_network(cur, host_id, checked_pool(cidr))
         if online:
             await hosts.record_heartbeat(cur, host_id, {"cpus": cpus, "memory_mb": memory_mb, "committed_cpus": 0,
                                                         "committed_memory_mb": 0}, 0)
@@ -60,7 +60,7 @@ async def test_misbehaving_and_offline_spokes_are_skipped_and_named(start_node, 
     await spoke_ready(pool)
     await add_account_with_key(pool)
     async with db.cursor(pool) as cur:
-        await networks.add_host_network(cur, "local", "198.18.0.0/28")
+        await networks.add_host_network(cur, "local", checked_pool("198.18.0.0/28"))
     # The misbehaving ones and the offline one look roomier than local, so they rank first.
     await register(pool, "garbage", misbehaving_spokes["garbage"], cidr="198.18.1.0/28", memory_mb=65536)
     await register(pool, "hung", misbehaving_spokes["hung"], cidr="198.18.2.0/28", memory_mb=32768)
@@ -158,7 +158,7 @@ async def test_an_exhausted_pool_is_no_capacity(start_node, pool):
     await spoke_ready(pool)
     await add_account_with_key(pool)
     async with db.cursor(pool) as cur:
-        await networks.add_host_network(cur, "local", "198.18.0.0/29", "198.18.0.2", "198.18.0.3")
+        await networks.add_host_network(cur, "local", checked_pool("198.18.0.0/29", "198.18.0.2", "198.18.0.3"))
     made = [await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"]) for _ in range(2)]
     assert sorted(vm["public_ipv4"] for vm in made) == ["198.18.0.2", "198.18.0.3"]
     with pytest.raises(capsuls.NoCapacityError) as caught:
@@ -202,7 +202,7 @@ async def test_actions_on_an_offline_host_fail_at_once(start_node, pool):
     await spoke_ready(pool)
     await add_account_with_key(pool)
     async with db.cursor(pool) as cur:
-        await networks.add_host_network(cur, "local", "198.18.0.0/29")
+        await networks.add_host_network(cur, "local", checked_pool("198.18.0.0/29"))
     vm = await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
     await eventually(lambda: _running(pool, vm["id"]))
     async with db.cursor(pool) as cur:
@@ -222,7 +222,7 @@ async def test_a_spoke_answers_a_repeated_offer_the_same_and_builds_once(start_n
     await spoke_ready(pool)
     await add_account_with_key(pool)
     async with db.cursor(pool) as cur:
-        await networks.add_host_network(cur, "local", "198.18.0.0/29")
+        await networks.add_host_network(cur, "local", checked_pool("198.18.0.0/29"))
     op_id, vm_id = await pending_create(pool, ["local"])
     async with db.cursor(pool) as cur:
         host = next(h for h in await hosts.list_hosts_to_call(cur) if h["id"] == "local")

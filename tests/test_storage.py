@@ -9,7 +9,8 @@ import pytest
 
 from capsul.hub import capsuls, db
 from capsul.hub.db import vms
-from capsul.spoke.domain_xml import build_domain_xml, mac_for_ipv4
+from capsul.spoke.cloud_init import mac_for_ipv4
+from capsul.spoke.domain_xml import build_domain_xml
 from capsul.spoke.keys import hypervisor, operations
 from capsul.spoke.storage import Storage, StorageError
 from tests.conftest import add_account_with_key, eventually, spoke_ready

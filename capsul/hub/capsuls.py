@@ -194,7 +194,7 @@ async def destroy_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
     async with db.cursor(hub.pool) as cur:
         await vms.set_state(cur, vm_id, "deleting", from_states=DESTROYABLE, reason="delete requested")
     try:
-        await hub.dispatcher.to_owner("destroy", {}, vm, account=account)
+        await hub.dispatcher.to_owner("destroy", {"network_name": vm["network_name"]}, vm, account=account)
     except OperationFailed as e:
         async with db.cursor(hub.pool) as cur:  # nothing happened: back to where it was
             await vms.set_state(cur, vm_id, vm["state"], from_states=("deleting",), reason=f"delete failed: {e}")

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from capsul import errors, signing
 from capsul.hub import db
-from capsul.hub.db import hosts, operations, vm_events
+from capsul.hub.db import hosts, networks, operations, vm_events
 from capsul.hub.keys import db_pool, resyncer
 
 log = logging.getLogger(__name__)
@@ -28,13 +28,15 @@ async def heartbeat(request: web.Request) -> web.Response:
         raise errors.json_error(400, "last_event_seq must be a non-negative integer")
     async with db.cursor(request.config_dict[db_pool]) as cur:
         came_online = await hosts.record_heartbeat(cur, signed.host_id, capacity, seq)
+        names = await networks.pool_network_names(cur, signed.host_id)
     if came_online:
         log.info("spoke %s announced itself and is online", signed.host_id)
     request.config_dict[resyncer].request(signed.host_id)  # it (re)started: its VMs may have changed
     if signed.token_index:
         log.warning("spoke %s signs with its previous token; update its SPOKE_HOST_TOKEN and HUB_TOKEN",
                     signed.host_id)
-    return web.json_response({"ok": True, "host_id": signed.host_id})
+    # the libvirt networks its pools name: the spoke checks at once that they exist
+    return web.json_response({"ok": True, "host_id": signed.host_id, "networks": names})
 
 
 @routes.post("/claim-operation/{op_id}", name="hub_claim_operation")
@@ -50,8 +52,8 @@ async def claim_operation(request: web.Request) -> web.Response:
             payload = await operations.claim(cur, op_id, signed.host_id)
         except operations.ClaimRefused as e:
             raise errors.json_error(404 if e.unknown else 409, e.reason) from None
-    log.info("host %s claimed create %s (%s at %s)", signed.host_id, op_id, payload["vm_id"],
-             payload["public_ipv4"])
+    log.info("host %s claimed create %s (%s at %s%s)", signed.host_id, op_id, payload["vm_id"],
+             payload["public_ipv4"], f", {payload['public_ipv6']}" if payload["public_ipv6"] else "")
     return web.json_response({"ok": True, "operation": {"id": op_id, **payload}})
 
 

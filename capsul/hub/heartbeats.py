@@ -23,22 +23,28 @@ from capsul.hub.spoke_client import SpokeClient
 log = logging.getLogger(__name__)
 
 
-async def ask_one(client: SpokeClient, config: Config, host: dict) -> tuple[dict, int] | str:
-    """One spoke's heartbeat: (capacity, last event seq), or why it did not answer."""
+async def ask_one(client: SpokeClient, config: Config, host: dict) -> tuple[dict, int, dict] | str:
+    """One spoke's heartbeat: (capacity, last event seq, missing networks), or why it did not
+    answer. The spoke is told which libvirt networks its pools name, and says which are missing."""
     try:
-        answer = await client.call(host, "/spoke/heartbeat", {}, timeout=config.heartbeat_timeout)
+        answer = await client.call(host, "/spoke/heartbeat", {"networks": host.get("networks") or []},
+                                   timeout=config.heartbeat_timeout)
         return _parse_answer(answer)
     except signing.CallFailed as e:
         return str(e)
 
 
-def _parse_answer(answer: dict) -> tuple[dict, int]:
+def _parse_answer(answer: dict) -> tuple[dict, int, dict]:
     capacity, seq = answer.get("capacity"), answer.get("last_event_seq")
+    missing = answer.get("missing_networks", {})
     keys = ("cpus", "memory_mb", "committed_cpus", "committed_memory_mb")
     if (not isinstance(capacity, dict) or not all(isinstance(capacity.get(k), int) for k in keys)
             or not isinstance(seq, int)):
         raise signing.CallFailed("invalid heartbeat answer: expected capacity and last_event_seq")
-    return {k: capacity[k] for k in keys}, seq
+    if not isinstance(missing, dict) or not all(isinstance(k, str) and isinstance(v, str) and len(k) <= 200
+                                                and len(v) <= 200 for k, v in missing.items()):
+        raise signing.CallFailed("invalid heartbeat answer: missing_networks must map names to reasons")
+    return {k: capacity[k] for k in keys}, seq, missing
 
 
 async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[str, bool]:
@@ -64,6 +70,11 @@ async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[s
         log.warning("spoke %s is offline: %s", host_id, missed[host_id])
     for host_id in set(missed) - set(went_offline):
         log.debug("spoke %s missed a heartbeat: %s", host_id, missed[host_id])
+    for host in targets:
+        missing = answered.get(host["id"], (None, None, {}))[2]
+        if missing and missing != host.get("missing_networks"):
+            log.warning("spoke %s: %s; nothing is placed on it until that is fixed", host["id"],
+                        "; ".join(f"libvirt network {n} is {why}" for n, why in sorted(missing.items())))
     return {h["id"]: h["id"] in answered for h in targets}
 
 

@@ -177,6 +177,7 @@ class Dispatcher:
         """
         tried: set[str] = set()
         refusals: dict[str, str] = {}
+        unplaceable: set[str] = set()  # hosts the hub itself ruled out: no room, no usable pool or network
         offer_body = {"type": "create", "vm_id": vm_id, "vcpus": size["vcpus"], "memory_mb": size["memory_mb"]}
         while True:
             async with db.cursor(self.pool) as cur:
@@ -192,6 +193,7 @@ class Dispatcher:
                             batch.append(host)
                         else:
                             refusals.setdefault(host["id"], why)
+                            unplaceable.add(host["id"])
                     batch = batch[:self.config.create_offer_parallelism]
                     await ops_db.offer(cur, op_id, [h["id"] for h in batch])
             if not batch:
@@ -208,13 +210,14 @@ class Dispatcher:
                 owner = owner or await ops_db.owner(cur, op_id)
             if owner:
                 return owner
-        reason = _no_host_reason(size, refusals)
+        no_room = {h for h, why in refusals.items() if h in unplaceable or _is_capacity(why)}
+        reason = _no_host_reason(size, refusals, no_room)
         async with db.cursor(self.pool) as cur:
             owner = await ops_db.fail_create(cur, op_id, reason)
         if owner:  # a claim got in just before the create was failed
             return owner
         log.warning("create %s of %s failed: %s", op_id, vm_id, reason)
-        if not refusals or all(_is_capacity(r) for r in refusals.values()):
+        if no_room == set(refusals):
             raise NoCapacity(reason)
         raise OperationFailed(reason)
 
@@ -236,12 +239,12 @@ def _is_capacity(reason: str) -> bool:
     return reason.startswith(("not enough", "no free IPv4"))
 
 
-def _no_host_reason(size: dict, refusals: dict[str, str]) -> str:
+def _no_host_reason(size: dict, refusals: dict[str, str], no_room: set[str]) -> str:
     what = f"{size['id']} ({size['vcpus']} vCPU, {size['memory_mb']} MB)"
     if not refusals:
         return f"no capacity: no host is online to take a {what}"
     details = "; ".join(f"{host}: {why}" for host, why in sorted(refusals.items()))
-    if all(_is_capacity(r) for r in refusals.values()):
+    if no_room == set(refusals):
         return f"no capacity: no host has room for a {what} right now ({details})"
     return f"no host took the {what} ({details})"
 

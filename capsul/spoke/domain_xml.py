@@ -5,10 +5,10 @@ paths simply point at files that were never made.
 """
 from __future__ import annotations
 
-import ipaddress
 import uuid
 import xml.etree.ElementTree as ET
 
+from capsul.spoke.cloud_init import mac_for_ipv4
 from capsul.spoke.storage import GuestFiles
 
 UUID_NAMESPACE = uuid.UUID("7f0e4c1e-2b7c-4c53-9f4c-6361707375c1")
@@ -17,12 +17,6 @@ UUID_NAMESPACE = uuid.UUID("7f0e4c1e-2b7c-4c53-9f4c-6361707375c1")
 # its next start and finishes the build (virt.finish_interrupted_builds).
 BUILD_MARK_NS = "urn:capsul:build:1"
 BUILD_MARK_PREFIX = "capsul"
-
-
-def mac_for_ipv4(ipv4: str) -> str:
-    """A stable, locally administered MAC per address, so a VM's MAC maps back to its IPv4."""
-    octets = ipaddress.IPv4Address(ipv4).packed
-    return "52:54:" + ":".join(f"{b:02x}" for b in octets)
 
 
 def domain_uuid(vm_id: str) -> str:
@@ -79,3 +73,10 @@ def build_domain_xml(payload: dict, files: GuestFiles, *, domain_type: str) -> s
     console = ET.SubElement(devices, "console", type="pty")
     ET.SubElement(console, "target", type="serial", port="0")
     return ET.tostring(domain, encoding="unicode")
+
+
+def interface_networks(domain_xml: str) -> list[str]:
+    """The libvirt networks a domain's interfaces attach to."""
+    root = ET.fromstring(domain_xml)
+    return [source.get("network") for source in root.findall("devices/interface[@type='network']/source")
+            if source.get("network")]

@@ -1,6 +1,7 @@
 """The /spoke/* endpoints that the hub calls, all signed hub->spoke (DESIGN.md §2)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -9,22 +10,43 @@ from capsul import errors, signing
 from capsul.config import Config
 from capsul.spoke.keys import hypervisor, operations, state
 from capsul.spoke.operations import OperationError
-from capsul.spoke.virt import HypervisorError
+from capsul.spoke.state import SpokeState
+from capsul.spoke.virt import Hypervisor, HypervisorError
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
+MAX_NETWORKS = 64
+
+
 @routes.post("/heartbeat", name="spoke_heartbeat")
 async def heartbeat(request: web.Request) -> web.Response:
-    """Liveness: answers with this host's capacity and the last event sequence number sent."""
+    """Liveness: answers with this host's capacity, the last event sequence number sent, and which
+    of the libvirt networks its pools name (`networks` in the body) are missing or inactive."""
+    names = request[signing.SIGNED].body.get("networks", [])
+    if (not isinstance(names, list) or len(names) > MAX_NETWORKS
+            or not all(isinstance(n, str) and 0 < len(n) <= 100 for n in names)):
+        raise errors.json_error(400, f"networks must be a list of at most {MAX_NETWORKS} libvirt network names")
+    virt, spoke = request.config_dict[hypervisor], request.config_dict[state]
     try:
-        capacity = await request.config_dict[hypervisor].capacity_quickly()
+        capacity = await virt.capacity_quickly()
     except HypervisorError as e:
         raise errors.json_error(503, str(e)) from None
-    spoke = request.config_dict[state]
+    await check_networks(virt, spoke, names)
     return web.json_response({"ok": True, "host_id": spoke.host_id, "capacity": capacity.as_dict(),
-                              "last_event_seq": spoke.last_event_seq})
+                              "last_event_seq": spoke.last_event_seq,
+                              "missing_networks": spoke.missing_networks})
+
+
+async def check_networks(virt: Hypervisor, spoke: SpokeState, names: list[str], *, wait: float = 0.5) -> None:
+    """Refresh which named networks are missing; a libvirt slower than `wait` keeps the last
+    answer (a heartbeat must not look dead because libvirt is busy)."""
+    spoke.networks = list(names)
+    try:
+        spoke.missing_networks = await asyncio.wait_for(virt.network_problems(names), wait)
+    except (TimeoutError, HypervisorError) as e:
+        log.debug("checking libvirt networks %s: %s; keeping the last answer", names, e or "slow")
 
 
 @routes.post("/operation", name="spoke_operation")

@@ -38,8 +38,8 @@ async def announce(hub: HubClient, virt: Hypervisor, spoke: SpokeState, *, timeo
         except HypervisorError:
             capacity = None
         try:
-            await hub.call("/hub/heartbeat", {"capacity": capacity, "last_event_seq": spoke.last_event_seq,
-                                              "started_at": spoke.started_at}, timeout=timeout)
+            answer = await hub.call("/hub/heartbeat", {"capacity": capacity, "last_event_seq": spoke.last_event_seq,
+                                                       "started_at": spoke.started_at}, timeout=timeout)
         except signing.CallFailed as e:
             if str(e) != spoke.hub_error:  # say each distinct problem once, not every retry
                 log.warning("cannot announce this spoke to the hub at %s: %s (retrying)", hub.hub_url, e)
@@ -49,4 +49,23 @@ async def announce(hub: HubClient, virt: Hypervisor, spoke: SpokeState, *, timeo
             continue
         spoke.hub_announced, spoke.hub_error = True, None
         log.info("announced spoke %s to the hub at %s", hub.host_id, hub.hub_url)
+        await _check_networks_at_start(virt, spoke, answer.get("networks"))
         return
+
+
+async def _check_networks_at_start(virt: Hypervisor, spoke: SpokeState, names) -> None:
+    """Say at once, in this spoke's log, which libvirt networks its pools name but libvirt lacks
+    (the hub hears of them with the next heartbeat and places nothing here until they exist)."""
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return
+    spoke.networks = names
+    try:
+        spoke.missing_networks = await virt.network_problems(names)
+    except HypervisorError as e:
+        log.warning("cannot check libvirt networks %s: %s", ", ".join(names), e)
+        return
+    for name, why in sorted(spoke.missing_networks.items()):
+        log.warning("libvirt network %s, named by this host's pool, is %s: the hub places no capsul here until it "
+                    "exists and is active (virsh net-define / net-start / net-autostart)", name, why)
+    if not names:
+        log.warning("this host has no address pool yet: the hub places no capsul here (run.py add-network)")

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from capsul import signing
 from capsul.config import Config
-from capsul.spoke.domain_xml import build_domain_xml
+from capsul.spoke.cloud_init import mac_for_ipv4
+from capsul.spoke.domain_xml import build_domain_xml, interface_networks
 from capsul.spoke.events import EventOutbox
 from capsul.spoke.hub_client import HubClient
 from capsul.spoke.storage import Storage, StorageError
@@ -110,9 +111,32 @@ class SpokeOperations:
     async def _destroy(self, body: dict) -> dict:
         vm_id = _vm_id(body)
         await self._build_done(vm_id)
+        networks = await self._networks_of(vm_id, body.get("network_name"))
         existed = await self.virt.destroy(vm_id)
         removed = await self.storage.remove(vm_id)
-        return {"vm_id": vm_id, "existed": existed, "removed_files": len(removed), "state": "deleted"}
+        released = await self._release_dhcp(vm_id, networks)
+        return {"vm_id": vm_id, "existed": existed, "removed_files": len(removed), "released_dhcp": released,
+                "state": "deleted"}
+
+    async def _networks_of(self, vm_id: str, named: object) -> list[str]:
+        """The libvirt networks a capsul may hold a DHCP reservation on: the one the hub names
+        (its pool's) and those its domain's interfaces attach to, if it still exists."""
+        networks = [named] if isinstance(named, str) and named else []
+        try:
+            networks += interface_networks(await self.virt.xml(vm_id))
+        except HypervisorError:
+            pass  # gone already (or never defined): the hub's word is all there is
+        return list(dict.fromkeys(networks))
+
+    async def _release_dhcp(self, vm_id: str, networks: list[str]) -> list[str]:
+        released = []
+        for network in networks:
+            try:
+                if await self.virt.release_dhcp(network, vm_id):
+                    released.append(network)
+            except HypervisorError as e:
+                log.error("removing the DHCP reservation of %s: %s", vm_id, e)
+        return released
 
     async def _vm_state_command(self, body: dict) -> dict:
         vm_id, command = _vm_id(body), body.get("command")
@@ -229,6 +253,7 @@ class SpokeOperations:
         vm_id = payload["vm_id"]
         try:
             files = await self.storage.prepare(payload)
+            await self._reserve_dhcp(payload)
             xml = build_domain_xml(payload, files, domain_type=self.domain_type)
             state = await self.virt.define_and_start(vm_id, xml)
             log.info("built %s (%s, %s)", vm_id, payload.get("size"), payload.get("public_ipv4"))
@@ -240,9 +265,23 @@ class SpokeOperations:
             except HypervisorError as cleanup:
                 log.error("cleaning up %s failed: %s", vm_id, cleanup)
             await self.storage.remove(vm_id)
+            await self._release_dhcp(vm_id, [payload["network_name"]] if payload.get("network_name") else [])
             self.outbox.emit(vm_id, "failed", f"the host could not build it: {e}")
         finally:
             self._reserved.pop(op_id, None)
+
+    async def _reserve_dhcp(self, payload: dict) -> None:
+        """Where the capsul's libvirt network serves DHCP for its address, reserve it (MAC -> IPv4):
+        a guest that asks DHCP gets the address it is configured with, never another one."""
+        network, ipv4 = payload.get("network_name"), payload.get("public_ipv4")
+        if not network or not ipv4:
+            return
+        done = await self.virt.reserve_dhcp(network, mac_for_ipv4(ipv4), ipv4, payload["vm_id"])
+        if done.startswith("no DHCP"):
+            log.debug("%s: libvirt network %s serves %s: no reservation needed", payload["vm_id"], network, done)
+        else:
+            log.info("%s: DHCP reservation %s -> %s on %s %s", payload["vm_id"], mac_for_ipv4(ipv4), ipv4, network,
+                     done)
 
     async def close(self) -> None:
         """Wait for builds under way, so no claimed VM is left half-made by a clean stop."""

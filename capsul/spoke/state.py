@@ -12,3 +12,5 @@ class SpokeState:
     last_event_seq: int = 0  # the last event sent to the hub (its sequence number)
     hub_announced: bool = False  # the hub has acknowledged our start
     hub_error: str | None = None  # why the last call to the hub failed
+    networks: list[str] = field(default_factory=list)  # the libvirt networks this host's pools name (from the hub)
+    missing_networks: dict[str, str] = field(default_factory=dict)  # of those: name -> "missing" / "inactive"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pycdlib
 
-log = logging.getLogger(__name__)
+from capsul.spoke import cloud_init
 
-LOGIN_USER = "cyberian"  # the user capsuls are logged in to, as in the original capsul
+log = logging.getLogger(__name__)
 
 
 class StorageError(Exception):
@@ -96,26 +96,17 @@ async def _qemu_img(*args: str) -> str:
     return out.decode()
 
 
-def cloud_config(payload: dict) -> str:
-    """user-data: the hostname and the login user with the chosen SSH keys."""
-    keys = [k.replace("\n", " ").strip() for k in payload.get("ssh_public_keys", [])]
-    lines = ["#cloud-config", f"hostname: {payload['vm_id']}", "users:", f"  - name: {LOGIN_USER}",
-             "    sudo: ALL=(ALL) NOPASSWD:ALL", "    shell: /bin/sh", "    ssh_authorized_keys:"]
-    lines += [f"      - {json.dumps(k)}" for k in keys]
-    return "\n".join(lines) + "\n"
-
-
-def meta_data(payload: dict) -> str:
-    return f"instance-id: {payload['vm_id']}\nlocal-hostname: {payload['vm_id']}\n"
-
-
 def write_seed_iso(path: Path, payload: dict) -> None:
-    """A NoCloud seed: an ISO 9660 volume labelled `cidata` with user-data and meta-data.
-    Runs in a worker thread."""
+    """A NoCloud seed: an ISO 9660 volume labelled `cidata` with user-data, meta-data and (when
+    the capsul has an address) network-config. Runs in a worker thread."""
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident="cidata")
-    for iso_name, name, text in (("USERDATA.;1", "user-data", cloud_config(payload)),
-                                 ("METADATA.;1", "meta-data", meta_data(payload))):
+    files = [("USERDATA.;1", "user-data", cloud_init.user_data(payload)),
+             ("METADATA.;1", "meta-data", cloud_init.meta_data(payload))]
+    network = cloud_init.network_config(payload)
+    if network is not None:
+        files.append(("NETWORKC.;1", "network-config", network))
+    for iso_name, name, text in files:
         data = text.encode()
         iso.add_fp(io.BytesIO(data), len(data), f"/{iso_name}", rr_name=name, joliet_path=f"/{name}")
     partial = path.with_name(path.name + ".partial")

@@ -10,10 +10,12 @@ from capsul.hub.db import Conflict, NotFound
 
 # Columns safe to show (no tokens).
 # What the hub needs to call a host: its URL and hub tokens (the previous one only in its grace period).
-CALL_COLUMNS = ("id, https_url, online, hub_token, "
-                "CASE WHEN previous_valid_until > now() THEN previous_hub_token END AS previous_hub_token")
+CALL_COLUMNS = ("id, https_url, online, hub_token, missing_networks, "
+                "CASE WHEN previous_valid_until > now() THEN previous_hub_token END AS previous_hub_token, "
+                # the libvirt networks its pools name: the heartbeat asks the spoke whether they exist
+                "array(SELECT n.network_name FROM host_network n WHERE n.host_id = hosts.id ORDER BY 1) AS networks")
 PUBLIC_COLUMNS = ("id, https_url, online, missed_heartbeats, last_heartbeat_at, last_error, "
-                  "capacity, last_event_seq, created_at")
+                  "capacity, last_event_seq, created_at, missing_networks")
 
 
 def new_token() -> str:
@@ -119,21 +121,24 @@ async def record_missed_heartbeat(cur, host_id: str, error: str, misses_allowed:
     return row["was_online"] and not row["online"]
 
 
-async def record_sweep(cur, answered: dict[str, tuple[dict, int]], missed: dict[str, str],
+async def record_sweep(cur, answered: dict[str, tuple[dict, int, dict]], missed: dict[str, str],
                        misses_allowed: int) -> tuple[list[str], list[str]]:
     """A whole heartbeat sweep in two statements (not two per host: a sweep of many spokes must
     not take the pool's connections from web requests). `answered`: host id -> (capacity,
-    last event seq); `missed`: host id -> error. Returns (came online, went offline)."""
+    last event seq, missing networks {name: why}); `missed`: host id -> error. Returns (came
+    online, went offline)."""
     came_online, went_offline = [], []
     if answered:
         ids = list(answered)
         await cur.execute(
             """UPDATE hosts h SET online = true, missed_heartbeats = 0, last_heartbeat_at = now(),
-                   last_error = NULL, capacity = a.capacity, last_event_seq = a.seq
-               FROM hosts old, unnest(%s::text[], %s::jsonb[], %s::bigint[]) AS a(id, capacity, seq)
+                   last_error = NULL, capacity = a.capacity, last_event_seq = a.seq, missing_networks = a.missing
+               FROM hosts old, unnest(%s::text[], %s::jsonb[], %s::bigint[], %s::jsonb[])
+                    AS a(id, capacity, seq, missing)
                WHERE h.id = old.id AND h.id = a.id
                RETURNING h.id, old.online AS was_online""",
-            (ids, [Json(answered[i][0]) for i in ids], [answered[i][1] for i in ids]))
+            (ids, [Json(answered[i][0]) for i in ids], [answered[i][1] for i in ids],
+             [Json(answered[i][2]) for i in ids]))
         came_online = sorted(r["id"] for r in await cur.fetchall() if not r["was_online"])
     if missed:
         ids = list(missed)

@@ -1,48 +1,138 @@
-"""Queries on `host_network`: per-host IPv4 pools and address allocation."""
+"""Queries on `host_network`: per-host address pools and address allocation (DESIGN §10).
+
+A pool is an IPv4 network with its gateway, the range handed out (the gateway outside it),
+DNS servers, the libvirt network its capsuls attach to, and optionally an IPv6 network with
+its gateway. Each capsul gets one IPv4 from the range and, where the pool has IPv6, one IPv6.
+"""
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass, field
 
 import psycopg2.errors
 
 from capsul.hub.db import Conflict, NotFound
 
 LIVE = "state NOT IN ('deleted', 'failed')"
+MAX_DNS_SERVERS = 8  # more than any resolver reads; a longer list is a typing mistake
+LIBVIRT_NAME_MAX = 100
+
+POOL_COLUMNS = """host_id, network_name, cidr, host(first_usable) AS first_usable,
+                  host(last_usable) AS last_usable, host(gateway) AS gateway,
+                  array(SELECT host(d) FROM unnest(dns_servers) AS d) AS dns_servers,
+                  ipv6_cidr, host(ipv6_gateway) AS ipv6_gateway"""
 
 
-def parse_pool(cidr: str, first: str | None = None, last: str | None = None) -> tuple[str, str, str]:
-    """(cidr, first, last) checked: an IPv4 network and a range inside it. Raises ValueError."""
+@dataclass(frozen=True)
+class Pool:
+    """A pool as an operator describes it, checked (see `parse_pool`)."""
+    cidr: str
+    first_usable: str
+    last_usable: str
+    gateway: str | None = None
+    dns_servers: list[str] = field(default_factory=list)
+    ipv6_cidr: str | None = None
+    ipv6_gateway: str | None = None
+
+
+def _address(value: str, what: str, version: int | None = None):
     try:
-        net = ipaddress.IPv4Network(cidr)
+        address = ipaddress.ip_address(value.strip())
     except ValueError:
-        raise ValueError(f"{cidr!r} is not an IPv4 network such as 203.0.113.0/24") from None
-    if net.num_addresses < 4 and (first is None or last is None):
-        raise ValueError(f"{cidr} is too small to pick addresses from; give --first and --last")
+        raise ValueError(f"{what}: {value!r} is not an IP address") from None
+    if version and address.version != version:
+        raise ValueError(f"{what}: {value} is not an IPv{version} address")
+    return address
+
+
+def parse_pool(cidr: str, first: str | None = None, last: str | None = None, *, gateway: str | None = None,
+               dns_servers: list[str] | None = None, ipv6_cidr: str | None = None,
+               ipv6_gateway: str | None = None) -> Pool:
+    """The pool, checked; raises ValueError with one line a person can act on.
+
+    Without --first/--last the range is the network's host addresses minus the gateway, which
+    must then sit at either end of it (the usual .1 or .254).
+    """
     try:
-        first_ip = ipaddress.IPv4Address(first) if first else net.network_address + 1
-        last_ip = ipaddress.IPv4Address(last) if last else net.broadcast_address - 1
-    except ValueError as e:
-        raise ValueError(f"not an IPv4 address: {e}") from None
+        net = ipaddress.IPv4Network(cidr.strip())
+    except ValueError:
+        raise ValueError(f"{cidr!r} is not an IPv4 network such as 203.0.113.0/24 (host bits zero)") from None
+    gw = _address(gateway, "--gateway", 4) if gateway else None
+    if gw is not None and (gw not in net or (net.prefixlen <= 30 and gw in (net.network_address,
+                                                                            net.broadcast_address))):
+        raise ValueError(f"--gateway {gw} is not a host address of {net}")
+    if net.num_addresses < 4 and (first is None or last is None):
+        raise ValueError(f"{net} is too small to pick addresses from; give --first and --last")
+    first_ip = _address(first, "--first", 4) if first else net.network_address + 1
+    last_ip = _address(last, "--last", 4) if last else net.broadcast_address - 1
+    if gw is not None and not first and gw == first_ip:
+        first_ip += 1
+    if gw is not None and not last and gw == last_ip:
+        last_ip -= 1
     if first_ip not in net or last_ip not in net:
         raise ValueError(f"the first and last addresses must be inside {net}")
     if first_ip > last_ip:
         raise ValueError("the first address comes after the last")
-    return str(net), str(first_ip), str(last_ip)
+    if gw is not None and first_ip <= gw <= last_ip:
+        raise ValueError(f"--gateway {gw} lies inside the range {first_ip}-{last_ip} that capsuls get addresses "
+                         f"from; give --first/--last so that it stays outside")
+    dns = [str(_address(d, "--dns")) for d in (dns_servers or [])]
+    if len(dns) > MAX_DNS_SERVERS:
+        raise ValueError(f"--dns: at most {MAX_DNS_SERVERS} servers")
+    v6 = v6_gw = None
+    if ipv6_cidr:
+        try:
+            v6 = ipaddress.IPv6Network(ipv6_cidr.strip())
+        except ValueError:
+            raise ValueError(f"--ipv6-cidr {ipv6_cidr!r} is not an IPv6 network such as 2001:db8:1::/64 "
+                             f"(host bits zero)") from None
+        if v6.prefixlen > 120:
+            raise ValueError(f"--ipv6-cidr {v6} is too small: use a /120 or larger (a /64 is usual)")
+        if not ipv6_gateway:
+            raise ValueError("--ipv6-cidr needs --ipv6-gateway (the router's address in it, or its fe80:: one)")
+        v6_gw = _address(ipv6_gateway, "--ipv6-gateway", 6)
+        if v6_gw not in v6 and not v6_gw.is_link_local:
+            raise ValueError(f"--ipv6-gateway {v6_gw} is neither inside {v6} nor a link-local (fe80::) address")
+        if v6_gw == v6.network_address:
+            raise ValueError(f"--ipv6-gateway {v6_gw} is the network's own address (subnet-router anycast)")
+    elif ipv6_gateway:
+        raise ValueError("--ipv6-gateway needs --ipv6-cidr")
+    return Pool(str(net), str(first_ip), str(last_ip), str(gw) if gw else None, dns,
+                str(v6) if v6 else None, str(v6_gw) if v6_gw else None)
 
 
-async def add_host_network(cur, host_id: str, cidr: str, first_usable: str | None = None,
-                           last_usable: str | None = None, network_name: str = "default") -> dict:
-    """Add (or replace) a host's pool; first/last default to the CIDR's first and last host addresses."""
-    cidr, first, last = parse_pool(cidr, first_usable, last_usable)
-    await ensure_no_overlap(cur, host_id, cidr)
+async def add_host_network(cur, host_id: str, pool: Pool, network_name: str = "default") -> dict:
+    """Add (or replace) a host's pool. Must run inside a transaction.
+
+    Refused (Conflict) when it overlaps another pool, or when replacing it would leave a live
+    capsul of this pool with an address outside it.
+    """
+    if not network_name or len(network_name) > LIBVIRT_NAME_MAX or any(c in network_name for c in "/\0<>&'\""):
+        raise ValueError(f"--network {network_name!r} is not a libvirt network name")
+    await ensure_no_overlap(cur, host_id, network_name, pool)
+    await cur.execute(
+        f"""SELECT id, host(public_ipv4) AS ipv4, host(public_ipv6) AS ipv6 FROM vms
+            WHERE host_id = %s AND network_name = %s AND {LIVE}
+              AND ((public_ipv4 IS NOT NULL AND NOT (public_ipv4 BETWEEN %s::inet AND %s::inet))
+                   OR (public_ipv6 IS NOT NULL AND NOT coalesce(public_ipv6 <<= %s::cidr, false)))
+            ORDER BY id LIMIT 1""",
+        (host_id, network_name, pool.first_usable, pool.last_usable, pool.ipv6_cidr))
+    stranded = await cur.fetchone()
+    if stranded:
+        raise Conflict(f"capsul {stranded['id']} ({stranded['ipv4']}{', ' + stranded['ipv6'] if stranded['ipv6'] else ''})"
+                       f" would fall outside the changed pool; delete it first or keep its addresses in the range")
     try:
         await cur.execute(
-            """INSERT INTO host_network (host_id, network_name, cidr, first_usable, last_usable)
-               VALUES (%s, %s, %s, %s, %s)
-               ON CONFLICT (host_id, network_name) DO UPDATE SET cidr = EXCLUDED.cidr,
-                   first_usable = EXCLUDED.first_usable, last_usable = EXCLUDED.last_usable
-               RETURNING host_id, network_name, cidr, host(first_usable) AS first_usable,
-                         host(last_usable) AS last_usable""", (host_id, network_name, cidr, first, last))
+            f"""INSERT INTO host_network (host_id, network_name, cidr, first_usable, last_usable, gateway,
+                                          dns_servers, ipv6_cidr, ipv6_gateway)
+                VALUES (%s, %s, %s, %s, %s, %s, %s::inet[], %s, %s)
+                ON CONFLICT (host_id, network_name) DO UPDATE SET cidr = EXCLUDED.cidr,
+                    first_usable = EXCLUDED.first_usable, last_usable = EXCLUDED.last_usable,
+                    gateway = EXCLUDED.gateway, dns_servers = EXCLUDED.dns_servers,
+                    ipv6_cidr = EXCLUDED.ipv6_cidr, ipv6_gateway = EXCLUDED.ipv6_gateway
+                RETURNING {POOL_COLUMNS}""",
+            (host_id, network_name, pool.cidr, pool.first_usable, pool.last_usable, pool.gateway,
+             pool.dns_servers, pool.ipv6_cidr, pool.ipv6_gateway))
     except psycopg2.errors.ForeignKeyViolation:
         raise NotFound(f"no host {host_id!r}") from None
     return await cur.fetchone()
@@ -53,12 +143,38 @@ async def has_pool(cur, host_id: str) -> bool:
     return await cur.fetchone() is not None
 
 
-async def allocate_ipv4(cur, host_id: str) -> tuple[str, str] | None:
-    """(network name, a free address) from the host's pools, or None when they are full.
+async def list_pools(cur, host_id: str | None = None) -> list[dict]:
+    """Every pool (of one host, when given), with how many addresses live capsuls hold in it."""
+    await cur.execute(
+        f"""SELECT {POOL_COLUMNS}, last_usable - first_usable + 1 AS size,
+                   (SELECT count(*) FROM vms v WHERE v.host_id = hn.host_id AND v.network_name = hn.network_name
+                      AND v.public_ipv4 IS NOT NULL AND v.{LIVE}) AS taken
+            FROM host_network hn WHERE %s::text IS NULL OR host_id = %s ORDER BY host_id, network_name""",
+        (host_id, host_id))
+    return await cur.fetchall()
 
-    Locks the host's pool rows until the transaction ends, so two claims on one host
-    never pick the same address; the unique index on live addresses backs this up.
-    Must run inside a transaction.
+
+async def pool_network_names(cur, host_id: str) -> list[str]:
+    """The libvirt networks this host's pools name: the only ones its spoke may touch."""
+    await cur.execute("SELECT network_name FROM host_network WHERE host_id = %s ORDER BY network_name",
+                      (host_id,))
+    return [r["network_name"] for r in await cur.fetchall()]
+
+
+@dataclass(frozen=True)
+class Addresses:
+    network_name: str
+    ipv4: str
+    ipv6: str | None
+
+
+async def allocate_addresses(cur, host_id: str) -> Addresses | None:
+    """A free IPv4 (and IPv6, where the pool has it) from the host's usable pools, or None
+    when they are full. Pools without a gateway are never used: their guests would have no route.
+
+    Locks the host's pool rows until the transaction ends, so two claims on one host never
+    pick the same address; the unique indexes on live addresses back this up. Must run
+    inside a transaction.
     """
     await cur.execute("SELECT network_name FROM host_network WHERE host_id = %s ORDER BY network_name FOR UPDATE",
                       (host_id,))
@@ -67,16 +183,46 @@ async def allocate_ipv4(cur, host_id: str) -> tuple[str, str] | None:
     await cur.execute(
         f"""SELECT hn.network_name, host(hn.first_usable + g.n) AS address
             FROM host_network hn, generate_series(0, hn.last_usable - hn.first_usable) AS g(n)
-            WHERE hn.host_id = %s
+            WHERE hn.host_id = %s AND hn.gateway IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM vms v WHERE v.public_ipv4 = hn.first_usable + g.n AND v.{LIVE})
             ORDER BY hn.network_name, g.n LIMIT 1""", (host_id,))
     row = await cur.fetchone()
-    return (row["network_name"], row["address"]) if row else None
+    if row is None:
+        return None
+    # IPv6: the lowest free offset from 1 up, skipping the gateway. Live capsuls + 2 candidates
+    # always hold a free one, so this never walks a whole /64.
+    await cur.execute(
+        f"""SELECT host(c.address) AS address
+            FROM host_network hn,
+                 generate_series(1::bigint, 2 + (SELECT count(*) FROM vms v
+                                                 WHERE v.public_ipv6 << hn.ipv6_cidr AND v.{LIVE})) AS g(n),
+                 LATERAL (SELECT set_masklen(hn.ipv6_cidr::inet + g.n, 128) AS address) AS c
+            WHERE hn.host_id = %s AND hn.network_name = %s AND hn.ipv6_cidr IS NOT NULL
+              AND c.address <> hn.ipv6_gateway AND c.address << hn.ipv6_cidr
+              AND NOT EXISTS (SELECT 1 FROM vms v WHERE v.public_ipv6 = c.address AND v.{LIVE})
+            ORDER BY g.n LIMIT 1""", (host_id, row["network_name"]))
+    v6 = await cur.fetchone()
+    return Addresses(row["network_name"], row["address"], v6["address"] if v6 else None)
 
 
-async def ensure_no_overlap(cur, host_id: str, cidr: str) -> None:
-    await cur.execute("SELECT host_id, cidr FROM host_network WHERE cidr && %s AND host_id <> %s",
-                      (cidr, host_id))
+async def ensure_no_overlap(cur, host_id: str, network_name: str, pool: Pool) -> None:
+    """Refuse a pool whose IPv4 or IPv6 network overlaps any other pool (of any host)."""
+    await cur.execute(
+        """SELECT host_id, network_name, cidr, ipv6_cidr, cidr && %s::cidr AS v4 FROM host_network
+           WHERE (host_id, network_name) <> (%s, %s)
+             AND (cidr && %s::cidr OR (ipv6_cidr IS NOT NULL AND %s::cidr IS NOT NULL AND ipv6_cidr && %s::cidr))
+           LIMIT 1""",
+        (pool.cidr, host_id, network_name, pool.cidr, pool.ipv6_cidr, pool.ipv6_cidr))
     row = await cur.fetchone()
     if row:
-        raise Conflict(f"{cidr} overlaps {row['cidr']} of host {row['host_id']}")
+        mine, theirs = (pool.cidr, row["cidr"]) if row["v4"] else (pool.ipv6_cidr, row["ipv6_cidr"])
+        raise Conflict(f"{mine} overlaps {theirs}, the pool of host {row['host_id']} on network {row['network_name']}")
+
+
+def describe_pool(row: dict) -> str:
+    """One line for operators: what a guest on this pool is told."""
+    text = (f"network {row['network_name']}: {row['cidr']}, addresses {row['first_usable']} to "
+            f"{row['last_usable']}, gateway {row['gateway'] or 'NONE (not used for new capsuls)'}")
+    if row["ipv6_cidr"]:
+        text += f"; IPv6 {row['ipv6_cidr']}, gateway {row['ipv6_gateway']}"
+    return text + f"; DNS {', '.join(row['dns_servers']) or 'none'}"

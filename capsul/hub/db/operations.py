@@ -124,19 +124,19 @@ async def _claim_in_transaction(cur, op_id: str, host_id: str) -> dict | ClaimRe
         raise ClaimRefused("operation was not offered to this host")
     if mine["assignment_status"] != "offered":
         raise ClaimRefused(f"the offer to this host was closed ({mine['assignment_status']})")
-    address = await networks.allocate_ipv4(cur, host_id)
-    if address is None:
+    addresses = await networks.allocate_addresses(cur, host_id)
+    if addresses is None:
         refusal = ClaimRefused(f"no free IPv4 address on host {host_id}")
         await record_answer(cur, op_id, host_id, "refused", {"reason": refusal.reason})
         return refusal
-    network_name, ipv4 = address
     await cur.execute(
         """UPDATE host_operation SET assignment_status = 'claimed', answered_at = now()
            WHERE operation_id = %s AND host_id = %s""", (op_id, host_id))
     await cur.execute(
-        """UPDATE vms SET host_id = %s, network_name = %s, public_ipv4 = %s, state = 'creating',
+        """UPDATE vms SET host_id = %s, network_name = %s, public_ipv4 = %s, public_ipv6 = %s, state = 'creating',
                state_changed_at = now()
-           WHERE id = %s AND state = 'pending' RETURNING id""", (host_id, network_name, ipv4, op["vm_id"]))
+           WHERE id = %s AND state = 'pending' RETURNING id""",
+        (host_id, addresses.network_name, addresses.ipv4, addresses.ipv6, op["vm_id"]))
     if await cur.fetchone() is None:
         raise ClaimRefused("the capsul is no longer waiting for a host")
     await vms.add_event(cur, op["vm_id"], "creating", host_id=host_id)

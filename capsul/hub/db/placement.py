@@ -26,9 +26,11 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
                JOIN vms v ON v.id = o.vm_id JOIN vm_sizes s ON s.id = v.size
                WHERE ho.assignment_status = 'offered' AND o.status = 'pending'),
            used AS (SELECT host_id, sum(vcpus) AS vcpus, sum(memory_mb) AS memory_mb FROM placed GROUP BY host_id),
-           pools AS (
-               SELECT hn.host_id, sum(hn.last_usable - hn.first_usable + 1) AS size FROM host_network hn
-               GROUP BY hn.host_id),
+           pools AS (  -- a pool without a gateway is never used: its guests would have no route
+               SELECT hn.host_id, sum(hn.last_usable - hn.first_usable + 1) FILTER (WHERE hn.gateway IS NOT NULL)
+                          AS size,
+                      count(*) FILTER (WHERE hn.gateway IS NULL) AS without_gateway
+               FROM host_network hn GROUP BY hn.host_id),
            taken AS (
                SELECT host_id, count(*) AS n FROM vms
                WHERE public_ipv4 IS NOT NULL AND state NOT IN ('deleted', 'failed') GROUP BY host_id)
@@ -37,7 +39,8 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
                floor((h.capacity->>'memory_mb')::numeric * %(memory_ratio)s) - coalesce(u.memory_mb, 0)
                    AS free_memory_mb,
                floor((h.capacity->>'cpus')::numeric * %(cpu_ratio)s) - coalesce(u.vcpus, 0) AS free_vcpus,
-               coalesce(p.size, 0) AS pool_size, coalesce(p.size, 0) - coalesce(t.n, 0) AS free_addresses
+               coalesce(p.size, 0) AS pool_size, coalesce(p.size, 0) - coalesce(t.n, 0) AS free_addresses,
+               coalesce(p.without_gateway, 0) AS pools_without_gateway, h.missing_networks
         FROM hosts h LEFT JOIN used u ON u.host_id = h.id LEFT JOIN pools p ON p.host_id = h.id
              LEFT JOIN taken t ON t.host_id = h.id
         WHERE h.online AND h.capacity IS NOT NULL AND NOT (h.id = ANY(%(exclude)s))
@@ -48,6 +51,11 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
 
 def why_not(host: dict, vcpus: int, memory_mb: int) -> str | None:
     """None if the host has room for the size, else the reason it has not."""
+    if host["missing_networks"]:
+        return "its libvirt network " + "; ".join(f"{name} is {why}" for name, why in
+                                                  sorted(host["missing_networks"].items()))
+    if host["pool_size"] == 0 and host["pools_without_gateway"]:
+        return "no free IPv4 address: its pool has no gateway (run.py add-network --gateway)"
     if host["pool_size"] == 0:
         return "no free IPv4 address: it has no IPv4 pool (run.py add-network)"
     if host["free_addresses"] < 1:

@@ -15,6 +15,7 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 VM_ID_RE = re.compile(r"^capsul-[a-z0-9]{10}$")  # as the CHECK on vms.id
 
 VM_COLUMNS = """v.id, v.account, v.size, v.os, v.host_id, v.network_name, host(v.public_ipv4) AS public_ipv4,
+                host(v.public_ipv6) AS public_ipv6,
                 v.state, v.failure_reason, v.created_at, v.state_changed_at, v.deleted_at, v.ssh_host_keys"""
 
 
@@ -86,7 +87,8 @@ async def set_state(cur, vm_id: str, state: str, *, from_states: tuple[str, ...]
 async def mark_failed(cur, vm_id: str, reason: str) -> bool:
     """A create that did not happen: failed with a reason, its address given back."""
     await cur.execute(
-        """UPDATE vms SET state = 'failed', failure_reason = %s, public_ipv4 = NULL, state_changed_at = now()
+        """UPDATE vms SET state = 'failed', failure_reason = %s, public_ipv4 = NULL, public_ipv6 = NULL,
+               state_changed_at = now()
            WHERE id = %s AND state IN ('pending', 'creating') RETURNING id""", (reason, vm_id))
     failed = await cur.fetchone() is not None
     if failed:
@@ -101,15 +103,21 @@ async def events(cur, vm_id: str) -> list[dict]:
 
 
 async def create_payload(cur, vm_id: str) -> dict:
-    """Everything a spoke needs to build the VM (the answer to a winning claim)."""
+    """Everything a spoke needs to build the VM (the answer to a winning claim), its network
+    included: the addresses with their prefix lengths and gateways, and the DNS servers."""
     await cur.execute(
         """SELECT v.id AS vm_id, host(v.public_ipv4) AS public_ipv4, v.network_name,
+                  masklen(n.cidr) AS ipv4_prefix, host(n.gateway) AS ipv4_gateway,
+                  host(v.public_ipv6) AS public_ipv6, masklen(n.ipv6_cidr) AS ipv6_prefix,
+                  host(n.ipv6_gateway) AS ipv6_gateway,
+                  coalesce(array(SELECT host(d) FROM unnest(n.dns_servers) AS d), '{}') AS dns_servers,
                   s.id AS size, s.vcpus, s.memory_mb, s.disk_gb,
                   o.id AS os_image, o.file_name AS os_image_file, o.kernel_file, o.initrd_file,
                   o.kernel_cmdline,
                   coalesce((SELECT array_agg(k.content ORDER BY k.key_name) FROM vm_ssh_public_key k
                             WHERE k.vm_id = v.id), '{}') AS ssh_public_keys
            FROM vms v JOIN vm_sizes s ON s.id = v.size JOIN os_images o ON o.id = v.os
+                LEFT JOIN host_network n ON n.host_id = v.host_id AND n.network_name = v.network_name
            WHERE v.id = %s""", (vm_id,))
     row = await cur.fetchone()
     if row is None:
