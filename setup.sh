@@ -15,8 +15,11 @@ case "$mode" in run|test) ;; *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 
 packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv qemu-utils)
 # The tests also drive real QEMU guests through a real libvirtd (qemu:///system).
 # busybox-static and cpio build the tiny guest the tests boot; chromium runs the browser tests
-# (Playwright drives it; nothing is downloaded by `playwright install`).
-[ "$mode" = test ] && packages+=(libvirt-daemon-system qemu-system-x86 busybox-static cpio chromium)
+# (Playwright drives it; nothing is downloaded by `playwright install`); mmdebstrap builds the
+# Debian cloud image the reachability test logs in to over SSH (openssh-client); dnsmasq-base
+# serves its libvirt network's DHCP; cloud-init's own tools check the seeds the spoke writes.
+[ "$mode" = test ] && packages+=(libvirt-daemon-system qemu-system-x86 busybox-static cpio chromium
+                                 mmdebstrap dnsmasq-base openssh-client e2fsprogs cloud-init)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,6 +34,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # On this host cloud-init is only a checker of seeds: keep it from configuring the machine at boot.
+  if [[ " ${missing[*]} " == *" cloud-init "* ]]; then touch /etc/cloud/cloud-init.disabled; fi
 fi
 
 # The venv uses Debian's own Python so a fresh machine and this one build the same thing.

@@ -1,7 +1,13 @@
 """A real libvirtd (qemu:///system) for the tests: started if it is not running, stopped
-afterwards only if the tests started it; plus an isolated libvirt network of their own."""
+afterwards only if the tests started it; plus libvirt networks of their own.
+
+The tests start libvirtd inside a network namespace of their own (NETNS), so the bridges and
+dnsmasq of the networks it makes live there: guests are reachable only from inside it, never
+through a bridge in the root namespace. Its Unix socket is a file, so the spokes (in the root
+namespace) reach it as usual."""
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -11,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 URI = "qemu:///system"
+NETNS = "capsul-test-virt"
 PID_FILES = {"libvirtd": Path("/run/libvirtd.pid"), "virtlogd": Path("/run/virtlogd.pid")}
 
 
@@ -43,7 +50,8 @@ def start_daemons() -> list[str]:
     started = []
     for name in ("virtlogd", "libvirtd"):
         if _pid(name) is None:
-            subprocess.run([name, "-d"], check=True, timeout=60)
+            ensure_netns()
+            subprocess.run(["ip", "netns", "exec", NETNS, name, "-d"], check=True, timeout=60)
             started.append(name)
     deadline = time.monotonic() + 120  # the first start probes QEMU
     while not responding():
@@ -51,6 +59,30 @@ def start_daemons() -> list[str]:
             raise RuntimeError("libvirtd did not answer within 120 s")
         time.sleep(0.25)
     return started
+
+
+def ensure_netns() -> None:
+    if not Path(f"/run/netns/{NETNS}").exists():
+        subprocess.run(["ip", "netns", "add", NETNS], check=True, timeout=30)
+        subprocess.run(["ip", "netns", "exec", NETNS, "ip", "link", "set", "lo", "up"], check=True, timeout=30)
+
+
+def remove_netns() -> None:
+    subprocess.run(["ip", "netns", "delete", NETNS], check=False, capture_output=True, timeout=30)
+
+
+def libvirtd_in_netns() -> bool:
+    """Whether the running libvirtd lives in the tests' namespace (one started by hand may not)."""
+    pid = _pid("libvirtd")
+    try:
+        return pid is not None and os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(f"/run/netns/{NETNS}").st_ino
+    except OSError:
+        return False
+
+
+def in_netns(*command: str) -> list[str]:
+    """A command line run inside the tests' namespace, where the guests' networks are."""
+    return ["ip", "netns", "exec", NETNS, *command]
 
 
 def stop_daemon(name: str) -> None:
@@ -61,6 +93,19 @@ def stop_daemon(name: str) -> None:
     deadline = time.monotonic() + 30
     while _pid(name) is not None and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def running_libvirtd():
+    """libvirtd for a test module: what the tests start they stop afterwards, namespace included."""
+    started = start_daemons()
+    try:
+        yield
+    finally:
+        for name in reversed(started):
+            stop_daemon(name)
+        if started and _pid("libvirtd") is None and _pid("virtlogd") is None:
+            remove_netns()
 
 
 @dataclass

@@ -29,14 +29,12 @@ ALICE = "alice@example.org"
 
 @pytest.fixture(scope="module")
 def system_libvirt():
-    started = libvirtd.start_daemons()
-    network = libvirtd.TestNetwork.create()
-    try:
-        yield network
-    finally:
-        network.remove()
-        for name in reversed(started):
-            libvirtd.stop_daemon(name)
+    with libvirtd.running_libvirtd():
+        network = libvirtd.TestNetwork.create()
+        try:
+            yield network
+        finally:
+            network.remove()
 
 
 async def state_of(pool, vm_id):

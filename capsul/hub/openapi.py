@@ -107,7 +107,11 @@ SCHEMAS = {
     "Capsul": {"type": "object", "required": ["id", "state"], "properties": {
         "id": {"type": "string"}, "state": {"type": "string", "enum": _STATES},
         "size": {"type": "string"}, "os": {"type": "string"},
-        "public_ipv4": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+        "public_ipv4": {"type": ["string", "null"], "description": "the address the guest has (set once a host "
+                        "owns the capsul); log in with ssh cyberian@ADDRESS"},
+        "public_ipv6": {"type": ["string", "null"],
+                        "description": "its IPv6 address, where its host's pool has IPv6"},
+        "created_at": {"type": "string", "format": "date-time"},
         "state_changed_at": {"type": "string", "format": "date-time"},
         "failure_reason": {"type": ["string", "null"]},
         "actions": {"type": "array", "items": {"type": "string"}, "description": "what the state allows now"},

@@ -11,7 +11,7 @@ from capsul.hub.billing import ledger
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
 from capsul.hub.console.keys import hub_service
-from capsul.hub.db import hosts, operations, vm_events, vms
+from capsul.hub.db import hosts, networks, operations, vm_events, vms
 from capsul.hub.keys import db_pool
 
 routes = web.RouteTableDef()
@@ -22,6 +22,7 @@ routes = web.RouteTableDef()
 async def overview(request: web.Request, account: str) -> web.Response:
     async with db.cursor(request.app[db_pool]) as cur:
         context = {"hosts": await hosts.list_hosts(cur), "vm_counts": await vms.count_by_host(cur),
+                   "pools": await networks.list_pools(cur),
                    "vms": await vms.list_vms(cur), "operations": await operations.recent_operations(cur),
                    "conflicts": await vm_events.open_conflicts(cur), "ledger": await ledger.recent_manual(cur)}
     return await render("admin.html", request, context)

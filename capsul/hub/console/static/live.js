@@ -44,7 +44,7 @@
         const first = document.createElement("td");
         first.appendChild(link);
         row.appendChild(first);
-        ["state", "size", "os", "public_ipv4", "created_at"].forEach(function (field) {
+        ["state", "size", "os", "public_ipv4", "public_ipv6", "created_at"].forEach(function (field) {
           const cell = document.createElement("td");
           cell.dataset.field = field;
           row.appendChild(cell);
@@ -55,6 +55,7 @@
       setField(row, "size", capsul.size);
       setField(row, "os", capsul.os);
       setField(row, "public_ipv4", capsul.public_ipv4 || "—");
+      setField(row, "public_ipv6", capsul.public_ipv6 || "—");
       setField(row, "created_at", when(capsul.created_at, false));
     }
     document.getElementById("no-capsuls").hidden = rows.children.length > 0;
@@ -72,8 +73,10 @@
   function detail(capsul) {
     setField(document, "state", capsul.state);
     setField(document, "public_ipv4", capsul.public_ipv4 || "—");
+    setField(document, "public_ipv6", capsul.public_ipv6 || "—");
     setField(document, "failure_reason", capsul.failure_reason || "none");
     setField(document, "login_hint", capsul.public_ipv4 ? "ssh cyberian@" + capsul.public_ipv4 : "(once it has an address)");
+    setField(document, "login_hint_ipv6", capsul.public_ipv6 ? "ssh cyberian@" + capsul.public_ipv6 : "");
     hostKeys(capsul.ssh_host_keys);
     let any = false;
     document.querySelectorAll("form[data-action]").forEach(function (form) {
