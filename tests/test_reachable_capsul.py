@@ -142,7 +142,7 @@ async def test_a_person_logs_in_at_the_address_they_are_shown(namespaced_libvirt
     folder = shared_tmpdir("capsul-test-reach-")
     cluster = vm_id = None
     try:
-        hub = await start_node(Role.HUB, HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="2", RESYNC_INTERVAL="3600")
+        hub = await start_node(Role.HUB, HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1", RESYNC_INTERVAL="3600")
         cli_env = {k: v for k, v in test_env.items() if k not in ("CONSOLE_LISTEN", "API_LISTEN")}
         storage = folder / "vms"
         cluster = await start_spokes(
@@ -188,8 +188,10 @@ async def test_a_person_logs_in_at_the_address_they_are_shown(namespaced_libvirt
             assert ipaddress.IPv6Address(ipv6) in SUBNET6 and ipaddress.IPv6Address(ipv6) != GATEWAY6
             mac = mac_for_ipv4(ipv4)
             reservation = f"<host mac='{mac}' name='{vm_id}' ip='{ipv4}'/>"
-            assert dhcp_hosts(network) == reservation  # live, and in the persistent definition
-            assert dhcp_hosts(network, inactive=True) == reservation
+
+            async def reserved():  # live, and in the persistent definition, once the spoke builds it
+                return dhcp_hosts(network) == reservation and dhcp_hosts(network, inactive=True) == reservation
+            await eventually(reserved, within=60, every=0.5)
 
             async def sshd_answers():
                 return await ssh.scan(ipv4)
@@ -214,7 +216,11 @@ async def test_a_person_logs_in_at_the_address_they_are_shown(namespaced_libvirt
             assert f"via {GATEWAY}" in route4 and f"via {GATEWAY6}" in route6, (route4, route6)
             assert f"nameserver {GATEWAY}" in resolv
             assert nic_mac.strip() == mac
-            assert (await ssh.run(ipv6, "hostname")).strip() == vm_id  # the same guest at its IPv6 address
+            # the same guest at its IPv6 address: the same host key, the same hostname
+            host_key6 = await ssh.scan(ipv6)
+            assert host_key6 is not None and host_key6.split()[1:] == host_key.split()[1:]
+            ssh.known_hosts.write_text(f"{host_key}\n{host_key6}\n")
+            assert (await ssh.run(ipv6, "hostname")).strip() == vm_id
 
             # the guest powers itself off: the person's websocket hears of it
             async with http.ws_connect("/ws") as ws:
@@ -226,8 +232,8 @@ async def test_a_person_logs_in_at_the_address_they_are_shown(namespaced_libvirt
 
                 async def stopped_pushed():
                     message = json.loads((await ws.receive(timeout=180)).data)
-                    return message["type"] == "capsul.state" and message["data"]["id"] == vm_id \
-                        and message["data"]["state"] == "stopped"
+                    return message["type"] == "capsul.state" and message["data"]["capsul"]["id"] == vm_id \
+                        and message["data"]["capsul"]["state"] == "stopped"
                 await eventually(stopped_pushed, within=180, every=0)
 
             async with http.delete(f"/api/v1/capsuls/{vm_id}") as r:

@@ -51,7 +51,7 @@ async def snapshot(pool):
 async def test_a_signed_heartbeat_is_accepted_and_recorded(https, node, pool):
     before = await host_row(pool, "local")
     status, answer = await send(https, node, "/hub/heartbeat", b'{"last_event_seq": 42}')
-    assert (status, answer) == (200, {"ok": True, "host_id": "local"})
+    assert (status, answer) == (200, {"ok": True, "host_id": "local", "networks": ["default"]})
     after = await host_row(pool, "local")
     assert after["last_event_seq"] == 42 and after["last_heartbeat_at"] > before["last_heartbeat_at"]
 

@@ -503,6 +503,15 @@ class Hypervisor:
             return problems
         return await asyncio.to_thread(run)
 
+    async def network_xml(self, name: str) -> str:
+        """The live definition of a libvirt network (operators' views and the tests)."""
+        def run():
+            try:
+                return self._conn_or_raise().networkLookupByName(name).XMLDesc(0)
+            except libvirt.libvirtError as e:
+                raise HypervisorError(f"libvirt network {name}: {_message(e)}") from None
+        return await asyncio.to_thread(run)
+
     async def reserve_dhcp(self, network: str, mac: str, ipv4: str, name: str) -> str:
         """A DHCP host entry (MAC -> IPv4, named after the capsul) on the libvirt network, live and
         persistent, when the network serves DHCP for that address. Idempotent: an entry already
