@@ -35,7 +35,10 @@ from capsul.node import Node  # noqa: E402
 ACCOUNT = "bench@example.org"
 HOST_XML = ("<node><cpu><mhz>2000</mhz><model>x86_64</model><active>64</active><nodes>1</nodes>"
             "<sockets>1</sockets><cores>64</cores><threads>1</threads></cpu>"
-            "<memory>268435456</memory></node>")  # 64 CPUs, 256 GiB: test:///default has 3 GiB
+            "<memory>268435456</memory>"  # 64 CPUs, 256 GiB: test:///default has 3 GiB
+            # the libvirt network the pools name, as on a real host (test:///default has it too)
+            "<network><name>default</name><bridge name='virbr0'/><forward mode='nat'/>"
+            "<ip address='192.168.122.1' netmask='255.255.255.0'/></network></node>")
 
 
 def percentile(values: list[float], p: float) -> float:

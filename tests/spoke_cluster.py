@@ -16,6 +16,12 @@ HOST_XML = """<?xml version="1.0"?>
   <cpu><mhz>2000</mhz><model>x86_64</model><active>{cpus}</active><nodes>1</nodes>
        <sockets>1</sockets><cores>{cpus}</cores><threads>1</threads></cpu>
   <memory>{memory_kib}</memory>
+  <network>
+    <name>default</name><bridge name='virbr0'/><forward mode='nat'/>
+    <ip address='192.168.122.1' netmask='255.255.255.0'>
+      <dhcp><range start='192.168.122.2' end='192.168.122.254'/></dhcp>
+    </ip>
+  </network>
 </node>
 """
 

@@ -71,10 +71,10 @@ async def test_hub_and_spoke_as_two_processes(tmp_path, hub_database, processes)
     assert status == 2 and "exists already" in err
     status, _, err = await run_cli(["rotate-token", "--id", "nosuch"], hub_env)
     assert status == 2 and err.strip() == "capsul: no host 'nosuch'"
-    status, out, err = await run_cli(["add-network", "--id", "spoke1", "--cidr", "203.0.113.0/24",
-                                      "--first", "203.0.113.10", "--last", "203.0.113.20"], hub_env)
-    assert (status, out.strip()) == (0, "host spoke1: network default 203.0.113.0/24, addresses 203.0.113.10 "
-                                        "to 203.0.113.20"), err
+    status, out, err = await run_cli(["add-network", "--id", "spoke1", "--cidr", "203.0.113.0/24", "--gateway",
+                                      "203.0.113.1", "--first", "203.0.113.10", "--last", "203.0.113.20"], hub_env)
+    assert (status, out.strip()) == (0, "host spoke1: network default: 203.0.113.0/24, addresses 203.0.113.10 "
+                                        "to 203.0.113.20, gateway 203.0.113.1; DNS none"), err
     for args, message in ((["--id", "nosuch", "--cidr", "198.51.100.0/24"], "no host 'nosuch'"),
                           (["--id", "spoke1", "--cidr", "300.1.2.0/24"], "not an IPv4 network"),
                           (["--id", "spoke1", "--cidr", "203.0.113.0/24", "--first", "203.0.114.1"],
