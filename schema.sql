@@ -297,7 +297,7 @@ CREATE TABLE IF NOT EXISTS periodic_runs (
   last_run_at timestamptz NOT NULL
 );
 
--- Pools know their network (DESIGN §10): what the guest is told through cloud-init's
+-- Pools know their network: what the guest is told through cloud-init's
 -- network-config. A pool without a gateway (one made before these columns) is never used for a
 -- new capsul: its guest would have no route. The gateway lies in the network, outside the range.
 ALTER TABLE host_network ADD COLUMN IF NOT EXISTS gateway inet;

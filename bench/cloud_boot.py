@@ -90,6 +90,12 @@ async def main(runs: int) -> dict:
                     await catalog.add_size(cur, "boot-s", 1, 1, 1024, 3, 0)
                     await catalog.add_image(cur, "debian12-real", "Debian 12 (bench)", image.disk.name,
                                             image.kernel.name, image.initrd.name, image.cmdline)
+                while True:  # the next heartbeat has checked the pool's network
+                    async with db.cursor(bench.pool) as cur:
+                        await cur.execute("SELECT missing_networks FROM hosts WHERE id = 'local'")
+                        if (await cur.fetchone())["missing_networks"] == {}:
+                            break
+                    await asyncio.sleep(0.2)
                 results = [await one_run(bench, storage) for _ in range(runs)]
         finally:
             libvirtd.virsh("net-destroy", name, check=False)

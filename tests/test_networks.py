@@ -1,4 +1,4 @@
-"""Address pools (DESIGN §10): `run.py add-network` and `run.py networks` as processes against
+"""Address pools: `run.py add-network` and `run.py networks` as processes against
 the test database, IPv4 and IPv6 allocation, pools without a gateway, libvirt networks a spoke
 reports missing, and DHCP reservations on libvirt's test driver (whose `default` network serves
 DHCP for 192.168.122.0/24)."""
@@ -185,3 +185,30 @@ async def _state_is(pool, vm_id, state):
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT state FROM vms WHERE id = %s", (vm_id,))
         return (await cur.fetchone())["state"] == state
+
+
+async def test_reservations_are_idempotent_replace_stale_entries_and_skip_other_subnets():
+    """On libvirt's test driver, straight through the spoke's Hypervisor."""
+    from capsul.spoke.virt import Hypervisor, HypervisorError
+    virt = Hypervisor("test:///default")
+    await virt.connect()
+    try:
+        mac = mac_for_ipv4("192.168.122.10")
+        assert await virt.reserve_dhcp("default", mac, "192.168.122.10", "capsul-aaaaaaaaaa") == "added"
+        assert await virt.reserve_dhcp("default", mac, "192.168.122.10", "capsul-aaaaaaaaaa") == "present"
+        # the address went to another capsul (the first one's entry was left behind): replaced, not doubled
+        assert await virt.reserve_dhcp("default", mac, "192.168.122.10", "capsul-bbbbbbbbbb") == "added"
+        xml = await virt.network_xml("default")
+        assert xml.count("<host ") == 1 and "capsul-bbbbbbbbbb" in xml
+        # an address outside the network's DHCP subnet: nothing to reserve there
+        assert await virt.reserve_dhcp("default", mac_for_ipv4("192.0.2.5"), "192.0.2.5", "capsul-cccccccccc") == \
+            "no DHCP"
+        assert await virt.release_dhcp("default", "capsul-bbbbbbbbbb") is True
+        assert await virt.release_dhcp("default", "capsul-bbbbbbbbbb") is False  # harmless twice
+        assert "<host " not in await virt.network_xml("default")
+        assert await virt.release_dhcp("nosuchnet", "capsul-bbbbbbbbbb") is False
+        with pytest.raises(HypervisorError, match="libvirt network nosuchnet is missing"):
+            await virt.reserve_dhcp("nosuchnet", mac, "192.168.122.10", "capsul-aaaaaaaaaa")
+        assert await virt.network_problems(["default", "nosuchnet"]) == {"nosuchnet": "missing"}
+    finally:
+        await virt.close()

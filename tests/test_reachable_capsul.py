@@ -1,4 +1,4 @@
-"""The address a person is shown is the address the guest has (DESIGN §10), proven with a real
+"""The address a person is shown is the address the guest has, proven with a real
 Debian 12 cloud image under software emulation.
 
 A person creates a capsul through the public API with their SSH key. The test then logs in

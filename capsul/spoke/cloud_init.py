@@ -1,4 +1,4 @@
-"""What a capsul's NoCloud seed tells cloud-init in the guest (DESIGN §10).
+"""What a capsul's NoCloud seed tells cloud-init in the guest.
 
 - user-data: the hostname (the capsul id), the login user `cyberian` with the chosen SSH keys,
   no password login, the root filesystem grown to the disk, host key fingerprints printed on

@@ -277,8 +277,9 @@ class SpokeOperations:
         if not network or not ipv4:
             return
         done = await self.virt.reserve_dhcp(network, mac_for_ipv4(ipv4), ipv4, payload["vm_id"])
-        if done.startswith("no DHCP"):
-            log.debug("%s: libvirt network %s serves %s: no reservation needed", payload["vm_id"], network, done)
+        if done == "no DHCP":
+            log.debug("%s: libvirt network %s serves no DHCP for %s: nothing to reserve", payload["vm_id"], network,
+                      ipv4)
         else:
             log.info("%s: DHCP reservation %s -> %s on %s %s", payload["vm_id"], mac_for_ipv4(ipv4), ipv4, network,
                      done)

@@ -516,7 +516,7 @@ class Hypervisor:
         """A DHCP host entry (MAC -> IPv4, named after the capsul) on the libvirt network, live and
         persistent, when the network serves DHCP for that address. Idempotent: an entry already
         there is kept, a stale one holding the MAC, address or name is replaced. Returns what was
-        done, for the log: "added", "present" or why nothing was ("no DHCP for …")."""
+        done, for the log: "added", "present", or "no DHCP" when the network serves none for it."""
         return await asyncio.to_thread(self._update_dhcp, network, name, (mac, ipv4))
 
     async def release_dhcp(self, network: str, name: str) -> bool:
@@ -566,7 +566,7 @@ class Hypervisor:
 def dhcp_plan(network_xml: str, name: str, wanted: tuple[str, str] | None) -> str | tuple[int, list[str], str | None]:
     """What to change in one view of a network so that exactly `wanted` (mac, ipv4) is reserved
     under `name` (or nothing, when None): (index of the <ip> element, host entries to delete as
-    XML, entry to add or None); or a string saying why the network has no DHCP for it."""
+    XML, entry to add or None); or "no DHCP" when the network serves none for that address."""
     root = ET.fromstring(network_xml)
     ips = root.findall("ip")
     if wanted is not None:
@@ -594,4 +594,4 @@ def dhcp_plan(network_xml: str, name: str, wanted: tuple[str, str] | None) -> st
         return index, [ET.tostring(h, encoding="unicode").strip() for h in stale], add
     if wanted is None:
         return 0, [], None  # nothing reserved under that name
-    return f"no DHCP for {wanted[1]} on it"
+    return "no DHCP"

@@ -1,4 +1,4 @@
-"""Queries on `host_network`: per-host address pools and address allocation (DESIGN §10).
+"""Queries on `host_network`: per-host address pools and address allocation.
 
 A pool is an IPv4 network with its gateway, the range handed out (the gateway outside it),
 DNS servers, the libvirt network its capsuls attach to, and optionally an IPv6 network with
