@@ -186,6 +186,16 @@ async def spoke_ready(pool: aiopg.Pool, host_id: str = "local") -> None:
     await eventually(ready)
 
 
+async def networks_present(pool: aiopg.Pool, host_id: str, within: float = 30) -> None:
+    """Wait until a heartbeat has found every libvirt network the host's pools name (after a pool
+    changes, the hub keeps the last report, and places nothing there, until the next one)."""
+    async def present():
+        async with db.cursor(pool) as cur:
+            await cur.execute("SELECT 1 FROM hosts WHERE id = %s AND online AND missing_networks = '{}'", (host_id,))
+            return await cur.fetchone()
+    await eventually(present, within=within)
+
+
 async def pending_create(pool: aiopg.Pool, offered_to: list[str], account: str = "alice@example.org"):
     """A create as the hub leaves it after offering: VM pending, operation open. Returns (op id, vm id)."""
     import uuid

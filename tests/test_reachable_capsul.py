@@ -28,7 +28,7 @@ from capsul.config import Role
 from capsul.hub import api_tokens, db
 from capsul.spoke.cloud_init import mac_for_ipv4
 from tests import cloud_image, libvirtd
-from tests.conftest import eventually, shared_tmpdir
+from tests.conftest import eventually, networks_present, shared_tmpdir
 from tests.processes import run_cli
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
@@ -162,13 +162,7 @@ async def test_a_person_logs_in_at_the_address_they_are_shown(namespaced_libvirt
                       "--disk-gb", str(DISK_GB)]):
             status, out, err = await run_cli(args, cli_env)
             assert status == 0, (args, out, err)
-
-        async def placeable():  # the spoke has told the hub that the pool's network exists
-            async with db.cursor(pool) as cur:
-                await cur.execute("SELECT missing_networks FROM hosts WHERE id = 'reach1' AND online")
-                row = await cur.fetchone()
-                return row is not None and row["missing_networks"] == {}
-        await eventually(placeable, within=30)
+        await networks_present(pool, "reach1")  # the spoke has told the hub that the pool's network exists
 
         ssh = Ssh(folder)
         async with db.cursor(pool) as cur:

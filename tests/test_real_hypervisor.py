@@ -18,7 +18,7 @@ from capsul.config import Role
 from capsul.hub import capsuls, db
 from capsul.hub.db import vms
 from tests import guest_image, libvirtd
-from tests.conftest import add_account_with_key, eventually, shared_tmpdir
+from tests.conftest import add_account_with_key, eventually, networks_present, shared_tmpdir
 from tests.convergence import assert_converged
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
@@ -84,6 +84,7 @@ async def qemu_setup(system_libvirt, start_node, pool, tls_files, **hub_env):
             async with db.cursor(pool) as cur:
                 await cur.execute("UPDATE host_network SET network_name = %s WHERE host_id = 'qemu1'",
                                   (system_libvirt.name,))
+            await networks_present(pool, "qemu1")
             yield setup
         except BaseException:
             print(f"--- spoke qemu1's log ---\n{cluster.processes['qemu1'].log()[-20000:]}")  # shown with the failure
