@@ -2,7 +2,7 @@
 -- and safe to apply any number of times: only CREATE ... IF NOT EXISTS and
 -- ADD COLUMN IF NOT EXISTS here.
 
--- One row per spoke (hypervisor host). Tokens are shared HMAC secrets (DESIGN.md §3),
+-- One row per spoke (hypervisor host). Tokens are shared HMAC secrets (docs/architecture.md §3),
 -- so they are stored as they are; they are never logged.
 CREATE TABLE IF NOT EXISTS hosts (
   id                   text PRIMARY KEY CHECK (id ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'),
@@ -113,7 +113,7 @@ CREATE TABLE IF NOT EXISTS vm_ssh_public_key (
   PRIMARY KEY (vm_id, key_name)
 );
 
--- Work the hub asks spokes to do (DESIGN.md §2).
+-- Work the hub asks spokes to do (docs/architecture.md §3).
 CREATE TABLE IF NOT EXISTS operations (
   id           uuid PRIMARY KEY,
   type         text NOT NULL CHECK (type IN ('list', 'capacity_available', 'get', 'destroy',

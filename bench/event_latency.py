@@ -26,7 +26,6 @@ from harness import ACCOUNT, bench_node, percentile  # noqa: E402,I001
 
 from capsul.hub import capsuls, db  # noqa: E402
 from capsul.hub.db import vms  # noqa: E402
-from capsul.spoke.keys import hypervisor  # noqa: E402
 
 
 async def main(events: int, n_vms: int) -> dict:
@@ -34,7 +33,7 @@ async def main(events: int, n_vms: int) -> dict:
         node, pg_dsn = bench.node, bench.dsn
         made = [await capsuls.create_capsul(node.hub, ACCOUNT, "f1-xs", "debian12", ["k"])
                 for _ in range(n_vms)]
-        virt = node.api_app[hypervisor]
+        virt = node.hypervisor
         latencies: list[float] = []
         async with aiopg.connect(pg_dsn) as listener:
             async with listener.cursor() as cur:

@@ -31,7 +31,6 @@ import aiohttp  # noqa: E402
 from harness import ACCOUNT, bench_node, percentile, summary, wait_all_running  # noqa: E402,I001
 
 from capsul.hub import capsuls  # noqa: E402
-from capsul.spoke.keys import hypervisor  # noqa: E402
 
 ROUNDS = {1: 400, 100: 200, 1000: 40}  # events per client count
 
@@ -81,7 +80,7 @@ async def close_clients(clients) -> None:
 
 async def websocket_rounds(bench, vm_ids: list[str], n: int, rounds: int) -> dict:
     """N clients in a separate process (bench/ws_clients.py), so they do not share this one's loop."""
-    virt = bench.node.api_app[hypervisor]
+    virt = bench.node.hypervisor
     clients = await asyncio.create_subprocess_exec(
         sys.executable, str(Path(__file__).with_name("ws_clients.py")), bench.console_url + "/ws", bench.cookie,
         str(n), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2 ** 24)
@@ -124,7 +123,7 @@ def memory_mb(field: str) -> float:
 
 async def polling_versus_websocket(bench, vm_ids: list[str], pollers: int, interval: float) -> dict:
     """The same changes seen by pollers (GET /capsuls every `interval`) and by one websocket."""
-    virt = bench.node.api_app[hypervisor]
+    virt = bench.node.hypervisor
     changed_at: dict[str, float] = {}
     poll_seen: dict[tuple[int, str], float] = {}
     ws_seen: dict[str, float] = {}

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Every benchmark, one after another (each in its own process), then one table against
-DESIGN.md §9's targets; the figures go to bench/results.json (and each script's own JSON).
+the targets the README's Performance table lists; the figures go to bench/results.json (and each script's own JSON).
 
     .venv/bin/python bench/run_all.py
 """

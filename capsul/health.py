@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiopg
 from aiohttp import web
@@ -11,7 +12,9 @@ from capsul.hub import db
 from capsul.hub.db import hosts
 from capsul.hub.heartbeats import SweepStatus
 from capsul.spoke.state import SpokeState
-from capsul.spoke.virt import Hypervisor
+
+if TYPE_CHECKING:  # only for the annotation: the console must not load libvirt
+    from capsul.spoke.virt import Hypervisor
 
 
 @dataclass

@@ -133,6 +133,26 @@ class Node:
         self.change_listener: ChangeListener | None = None
         self._stack = contextlib.AsyncExitStack()
 
+    @property
+    def hypervisor(self) -> Hypervisor:
+        """The spoke's libvirt connection (tests and benchmarks drive domains through it)."""
+        if self.api_app is None or not self.config.role.spoke:
+            raise RuntimeError("this node runs no spoke")
+        return self.api_app[hypervisor]
+
+    @property
+    def spoke_operations(self) -> SpokeOperations:
+        if self.api_app is None or not self.config.role.spoke:
+            raise RuntimeError("this node runs no spoke")
+        return self.api_app[operations]
+
+    @property
+    def spoke_client(self) -> SpokeClient:
+        """The hub's client for calling spokes."""
+        if self.api_app is None or not self.config.role.hub:
+            raise RuntimeError("this node runs no hub")
+        return self.api_app[spoke_client]
+
     async def start(self) -> None:
         try:
             await self._start()

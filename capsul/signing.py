@@ -1,4 +1,4 @@
-"""Signed hub↔spoke requests (DESIGN.md §3): the one implementation both sides use.
+"""Signed hub↔spoke requests (docs/architecture.md §3): the one implementation both sides use.
 
     Authorization: Capsul-HMAC-SHA256 host=<host id>, ts=<unix seconds>, nonce=<32 hex>, sig=<64 hex>
 

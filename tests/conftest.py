@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -54,15 +55,19 @@ def tls_files() -> tls.TlsFiles:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+# Every table of schema.sql but the catalog it seeds (sizes, images) and the hubs' shared secrets.
+KEPT_TABLES = {"vm_sizes", "os_images", "hub_secrets"}
+EMPTIED_TABLES = [t for t in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", (REPO / "schema.sql").read_text())
+                  if t not in KEPT_TABLES]
+
+
 @pytest.fixture
 async def pool(postgres) -> AsyncIterator[aiopg.Pool]:
     """A pool on the test database, schema applied and tables emptied before the test."""
     p = await db.create_pool(postgres.dsn, maxsize=4)
     await db.apply_schema(p)
     async with db.cursor(p) as cur:
-        await cur.execute("TRUNCATE hosts, accounts, vms, operations, host_operation, ownership_conflicts, "
-                          "vm_events, ssh_public_keys, host_network, login_tokens, login_sessions, api_tokens, payments, charges, "
-                          "balance_episodes, periodic_runs CASCADE")
+        await cur.execute(f"TRUNCATE {', '.join(EMPTIED_TABLES)} CASCADE")
     yield p
     p.close()
     await p.wait_closed()
@@ -131,6 +136,23 @@ async def eventually(check: Callable[[], Awaitable[object]], *, within: float = 
         if asyncio.get_running_loop().time() > deadline:
             pytest.fail(f"condition not met within {within} s: {check.__name__}")
         await asyncio.sleep(every)
+
+
+ALICE, BOB = "alice@example.org", "bob@example.org"  # the people of the tests
+
+
+async def state_of(pool: aiopg.Pool, vm_id: str) -> str:
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state FROM vms WHERE id = %s", (vm_id,))
+        return (await cur.fetchone())["state"]
+
+
+async def wait_for_state(pool: aiopg.Pool, vm_id: str, state: str, *, within: float = 30) -> None:
+    """Wait until the hub's database has the capsul in `state`."""
+    async def reached():
+        return await state_of(pool, vm_id) == state
+    reached.__name__ = f"{vm_id} {state}"
+    await eventually(reached, within=within)
 
 
 async def host_row(pool: aiopg.Pool, host_id: str) -> dict | None:

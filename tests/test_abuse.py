@@ -17,14 +17,28 @@ from tests.conftest import new_public_key
 from tests.test_console import ALICE, count, create_capsul, logged_in
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Integers just past PostgreSQL's integer and bigint ranges are where a missing check shows (a 500).
+EDGE_INTEGERS = st.sampled_from([0, -1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, 2**64, -2**63 - 1, 10**30])
+SCALARS = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | EDGE_INTEGERS
+           | st.floats(allow_nan=False) | st.text(max_size=40) | st.text(min_size=2000, max_size=3000))
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=40),
+    SCALARS,
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5),
     max_leaves=20)
 # the keys the endpoints look for, so fuzzing reaches past the first check
 FIELDS = ["id", "type", "vm_id", "command", "events", "seq", "state", "reason", "ts", "capacity", "last_event_seq",
           "vcpus", "memory_mb", "ssh_host_keys", "size", "os_image", "public_ipv4"]
 BODIES = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), JSON_VALUES, max_size=8)
+# Event batches that get past the shape check, so the numbers in them reach the database code.
+EVENTS = st.fixed_dictionaries({"events": st.lists(st.fixed_dictionaries({
+    "seq": st.integers(-2**70, 2**70) | EDGE_INTEGERS, "vm_id": st.just("capsul-aaaaaaaaaa") | st.text(max_size=80),
+    "state": st.sampled_from(["running", "stopped", "deleted", "ssh_host_keys"]),
+    "reason": st.none() | st.text(max_size=20) | st.text(min_size=2000, max_size=3000),
+    "ts": SCALARS}), max_size=4)})
+HEARTBEATS = st.fixed_dictionaries({
+    "last_event_seq": SCALARS, "networks": st.lists(st.text(max_size=120), max_size=3) | SCALARS,
+    "capacity": st.fixed_dictionaries({k: SCALARS | EDGE_INTEGERS for k in
+                                       ("cpus", "memory_mb", "committed_cpus", "committed_memory_mb")})})
 
 
 def no_traceback(status: int, text: str) -> None:
@@ -60,7 +74,7 @@ SPOKE_PATHS = ["/spoke/heartbeat", "/spoke/operation", f"/spoke/operation/{uuid.
 
 
 @FUZZ
-@given(body=BODIES, which=st.integers(0, 7))
+@given(body=BODIES | EVENTS | HEARTBEATS, which=st.integers(0, 7))
 async def test_every_signed_json_endpoint_answers_fuzzed_bodies_without_a_500(console, https, body, which):
     path = (HUB_PATHS + SPOKE_PATHS)[which]
     direction = signing.SPOKE_TO_HUB if path.startswith("/hub/") else signing.HUB_TO_SPOKE
@@ -72,6 +86,34 @@ async def test_every_signed_json_endpoint_answers_fuzzed_bodies_without_a_500(co
         answer = json.loads(text)
         if r.status >= 400:
             assert set(answer) == {"ok", "error", "status"} and answer["ok"] is False
+
+
+PUBLIC_FIELDS = ["size", "os", "ssh_keys", "name", "content", "action"]
+PUBLIC_BODIES = st.dictionaries(st.sampled_from(PUBLIC_FIELDS) | st.text(max_size=8), JSON_VALUES, max_size=6)
+PUBLIC_PATHS = ["/api/v1/capsuls", "/api/v1/ssh-keys", "/api/v1/capsuls/capsul-aaaaaaaaaa/actions"]
+_tokens: dict[int, str] = {}
+
+
+@FUZZ
+@given(body=PUBLIC_BODIES, which=st.integers(0, 2))
+async def test_every_public_json_endpoint_answers_fuzzed_bodies_without_a_500(console, https, pool, body, which):
+    """Odd types, integers past PostgreSQL's ranges, long strings: a 4xx in the one error shape."""
+    if id(console) not in _tokens:
+        from capsul.hub import api_tokens
+        from tests.conftest import add_account_with_key
+        await add_account_with_key(pool)
+        _tokens[id(console)] = (await api_tokens.create_token(pool, ALICE, "fuzz", "write", None))[0]
+    before = await count(pool, "SELECT count(*) AS n FROM vms")
+    async with https.post(console.console_url + PUBLIC_PATHS[which], data=json.dumps(body),
+                          headers={"Authorization": f"Bearer {_tokens[id(console)]}",
+                                   "Content-Type": "application/json"}) as r:
+        text = await r.text()
+        no_traceback(r.status, text)
+        answer = json.loads(text)
+        if r.status >= 400:
+            assert set(answer) == {"ok", "error", "status"} and answer["ok"] is False
+    if r.status >= 400:
+        assert await count(pool, "SELECT count(*) AS n FROM vms") == before
 
 
 @FUZZ
@@ -88,6 +130,28 @@ async def test_fuzzed_authorization_headers_get_a_401(console, https, header, wh
     async with https.post(console.api_url + path, data=b"{}", headers={"Authorization": header}) as r:
         assert r.status == 401, await r.text()
         assert (await r.json())["ok"] is False
+
+
+@pytest.mark.parametrize("path, body, words", [
+    ("/hub/events", {"events": [{"seq": 2**63, "vm_id": "capsul-aaaaaaaaaa", "state": "running", "reason": None,
+                                 "ts": 1}]}, "seq a whole number from 1 to 9223372036854775807"),
+    ("/hub/events", {"events": [{"seq": 1.5, "vm_id": "capsul-aaaaaaaaaa", "state": "running", "reason": None,
+                                 "ts": 1}]}, "seq a whole number"),
+    ("/hub/heartbeat", {"last_event_seq": 2**64}, "last_event_seq must be a whole number from 0 to"),
+    ("/hub/heartbeat", {"capacity": {"cpus": 2**31, "memory_mb": 1, "committed_cpus": 0, "committed_memory_mb": 0}},
+     "capacity must be an object of cpus"),
+    (f"/spoke/operation/{uuid.uuid4()}", {"type": "create", "vm_id": "capsul-aaaaaaaaaa", "vcpus": 2**31,
+                                          "memory_mb": 512}, "vcpus must be a whole number from 1 to 2147483647"),
+    ("/spoke/heartbeat", {"networks": ["x" * 101]}, "networks must be a list"),
+])
+async def test_integers_past_postgresqls_ranges_get_a_400_and_change_nothing(console, https, pool, path, body, words):
+    before = await count(pool, "SELECT last_applied_seq AS n FROM hosts WHERE id = 'local'")
+    raw = json.dumps(body).encode()
+    direction = signing.SPOKE_TO_HUB if path.startswith("/hub/") else signing.HUB_TO_SPOKE
+    async with https.post(console.api_url + path, data=raw, headers=signed(console, path, raw, direction)) as r:
+        answer = await r.json()
+        assert r.status == 400 and words in answer["error"], answer
+    assert await count(pool, "SELECT last_applied_seq AS n FROM hosts WHERE id = 'local'") == before
 
 
 @pytest.mark.parametrize("body, status, message", [

@@ -10,9 +10,8 @@ import pytest
 
 from capsul.hub import capsuls, db
 from capsul.hub.billing import ledger, metering
-from tests.conftest import add_account_with_key, spoke_ready
+from tests.conftest import ALICE, BOB, add_account_with_key, spoke_ready
 
-ALICE, BOB = "alice@example.org", "bob@example.org"
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=timezone.utc)  # a Monday, on the hour
 XS_HOURLY = ledger.hourly_price(Decimal("5.33"))  # f1-xs
 M_HOURLY = ledger.hourly_price(Decimal("12.67"))  # f1-m

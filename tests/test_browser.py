@@ -13,11 +13,10 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, Browsers
-from tests.conftest import new_public_key, spoke_ready
+from tests.conftest import ALICE, new_public_key, spoke_ready
 from tests.processes import CapsulProcess
 from tests.spoke_cluster import free_port
 
-ALICE = "alice@example.org"
 pytestmark = pytest.mark.slow
 
 

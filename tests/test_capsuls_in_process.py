@@ -124,7 +124,6 @@ async def test_the_embedded_test_spoke_gets_a_documentation_pool(start_node, poo
 
 async def test_a_paused_capsul_can_be_started_again(start_node, pool):
     """Whatever paused it (an interrupted start, an operator), "start" carries it on."""
-    from capsul.spoke.keys import hypervisor
     node = await start_node(HEARTBEAT_INTERVAL="0.2")
     await add_account_with_key(pool)
     await spoke_ready(pool)
@@ -135,7 +134,7 @@ async def test_a_paused_capsul_can_be_started_again(start_node, pool):
             return await vm_state(pool, vm["id"]) == state
         return check
     await eventually(await is_("running"))
-    await node.api_app[hypervisor].command(vm["id"], "suspend")
+    await node.hypervisor.command(vm["id"], "suspend")
     await eventually(await is_("paused"))
     vm = await capsuls.capsul_action(node.hub, "alice@example.org", vm["id"], "start")
     assert vm["state"] == "running"

@@ -8,10 +8,9 @@ import re
 import pytest
 
 from capsul.hub import db
-from tests.conftest import ADMIN_EMAIL, eventually, new_public_key
+from tests.conftest import ADMIN_EMAIL, ALICE, BOB, eventually, new_public_key, state_of
 from tests.console_client import ConsoleClient, error_of
 
-ALICE, BOB = "alice@example.org", "bob@example.org"
 
 
 async def count(pool, sql: str, *args) -> int:
@@ -34,12 +33,6 @@ async def create_capsul(person: ConsoleClient, pool, size: str = "f1-xs") -> str
                                                               ("ssh_key", "laptop")])
     assert status == 200 and url.path.startswith("/capsuls/capsul-"), (status, error_of(text))
     return url.path.rsplit("/", 1)[1]
-
-
-async def state_of(pool, vm_id: str) -> str:
-    async with db.cursor(pool) as cur:
-        await cur.execute("SELECT state FROM vms WHERE id = %s", (vm_id,))
-        return (await cur.fetchone())["state"]
 
 
 # --- login and sessions ---------------------------------------------------------------------
@@ -473,3 +466,36 @@ async def test_consistency_check_lists_every_difference(console, mail, people, p
         ("capsul-ghost00000", "local", "in the database, missing from its host", "running", "not listed"),
     ])
     assert "<strong>other</strong>: offline" in text  # a host that could not be checked is named
+
+
+@pytest.mark.parametrize("old, new", [
+    ("/console", "/capsuls"), ("/console/", "/capsuls"), ("/console/create", "/capsuls/create"),
+    ("/console/keys", "/ssh-keys"), ("/console/account-balance", "/account"),
+    ("/console/capsul-abcdefghij", "/capsuls/capsul-abcdefghij"),
+    ("/console/capsul-abcdefghij/monitoring", "/capsuls/capsul-abcdefghij"), ("/console/whatever", "/capsuls"),
+])
+async def test_the_older_capsuls_console_addresses_redirect(people, old, new):
+    """Bookmarks of the older capsul keep working: its /console pages move permanently here."""
+    visitor = people()
+    async with visitor.session.get(visitor.url(old), allow_redirects=False) as r:
+        assert r.status == 301 and r.headers["Location"] == new
+
+
+async def test_the_timeline_speaks_words_not_libvirt_codes(people, mail, pool):
+    alice = await logged_in(people, mail, ALICE, key=True)
+    vm_id = await create_capsul(alice, pool)
+
+    async def running():
+        return await state_of(pool, vm_id) == "running"
+    await eventually(running)
+    status, _, _ = await alice.post(f"/capsuls/{vm_id}/actions", {"action": "force-stop"})
+    assert status == 200
+    async with db.cursor(pool) as cur:  # a reason stored by an older spoke, as libvirt's numbers
+        await cur.execute("INSERT INTO vm_events (vm_id, state, reason) VALUES (%s, 'stopped', 'libvirt event 5/0')",
+                          (vm_id,))
+
+    async def timeline():
+        _, text = await alice.get(f"/capsuls/{vm_id}")
+        return "forced off" in text and text
+    text = await eventually(timeline)
+    assert "started (booted)" in text and "shut down" in text and "libvirt event" not in text

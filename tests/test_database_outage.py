@@ -10,7 +10,6 @@ from capsul.config import Role
 from capsul.embedded_postgres import EmbeddedPostgres
 from capsul.hub import login_tokens
 from capsul.node import Node
-from capsul.spoke.keys import hypervisor
 from tests.conftest import add_account_with_key, config_from, eventually, shared_tmpdir
 from tests.console_client import ConsoleClient
 from tests.convergence import assert_converged
@@ -106,7 +105,7 @@ async def test_postgresql_restarted_under_load(own_postgres, test_env, https):
         await eventually(lambda: _at_least(statuses, 5))
         await own_postgres.stop()
         down_from = len(statuses)
-        await node.api_app[hypervisor].command(vm_id, "force-stop")  # a change while the hub cannot record it
+        await node.hypervisor.command(vm_id, "force-stop")  # a change while the hub cannot record it
         await eventually(lambda: _at_least(statuses, down_from + 10))
         assert set(statuses[down_from + 1:]) == {503}, statuses[down_from:]
 

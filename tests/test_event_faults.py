@@ -10,12 +10,11 @@ from capsul.config import Role
 from capsul.hub import capsuls, db
 from capsul.hub.db import vms
 from capsul.spoke.journal import BLOCK
-from tests.conftest import add_account_with_key, eventually, shared_tmpdir
+from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir, wait_for_state
 from tests.convergence import assert_converged
 from tests.spoke_cluster import HOST_XML, SpokeSpec, free_port, start_spokes
 
 pytestmark = pytest.mark.slow
-ALICE = "alice@example.org"
 
 
 @pytest.fixture
@@ -23,13 +22,6 @@ def folder():
     path = shared_tmpdir("capsul-test-faults-")
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-async def wait_state(pool, vm_id, state, within=30):
-    async def reached():
-        async with db.cursor(pool) as cur:
-            return (await vms.get_vm(cur, vm_id))["state"] == state
-    await eventually(reached, within=within)
 
 
 async def test_changes_made_while_the_hub_is_down_arrive_in_order(start_node, pool, tls_files, folder):
@@ -41,7 +33,7 @@ async def test_changes_made_while_the_hub_is_down_arrive_in_order(start_node, po
                                  tls_files, extra_env={"STOPPED_DEBOUNCE": "0.5"})
     try:
         vm = await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "debian12", ["laptop"])
-        await wait_state(pool, vm["id"], "running")
+        await wait_for_state(pool, vm["id"], "running")
         async with db.cursor(pool) as cur:
             await cur.execute("SELECT https_url, hub_token, last_applied_seq FROM hosts WHERE id = 's1'")
             spoke = await cur.fetchone()
@@ -72,7 +64,7 @@ async def test_changes_made_while_the_hub_is_down_arrive_in_order(start_node, po
                 return [r["state"] for r in await cur.fetchall()] == expected
 
         await eventually(arrived, within=60)
-        await wait_state(pool, vm["id"], "stopped")
+        await wait_for_state(pool, vm["id"], "stopped")
         await assert_converged(hub.hub)
     finally:
         await cluster.stop()
@@ -95,14 +87,14 @@ async def test_a_restarted_spoke_is_resynced(start_node, pool, tls_files, folder
             await cur.execute("""UPDATE vms SET host_id = 's1', state = 'stopped',
                                      state_changed_at = now() - interval '1 hour' WHERE id = %s""", (kept,))
         made = await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "debian12", ["laptop"])
-        await wait_state(pool, made["id"], "running")
+        await wait_for_state(pool, made["id"], "running")
 
         process = cluster.processes["s1"]
         await process.kill()
         await process.start()  # same journal folder: numbering continues past the reserved block
 
-        await wait_state(pool, kept, "running")  # corrected by the resync on restart
-        await wait_state(pool, made["id"], "crashed")  # gone from the restarted test host: as libvirt says
+        await wait_for_state(pool, kept, "running")  # corrected by the resync on restart
+        await wait_for_state(pool, made["id"], "crashed")  # gone from the restarted test host: as libvirt says
 
         async def numbered_on():  # the restarted spoke continued past its reserved block
             async with db.cursor(pool) as cur:
@@ -125,7 +117,7 @@ async def test_the_hub_restarted_during_a_burst_of_events(start_node, pool, tls_
     try:
         made = [await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "debian12", ["laptop"]) for _ in range(20)]
         for vm in made:
-            await wait_state(pool, vm["id"], "running")
+            await wait_for_state(pool, vm["id"], "running")
         async with db.cursor(pool) as cur:
             await cur.execute("SELECT https_url, hub_token, last_applied_seq FROM hosts WHERE id = 's1'")
             spoke = await cur.fetchone()

@@ -10,7 +10,6 @@ from capsul.hub import capsuls, db
 from capsul.hub.db import vms
 from capsul.hub.resync import resync_host
 from capsul.spoke.journal import BLOCK, SeqJournal
-from capsul.spoke.keys import hypervisor
 from tests.conftest import add_account_with_key, eventually, spoke_ready
 
 
@@ -54,7 +53,7 @@ async def states_of(pool, vm_id):
 
 async def test_a_reboot_does_not_show_as_stopped_but_a_stop_does(node, pool):
     vm = await running_capsul(node, pool)
-    virt = node.api_app[hypervisor]
+    virt = node.hypervisor
     before = await states_of(pool, vm["id"])
     # behind the hub's back, straight on libvirt: off and on again within the debounce window
     await virt.command(vm["id"], "force-stop")
@@ -79,7 +78,7 @@ async def test_resync_corrects_drift_missing_vms_and_finds_strays(node, pool):
         await cur.execute("""UPDATE vms SET host_id = 'local', state = 'running',
                                  state_changed_at = now() - interval '1 hour' WHERE id = %s""", (ghost,))
     stray = vms.new_vm_id()
-    await node.api_app[hypervisor].define_and_start(
+    await node.hypervisor.define_and_start(
         stray, f"<domain type='test'><name>{stray}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
                f"<os><type>hvm</type></os></domain>")
     report = await resync_host(pool, node.hub.dispatcher, node.config, "local")
@@ -129,3 +128,15 @@ async def test_state_changes_are_notified(node, pool, postgres):
                 break
     assert seen == ["pending", "creating", "running"]
     assert payload["account"] == "alice@example.org" and payload["host_id"] == "local"
+
+
+def test_lifecycle_events_are_put_in_words():
+    from capsul import lifecycle_words
+    assert lifecycle_words.describe(2, 0) == "started (booted)"
+    assert lifecycle_words.describe(5, 1) == "forced off"
+    assert lifecycle_words.describe(5, 0, shutdown_by=1) == "shut down from inside"  # the guest asked
+    assert lifecycle_words.describe(5, 0, shutdown_by=2) == "shut down (asked by its host)"
+    assert lifecycle_words.describe(5, 99) == "stopped"  # a detail newer than this table: the event's word
+    assert lifecycle_words.readable("libvirt event 4/0") == "resumed"
+    assert lifecycle_words.readable("delete requested") == "delete requested"
+    assert lifecycle_words.readable(None) is None

@@ -7,7 +7,6 @@ import pytest
 from capsul.hub import db
 from capsul.hub.db import hosts
 from capsul.hub.heartbeats import sweep
-from capsul.hub.keys import spoke_client
 from tests.conftest import eventually, host_row
 
 
@@ -91,7 +90,7 @@ async def test_a_spoke_stays_online_until_its_third_missed_heartbeat(pool):
 async def test_a_sweep_calls_every_spoke_and_counts_misses(start_node, pool):
     node = await start_node(HEARTBEAT_INTERVAL="3600", HEARTBEAT_TIMEOUT="0.5")
     await add_online_host(pool, "gone", f"https://127.0.0.1:{unused_port()}")
-    client = node.api_app[spoke_client]
+    client = node.spoke_client
     for _ in range(4):
         outcome = await sweep(pool, client, node.config)
         assert outcome == {"local": True, "gone": False}
@@ -104,7 +103,7 @@ async def test_a_sweep_calls_every_spoke_and_counts_misses(start_node, pool):
 
 async def test_the_hub_falls_back_to_the_previous_hub_token_while_a_spoke_is_not_updated(start_node, pool):
     node = await start_node(HEARTBEAT_INTERVAL="3600", HEARTBEAT_TIMEOUT="2")
-    client = node.api_app[spoke_client]
+    client = node.spoke_client
     async with db.cursor(pool) as cur:
         await hosts.rotate_tokens(cur, "local", grace_seconds=3600)
     # The in-process spoke still holds the old HUB_TOKEN: accepted during the grace period.

@@ -13,14 +13,13 @@ import pytest
 from capsul import tls
 from capsul.config import Role
 from capsul.hub import capsuls, db
-from tests.conftest import add_account_with_key, eventually, shared_tmpdir
+from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir
 from tests.convergence import assert_converged
 from tests.netns import NetnsLab
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")]
-ALICE = "alice@example.org"
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ import asyncio
 import aiohttp
 
 from capsul.hub import db
-from tests.conftest import eventually
+from tests.conftest import ALICE, BOB, eventually
 from tests.console_client import ConsoleClient, error_of
 from tests.test_live_updates import connect, next_message
 
-ALICE, BOB = "alice@example.org", "bob@example.org"
 
 
 async def browser(console, mail, email: str, user_agent: str) -> ConsoleClient:

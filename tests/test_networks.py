@@ -9,12 +9,11 @@ import pytest
 from capsul.hub import capsuls, db
 from capsul.hub.db import hosts, networks
 from capsul.spoke.cloud_init import mac_for_ipv4
-from capsul.spoke.keys import hypervisor
-from tests.conftest import ADMIN_EMAIL, add_account_with_key, checked_pool, eventually, spoke_ready
+from tests.conftest import (ADMIN_EMAIL, ALICE, add_account_with_key, checked_pool, eventually, spoke_ready,
+                          wait_for_state)
 from tests.processes import run_cli
 from tests.test_console import logged_in
 
-ALICE = "alice@example.org"
 
 
 @pytest.fixture
@@ -168,23 +167,17 @@ async def test_a_capsul_on_a_dhcp_network_gets_a_reservation_removed_at_delete(s
         async with cur.begin():
             await networks.add_host_network(cur, "local", networks.parse_pool(
                 "192.168.122.0/24", "192.168.122.10", "192.168.122.20", gateway="192.168.122.1"))
-    virt = node.api_app[hypervisor]
+    virt = node.hypervisor
     vm = await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
     entry = f"<host mac='{mac_for_ipv4(vm['public_ipv4'])}' name='{vm['id']}' ip='{vm['public_ipv4']}'/>"
 
     async def reserved():
         return entry in await virt.network_xml("default")
     await eventually(reserved)
-    await eventually(lambda: _state_is(pool, vm["id"], "running"))
+    await wait_for_state(pool, vm["id"], "running")
     await capsuls.destroy_capsul(node.hub, ALICE, vm["id"])
     xml = await virt.network_xml("default")
     assert vm["id"] not in xml and "<host " not in xml
-
-
-async def _state_is(pool, vm_id, state):
-    async with db.cursor(pool) as cur:
-        await cur.execute("SELECT state FROM vms WHERE id = %s", (vm_id,))
-        return (await cur.fetchone())["state"] == state
 
 
 async def test_reservations_are_idempotent_replace_stale_entries_and_skip_other_subnets():

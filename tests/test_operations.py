@@ -9,9 +9,9 @@ from capsul import signing, tls
 from capsul.hub import capsuls, db
 from capsul.hub.db import hosts, networks, vms
 from capsul.hub.db import operations as ops_db
-from tests.conftest import checked_pool, add_account_with_key, eventually, pending_create, spoke_ready
+from tests.conftest import (ALICE, add_account_with_key, checked_pool, eventually, pending_create,
+                          spoke_ready, wait_for_state)
 
-ALICE = "alice@example.org"
 
 
 async def register(pool, host_id, url, *, cidr, memory_mb=4096, cpus=4, online=True):
@@ -168,15 +168,10 @@ async def test_an_exhausted_pool_is_no_capacity(start_node, pool):
         await cur.execute("SELECT state, public_ipv4, host_id FROM vms WHERE state = 'failed'")
         assert await cur.fetchall() == [{"state": "failed", "public_ipv4": None, "host_id": None}]
     # deleting one gives its address back
-    await eventually(lambda: _running(pool, made[0]["id"]))
+    await wait_for_state(pool, made[0]["id"], "running")
     await capsuls.destroy_capsul(node.hub, ALICE, made[0]["id"])
     again = await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
     assert again["public_ipv4"] == made[0]["public_ipv4"]
-
-
-async def _running(pool, vm_id):
-    async with db.cursor(pool) as cur:
-        return (await vms.get_vm(cur, vm_id))["state"] == "running"
 
 
 @pytest.mark.parametrize("size, image, keys, message", [
@@ -204,7 +199,7 @@ async def test_actions_on_an_offline_host_fail_at_once(start_node, pool):
     async with db.cursor(pool) as cur:
         await networks.add_host_network(cur, "local", checked_pool("198.18.0.0/29"))
     vm = await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
-    await eventually(lambda: _running(pool, vm["id"]))
+    await wait_for_state(pool, vm["id"], "running")
     async with db.cursor(pool) as cur:
         await cur.execute("UPDATE hosts SET online = false WHERE id = 'local'")
     with pytest.raises(capsuls.Unavailable, match="host local of capsul .* is offline"):

@@ -6,12 +6,11 @@ import pytest
 
 from capsul.config import Role
 from capsul.hub import capsuls, db
-from tests.conftest import add_account_with_key, eventually, shared_tmpdir
+from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir
 from tests.convergence import assert_converged
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
 pytestmark = pytest.mark.slow
-ALICE = "alice@example.org"
 
 
 @pytest.fixture

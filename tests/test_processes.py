@@ -13,14 +13,9 @@ from capsul import tls
 from capsul.embedded_postgres import EmbeddedPostgres
 from tests.conftest import eventually, shared_tmpdir
 from tests.processes import CapsulProcess, run_cli, token_lines
+from tests.spoke_cluster import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

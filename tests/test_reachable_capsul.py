@@ -28,12 +28,11 @@ from capsul.config import Role
 from capsul.hub import api_tokens, db
 from capsul.spoke.cloud_init import mac_for_ipv4
 from tests import cloud_image, libvirtd
-from tests.conftest import eventually, networks_present, shared_tmpdir
+from tests.conftest import ALICE, eventually, networks_present, shared_tmpdir
 from tests.processes import run_cli
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="runs a system libvirtd")]
-ALICE = "alice@example.org"
 SUBNET = ipaddress.IPv4Network("10.77.0.0/24")  # exists only inside the tests' namespace
 SUBNET6 = ipaddress.IPv6Network("2001:db8:77::/64")
 GATEWAY, GATEWAY6 = SUBNET.network_address + 1, SUBNET6.network_address + 1

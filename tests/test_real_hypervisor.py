@@ -16,15 +16,14 @@ import pytest
 
 from capsul.config import Role
 from capsul.hub import capsuls, db
-from capsul.hub.db import vms
 from tests import guest_image, libvirtd
-from tests.conftest import add_account_with_key, eventually, networks_present, shared_tmpdir
+from tests.conftest import (ALICE, add_account_with_key, eventually, networks_present, shared_tmpdir,
+                          state_of, wait_for_state)
 from tests.convergence import assert_converged
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="runs a system libvirtd")]
-ALICE = "alice@example.org"
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +34,6 @@ def system_libvirt():
             yield network
         finally:
             network.remove()
-
-
-async def state_of(pool, vm_id):
-    async with db.cursor(pool) as cur:
-        return (await vms.get_vm(cur, vm_id))["state"]
-
-
-async def wait_state(pool, vm_id, state, within=30):
-    async def reached():
-        return await state_of(pool, vm_id) == state
-    await eventually(reached, within=within)
 
 
 @dataclass
@@ -112,13 +100,13 @@ async def test_hub_state_follows_a_real_libvirtd(qemu_spoke, pool):
     await add_image(pool, "blank", "blank.qcow2")
     vm = await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "blank", ["laptop"])
     made.append(vm["id"])
-    await wait_state(pool, vm["id"], "running")
+    await wait_for_state(pool, vm["id"], "running")
     assert (storage / f"{vm['id']}.qcow2").exists() and (storage / f"{vm['id']}-cidata.iso").exists()
     assert libvirtd.virsh("domstate", vm["id"]).stdout.strip() == "running"
 
     # behind the spoke's back
     libvirtd.virsh("destroy", vm["id"])
-    await wait_state(pool, vm["id"], "stopped")
+    await wait_for_state(pool, vm["id"], "stopped")
     vm = await capsuls.capsul_action(hub.hub, ALICE, vm["id"], "start")
     assert vm["state"] == "running"
 
@@ -127,16 +115,16 @@ async def test_hub_state_follows_a_real_libvirtd(qemu_spoke, pool):
     await process.kill()
     libvirtd.virsh("suspend", vm["id"])
     await process.start()
-    await wait_state(pool, vm["id"], "paused")  # the resync on restart found it so
+    await wait_for_state(pool, vm["id"], "paused")  # the resync on restart found it so
     libvirtd.virsh("resume", vm["id"])
-    await wait_state(pool, vm["id"], "running")
+    await wait_for_state(pool, vm["id"], "running")
 
     # libvirtd restarts; the hub's picture drifts meanwhile
     await asyncio.to_thread(libvirtd.stop_daemon, "libvirtd")  # the hub in this process keeps running
     async with db.cursor(pool) as cur:
         await cur.execute("UPDATE vms SET state = 'stopped' WHERE id = %s", (vm["id"],))
     await asyncio.to_thread(libvirtd.start_daemons)
-    await wait_state(pool, vm["id"], "running", within=60)  # reconnected, re-announced, resynced
+    await wait_for_state(pool, vm["id"], "running", within=60)  # reconnected, re-announced, resynced
     await assert_converged(hub.hub)
 
     # an ACPI shutdown the blank guest ignores: forced off after SHUTDOWN_TIMEOUT
@@ -170,7 +158,7 @@ async def test_a_real_guest_boots_with_its_hostname_and_key(qemu_spoke, pool):
         await cur.execute("SELECT content FROM vm_ssh_public_key WHERE vm_id = %s", (vm["id"],))
         key_type, key_data = (await cur.fetchone())["content"].split()[:2]
     assert f"{guest_image.MARK} key: {key_type} {key_data}" in text  # the very key chosen
-    await wait_state(pool, vm["id"], "stopped")  # it powered itself off; libvirt told the hub
+    await wait_for_state(pool, vm["id"], "stopped")  # it powered itself off; libvirt told the hub
 
     async def host_keys():  # read from its console by the spoke, sent as an event, stored by the hub
         async with db.cursor(pool) as cur:

@@ -1,4 +1,4 @@
-"""Every rejection of DESIGN.md §3, over real HTTPS to a real hub+spoke node.
+"""Every rejection of docs/architecture.md §3, over real HTTPS to a real hub+spoke node.
 
 Each refused request must answer 401 (or 413/400) with the standard JSON error and
 change nothing in the database.

@@ -1,4 +1,4 @@
-"""The signing scheme of DESIGN.md §3, checked against a restatement of the spec, and the nonce cache."""
+"""The signing scheme of docs/architecture.md §3, checked against a restatement of the spec, and the nonce cache."""
 import hashlib
 import hmac
 

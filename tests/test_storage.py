@@ -11,7 +11,6 @@ from capsul.hub import capsuls, db
 from capsul.hub.db import vms
 from capsul.spoke.cloud_init import mac_for_ipv4
 from capsul.spoke.domain_xml import build_domain_xml
-from capsul.spoke.keys import hypervisor, operations
 from capsul.spoke.storage import Storage, StorageError
 from tests.conftest import add_account_with_key, eventually, spoke_ready
 
@@ -93,7 +92,7 @@ async def test_the_node_builds_with_the_same_xml_on_the_test_driver_and_fails_cl
     await add_account_with_key(pool)
     await spoke_ready(pool)
     vm = await capsuls.create_capsul(node.hub, "alice@example.org", "f1-xs", "debian12", ["laptop"])
-    virt = node.api_app[hypervisor]
+    virt = node.hypervisor
 
     async def defined():
         return await virt.exists(vm["id"])
@@ -102,7 +101,7 @@ async def test_the_node_builds_with_the_same_xml_on_the_test_driver_and_fails_cl
     assert f"{tmp_path / 'vms' / vm['id']}.qcow2" in await virt.xml(vm["id"])
 
     # the same spoke with real file work and an empty image folder: the create fails cleanly
-    node.api_app[operations].storage = Storage(tmp_path / "no-images", tmp_path / "vms", real=True)
+    node.spoke_operations.storage = Storage(tmp_path / "no-images", tmp_path / "vms", real=True)
     failed = await capsuls.create_capsul(node.hub, "alice@example.org", "f1-xs", "debian12", ["laptop"])
 
     async def marked_failed():

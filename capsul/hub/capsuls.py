@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import aiopg
 
+from capsul import vm_states
 from capsul.config import Config
 from capsul.hub import db
 from capsul.hub.billing import ledger
@@ -26,14 +27,8 @@ from capsul.hub.spoke_client import SpokeClient
 
 log = logging.getLogger(__name__)
 
-ACTIONS = {
-    # action: states it is allowed from
-    "start": ("stopped", "crashed", "paused"),
-    "shutdown": ("running",),
-    "force-stop": ("running", "paused", "crashed"),
-    "reboot": ("running",),
-}
-DESTROYABLE = ("creating", "running", "stopped", "paused", "crashed", "deleting")
+ACTIONS = vm_states.ACTIONS  # action -> the states it is allowed from
+DESTROYABLE = vm_states.DESTROYABLE
 
 
 class CapsulError(Exception):
@@ -177,9 +172,9 @@ async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) 
     except OperationFailed as e:
         raise Unavailable(str(e)) from None
     state = result.get("state")
-    if state in vms.REPORTED_STATES:
+    if state in vm_states.REPORTED:
         async with db.cursor(hub.pool) as cur:
-            await vms.set_state(cur, vm_id, state, from_states=vms.REPORTED_STATES, reason=action,
+            await vms.set_state(cur, vm_id, state, from_states=vm_states.REPORTED, reason=action,
                                 host_id=vm["host_id"])
     return await get_capsul(hub, account, vm_id)
 
@@ -229,8 +224,8 @@ async def refresh_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
         result = await hub.dispatcher.to_owner("get", {}, vm, account=account)
     except OperationFailed as e:
         raise Unavailable(str(e)) from None
-    if result.get("state") in vms.REPORTED_STATES:
+    if result.get("state") in vm_states.REPORTED:
         async with db.cursor(hub.pool) as cur:
-            await vms.set_state(cur, vm_id, result["state"], from_states=vms.REPORTED_STATES + ("creating",),
+            await vms.set_state(cur, vm_id, result["state"], from_states=vm_states.OWNED,
                                 reason="reported by its host", host_id=vm["host_id"])
     return await get_capsul(hub, account, vm_id)

@@ -1,4 +1,4 @@
-"""The /hub/* endpoints that spokes call, all signed spoke->hub (DESIGN.md §2)."""
+"""The /hub/* endpoints that spokes call, all signed spoke->hub (docs/architecture.md §3)."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +10,9 @@ from aiohttp import web
 from capsul import errors, signing
 from capsul.hub import db
 from capsul.hub.db import hosts, networks, operations, vm_events
+from capsul.hub.heartbeats import CAPACITY_KEYS
 from capsul.hub.keys import db_pool, resyncer
+from capsul.limits import INT4_MAX, INT8_MAX, is_int
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -22,10 +24,12 @@ async def heartbeat(request: web.Request) -> web.Response:
     signed = request[signing.SIGNED]
     capacity = signed.body.get("capacity")
     seq = signed.body.get("last_event_seq")
-    if capacity is not None and not isinstance(capacity, dict):
-        raise errors.json_error(400, "capacity must be an object")
-    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0):
-        raise errors.json_error(400, "last_event_seq must be a non-negative integer")
+    if capacity is not None and not (isinstance(capacity, dict)
+                                     and all(is_int(capacity.get(k), 0, INT4_MAX) for k in CAPACITY_KEYS)):
+        raise errors.json_error(400, f"capacity must be an object of {', '.join(CAPACITY_KEYS)}: whole numbers "
+                                     f"from 0 to {INT4_MAX}")
+    if seq is not None and not is_int(seq):
+        raise errors.json_error(400, f"last_event_seq must be a whole number from 0 to {INT8_MAX}")
     async with db.cursor(request.config_dict[db_pool]) as cur:
         came_online = await hosts.record_heartbeat(cur, signed.host_id, capacity, seq)
         names = await networks.pool_network_names(cur, signed.host_id)
@@ -63,7 +67,8 @@ async def events(request: web.Request) -> web.Response:
     signed = request[signing.SIGNED]
     batch = signed.body.get("events")
     if not isinstance(batch, list) or not all(_valid_event(e) for e in batch):
-        raise errors.json_error(400, "events must be a list of {seq, vm_id, state, reason, ts}")
+        raise errors.json_error(400, f"events must be a list of {{seq, vm_id, state, reason, ts}}; seq a whole "
+                                     f"number from 1 to {INT8_MAX}")
     async with db.cursor(request.config_dict[db_pool]) as cur:
         applied, last_seq, gap = await vm_events.apply_events(cur, signed.host_id, batch)
     if gap:
@@ -73,16 +78,16 @@ async def events(request: web.Request) -> web.Response:
 
 
 def _valid_event(event) -> bool:
-    return (isinstance(event, dict) and isinstance(event.get("seq"), int) and not isinstance(event["seq"], bool)
-            and event["seq"] > 0 and isinstance(event.get("vm_id"), str)
+    return (isinstance(event, dict) and is_int(event.get("seq"), 1) and isinstance(event.get("vm_id"), str)
+            and len(event["vm_id"]) <= 64
             and (event.get("state") in vm_events.EVENT_STATES
                  or (event.get("state") == vm_events.HOST_KEYS_EVENT and _valid_host_keys(event.get("ssh_host_keys"))))
-            and isinstance(event.get("reason"), (str, type(None))))
+            and (event.get("reason") is None or (isinstance(event["reason"], str) and len(event["reason"]) <= 1000)))
 
 
 def _valid_host_keys(keys) -> bool:
     return isinstance(keys, list) and 0 < len(keys) <= 10 and all(
-        isinstance(k, dict) and isinstance(k.get("bits"), int) and isinstance(k.get("fingerprint"), str)
+        isinstance(k, dict) and is_int(k.get("bits"), 0, 65536) and isinstance(k.get("fingerprint"), str)
         and isinstance(k.get("type"), str) and len(k["fingerprint"]) <= 100 and len(k["type"]) <= 20
         for k in keys)
 

@@ -19,6 +19,7 @@ from capsul.config import Config
 from capsul.hub import db, leases
 from capsul.hub.db import hosts
 from capsul.hub.spoke_client import SpokeClient
+from capsul.limits import INT4_MAX, is_int
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +35,16 @@ async def ask_one(client: SpokeClient, config: Config, host: dict) -> tuple[dict
         return str(e)
 
 
+CAPACITY_KEYS = ("cpus", "memory_mb", "committed_cpus", "committed_memory_mb")
+
+
 def _parse_answer(answer: dict) -> tuple[dict, int, dict]:
     capacity, seq = answer.get("capacity"), answer.get("last_event_seq")
     missing = answer.get("missing_networks", {})
-    keys = ("cpus", "memory_mb", "committed_cpus", "committed_memory_mb")
-    if (not isinstance(capacity, dict) or not all(isinstance(capacity.get(k), int) for k in keys)
-            or not isinstance(seq, int)):
-        raise signing.CallFailed("invalid heartbeat answer: expected capacity and last_event_seq")
+    keys = CAPACITY_KEYS
+    if (not isinstance(capacity, dict) or not all(is_int(capacity.get(k), 0, INT4_MAX) for k in keys)
+            or not is_int(seq)):
+        raise signing.CallFailed("invalid heartbeat answer: expected capacity and last_event_seq in range")
     if not isinstance(missing, dict) or not all(isinstance(k, str) and isinstance(v, str) and len(k) <= 200
                                                 and len(v) <= 200 for k, v in missing.items()):
         raise signing.CallFailed("invalid heartbeat answer: missing_networks must map names to reasons")

@@ -9,11 +9,12 @@ import psycopg2
 
 from capsul.config import Config
 from capsul.hub import db, login_sessions
+from capsul.hub.db import locks
 from capsul.hub.db import operations as ops_db
 
 log = logging.getLogger(__name__)
 
-HOUSEKEEPING_LOCK = 0x6361_7068
+HOUSEKEEPING_LOCK = locks.HOUSEKEEPING
 EVERY = 30.0  # seconds
 
 

@@ -1,4 +1,4 @@
-"""Turns at periodic work for several hubs on one database (DESIGN.md §8).
+"""Turns at periodic work for several hubs on one database (docs/architecture.md §7).
 
 Each hub runs its own loop; before each run it asks for the turn. The first hub in an
 interval gets it (one row per kind of work, updated only when the last run is old enough);

@@ -8,7 +8,7 @@ Broadcaster offers it to the clients allowed to see it (the capsul's owner; admi
 everything). Each client has a bounded queue drained by one writer: a client that cannot keep
 up is disconnected, never allowed to grow memory or hold up the others.
 
-Envelope (DESIGN.md §5): {"type": ..., "ts": <unix seconds>, "data": {...}}
+Envelope (docs/architecture.md §6): {"type": ..., "ts": <unix seconds>, "data": {...}}
     snapshot        {"capsuls": [capsul, ...], "events": [...] (when watching one capsul)}
     capsul.state    {"capsul": capsul, "event": {"state", "reason", "host_id", "at", "timeline"}}
     hosts.changed   {}  (admins watching everything)
@@ -27,6 +27,7 @@ from datetime import datetime
 import aiopg
 import psycopg2
 
+from capsul import lifecycle_words
 from capsul.hub import api_tokens, capsuls, db, login_sessions
 from capsul.hub.db import vms
 
@@ -203,7 +204,8 @@ class ChangeListener:
             log.error("cannot read %s for its live update (%s); pages resync", vm_id, e)
             self.broadcaster.resync_all()
             return
-        event = {"state": change.get("state"), "reason": change.get("reason"), "host_id": change.get("host_id"),
+        event = {"state": change.get("state"), "reason": lifecycle_words.readable(change.get("reason")),
+                 "host_id": change.get("host_id"),
                  "at": datetime.now().astimezone(),
                  # SSH host keys learnt: the capsul changed, but its timeline did not
                  "timeline": change.get("state") != "ssh_host_keys"}

@@ -5,6 +5,8 @@ API is here and the other way round, and schemathesis checks the server against 
 """
 from __future__ import annotations
 
+from capsul import vm_states
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -15,7 +17,7 @@ def _json(schema: dict, description: str) -> dict:
 
 
 ERROR = _json(_ref("Error"), "refused: the message says why")
-_STATES = ["pending", "creating", "running", "stopped", "paused", "crashed", "deleting", "deleted", "failed"]
+_STATES = list(vm_states.ALL)
 
 
 def _errors(*statuses: int) -> dict:

@@ -1,4 +1,4 @@
-"""The single way the hub gets work done on spokes (DESIGN.md §2).
+"""The single way the hub gets work done on spokes (docs/architecture.md §3).
 
 Immediate operations (list, capacity_available, get, destroy, vm_state_command) are
 answered by the call itself; `create` is offered to ranked candidates until exactly
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import aiopg
 
-from capsul import signing
+from capsul import protocol, signing
 from capsul.config import Config
 from capsul.hub import db
 from capsul.hub.db import operations as ops_db
@@ -177,7 +177,7 @@ class Dispatcher:
         """
         tried: set[str] = set()
         refusals: dict[str, str] = {}
-        unplaceable: set[str] = set()  # hosts the hub itself ruled out: no room, no usable pool or network
+        unplaceable: set[str] = set()  # no room: ruled out by the hub (room, pool, network) or by the spoke
         offer_body = {"type": "create", "vm_id": vm_id, "vcpus": size["vcpus"], "memory_mb": size["memory_mb"]}
         while True:
             async with db.cursor(self.pool) as cur:
@@ -206,11 +206,13 @@ class Dispatcher:
                     if status == "claimed":
                         continue
                     refusals[host["id"]] = answer.get("reason") or answer.get("error") or status
+                    if answer.get("kind") == protocol.REFUSED_NO_ROOM:
+                        unplaceable.add(host["id"])
                     owner = await ops_db.close_offer(cur, op_id, host["id"], status, answer) or owner
                 owner = owner or await ops_db.owner(cur, op_id)
             if owner:
                 return owner
-        no_room = {h for h, why in refusals.items() if h in unplaceable or _is_capacity(why)}
+        no_room = unplaceable & set(refusals)
         reason = _no_host_reason(size, refusals, no_room)
         async with db.cursor(self.pool) as cur:
             owner = await ops_db.fail_create(cur, op_id, reason)
@@ -231,12 +233,9 @@ class Dispatcher:
         if answer.get("accepted") is True and answer.get("claimed") is True:
             return "claimed", answer
         if answer.get("accepted") is False:
-            return "refused", {"reason": str(answer.get("reason") or "refused")}
+            kind = answer.get("kind") if answer.get("kind") in protocol.REFUSAL_KINDS else "refused"
+            return "refused", {"reason": str(answer.get("reason") or "refused")[:500], "kind": kind}
         return "error", {"error": "invalid answer: expected accepted and claimed"}
-
-
-def _is_capacity(reason: str) -> bool:
-    return reason.startswith(("not enough", "no free IPv4"))
 
 
 def _no_host_reason(size: dict, refusals: dict[str, str], no_room: set[str]) -> str:

@@ -20,13 +20,12 @@ from capsul.hub import api_tokens, capsuls, db, ssh_keys
 from capsul.hub.capsuls import Hub
 from capsul.hub.db import catalog
 from capsul.hub.db import operations as ops_db
-from capsul.hub.keys import db_pool
+from capsul.hub.keys import db_pool, hub_service
 from capsul.hub.live import capsul_view
 from capsul.hub.openapi import openapi_document
 
 routes = web.RouteTableDef()
 identity_key = web.RequestKey("identity", api_tokens.TokenIdentity)
-hub_key = web.AppKey("hub", Hub)
 MAX_BODY = 64 * 1024
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c2a8e-3d4b-4c5e-9a7f-0b1c2d3e4f50")
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -155,7 +154,7 @@ async def delete_key(request: web.Request) -> web.Response:
 
 @routes.get("/capsuls")
 async def list_capsuls(request: web.Request) -> web.Response:
-    rows = await capsuls.list_capsuls(request.app[hub_key], account_of(request))
+    rows = await capsuls.list_capsuls(request.app[hub_service], account_of(request))
     return reply({"capsuls": [capsul_view(r) for r in rows]})
 
 
@@ -186,27 +185,27 @@ async def create_capsul(request: web.Request) -> web.Response:
             if earlier["type"] != "create" or earlier["payload"] != {"size": size, "os": os_image}:
                 raise errors.json_error(409, "this Idempotency-Key was used for a different request")
             replay = True
-    vm = await capsuls.create_capsul(request.app[hub_key], account, size, os_image, keys, operation_id=op_id)
+    vm = await capsuls.create_capsul(request.app[hub_service], account, size, os_image, keys, operation_id=op_id)
     return reply({"capsul": capsul_view(vm), "operation_id": op_id}, status=200 if replay else 201,
                  headers={"Idempotent-Replayed": "true"} if replay else None)
 
 
 @routes.get("/capsuls/{vm_id}")
 async def get_capsul(request: web.Request) -> web.Response:
-    vm = await capsuls.get_capsul(request.app[hub_key], account_of(request), request.match_info["vm_id"])
+    vm = await capsuls.get_capsul(request.app[hub_service], account_of(request), request.match_info["vm_id"])
     return reply({"capsul": capsul_view(vm)})
 
 
 @routes.delete("/capsuls/{vm_id}")
 async def delete_capsul(request: web.Request) -> web.Response:
-    vm = await capsuls.destroy_capsul(request.app[hub_key], account_of(request), request.match_info["vm_id"])
+    vm = await capsuls.destroy_capsul(request.app[hub_service], account_of(request), request.match_info["vm_id"])
     return reply({"capsul": capsul_view(vm)})
 
 
 @routes.post("/capsuls/{vm_id}/actions")
 async def capsul_action(request: web.Request) -> web.Response:
     body = await json_body(request)
-    vm = await capsuls.capsul_action(request.app[hub_key], account_of(request), request.match_info["vm_id"],
+    vm = await capsuls.capsul_action(request.app[hub_service], account_of(request), request.match_info["vm_id"],
                                      field(body, "action", str))
     return reply({"capsul": capsul_view(vm)})
 
@@ -238,7 +237,7 @@ def create_public_api(pool, hub: Hub) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[
         errors.json_errors_middleware, token_auth_middleware, service_errors_middleware])
     app[db_pool] = pool
-    app[hub_key] = hub
+    app[hub_service] = hub
     app.add_routes(routes)
     app.router.add_get("/openapi.json", openapi, name="openapi")
     return app

@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 import aiopg
 import psycopg2
 
+from capsul import vm_states
 from capsul.config import Config
 from capsul.hub import db, leases
 from capsul.hub.db import hosts as hosts_db
 from capsul.hub.db import vm_events, vms
 from capsul.hub.operations import Dispatcher, OperationFailed
+from capsul.limits import is_int
 
 log = logging.getLogger(__name__)
 
-OWNED = ("creating", "running", "stopped", "paused", "crashed", "deleting")
 
 
 @dataclass
@@ -35,7 +36,7 @@ async def resync_host(pool: aiopg.Pool, dispatcher: Dispatcher, config: Config, 
     """Ask the host for every capsul domain and its state, and correct the database to match."""
     answer = await dispatcher.to_host("list", {}, host_id)
     listed, seq = answer.get("vms"), answer.get("last_event_seq")
-    if not isinstance(listed, list) or not isinstance(seq, int):
+    if not isinstance(listed, list) or not is_int(seq):
         raise OperationFailed(f"host {host_id}: invalid list answer")
     reported = {vm["vm_id"]: vm["state"] for vm in listed}
     report = ResyncReport(host_id)
@@ -54,7 +55,7 @@ async def resync_host(pool: aiopg.Pool, dispatcher: Dispatcher, config: Config, 
             await cur.execute(
                 """SELECT id, state, state_changed_at > now() - make_interval(secs => %s) AS recent
                    FROM vms WHERE host_id = %s AND state = ANY(%s)""",
-                (config.claim_retry_window + config.operation_timeout, host_id, list(OWNED)))
+                (config.claim_retry_window + config.operation_timeout, host_id, list(vm_states.ON_HOST)))
             for vm in await cur.fetchall():
                 if vm["id"] in newer:
                     continue
@@ -83,15 +84,15 @@ async def resync_host(pool: aiopg.Pool, dispatcher: Dispatcher, config: Config, 
 
 
 async def _owned_ids(cur, host_id: str) -> set[str]:
-    await cur.execute("SELECT id FROM vms WHERE host_id = %s AND state = ANY(%s)", (host_id, list(OWNED)))
+    await cur.execute("SELECT id FROM vms WHERE host_id = %s AND state = ANY(%s)", (host_id, list(vm_states.ON_HOST)))
     return {r["id"] for r in await cur.fetchall()}
 
 
 async def _reconcile(cur, report: ResyncReport, vm: dict, actual: str | None) -> None:
     vm_id, state = vm["id"], vm["state"]
     if actual is not None:
-        if state != "deleting" and actual != state and actual in vms.REPORTED_STATES:
-            await vms.set_state(cur, vm_id, actual, from_states=OWNED[:-1], reason="resync: as its host reports")
+        if state != "deleting" and actual != state and actual in vm_states.REPORTED:
+            await vms.set_state(cur, vm_id, actual, from_states=vm_states.OWNED, reason="resync: as its host reports")
             report.changed[vm_id] = actual
         return
     if state == "deleting":  # the delete went through but was not recorded
@@ -104,7 +105,7 @@ async def _reconcile(cur, report: ResyncReport, vm: dict, actual: str | None) ->
         report.changed[vm_id] = "failed"
     elif state != "crashed":
         log.error("capsul %s is not on its host %s any more", vm_id, report.host_id)
-        await vms.set_state(cur, vm_id, "crashed", from_states=OWNED[:-1], reason="resync: not found on its host")
+        await vms.set_state(cur, vm_id, "crashed", from_states=vm_states.OWNED, reason="resync: not found on its host")
         report.changed[vm_id] = "crashed"
 
 

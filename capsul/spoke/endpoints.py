@@ -1,4 +1,4 @@
-"""The /spoke/* endpoints that the hub calls, all signed hub->spoke (DESIGN.md §2)."""
+"""The /spoke/* endpoints that the hub calls, all signed hub->spoke (docs/architecture.md §3)."""
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,4 @@
-"""What a spoke does when the hub asks (DESIGN.md §2).
+"""What a spoke does when the hub asks (docs/architecture.md §3).
 
 Immediate operations answer with their result. A create is *offered*: the spoke checks
 its own capacity, claims the operation at the hub, and only with the claim in hand
@@ -16,7 +16,9 @@ import uuid
 from dataclasses import dataclass
 
 from capsul import signing
+from capsul.protocol import REFUSED_CLAIMED, REFUSED_NO_ROOM
 from capsul.config import Config
+from capsul.limits import INT4_MAX, is_int
 from capsul.spoke.cloud_init import mac_for_ipv4
 from capsul.spoke.domain_xml import build_domain_xml, interface_networks
 from capsul.spoke.events import EventOutbox
@@ -27,6 +29,7 @@ from capsul.spoke.virt import Hypervisor, HypervisorError, VmNotFound
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "shutdown", "force-stop", "reboot")
+
 REMEMBERED_OPERATIONS = 10_000
 
 
@@ -199,12 +202,12 @@ class SpokeOperations:
             # Built before (e.g. before this spoke restarted): ours only if the hub says so.
             payload = await self._claim(op_id)
             if payload is None:
-                return {"accepted": False, "reason": "operation is claimed by another host"}
+                return {"accepted": False, "kind": REFUSED_CLAIMED, "reason": "operation is claimed by another host"}
             return {"accepted": True, "claimed": True, "vm_id": vm_id}
         async with self._reserving:  # check and reserve as one step: concurrent offers cannot overbook
             reason = await self._why_no_room(vcpus, memory_mb)
             if reason is not None:
-                return {"accepted": False, "reason": reason}
+                return {"accepted": False, "kind": REFUSED_NO_ROOM, "reason": reason}
             self._reserved[op_id] = Reservation(vcpus, memory_mb)
         try:
             payload = await self._claim(op_id)
@@ -213,7 +216,8 @@ class SpokeOperations:
             raise
         if payload is None:
             self._reserved.pop(op_id, None)
-            return {"accepted": False, "reason": "operation is claimed by another host or closed"}
+            return {"accepted": False, "kind": REFUSED_CLAIMED,
+                    "reason": "operation is claimed by another host or closed"}
         build = asyncio.create_task(self._build(op_id, payload), name=f"build {vm_id}")
         self._builds[vm_id] = build
         build.add_done_callback(lambda _: self._builds.pop(vm_id, None))
@@ -300,6 +304,6 @@ def _vm_id(body: dict) -> str:
 def _size(body: dict) -> tuple[int, int]:
     vcpus, memory_mb = body.get("vcpus"), body.get("memory_mb")
     for name, value in (("vcpus", vcpus), ("memory_mb", memory_mb)):
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise OperationError(f"{name} must be a positive integer")
+        if not is_int(value, 1, INT4_MAX):
+            raise OperationError(f"{name} must be a whole number from 1 to {INT4_MAX}")
     return vcpus, memory_mb

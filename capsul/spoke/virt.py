@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import libvirt
 
+from capsul import lifecycle_words
 from capsul.spoke.domain_xml import BUILD_MARK_NS
 
 log = logging.getLogger(__name__)
@@ -251,13 +252,19 @@ class Hypervisor:
 
     def _lifecycle_dispatcher(self, callback):
         loop = self._loop
+        shutdown_by: dict[str, int] = {}  # domain -> who asked for the shutdown under way (guest or host)
 
         def dispatch(_conn, dom, event, detail, _opaque):
             """Runs on libvirt's event thread: no blocking call, hands over to the loop."""
             name = dom.name()
+            if not name.startswith(CAPSUL_PREFIX):
+                return
+            if event == libvirt.VIR_DOMAIN_EVENT_SHUTDOWN:
+                shutdown_by[name] = detail
             state = lifecycle_state(event, detail)
-            if state is not None and name.startswith(CAPSUL_PREFIX):
-                _call_in_loop(loop, callback, name, state, f"libvirt event {event}/{detail}")
+            if state is not None:
+                words = lifecycle_words.describe(event, detail, shutdown_by.pop(name, None))
+                _call_in_loop(loop, callback, name, state, words)
         return dispatch
 
     @property

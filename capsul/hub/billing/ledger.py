@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from capsul import vm_states
+
 HOURS_PER_MONTH = Decimal(730)
 CENT = Decimal("0.01")
 MAX_MANUAL = Decimal("100000")
@@ -31,8 +33,8 @@ async def balance(cur, account: str) -> Decimal:
 async def hourly_rate(cur, account: str) -> Decimal:
     """What the account's live capsuls cost per hour now."""
     await cur.execute(
-        """SELECT coalesce(sum(s.dollars_per_month), 0) AS monthly FROM vms v JOIN vm_sizes s ON s.id = v.size
-           WHERE v.account = %s AND v.state NOT IN ('deleted', 'failed')""", (account,))
+        f"""SELECT coalesce(sum(s.dollars_per_month), 0) AS monthly FROM vms v JOIN vm_sizes s ON s.id = v.size
+            WHERE v.account = %s AND {vm_states.live_sql('v.state')}""", (account,))
     return hourly_price((await cur.fetchone())["monthly"])
 
 

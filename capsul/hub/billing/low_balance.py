@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from capsul import vm_states
 from capsul.hub import capsuls, db
 from capsul.hub.billing import ledger
 from capsul.hub.capsuls import Hub
@@ -23,7 +24,7 @@ WEEK, DAY = Decimal(24 * 7), Decimal(24)
 
 async def check_all(hub: Hub, mailer: Mailer, now: datetime) -> None:
     async with db.cursor(hub.pool) as cur:
-        await cur.execute("""SELECT DISTINCT account FROM vms WHERE state NOT IN ('deleted', 'failed')
+        await cur.execute(f"""SELECT DISTINCT account FROM vms WHERE {vm_states.live_sql()}
                              UNION SELECT account FROM balance_episodes""")
         accounts = [r["account"] for r in await cur.fetchall()]
     for account in accounts:

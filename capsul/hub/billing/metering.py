@@ -17,9 +17,10 @@ import psycopg2
 
 from capsul.hub import db
 from capsul.hub.billing.ledger import HOURS_PER_MONTH
+from capsul.hub.db import locks
 
 log = logging.getLogger(__name__)
-METERING_LOCK = 0x6361_7075  # advisory lock: one hub meters at a time
+METERING_LOCK = locks.METERING
 
 
 async def meter(pool: aiopg.Pool, now: datetime) -> int | None:

@@ -21,6 +21,7 @@ from decimal import Decimal
 import aiohttp
 
 from capsul.config import Config
+from capsul.limits import is_int
 
 STRIPE_TOLERANCE = 300  # seconds: Stripe's documented default timestamp tolerance
 API_TIMEOUT = aiohttp.ClientTimeout(total=20)
@@ -94,7 +95,7 @@ class StripeCheckout:
             if obj.get("payment_status") != "paid":
                 return Outcome(session_id, "processing")  # paid later: async_payment_succeeded
             total = obj.get("amount_total")
-            if not isinstance(total, int) or isinstance(total, bool) or total <= 0 or obj.get("currency") != "usd":
+            if not is_int(total, 1, 10**12) or obj.get("currency") != "usd":
                 return Outcome(session_id, "invalid")
             return Outcome(session_id, "paid", Decimal(total) / 100)
         if kind == "checkout.session.expired":

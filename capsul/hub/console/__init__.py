@@ -31,9 +31,9 @@ from capsul.hub.console import (account_pages, admin_pages, api_token_pages, cap
                                 payment_pages, public_pages, sessions, ssh_key_pages)
 from capsul.hub.console.render import render
 from capsul.hub.billing import providers
-from capsul.hub.console.keys import client_session, hub_service, mailer, payment_providers, public_url
+from capsul.hub.console.keys import client_session, mailer, payment_providers, public_url
 from capsul.hub.console.websocket import websocket
-from capsul.hub.keys import broadcaster, db_pool
+from capsul.hub.keys import hub_service, broadcaster, db_pool
 from capsul.hub.live import Broadcaster
 from capsul.hub.public_api import create_public_api
 from capsul.hub.mailer import Mailer

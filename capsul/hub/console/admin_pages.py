@@ -10,7 +10,7 @@ from capsul.hub import consistency, db
 from capsul.hub.billing import ledger
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
-from capsul.hub.console.keys import hub_service
+from capsul.hub.keys import hub_service
 from capsul.hub.db import hosts, networks, operations, vm_events, vms
 from capsul.hub.keys import db_pool
 

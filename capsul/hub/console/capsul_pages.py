@@ -11,7 +11,7 @@ from aiohttp import web
 from capsul.hub import capsuls, db, ssh_keys
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
-from capsul.hub.console.keys import hub_service
+from capsul.hub.keys import hub_service
 from capsul.hub.db import catalog, vms
 from capsul.hub.keys import db_pool
 from capsul.hub.live import capsul_view

@@ -3,11 +3,9 @@ import aiohttp
 from aiohttp import web
 
 from capsul.config import Config
-from capsul.hub.capsuls import Hub
 from capsul.hub.mailer import Mailer
 
 config_key = web.AppKey("config", Config)
-hub_service = web.AppKey("hub_service", Hub)
 mailer = web.AppKey("mailer", Mailer)
 public_url = web.AppKey("public_url", str)  # BASE_URL, or the console listener's URL
 client_session = web.AppKey("client_session", aiohttp.ClientSession)  # the process's one HTTP client

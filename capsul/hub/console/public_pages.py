@@ -1,4 +1,5 @@
-"""Pages anyone can read: landing, pricing (from vm_sizes), FAQ, changelog, support."""
+"""Pages anyone can read: landing, pricing (from vm_sizes), FAQ, changelog, support; and the
+older capsul's addresses (/console/…), redirected so that bookmarks keep working."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -6,6 +7,7 @@ from aiohttp import web
 from capsul.hub import db
 from capsul.hub.console.render import render
 from capsul.hub.db import catalog
+from capsul.hub.db.vms import VM_ID_RE
 from capsul.hub.keys import db_pool
 
 routes = web.RouteTableDef()
@@ -38,3 +40,21 @@ async def changelog(request: web.Request) -> web.Response:
 @routes.get("/support", name="support")
 async def support(request: web.Request) -> web.Response:
     return await render("support.html", request, {})
+
+
+# The older capsul served its pages under /console: the list at /console/, a capsul at
+# /console/<id>, and create, keys and account-balance beside them.
+OLD_CONSOLE_PAGES = {"": "/capsuls", "create": "/capsuls/create", "keys": "/ssh-keys", "ssh": "/ssh-keys",
+                     "account-balance": "/account"}
+
+
+@routes.get("/console", name="old_console")
+@routes.get("/console/{rest:.*}", name="old_console_page")
+async def old_console(request: web.Request) -> web.Response:
+    rest = request.match_info.get("rest", "").strip("/")
+    first = rest.split("/", 1)[0]
+    if VM_ID_RE.match(first):
+        target = f"/capsuls/{first}"
+    else:
+        target = OLD_CONSOLE_PAGES.get(first, "/capsuls")
+    raise web.HTTPMovedPermanently(target)

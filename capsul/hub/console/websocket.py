@@ -1,4 +1,4 @@
-"""GET /ws: a logged-in person's live capsul states (DESIGN.md §5).
+"""GET /ws: a logged-in person's live capsul states (docs/architecture.md §6).
 
 Browsers authenticate with their session cookie (and Origin is checked); scripts with
 `Authorization: Bearer <API token>`. Query: `capsul=<id>` adds that capsul's timeline to each snapshot (the detail page);

@@ -15,9 +15,10 @@ import aiopg
 import psycopg2.extras
 
 from capsul.config import REPO_ROOT
+from capsul.hub.db import locks
 
 SCHEMA_FILE = REPO_ROOT / "schema.sql"
-SCHEMA_LOCK = 0x6361_7073  # advisory lock id: several hubs may start at once
+SCHEMA_LOCK = locks.SCHEMA
 
 
 class NotFound(Exception):

@@ -1,6 +1,7 @@
 """Queries on what can be bought: `vm_sizes` and `os_images`."""
 from __future__ import annotations
 
+from capsul import vm_states
 from capsul.hub.db import Conflict, NotFound
 
 
@@ -44,7 +45,7 @@ async def list_everything(cur, table: str) -> list[dict]:
     order = "t.dollars_per_month, t.id" if table == "vm_sizes" else "t.id"
     await cur.execute(
         f"""SELECT t.*, (SELECT count(*) FROM vms v WHERE v.{column} = t.id
-                         AND v.state NOT IN ('deleted', 'failed')) AS capsuls
+                         AND {vm_states.live_sql('v.state')}) AS capsuls
             FROM {table} t ORDER BY {order}""")
     return await cur.fetchall()
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import psycopg2.errors
 
+from capsul import vm_states
 from capsul.hub.db import Conflict, NotFound
 
-LIVE = "state NOT IN ('deleted', 'failed')"
+LIVE = vm_states.live_sql()
 MAX_DNS_SERVERS = 8  # more than any resolver reads; a longer list is a typing mistake
 LIBVIRT_NAME_MAX = 100
 

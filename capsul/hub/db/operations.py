@@ -6,6 +6,7 @@ import uuid
 import psycopg2.errors
 from psycopg2.extras import Json
 
+from capsul import vm_states
 from capsul.hub.db import NotFound, networks, vms
 
 
@@ -113,7 +114,7 @@ async def _claim_in_transaction(cur, op_id: str, host_id: str) -> dict | ClaimRe
     mine = await cur.fetchone()
     if mine and mine["assignment_status"] == "claimed":  # a retried claim by the owner
         await cur.execute("SELECT state FROM vms WHERE id = %s", (op["vm_id"],))
-        if (await cur.fetchone())["state"] in ("deleting", "deleted", "failed"):
+        if (await cur.fetchone())["state"] in (vm_states.DELETING, *vm_states.GONE):
             raise ClaimRefused("the capsul was deleted meanwhile; build nothing")
         return await vms.create_payload(cur, op["vm_id"])
     if op["status"] == "assigned":

@@ -6,7 +6,11 @@ Ranking and offering run under one advisory lock (see `PLACEMENT_LOCK`).
 """
 from __future__ import annotations
 
-PLACEMENT_LOCK = 0x6361_7070  # advisory lock id: one placement decision at a time, across hubs
+from capsul import vm_states
+from capsul.hub.db import locks
+
+LIVE, LIVE_V = vm_states.live_sql(), vm_states.live_sql("v.state")
+PLACEMENT_LOCK = locks.PLACEMENT
 
 
 async def lock_placement(cur) -> None:
@@ -17,9 +21,9 @@ async def lock_placement(cur) -> None:
 async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set[str] = frozenset()) -> list[dict]:
     """Online hosts with a known capacity, most free memory first, then most free vCPUs."""
     await cur.execute(
-        """WITH placed AS (
+        f"""WITH placed AS (
                SELECT v.host_id, s.vcpus, s.memory_mb FROM vms v JOIN vm_sizes s ON s.id = v.size
-               WHERE v.host_id IS NOT NULL AND v.state NOT IN ('deleted', 'failed')
+               WHERE v.host_id IS NOT NULL AND {LIVE_V}
              UNION ALL
                SELECT ho.host_id, s.vcpus, s.memory_mb
                FROM host_operation ho JOIN operations o ON o.id = ho.operation_id
@@ -33,7 +37,7 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
                FROM host_network hn GROUP BY hn.host_id),
            taken AS (
                SELECT host_id, count(*) AS n FROM vms
-               WHERE public_ipv4 IS NOT NULL AND state NOT IN ('deleted', 'failed') GROUP BY host_id)
+               WHERE public_ipv4 IS NOT NULL AND {LIVE} GROUP BY host_id)
         SELECT h.id, h.https_url, h.hub_token,
                CASE WHEN h.previous_valid_until > now() THEN h.previous_hub_token END AS previous_hub_token,
                floor((h.capacity->>'memory_mb')::numeric * %(memory_ratio)s) - coalesce(u.memory_mb, 0)

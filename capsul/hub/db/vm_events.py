@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import logging
 
+from capsul import vm_states
 from capsul.hub.db import vms
 
 log = logging.getLogger(__name__)
 
-EVENT_STATES = ("running", "stopped", "paused", "crashed", "deleted", "failed")
+EVENT_STATES = vm_states.EVENT_STATES
 HOST_KEYS_EVENT = "ssh_host_keys"  # an event that is not a state: the VM's SSH host key fingerprints
-_OWNED_STATES = ("creating", "running", "stopped", "paused", "crashed")
 
 
 async def record_conflict(cur, vm_id: str, owner: str | None, reported_by: str, operation_id=None) -> None:
@@ -68,9 +68,9 @@ async def _apply(cur, host_id: str, event: dict) -> None:
         await vms.mark_failed(cur, vm_id, event.get("reason") or "the host could not build it")
     elif state == "deleted":
         await vms.set_state(cur, vm_id, "deleted", from_states=("deleting",), host_id=host_id, seq=event["seq"])
-    elif vm["state"] not in _OWNED_STATES:
+    elif vm["state"] not in vm_states.OWNED:
         return  # deleting, deleted or failed: what libvirt says about its end adds nothing
-    elif not await vms.set_state(cur, vm_id, state, from_states=_OWNED_STATES, reason=event.get("reason"),
+    elif not await vms.set_state(cur, vm_id, state, from_states=vm_states.OWNED, reason=event.get("reason"),
                                  host_id=host_id, seq=event["seq"]):
         # no change (a resync may have got there first): still part of the VM's history
         await vms.add_event(cur, vm_id, state, reason=event.get("reason"), host_id=host_id, seq=event["seq"],

@@ -6,11 +6,10 @@ import re
 import secrets
 import string
 
+from capsul import vm_states
+from capsul import lifecycle_words
 from capsul.hub.db import NotFound
 
-LIVE_STATES = ("pending", "creating", "running", "stopped", "paused", "crashed", "deleting")
-# States a spoke may report for a VM it owns (from libvirt).
-REPORTED_STATES = ("running", "stopped", "paused", "crashed")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 VM_ID_RE = re.compile(r"^capsul-[a-z0-9]{10}$")  # as the CHECK on vms.id
 
@@ -47,7 +46,7 @@ async def get_vm(cur, vm_id: str, account: str | None = None, *, for_update: boo
 async def list_vms(cur, account: str | None = None, *, include_gone: bool = False) -> list[dict]:
     await cur.execute(
         f"""SELECT {VM_COLUMNS} FROM vms v WHERE (%s::text IS NULL OR v.account = %s)
-            AND (%s OR v.state NOT IN ('deleted', 'failed')) ORDER BY v.created_at, v.id""",
+            AND (%s OR {vm_states.live_sql('v.state')}) ORDER BY v.created_at, v.id""",
         (account, account, include_gone))
     return await cur.fetchall()
 
@@ -89,7 +88,7 @@ async def mark_failed(cur, vm_id: str, reason: str) -> bool:
     await cur.execute(
         """UPDATE vms SET state = 'failed', failure_reason = %s, public_ipv4 = NULL, public_ipv6 = NULL,
                state_changed_at = now()
-           WHERE id = %s AND state IN ('pending', 'creating') RETURNING id""", (reason, vm_id))
+           WHERE id = %s AND state = ANY(%s) RETURNING id""", (reason, vm_id, [vm_states.PENDING, vm_states.CREATING]))
     failed = await cur.fetchone() is not None
     if failed:
         await add_event(cur, vm_id, "failed", reason=reason)
@@ -97,9 +96,10 @@ async def mark_failed(cur, vm_id: str, reason: str) -> bool:
 
 
 async def events(cur, vm_id: str) -> list[dict]:
+    """The VM's timeline, reasons in words (older rows hold libvirt's raw codes)."""
     await cur.execute("SELECT host_id, seq, state, reason, at FROM vm_events WHERE vm_id = %s ORDER BY id",
                       (vm_id,))
-    return await cur.fetchall()
+    return [{**row, "reason": lifecycle_words.readable(row["reason"])} for row in await cur.fetchall()]
 
 
 async def create_payload(cur, vm_id: str) -> dict:
@@ -129,7 +129,7 @@ async def count_by_host(cur) -> dict[str, int]:
     """Live VMs per host (the admin view)."""
     await cur.execute("""SELECT host_id, count(*) AS n FROM vms
                          WHERE host_id IS NOT NULL AND state <> ALL(%s) GROUP BY host_id""",
-                      (["deleted", "failed"],))
+                      (list(vm_states.GONE),))
     return {r["host_id"]: r["n"] for r in await cur.fetchall()}
 
 

@@ -1,4 +1,4 @@
-// Live updates for capsul's pages (DESIGN.md §5). The pages work without this script;
+// Live updates for capsul's pages (docs/architecture.md §6). The pages work without this script;
 // with it, states, buttons, rows and timelines follow the websocket at /ws.
 // Reconnects with back-off; each (re)connection starts with a snapshot, so nothing is missed.
 "use strict";

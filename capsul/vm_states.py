@@ -1,0 +1,41 @@
+"""A capsul's states, and the named sets of them every rule is written with: one place, as
+Nova's compute/vm_states.py is. `schema.sql` lists ALL in the CHECK on vms.state, and its
+partial indexes use the same "gone" test as `live_sql()`.
+
+    pending -> creating -> running / stopped / paused / crashed -> deleting -> deleted
+                  \\-> failed (with a reason; never placed, or its host could not build it)
+"""
+from __future__ import annotations
+
+PENDING = "pending"    # accepted, no host owns it yet
+CREATING = "creating"  # owned; its host is building disk and domain
+RUNNING = "running"
+STOPPED = "stopped"
+PAUSED = "paused"
+CRASHED = "crashed"
+DELETING = "deleting"  # its host was asked to delete it
+DELETED = "deleted"
+FAILED = "failed"
+
+ALL = (PENDING, CREATING, RUNNING, STOPPED, PAUSED, CRASHED, DELETING, DELETED, FAILED)
+GONE = (DELETED, FAILED)  # holds no host, no address, no charge
+LIVE = tuple(s for s in ALL if s not in GONE)
+REPORTED = (RUNNING, STOPPED, PAUSED, CRASHED)  # what libvirt can say of a capsul its host has
+OWNED = (CREATING, *REPORTED)  # on its host and not being deleted: libvirt's word is taken
+ON_HOST = (*OWNED, DELETING)  # a host holds (or held until moments ago) its domain
+EVENT_STATES = (*REPORTED, *GONE)  # what a spoke's event may say
+
+# What a person may do, and from which states.
+ACTIONS = {
+    "start": (STOPPED, CRASHED, PAUSED),
+    "shutdown": (RUNNING,),
+    "force-stop": (RUNNING, PAUSED, CRASHED),
+    "reboot": (RUNNING,),
+}
+DESTROYABLE = ON_HOST
+
+
+def live_sql(column: str = "state") -> str:
+    """`<column> NOT IN ('deleted', 'failed')`, built from GONE: spelled as the partial indexes
+    in schema.sql are, so that PostgreSQL can use them."""
+    return f"{column} NOT IN ({', '.join(repr(s) for s in GONE)})"
