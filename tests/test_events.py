@@ -18,11 +18,7 @@ async def test_the_sequence_journal_never_reuses_a_number(tmp_path):
     assert journal.load() == 1
     taken = [journal.take() for _ in range(BLOCK // 2 + 10)]  # past half a block: the next is reserved
     assert taken == list(range(1, BLOCK // 2 + 11))
-    await asyncio.sleep(0)  # let the reservation be written
-    for _ in range(100):
-        if journal._writing is None:
-            break
-        await asyncio.sleep(0.01)
+    await journal.written()
     restarted = SeqJournal(tmp_path / "spoke" / "event-seq")  # as after a crash
     assert restarted.load() == 2 * BLOCK + 1 > taken[-1]
 

@@ -7,6 +7,7 @@ import asyncio
 from capsul.hub import db
 from capsul.hub.db import vms
 from capsul.spoke.host_keys import HostKeyScanner, parse_fingerprints
+from tests.conftest import eventually
 from tests.test_console import ALICE, create_capsul, logged_in
 from tests.test_live_updates import connect, next_message
 
@@ -45,16 +46,23 @@ async def test_the_scanner_reports_each_vm_once_when_its_log_shows_the_keys(tmp_
     log.write_text("[    0.0] Linux version 6.1\n")
     (tmp_path / "capsul-bbbbbbbbbb-console.log").write_text("nothing yet")
     task = asyncio.create_task(scanner.run())
+    async def scanned(times):
+        start = scanner.scans
+
+        async def done():
+            return scanner.scans >= start + times
+        await eventually(done)
+
     try:
-        await asyncio.sleep(0.1)
+        await scanned(2)
         assert reported == []
         log.write_text(log.read_text() + CLOUD_INIT_LOG)
-        for _ in range(100):
-            if reported:
-                break
-            await asyncio.sleep(0.02)
+
+        async def found():
+            return reported
+        await eventually(found)
         log.write_text(log.read_text() + "more output\n")
-        await asyncio.sleep(0.1)
+        await scanned(2)  # the grown log was looked at again
     finally:
         task.cancel()
     assert [vm_id for vm_id, _ in reported] == ["capsul-aaaaaaaaaa"]  # once, and only the VM that has them

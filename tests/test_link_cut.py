@@ -13,7 +13,7 @@ import pytest
 from capsul import tls
 from capsul.config import Role
 from capsul.hub import capsuls, db
-from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir
+from tests.conftest import ALICE, add_account_with_key, eventually, host_row, shared_tmpdir
 from tests.convergence import assert_converged
 from tests.netns import NetnsLab
 from tests.spoke_cluster import SpokeSpec, start_spokes
@@ -70,11 +70,22 @@ async def test_cutting_a_spokes_link_mid_create_never_leaves_a_vm_twice_or_unkno
                 creates.append(asyncio.create_task(create_one()))
                 await asyncio.sleep(0.05)
 
+        async def s0_offers(*statuses):
+            async with db.cursor(pool) as cur:
+                await cur.execute("SELECT count(*) AS n FROM host_operation WHERE host_id = 's0' "
+                                  "AND assignment_status = ANY(%s)", (list(statuses),))
+                return (await cur.fetchone())["n"]
+
         stream = asyncio.create_task(stream_of_creates())
-        await asyncio.sleep(0.4)
+        async def s0_busy():  # s0 has taken a share, and more creates are coming its way
+            return await s0_offers("claimed") >= 6
+        await eventually(s0_busy)
         lab.cut(namespaces["s0"])  # creates are being offered to s0 right now
         await stream
-        await asyncio.sleep(2)
+
+        async def s0_offline():  # the cut was felt: offers timed out and heartbeats missed
+            return await s0_offers("timeout") >= 1 and not (await host_row(pool, "s0"))["online"]
+        await eventually(s0_offline, within=30)
         lab.restore(namespaces["s0"])
         results = await asyncio.gather(*creates)
 
@@ -112,8 +123,8 @@ async def test_cutting_a_spokes_link_mid_create_never_leaves_a_vm_twice_or_unkno
         async with db.cursor(pool) as cur:  # the cut did hit creates under way
             await cur.execute("""SELECT assignment_status AS status, count(*) AS n FROM host_operation
                                  WHERE host_id = 's0' GROUP BY 1""")
-            s0_offers = {r["status"]: r["n"] for r in await cur.fetchall()}
-        assert s0_offers.get("timeout", 0) >= 1, s0_offers
+            by_status = {r["status"]: r["n"] for r in await cur.fetchall()}
+        assert by_status.get("timeout", 0) >= 1, by_status
         await assert_converged(node.hub)
     finally:
         await cluster.stop()

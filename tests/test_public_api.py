@@ -297,6 +297,10 @@ async def test_run_py_watch_prints_events_and_reconnects_by_itself(start_node, p
     await add_account_with_key(pool, ALICE)
     secret, _ = await api_tokens.create_token(pool, ALICE, "watcher", "read", None)
     writer_secret, _ = await api_tokens.create_token(pool, ALICE, "writer", "write", None)
+    async with aiohttp.ClientSession() as session:  # a capsul before it starts: its snapshot shows it connected
+        status, body = await Api(session, node.console_url, writer_secret).call(
+            "POST", "/capsuls", {"size": "f1-xs", "os": "debian12", "ssh_keys": ["laptop"]})
+        first = body["capsul"]["id"]
     watcher = await asyncio.create_subprocess_exec(
         PYTHON, "run.py", "watch", cwd=REPO, env=child_env({"CAPSUL_URL": node.console_url,
                                                                "CAPSUL_TOKEN": secret}),
@@ -312,7 +316,7 @@ async def test_run_py_watch_prints_events_and_reconnects_by_itself(start_node, p
     try:
         async with aiohttp.ClientSession() as session:
             alice = Api(session, node.console_url, writer_secret)
-            await asyncio.sleep(1)  # let it connect; its snapshot is empty
+            await line_with(first, "(now)")  # connected: its snapshot came
             status, body = await alice.call("POST", "/capsuls", {"size": "f1-xs", "os": "debian12",
                                                                  "ssh_keys": ["laptop"]})
             vm_id = body["capsul"]["id"]

@@ -62,6 +62,7 @@ class HostKeyScanner:
         self.interval = interval
         self._seen_sizes: dict[str, int] = {}
         self._reported: set[str] = set()
+        self.scans = 0  # completed scans (tests wait on it)
 
     def scan_once(self) -> list[tuple[str, list[dict]]]:
         """Blocking file work (run in a thread): what is newly found."""
@@ -92,4 +93,5 @@ class HostKeyScanner:
                 self._reported.add(vm_id)
                 log.info("%s: SSH host keys %s", vm_id, ", ".join(k["fingerprint"] for k in keys))
                 self.report(vm_id, keys)
+            self.scans += 1
             await asyncio.sleep(self.interval)

@@ -55,6 +55,11 @@ class SeqJournal:
             log.warning("event sequence %d is past the reserved block (the journal write is late)", seq)
         return seq
 
+    async def written(self) -> None:
+        """Wait until a reservation being written (if any) is on disk."""
+        if self._writing is not None:
+            await asyncio.shield(self._writing)
+
     async def _reserve(self, target: int) -> None:
         try:
             await asyncio.to_thread(self._write, target)
