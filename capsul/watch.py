@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from capsul.backoff import Backoff
+
 MAX_BACKOFF = 15.0
 
 
@@ -67,21 +69,20 @@ async def watch_once(session: aiohttp.ClientSession, url: str, token: str, out) 
 
 
 async def watch(url: str, token: str, out=sys.stdout, err=sys.stderr) -> int:
-    delay = 0.5
+    backoff = Backoff(first=0.5, ceiling=MAX_BACKOFF)
     async with aiohttp.ClientSession() as session:
         while True:
             try:
                 await watch_once(session, url, token, out)
                 problem = "the hub closed the connection"
-                delay = 0.5
+                backoff.reset()
             except TokenRefused as e:
                 print(f"capsul watch: {e}", file=err, flush=True)
                 return 1
             except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as e:
                 problem = f"{type(e).__name__}: {e}"
-            print(f"capsul watch: {problem}; reconnecting in {delay:.1f} s", file=err, flush=True)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_BACKOFF)
+            print(f"capsul watch: {problem}; reconnecting in {backoff.delay:.1f} s", file=err, flush=True)
+            await backoff.wait()
 
 
 def main() -> int:

@@ -120,3 +120,17 @@ async def authenticate(pool, secret: str) -> TokenIdentity:
     if row is None:
         raise TokenRefused("this API token is not valid, or was revoked, or has expired", 401)
     return TokenIdentity(row["account"], row["scope"], row["id"], row["expires_at"])
+
+
+BEARER_HINT = "send your API token as 'Authorization: Bearer <token>'"
+
+
+async def from_authorization(pool, header: str | None) -> TokenIdentity | None:
+    """Who an `Authorization: Bearer <token>` header speaks for; None without the header.
+    Refused (TokenRefused, 401) for another scheme, an empty token, or a token not valid."""
+    if header is None:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise TokenRefused(BEARER_HINT, 401)
+    return await authenticate(pool, secret.strip())

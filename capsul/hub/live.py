@@ -28,6 +28,7 @@ import aiopg
 import psycopg2
 
 from capsul import lifecycle_words
+from capsul.backoff import Backoff
 from capsul.hub import api_tokens, capsuls, db, login_sessions
 from capsul.hub.db import vms
 
@@ -152,7 +153,7 @@ class ChangeListener:
         self.delivered = 0
 
     async def run(self) -> None:
-        delay = 0.2
+        backoff = Backoff(first=0.2, ceiling=5.0)
         first = True
         while True:
             try:
@@ -165,16 +166,17 @@ class ChangeListener:
                     if not first:
                         log.info("listening for changes again; asking every live page to resync")
                         self.broadcaster.resync_all()
-                    first, delay = False, 0.2
+                    first = False
+                    backoff.reset()
                     while True:
                         notification = await conn.notifies.get()
                         await self._handle(notification.channel, notification.payload)
             except (psycopg2.Error, OSError, TimeoutError) as e:
                 self.listening.clear()
-                log.error("change listener lost its database connection (%s); retrying in %.1f s", e, delay)
+                log.error("change listener lost its database connection (%s); retrying in %.1f s", e,
+                          backoff.delay)
             self.listening.clear()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await backoff.wait()
 
     async def _handle(self, channel: str, payload: str) -> None:
         self.delivered += 1

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import aiopg
 
 from capsul import protocol, signing
+from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.hub import db
 from capsul.hub.db import operations as ops_db
@@ -55,7 +56,7 @@ class Dispatcher:
 
     async def _call(self, host: dict, path: str, payload: dict, *, timeout: float, retries: int) -> dict:
         """One spoke call; retried (same body, same operation id) when there was no answer."""
-        delay = 0.1
+        backoff = Backoff(first=0.1, ceiling=5.0)
         for attempt in range(retries + 1):
             try:
                 return await self.client.call(host, path, payload, timeout=timeout)
@@ -63,8 +64,7 @@ class Dispatcher:
                 if e.kind not in ("timeout", "unreachable") or attempt == retries:
                     raise
                 log.info("no answer from %s for %s (%s); retrying", host["id"], path, e)
-                await asyncio.sleep(delay)
-                delay *= 2
+                await backoff.wait()
         raise AssertionError("the loop always returns or raises")
 
     # --- immediate ------------------------------------------------------------------------

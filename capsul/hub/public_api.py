@@ -51,14 +51,12 @@ def reply(data, status: int = 200, headers: dict | None = None) -> web.Response:
 async def token_auth_middleware(request: web.Request, handler):
     if request.path.removeprefix("/api/v1") in PUBLIC_PATHS:
         return await handler(request)
-    header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise errors.json_error(401, "send your API token as 'Authorization: Bearer <token>'")
     try:
-        identity = await api_tokens.authenticate(request.app[db_pool], secret.strip())
+        identity = await api_tokens.from_authorization(request.app[db_pool], request.headers.get("Authorization"))
     except api_tokens.TokenRefused as e:
         raise errors.json_error(e.status, str(e)) from None
+    if identity is None:
+        raise errors.json_error(401, api_tokens.BEARER_HINT)
     if request.method not in ("GET", "HEAD") and not identity.can_write:
         raise errors.json_error(403, "this token is read-only; make a read-write token to change things")
     request[identity_key] = identity

@@ -13,6 +13,7 @@ import logging
 import time
 
 from capsul import signing
+from capsul.backoff import Backoff
 from capsul.spoke.journal import SeqJournal
 from capsul.spoke.state import SpokeState
 
@@ -67,7 +68,7 @@ class EventOutbox:
         return len(self._pending)
 
     async def push_forever(self, hub, *, timeout: float, max_backoff: float = 10.0) -> None:
-        delay = 0.1
+        backoff = Backoff(first=0.1, ceiling=max_backoff)
         while True:
             if not self._pending:
                 self._wakeup.clear()
@@ -77,10 +78,9 @@ class EventOutbox:
                 await hub.call("/hub/events", {"events": batch}, timeout=timeout)
             except signing.CallFailed as e:
                 log.warning("cannot push %d events to the hub: %s (retrying)", len(batch), e)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, max_backoff)
+                await backoff.wait()
                 continue
-            delay = 0.1
+            backoff.reset()
             for _ in batch:
                 self._pending.popleft()
             self.state.last_event_seq = batch[-1]["seq"]

@@ -1,12 +1,12 @@
 """The spoke's signed calls to its hub."""
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import aiohttp
 
 from capsul import signing
+from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.spoke.state import SpokeState
 from capsul.spoke.virt import Hypervisor, HypervisorError
@@ -31,7 +31,7 @@ class HubClient:
 async def announce(hub: HubClient, virt: Hypervisor, spoke: SpokeState, *, timeout: float,
                    max_backoff: float = 10.0) -> None:
     """Tell the hub this spoke has started; retry with back-off until the hub acknowledges."""
-    delay = 0.2
+    backoff = Backoff(first=0.2, ceiling=max_backoff)
     while True:
         try:
             capacity = (await virt.capacity()).as_dict()
@@ -44,8 +44,7 @@ async def announce(hub: HubClient, virt: Hypervisor, spoke: SpokeState, *, timeo
             if str(e) != spoke.hub_error:  # say each distinct problem once, not every retry
                 log.warning("cannot announce this spoke to the hub at %s: %s (retrying)", hub.hub_url, e)
             spoke.hub_error = str(e)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_backoff)
+            await backoff.wait()
             continue
         spoke.hub_announced, spoke.hub_error = True, None
         log.info("announced spoke %s to the hub at %s", hub.host_id, hub.hub_url)

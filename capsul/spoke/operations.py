@@ -16,9 +16,10 @@ import uuid
 from dataclasses import dataclass
 
 from capsul import signing
-from capsul.protocol import REFUSED_CLAIMED, REFUSED_NO_ROOM
+from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.limits import INT4_MAX, is_int
+from capsul.protocol import REFUSED_CLAIMED, REFUSED_NO_ROOM
 from capsul.spoke.cloud_init import mac_for_ipv4
 from capsul.spoke.domain_xml import build_domain_xml, interface_networks
 from capsul.spoke.events import EventOutbox
@@ -232,7 +233,7 @@ class SpokeOperations:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.claim_retry_window
-        delay = 0.2
+        backoff = Backoff(first=0.2, ceiling=5.0)
         while True:
             try:
                 answer = await self.hub.call(f"/hub/claim-operation/{op_id}", {},
@@ -245,12 +246,11 @@ class SpokeOperations:
                 if e.status in (404, 409):
                     log.info("claim of %s refused: %s", op_id, e)
                     return None
-                if loop.time() + delay > deadline:
+                if loop.time() + backoff.delay > deadline:
                     log.error("giving up claiming %s after %g s: %s", op_id, self.config.claim_retry_window, e)
                     return None
                 log.warning("claim of %s got no answer (%s); retrying", op_id, e)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await backoff.wait()
 
     async def _build(self, op_id: str, payload: dict) -> None:
         """Make the VM this host has claimed. Completion reaches the hub as events."""

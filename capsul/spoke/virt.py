@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import libvirt
 
 from capsul import lifecycle_words
+from capsul.backoff import Backoff
 from capsul.spoke.domain_xml import BUILD_MARK_NS
 
 log = logging.getLogger(__name__)
@@ -219,22 +220,22 @@ class Hypervisor:
             self._reconnecting = self._loop.create_task(self._reconnect(), name="libvirt reconnect")
 
     async def _reconnect(self, max_backoff: float = 10.0) -> None:
-        delay = 0.5
+        backoff = Backoff(first=0.5, ceiling=max_backoff)
         try:
             while not self._closing:
                 try:
                     await self._open()
                 except HypervisorError as e:
-                    log.warning("%s (retrying in %g s)", e, delay)
+                    log.warning("%s (retrying in %g s)", e, backoff.delay)
                 except Exception:  # never give up silently: the spoke is useless without libvirt
-                    log.exception("reconnecting to libvirt at %s failed (retrying in %g s)", self.uri, delay)
+                    log.exception("reconnecting to libvirt at %s failed (retrying in %g s)", self.uri,
+                                  backoff.delay)
                 else:
                     log.info("reconnected to libvirt at %s", self.uri)
                     for hook in self._reconnect_hooks:
                         hook()
                     return
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, max_backoff)
+                await backoff.wait()
         finally:
             self._reconnecting = None
 
