@@ -16,6 +16,7 @@ import contextlib
 import errno
 import logging
 import socket
+from dataclasses import dataclass
 
 import aiohttp
 import aiopg
@@ -115,6 +116,25 @@ def _certificate_names(config: Config, api_host: str) -> list[str]:
     return list(dict.fromkeys(names))  # keep order, drop repeats
 
 
+@dataclass(frozen=True)
+class SpokeParts:
+    """What a spoke runs on: its libvirt connection, event outbox, hub client and operations."""
+    virt: Hypervisor
+    outbox: EventOutbox
+    hub: HubClient
+    operations: SpokeOperations
+
+
+@contextlib.asynccontextmanager
+async def http_client(ssl_context):
+    """The process's one HTTP client session, for every hub↔spoke call."""
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context, limit=200))
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
 class Node:
     def __init__(self, config: Config):
         self.config = config
@@ -131,6 +151,7 @@ class Node:
         self.dsn: str | None = None
         self.broadcaster = Broadcaster()  # this process's websocket clients
         self.change_listener: ChangeListener | None = None
+        self._health_check: health.HealthCheck | None = None
         self._stack = contextlib.AsyncExitStack()
 
     @property
@@ -161,17 +182,41 @@ class Node:
             raise
 
     async def _start(self) -> None:
-        config, stack = self.config, self._stack
-        # 1. listeners first: fail fast on a taken port, learn the real port when 0.
-        api_sock = bind(config.api_listen, "API_LISTEN")
-        stack.callback(api_sock.close)
+        """Listeners, TLS, database, the spoke sharing the process, the HTTP client, the
+        hypervisor, apps and background work, in that order; each registered on the exit
+        stack as it starts, so a failure or stop unwinds exactly what started."""
+        config = self.config
+        # listeners first: fail fast on a taken port, learn the real port when 0
+        api_sock = self._listen(config.api_listen, "API_LISTEN")
         self.api_url = _url("https", api_sock)
-        if config.role.hub:
-            console_sock = bind(config.console_listen, "CONSOLE_LISTEN")
-            stack.callback(console_sock.close)
+        console_sock = self._listen(config.console_listen, "CONSOLE_LISTEN") if config.role.hub else None
+        if console_sock is not None:
             self.console_url = _url("http", console_sock)
+        server_ssl, client_ssl = await self._tls()
+        if config.role.hub:
+            await self._open_database()
+        if config.role is Role.BOTH:
+            self.config = await self._register_local_spoke()
+        session = await self._stack.enter_async_context(http_client(client_ssl))
+        spoke = await self._start_spoke(session) if self.config.role.spoke else None
+        await self._serve(self._api_app(session, spoke), api_sock, server_ssl)
+        if self.config.role.hub:
+            key = await session_key(self.pool, self.config)
+            self.console_app = create_console_app(self.config, self.pool, self._health_check, self.hub,
+                                                  self.broadcaster, key, self.console_url, session)
+            await self._serve(self.console_app, console_sock, None)
+            self._start_hub_work()
+        if spoke is not None:
+            self._start_spoke_work(spoke)
 
-        # 2. TLS: the configured certificate, or a self-signed one under var/tls.
+    def _listen(self, listen: Listen, variable: str) -> socket.socket:
+        sock = bind(listen, variable)
+        self._stack.callback(sock.close)
+        return sock
+
+    async def _tls(self) -> tuple:
+        """(server, client) SSL contexts: the configured certificate, or a self-signed one under var/tls."""
+        config = self.config
         if config.tls_cert_file:
             tls_files = tls.TlsFiles(config.tls_cert_file, config.tls_key_file, config.tls_ca_file)
         else:
@@ -179,104 +224,101 @@ class Node:
                 tls.ensure_self_signed, config.tls_dir, _certificate_names(config, config.api_listen.host))
             tls_files = tls.TlsFiles(self_signed.cert, self_signed.key, config.tls_ca_file or self_signed.ca)
         try:
-            server_ssl = tls.server_context(tls_files)
-            client_ssl = tls.client_context(tls_files.ca)
+            return tls.server_context(tls_files), tls.client_context(tls_files.ca)
         except (OSError, ValueError) as e:
             raise StartError(f"TLS: cannot load certificate, key or CA: {e}") from None
 
-        # 3. the hub's database.
-        if config.role.hub:
-            dsn = config.database_url
-            if dsn is None:
-                self.postgres = EmbeddedPostgres(config.postgres_dir, config.pg_bin_dir)
-                await self.postgres.ensure_running()
-                # NOTE: stop it on exit even if an earlier run left it running: this process owns it now.
-                stack.push_async_callback(self.postgres.stop)
-                dsn = self.postgres.dsn
-            self.dsn = dsn
-            self.pool = await db.create_pool(dsn)
-            stack.push_async_callback(self._close_pool)
-            await db.apply_schema(self.pool)
+    async def _open_database(self) -> None:
+        """The hub's pool on DATABASE_URL, or on the embedded cluster (started here, stopped on exit)."""
+        dsn = self.config.database_url
+        if dsn is None:
+            self.postgres = EmbeddedPostgres(self.config.postgres_dir, self.config.pg_bin_dir)
+            await self.postgres.ensure_running()
+            # NOTE: stop it on exit even if an earlier run left it running: this process owns it now.
+            self._stack.push_async_callback(self.postgres.stop)
+            dsn = self.postgres.dsn
+        self.dsn = dsn
+        self.pool = await db.create_pool(dsn)
+        self._stack.push_async_callback(self._close_pool)
+        await db.apply_schema(self.pool)
 
-        # 4. the spoke sharing this process: registered with fresh tokens at every start.
-        if config.role is Role.BOTH:
-            async with db.cursor(self.pool) as cur:
-                token, hub_token = await hosts.register_local_host(cur, config.spoke_host_id, self.api_url)
-                if config.libvirt_uri.startswith("test:"):
-                    await _ensure_test_hypervisor_pool(cur, config.spoke_host_id)
-            config = self.config = config.replace(hub_url=self.api_url, spoke_host_token=token,
-                                                  hub_token=hub_token)
+    async def _register_local_spoke(self) -> Config:
+        """The spoke sharing this process is registered with fresh tokens at every start; the
+        config it runs with carries them and the hub's URL."""
+        config = self.config
+        async with db.cursor(self.pool) as cur:
+            token, hub_token = await hosts.register_local_host(cur, config.spoke_host_id, self.api_url)
+            if config.libvirt_uri.startswith("test:"):
+                await _ensure_test_hypervisor_pool(cur, config.spoke_host_id)
+        return config.replace(hub_url=self.api_url, spoke_host_token=token, hub_token=hub_token)
 
-        # 5. one HTTP client session for every hub↔spoke call of this process.
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=client_ssl, limit=200))
-        stack.push_async_callback(session.close)
+    async def _start_spoke(self, session: aiohttp.ClientSession) -> SpokeParts:
+        """The hypervisor connection, the event outbox and the operations of this spoke."""
+        config = self.config
+        journal = SeqJournal(config.spoke_dir / "event-seq")
+        first_seq = await asyncio.to_thread(journal.load)
+        self.spoke_state = SpokeState(config.spoke_host_id, last_event_seq=first_seq - 1)
+        outbox = EventOutbox(self.spoke_state, journal, stopped_debounce=config.stopped_debounce)
+        virt = Hypervisor(config.libvirt_uri)
+        virt.on_lifecycle(outbox.emit)
+        await virt.connect()
+        self._stack.push_async_callback(virt.close)
+        for vm_id in await virt.finish_interrupted_builds():
+            log.warning("started %s: its build was interrupted (this spoke stopped mid-way)", vm_id)
+        hub = HubClient(session, config)
+        spoke_ops = SpokeOperations(config, virt, hub, outbox)
+        self._stack.push_async_callback(spoke_ops.close)
+        return SpokeParts(virt, outbox, hub, spoke_ops)
 
-        # 6. the spoke's hypervisor, its event outbox and its operations.
-        virt = spoke_ops = outbox = hub = None
-        if config.role.spoke:
-            journal = SeqJournal(config.spoke_dir / "event-seq")
-            first_seq = await asyncio.to_thread(journal.load)
-            self.spoke_state = SpokeState(config.spoke_host_id, last_event_seq=first_seq - 1)
-            outbox = EventOutbox(self.spoke_state, journal, stopped_debounce=config.stopped_debounce)
-            virt = Hypervisor(config.libvirt_uri)
-            virt.on_lifecycle(outbox.emit)
-            await virt.connect()
-            stack.push_async_callback(virt.close)
-            for vm_id in await virt.finish_interrupted_builds():
-                log.warning("started %s: its build was interrupted (this spoke stopped mid-way)", vm_id)
-            hub = HubClient(session, config)
-            spoke_ops = SpokeOperations(config, virt, hub, outbox)
-            stack.push_async_callback(spoke_ops.close)
-
-        # 7. apps and sites.
+    def _api_app(self, session: aiohttp.ClientSession, spoke: SpokeParts | None) -> web.Application:
+        """The hub↔spoke listener's app: /healthz, and /hub/* and/or /spoke/*."""
+        config = self.config
         api = web.Application(middlewares=[errors.json_errors_middleware], client_max_size=MAX_BODY)
         api.router.add_get("/healthz", health.healthz, name="healthz")
-        check = health.HealthCheck(config, self.pool, virt, self.spoke_state,
-                                   self.sweep_status if config.role.hub else None)
-        api[health.health_check] = check
+        self._health_check = health.HealthCheck(config, self.pool, spoke.virt if spoke else None, self.spoke_state,
+                                                self.sweep_status if config.role.hub else None)
+        api[health.health_check] = self._health_check
         if config.role.hub:
             api[db_pool] = self.pool
             api[spoke_client] = SpokeClient(session)
             self.hub = Hub.create(self.pool, api[spoke_client], config)
             self.resyncer = api[resyncer] = Resyncer(self.pool, self.hub.dispatcher, config)
             api.add_subapp("/hub/", create_hub_endpoints(self.pool))
-        if config.role.spoke:
-            api[hypervisor] = virt
+        if spoke is not None:
+            api[hypervisor] = spoke.virt
             api[state] = self.spoke_state
-            api[operations] = spoke_ops
+            api[operations] = spoke.operations
             api.add_subapp("/spoke/", create_spoke_endpoints(config))
         self.api_app = api
-        await self._serve(api, api_sock, server_ssl)
-        if config.role.hub:
-            key = await session_key(self.pool, config)
-            console = create_console_app(config, self.pool, check, self.hub, self.broadcaster, key, self.console_url,
-                                         session)
-            self.console_app = console
-            await self._serve(console, console_sock, None)
+        return api
 
-        # 8. background work, each task cancelled and awaited on stop.
-        if config.role.hub:
-            self._background(run_heartbeats(self.pool, api[spoke_client], config, self.sweep_status),
-                             "heartbeats")
-            self._background(run_housekeeping(self.pool, config), "housekeeping")
-            self._background(self.resyncer.run(), "resync")
-            if config.billing_enabled:
-                mailer = Mailer(config)
-                self._background(run_metering(self.pool, config.metering_interval,
-                                              after_run=lambda now: low_balance.check_all(self.hub, mailer, now)),
-                                 "metering")
-            self.change_listener = ChangeListener(self.dsn, self.pool, self.broadcaster)
-            self._background(self.change_listener.run(), "change listener")
-        if config.role.spoke:
-            self._background(announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout),
-                             "announce")
-            # After libvirt comes back, announce again: the hub answers with a full resync.
-            virt.on_reconnect(lambda: self._background(
-                announce(hub, virt, self.spoke_state, timeout=config.heartbeat_timeout), "re-announce"))
-            self._background(outbox.push_forever(hub, timeout=config.operation_timeout), "event pusher")
-            if spoke_ops.storage.real:  # the test driver runs no guests, so it has no console logs
-                scanner = HostKeyScanner(config.vm_storage_dir, outbox.emit_host_keys)
-                self._background(scanner.run(), "host key scanner")
+    def _start_hub_work(self) -> None:
+        config = self.config
+        self._background(run_heartbeats(self.pool, self.spoke_client, config, self.sweep_status), "heartbeats")
+        self._background(run_housekeeping(self.pool, config), "housekeeping")
+        self._background(self.resyncer.run(), "resync")
+        if config.billing_enabled:
+            mailer = Mailer(config)
+            self._background(run_metering(self.pool, config.metering_interval,
+                                          after_run=lambda now: low_balance.check_all(self.hub, mailer, now)),
+                             "metering")
+        self.change_listener = ChangeListener(self.dsn, self.pool, self.broadcaster)
+        self._background(self.change_listener.run(), "change listener")
+
+    def _start_spoke_work(self, spoke: SpokeParts) -> None:
+        config = self.config
+
+        def announce_again() -> None:  # after libvirt comes back: the hub answers with a full resync
+            self._background(announce(spoke.hub, spoke.virt, self.spoke_state, timeout=config.heartbeat_timeout),
+                             "re-announce")
+
+        self._background(announce(spoke.hub, spoke.virt, self.spoke_state, timeout=config.heartbeat_timeout),
+                         "announce")
+        spoke.virt.on_reconnect(announce_again)
+        self._background(spoke.outbox.push_forever(spoke.hub, timeout=config.operation_timeout), "event pusher")
+        if spoke.operations.storage.real:  # the test driver runs no guests, so it has no console logs
+            scanner = HostKeyScanner(config.vm_storage_dir, spoke.outbox.emit_host_keys)
+            self._background(scanner.run(), "host key scanner")
 
     async def _serve(self, app: web.Application, sock: socket.socket, ssl_context) -> None:
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5)
