@@ -223,7 +223,8 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Path | None = None) -> Config:
-    """Build and validate the config for `role` from `environ` (default os.environ) and `.env`."""
+    """Build and validate the config for `role` from `environ` (default os.environ) and `.env`:
+    each variable through its parser (FIELDS), then the rules between variables."""
     environ = dict(os.environ if environ is None else environ)
     if env_file is None:
         env_file = Path(environ.get("CAPSUL_ENV_FILE") or VARIABLES["CAPSUL_ENV_FILE"][0])
@@ -236,179 +237,217 @@ def load_config(role: Role, environ: dict[str, str] | None = None, env_file: Pat
         value = env.get(name, "").strip()
         return value if value else VARIABLES[name][0]
 
-    def optional_path(name: str) -> Path | None:
-        value = raw(name)
-        return Path(value).expanduser().resolve() if value else None
+    values = {field: parse(variable, raw(variable)) for field, (variable, parse) in FIELDS.items()}
+    _check_together(values, role)
+    return Config(role=role, **values)
 
-    var_dir = Path(raw("CAPSUL_VAR_DIR")).expanduser()
-    if not var_dir.is_absolute():
-        var_dir = REPO_ROOT / var_dir
 
-    database_url = raw("DATABASE_URL") or None
-    if database_url and not (database_url.startswith(("postgres://", "postgresql://")) or "=" in database_url):
-        raise ConfigError("DATABASE_URL", "expected a postgresql:// URL or a libpq DSN (key=value ...)")
+# --- one parser per kind of value: (variable name, raw text) -> value, or ConfigError ----------
 
-    pg_bin_dir = optional_path("PG_BIN_DIR")
-    if pg_bin_dir and not (pg_bin_dir / "pg_ctl").exists():
-        raise ConfigError("PG_BIN_DIR", f"no pg_ctl in {pg_bin_dir}")
+def _text(name: str, value: str) -> str | None:
+    return value or None
 
-    libvirt_uri = raw("LIBVIRT_URI")
-    if "://" not in libvirt_uri and libvirt_uri.split(":")[0] not in ("qemu", "test"):
-        raise ConfigError("LIBVIRT_URI", f"not a libvirt URI: {libvirt_uri!r} (e.g. qemu:///system)")
 
-    hub_url = raw("HUB_URL") or None
-    if hub_url is not None:
-        hub_url = parse_https_url("HUB_URL", hub_url)
+def _repo_path(name: str, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
 
-    spoke_host_id = raw("SPOKE_HOST_ID")
-    if not HOST_ID_RE.match(spoke_host_id):
-        raise ConfigError("SPOKE_HOST_ID", "use 1-63 of a-z 0-9 _ . - starting with a letter or digit")
 
-    tokens = {}
-    for name in ("SPOKE_HOST_TOKEN", "HUB_TOKEN"):
-        value = raw(name) or None
-        if value is not None and not TOKEN_RE.match(value):
-            raise ConfigError(name, "expected 64 lowercase hex characters, as printed by `run.py add-host`")
-        tokens[name] = value
+def _existing_file(name: str, value: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser().resolve()
+    if not path.is_file():
+        raise ConfigError(name, f"no such file: {path}")
+    return path
 
-    tls_cert, tls_key = optional_path("TLS_CERT_FILE"), optional_path("TLS_KEY_FILE")
-    tls_ca = optional_path("TLS_CA_FILE")
-    for name, path in (("TLS_CERT_FILE", tls_cert), ("TLS_KEY_FILE", tls_key), ("TLS_CA_FILE", tls_ca)):
-        if path is not None and not path.is_file():
-            raise ConfigError(name, f"no such file: {path}")
-    if (tls_cert is None) != (tls_key is None):
-        raise ConfigError("TLS_KEY_FILE" if tls_key is None else "TLS_CERT_FILE",
-                          "TLS_CERT_FILE and TLS_KEY_FILE must be set together")
 
-    interval = _number("HEARTBEAT_INTERVAL", raw("HEARTBEAT_INTERVAL"), minimum=0.05)
-    timeout = _number("HEARTBEAT_TIMEOUT", raw("HEARTBEAT_TIMEOUT"), minimum=0.05)
-    if timeout > interval:
-        raise ConfigError("HEARTBEAT_TIMEOUT", f"must not exceed HEARTBEAT_INTERVAL ({interval:g} s)")
-    misses = _number("HEARTBEAT_MISSES", raw("HEARTBEAT_MISSES"), minimum=1, integer=True)
+def _boolean(name: str, value: str) -> bool:
+    value = value.lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(name, "use true or false")
+    return value in ("true", "1", "yes")
 
-    def folder(name: str) -> Path:
-        path = Path(raw(name)).expanduser()
-        return path if path.is_absolute() else REPO_ROOT / path
 
-    domain_type = raw("LIBVIRT_DOMAIN_TYPE")
-    if domain_type not in ("kvm", "qemu"):
-        raise ConfigError("LIBVIRT_DOMAIN_TYPE", "use kvm, or qemu for software emulation")
-    shutdown_force = raw("SHUTDOWN_FORCE").lower()
-    if shutdown_force not in ("true", "false", "1", "0", "yes", "no"):
-        raise ConfigError("SHUTDOWN_FORCE", "use true or false")
+def _seconds(minimum: float):
+    return lambda name, value: _number(name, value, minimum=minimum)
 
-    log_level = raw("LOG_LEVEL").upper()
-    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError("LOG_LEVEL", "use DEBUG, INFO, WARNING or ERROR")
 
-    base_url = raw("BASE_URL") or None
-    if base_url is not None:
-        base_url = _parse_base_url(base_url)
-    trusted_proxies = _networks("TRUSTED_PROXIES", raw("TRUSTED_PROXIES"))
-    secret_key = raw("SECRET_KEY") or None
-    if secret_key is not None:
+def _count(minimum: int, maximum: int | None = None):
+    def parse(name: str, value: str) -> int:
+        number = int(_number(name, value, minimum=minimum, integer=True))
+        if maximum is not None and number > maximum:
+            raise ConfigError(name, f"not a port: {number}" if maximum == 65535 else f"at most {maximum}")
+        return number
+    return parse
+
+
+def _choice(options: tuple[str, ...], problem: str, *, upper: bool = False):
+    def parse(name: str, value: str) -> str:
+        value = value.upper() if upper else value
+        if value not in options:
+            raise ConfigError(name, problem)
+        return value
+    return parse
+
+
+def _database_url(name: str, value: str) -> str | None:
+    if value and not (value.startswith(("postgres://", "postgresql://")) or "=" in value):
+        raise ConfigError(name, "expected a postgresql:// URL or a libpq DSN (key=value ...)")
+    return value or None
+
+
+def _pg_bin_dir(name: str, value: str) -> Path | None:
+    path = Path(value).expanduser().resolve() if value else None
+    if path and not (path / "pg_ctl").exists():
+        raise ConfigError(name, f"no pg_ctl in {path}")
+    return path
+
+
+def _libvirt_uri(name: str, value: str) -> str:
+    if "://" not in value and value.split(":")[0] not in ("qemu", "test"):
+        raise ConfigError(name, f"not a libvirt URI: {value!r} (e.g. qemu:///system)")
+    return value
+
+
+def _optional_https_url(name: str, value: str) -> str | None:
+    return parse_https_url(name, value) if value else None
+
+
+def _host_id(name: str, value: str) -> str:
+    if not HOST_ID_RE.match(value):
+        raise ConfigError(name, "use 1-63 of a-z 0-9 _ . - starting with a letter or digit")
+    return value
+
+
+def _token(name: str, value: str) -> str | None:
+    if value and not TOKEN_RE.match(value):
+        raise ConfigError(name, "expected 64 lowercase hex characters, as printed by `run.py add-host`")
+    return value or None
+
+
+def _names(name: str, value: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in value.split(",") if n.strip())
+
+
+def _optional_base_url(name: str, value: str) -> str | None:
+    return _parse_base_url(value) if value else None
+
+
+def _fernet_key(name: str, value: str) -> str | None:
+    if value:
         try:
-            Fernet(secret_key)
+            Fernet(value)
         except ValueError:
-            raise ConfigError("SECRET_KEY", "expected a Fernet key: 32 bytes in url-safe base64 (44 characters)") \
-                from None
-    admin_emails = frozenset(e.strip().lower() for e in raw("ADMIN_EMAIL_ADDRESSES").split(",") if e.strip())
-    for email in admin_emails:
+            raise ConfigError(name, "expected a Fernet key: 32 bytes in url-safe base64 (44 characters)") from None
+    return value or None
+
+
+def _emails(name: str, value: str) -> frozenset[str]:
+    emails = frozenset(e.strip().lower() for e in value.split(",") if e.strip())
+    for email in emails:
         if not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
-            raise ConfigError("ADMIN_EMAIL_ADDRESSES", f"not an email address: {email!r}")
-    mail_use_tls = raw("MAIL_USE_TLS").lower()
-    if mail_use_tls not in ("true", "false", "1", "0", "yes", "no"):
-        raise ConfigError("MAIL_USE_TLS", "use true or false")
-    mail_port = int(_number("MAIL_PORT", raw("MAIL_PORT"), minimum=1, integer=True))
-    if mail_port > 65535:
-        raise ConfigError("MAIL_PORT", f"not a port: {mail_port}")
-    billing = raw("BILLING_ENABLED").lower()
-    if billing not in ("true", "false", "1", "0", "yes", "no"):
-        raise ConfigError("BILLING_ENABLED", "use true or false")
-    stripe = {n: raw(n) or None for n in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")}
-    if (stripe["STRIPE_SECRET_KEY"] is None) != (stripe["STRIPE_WEBHOOK_SECRET"] is None):
-        raise ConfigError("STRIPE_WEBHOOK_SECRET" if stripe["STRIPE_SECRET_KEY"] else "STRIPE_SECRET_KEY",
+            raise ConfigError(name, f"not an email address: {email!r}")
+    return emails
+
+
+def _sender(name: str, value: str) -> str:
+    if "@" not in value or "\n" in value or "\r" in value:
+        raise ConfigError(name, f"not an email address: {value!r}")
+    return value
+
+
+def _http_url(name: str, value: str) -> str | None:
+    if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+        raise ConfigError(name, f"expected an http(s):// URL, got {value!r}")
+    return value.rstrip("/") or None
+
+
+# Config field -> (its variable, its parser). The rules between variables are _check_together's.
+FIELDS = {
+    "var_dir": ("CAPSUL_VAR_DIR", _repo_path),
+    "database_url": ("DATABASE_URL", _database_url),
+    "pg_bin_dir": ("PG_BIN_DIR", _pg_bin_dir),
+    "libvirt_uri": ("LIBVIRT_URI", _libvirt_uri),
+    "console_listen": ("CONSOLE_LISTEN", lambda n, v: _listen(n, v)),
+    "api_listen": ("API_LISTEN", lambda n, v: _listen(n, v)),
+    "hub_url": ("HUB_URL", _optional_https_url),
+    "spoke_host_id": ("SPOKE_HOST_ID", _host_id),
+    "spoke_host_token": ("SPOKE_HOST_TOKEN", _token),
+    "hub_token": ("HUB_TOKEN", _token),
+    "tls_cert_file": ("TLS_CERT_FILE", _existing_file),
+    "tls_key_file": ("TLS_KEY_FILE", _existing_file),
+    "tls_ca_file": ("TLS_CA_FILE", _existing_file),
+    "tls_hostnames": ("TLS_HOSTNAMES", _names),
+    "heartbeat_interval": ("HEARTBEAT_INTERVAL", _seconds(0.05)),
+    "heartbeat_timeout": ("HEARTBEAT_TIMEOUT", _seconds(0.05)),
+    "heartbeat_misses": ("HEARTBEAT_MISSES", _count(1)),
+    "token_grace_period": ("TOKEN_GRACE_PERIOD", _seconds(0)),
+    "operation_timeout": ("OPERATION_TIMEOUT", _seconds(0.05)),
+    "operation_retries": ("OPERATION_RETRIES", _count(0)),
+    "create_offer_timeout": ("CREATE_OFFER_TIMEOUT", _seconds(0.05)),
+    "create_offer_parallelism": ("CREATE_OFFER_PARALLELISM", _count(1)),
+    "claim_retry_window": ("CLAIM_RETRY_WINDOW", _seconds(0)),
+    "overcommit_cpu_ratio": ("OVERCOMMIT_CPU_RATIO", _seconds(0.1)),
+    "overcommit_memory_ratio": ("OVERCOMMIT_MEMORY_RATIO", _seconds(0.1)),
+    "resync_interval": ("RESYNC_INTERVAL", _seconds(1)),
+    "stopped_debounce": ("STOPPED_DEBOUNCE", _seconds(0)),
+    "os_images_dir": ("OS_IMAGES_DIR", _repo_path),
+    "vm_storage_dir": ("VM_STORAGE_DIR", _repo_path),
+    "libvirt_domain_type": ("LIBVIRT_DOMAIN_TYPE", _choice(("kvm", "qemu"), "use kvm, or qemu for software emulation")),
+    "shutdown_timeout": ("SHUTDOWN_TIMEOUT", _seconds(0)),
+    "shutdown_force": ("SHUTDOWN_FORCE", _boolean),
+    "log_level": ("LOG_LEVEL", _choice(("DEBUG", "INFO", "WARNING", "ERROR"), "use DEBUG, INFO, WARNING or ERROR",
+                                       upper=True)),
+    "base_url": ("BASE_URL", _optional_base_url),
+    "trusted_proxies": ("TRUSTED_PROXIES", lambda n, v: _networks(n, v)),
+    "secret_key": ("SECRET_KEY", _fernet_key),
+    "admin_emails": ("ADMIN_EMAIL_ADDRESSES", _emails),
+    "mail_server": ("MAIL_SERVER", _text),
+    "mail_port": ("MAIL_PORT", _count(1, 65535)),
+    "mail_username": ("MAIL_USERNAME", _text),
+    "mail_password": ("MAIL_PASSWORD", _text),
+    "mail_use_tls": ("MAIL_USE_TLS", _boolean),
+    "mail_default_sender": ("MAIL_DEFAULT_SENDER", _sender),
+    "billing_enabled": ("BILLING_ENABLED", _boolean),
+    "metering_interval": ("METERING_INTERVAL", _seconds(1)),
+    "min_balance_days": ("MIN_BALANCE_DAYS", _seconds(0)),
+    "zero_balance_grace_days": ("ZERO_BALANCE_GRACE_DAYS", _seconds(0)),
+    "stripe_secret_key": ("STRIPE_SECRET_KEY", _text),
+    "stripe_webhook_secret": ("STRIPE_WEBHOOK_SECRET", _text),
+    "stripe_api_url": ("STRIPE_API_URL", _http_url),
+    "btcpay_url": ("BTCPAY_URL", _http_url),
+    "btcpay_api_key": ("BTCPAY_API_KEY", _text),
+    "btcpay_store_id": ("BTCPAY_STORE_ID", _text),
+    "btcpay_webhook_secret": ("BTCPAY_WEBHOOK_SECRET", _text),
+}
+
+
+def _check_together(values: dict, role: Role) -> None:
+    """The rules between variables."""
+    if (values["tls_cert_file"] is None) != (values["tls_key_file"] is None):
+        raise ConfigError("TLS_KEY_FILE" if values["tls_key_file"] is None else "TLS_CERT_FILE",
+                          "TLS_CERT_FILE and TLS_KEY_FILE must be set together")
+    if values["heartbeat_timeout"] > values["heartbeat_interval"]:
+        raise ConfigError("HEARTBEAT_TIMEOUT",
+                          f"must not exceed HEARTBEAT_INTERVAL ({values['heartbeat_interval']:g} s)")
+    if (values["stripe_secret_key"] is None) != (values["stripe_webhook_secret"] is None):
+        raise ConfigError("STRIPE_WEBHOOK_SECRET" if values["stripe_secret_key"] else "STRIPE_SECRET_KEY",
                           "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set together")
-    btcpay = {n: raw(n) or None for n in ("BTCPAY_URL", "BTCPAY_API_KEY", "BTCPAY_STORE_ID", "BTCPAY_WEBHOOK_SECRET")}
+    btcpay = {"BTCPAY_URL": values["btcpay_url"], "BTCPAY_API_KEY": values["btcpay_api_key"],
+              "BTCPAY_STORE_ID": values["btcpay_store_id"], "BTCPAY_WEBHOOK_SECRET": values["btcpay_webhook_secret"]}
     if any(btcpay.values()) and not all(btcpay.values()):
         missing = next(n for n, v in btcpay.items() if not v)
         raise ConfigError(missing, "BTCPAY_URL, BTCPAY_API_KEY, BTCPAY_STORE_ID and BTCPAY_WEBHOOK_SECRET "
                                    "are set together")
-    for name in ("STRIPE_API_URL", "BTCPAY_URL"):
-        value = raw(name)
-        if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
-            raise ConfigError(name, f"expected an http(s):// URL, got {value!r}")
-    sender = raw("MAIL_DEFAULT_SENDER")
-    if "@" not in sender or "\n" in sender or "\r" in sender:
-        raise ConfigError("MAIL_DEFAULT_SENDER", f"not an email address: {sender!r}")
-
-    config = Config(
-        role=role,
-        var_dir=var_dir,
-        database_url=database_url,
-        pg_bin_dir=pg_bin_dir,
-        libvirt_uri=libvirt_uri,
-        console_listen=_listen("CONSOLE_LISTEN", raw("CONSOLE_LISTEN")),
-        api_listen=_listen("API_LISTEN", raw("API_LISTEN")),
-        hub_url=hub_url,
-        spoke_host_id=spoke_host_id,
-        spoke_host_token=tokens["SPOKE_HOST_TOKEN"],
-        hub_token=tokens["HUB_TOKEN"],
-        tls_cert_file=tls_cert,
-        tls_key_file=tls_key,
-        tls_ca_file=tls_ca,
-        tls_hostnames=tuple(n.strip() for n in raw("TLS_HOSTNAMES").split(",") if n.strip()),
-        heartbeat_interval=interval,
-        heartbeat_timeout=timeout,
-        heartbeat_misses=int(misses),
-        token_grace_period=_number("TOKEN_GRACE_PERIOD", raw("TOKEN_GRACE_PERIOD"), minimum=0),
-        operation_timeout=_number("OPERATION_TIMEOUT", raw("OPERATION_TIMEOUT"), minimum=0.05),
-        operation_retries=int(_number("OPERATION_RETRIES", raw("OPERATION_RETRIES"), minimum=0, integer=True)),
-        create_offer_timeout=_number("CREATE_OFFER_TIMEOUT", raw("CREATE_OFFER_TIMEOUT"), minimum=0.05),
-        create_offer_parallelism=int(_number("CREATE_OFFER_PARALLELISM", raw("CREATE_OFFER_PARALLELISM"),
-                                             minimum=1, integer=True)),
-        claim_retry_window=_number("CLAIM_RETRY_WINDOW", raw("CLAIM_RETRY_WINDOW"), minimum=0),
-        overcommit_cpu_ratio=_number("OVERCOMMIT_CPU_RATIO", raw("OVERCOMMIT_CPU_RATIO"), minimum=0.1),
-        overcommit_memory_ratio=_number("OVERCOMMIT_MEMORY_RATIO", raw("OVERCOMMIT_MEMORY_RATIO"), minimum=0.1),
-        resync_interval=_number("RESYNC_INTERVAL", raw("RESYNC_INTERVAL"), minimum=1),
-        stopped_debounce=_number("STOPPED_DEBOUNCE", raw("STOPPED_DEBOUNCE"), minimum=0),
-        os_images_dir=folder("OS_IMAGES_DIR"),
-        vm_storage_dir=folder("VM_STORAGE_DIR"),
-        libvirt_domain_type=domain_type,
-        shutdown_timeout=_number("SHUTDOWN_TIMEOUT", raw("SHUTDOWN_TIMEOUT"), minimum=0),
-        shutdown_force=shutdown_force in ("true", "1", "yes"),
-        log_level=log_level,
-        base_url=base_url,
-        trusted_proxies=trusted_proxies,
-        secret_key=secret_key,
-        admin_emails=admin_emails,
-        mail_server=raw("MAIL_SERVER") or None,
-        mail_port=mail_port,
-        mail_username=raw("MAIL_USERNAME") or None,
-        mail_password=raw("MAIL_PASSWORD") or None,
-        mail_use_tls=mail_use_tls in ("true", "1", "yes"),
-        mail_default_sender=sender,
-        billing_enabled=billing in ("true", "1", "yes"),
-        metering_interval=_number("METERING_INTERVAL", raw("METERING_INTERVAL"), minimum=1),
-        min_balance_days=_number("MIN_BALANCE_DAYS", raw("MIN_BALANCE_DAYS"), minimum=0),
-        zero_balance_grace_days=_number("ZERO_BALANCE_GRACE_DAYS", raw("ZERO_BALANCE_GRACE_DAYS"), minimum=0),
-        stripe_secret_key=stripe["STRIPE_SECRET_KEY"],
-        stripe_webhook_secret=stripe["STRIPE_WEBHOOK_SECRET"],
-        stripe_api_url=raw("STRIPE_API_URL").rstrip("/"),
-        btcpay_url=(btcpay["BTCPAY_URL"] or "").rstrip("/") or None,
-        btcpay_api_key=btcpay["BTCPAY_API_KEY"],
-        btcpay_store_id=btcpay["BTCPAY_STORE_ID"],
-        btcpay_webhook_secret=btcpay["BTCPAY_WEBHOOK_SECRET"],
-    )
     if role is Role.SPOKE:
         # A spoke on its own must be told where its hub is and how to sign.
-        for name, value in (("HUB_URL", config.hub_url), ("SPOKE_HOST_TOKEN", config.spoke_host_token),
-                            ("HUB_TOKEN", config.hub_token)):
-            if value is None:
+        for name, field in (("HUB_URL", "hub_url"), ("SPOKE_HOST_TOKEN", "spoke_host_token"),
+                            ("HUB_TOKEN", "hub_token")):
+            if values[field] is None:
                 raise ConfigError(name, "required for `run.py --spoke` (see `run.py add-host`)")
-        if config.spoke_host_token == config.hub_token:
+        if values["spoke_host_token"] == values["hub_token"]:
             raise ConfigError("HUB_TOKEN", "must differ from SPOKE_HOST_TOKEN")
-    return config
 
 
 def _number(name: str, value: str, *, minimum: float, integer: bool = False) -> float:

@@ -53,7 +53,8 @@ def capsul_view(vm: dict, *, with_owner: bool = False) -> dict:
     """What a page shows of a capsul, and which buttons it may offer now (one rule, from capsuls.py)."""
     view = {
         "id": vm["id"], "state": vm["state"], "size": vm["size"], "os": vm["os"],
-        "public_ipv4": vm["public_ipv4"], "public_ipv6": vm.get("public_ipv6"), "created_at": vm["created_at"], "failure_reason": vm["failure_reason"],
+        "public_ipv4": vm["public_ipv4"], "public_ipv6": vm.get("public_ipv6"), "created_at": vm["created_at"],
+        "failure_reason": vm["failure_reason"],
         "state_changed_at": vm["state_changed_at"],
         "actions": [a for a, states in capsuls.ACTIONS.items() if vm["state"] in states],
         "deletable": vm["state"] in capsuls.DESTROYABLE,

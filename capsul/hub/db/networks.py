@@ -120,8 +120,9 @@ async def add_host_network(cur, host_id: str, pool: Pool, network_name: str = "d
         (host_id, network_name, pool.first_usable, pool.last_usable, pool.ipv6_cidr))
     stranded = await cur.fetchone()
     if stranded:
-        raise Conflict(f"capsul {stranded['id']} ({stranded['ipv4']}{', ' + stranded['ipv6'] if stranded['ipv6'] else ''})"
-                       f" would fall outside the changed pool; delete it first or keep its addresses in the range")
+        held = ", ".join(a for a in (stranded["ipv4"], stranded["ipv6"]) if a)
+        raise Conflict(f"capsul {stranded['id']} ({held}) would fall outside the changed pool; delete it first "
+                       f"or keep its addresses in the range")
     try:
         await cur.execute(
             f"""INSERT INTO host_network (host_id, network_name, cidr, first_usable, last_usable, gateway,
