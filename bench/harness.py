@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
 from capsul import tls  # noqa: E402
 from capsul.config import Role, load_config  # noqa: E402
 from capsul.embedded_postgres import EmbeddedPostgres  # noqa: E402
-from capsul.hub import db, login_tokens, ssh_keys  # noqa: E402
+from capsul.hub import db  # noqa: E402
+from capsul.hub.accounts import login_tokens, ssh_keys  # noqa: E402
 from capsul.hub.db import accounts, networks  # noqa: E402
 from capsul.hub.db import hosts as hosts_db  # noqa: E402
 from capsul.node import Node  # noqa: E402

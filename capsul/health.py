@@ -10,7 +10,7 @@ from aiohttp import web
 from capsul.config import Config
 from capsul.hub import db
 from capsul.hub.db import hosts
-from capsul.hub.heartbeats import SweepStatus
+from capsul.hub.spokes.heartbeats import SweepStatus
 from capsul.spoke.state import SpokeState
 
 if TYPE_CHECKING:  # only for the annotation: the console must not load libvirt

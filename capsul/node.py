@@ -32,24 +32,24 @@ from capsul.hub.capsuls import Hub
 from capsul.hub.console import create_console_app
 from capsul.hub.console.sessions import session_key
 from capsul.hub.db import hosts, networks
-from capsul.hub.endpoints import create_hub_endpoints
-from capsul.hub.heartbeats import SweepStatus, run_heartbeats
 from capsul.hub.housekeeping import run_housekeeping
 from capsul.hub.keys import db_pool, resyncer, spoke_client
 from capsul.hub.live import Broadcaster, ChangeListener
 from capsul.hub.mailer import Mailer
-from capsul.hub.resync import Resyncer
-from capsul.hub.spoke_client import SpokeClient
+from capsul.hub.spokes.client import SpokeClient
+from capsul.hub.spokes.endpoints import create_hub_endpoints
+from capsul.hub.spokes.heartbeats import SweepStatus, run_heartbeats
+from capsul.hub.spokes.resync import Resyncer
+from capsul.signing import MAX_BODY
 from capsul.spoke.endpoints import create_spoke_endpoints
+from capsul.spoke.events import EventOutbox
 from capsul.spoke.host_keys import HostKeyScanner
 from capsul.spoke.hub_client import HubClient, announce
-from capsul.spoke.events import EventOutbox
 from capsul.spoke.journal import SeqJournal
 from capsul.spoke.keys import hypervisor, operations, state
 from capsul.spoke.operations import SpokeOperations
 from capsul.spoke.state import SpokeState
 from capsul.spoke.virt import Hypervisor
-from capsul.signing import MAX_BODY
 
 log = logging.getLogger(__name__)
 

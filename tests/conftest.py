@@ -182,7 +182,7 @@ def new_public_key(comment: str = "") -> str:
 
 async def add_account_with_key(pool: aiopg.Pool, email: str = "alice@example.org", key_name: str = "laptop") -> str:
     """An account holding one real ed25519 key, added through the validating service."""
-    from capsul.hub import ssh_keys
+    from capsul.hub.accounts import ssh_keys
     from capsul.hub.db import accounts
     async with db.cursor(pool) as cur:
         await accounts.ensure_account(cur, email)

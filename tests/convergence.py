@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from capsul.hub import consistency, db
+from capsul.hub import db
+
 from capsul.hub.capsuls import Hub
+from capsul.hub.spokes import consistency
 from tests.conftest import eventually
 
 

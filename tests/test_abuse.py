@@ -99,7 +99,7 @@ _tokens: dict[int, str] = {}
 async def test_every_public_json_endpoint_answers_fuzzed_bodies_without_a_500(console, https, pool, body, which):
     """Odd types, integers past PostgreSQL's ranges, long strings: a 4xx in the one error shape."""
     if id(console) not in _tokens:
-        from capsul.hub import api_tokens
+        from capsul.hub.accounts import api_tokens
         from tests.conftest import add_account_with_key
         await add_account_with_key(pool)
         _tokens[id(console)] = (await api_tokens.create_token(pool, ALICE, "fuzz", "write", None))[0]

@@ -8,7 +8,7 @@ import pytest
 from capsul import signing
 from capsul.config import Role
 from capsul.embedded_postgres import EmbeddedPostgres
-from capsul.hub import login_tokens
+from capsul.hub.accounts import login_tokens
 from capsul.node import Node
 from tests.conftest import add_account_with_key, config_from, eventually, shared_tmpdir
 from tests.console_client import ConsoleClient

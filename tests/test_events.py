@@ -8,7 +8,7 @@ import pytest
 from capsul import signing
 from capsul.hub import capsuls, db
 from capsul.hub.db import vms
-from capsul.hub.resync import resync_host
+from capsul.hub.spokes.resync import resync_host
 from capsul.spoke.journal import BLOCK, SeqJournal
 from tests.conftest import add_account_with_key, eventually, spoke_ready
 

@@ -6,7 +6,7 @@ import pytest
 
 from capsul.hub import db
 from capsul.hub.db import hosts
-from capsul.hub.heartbeats import sweep
+from capsul.hub.spokes.heartbeats import sweep
 from tests.conftest import eventually, host_row
 
 

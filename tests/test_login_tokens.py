@@ -1,8 +1,10 @@
 """Magic-link tokens on the real database: single use, expiry, hashing, rate limits."""
 import pytest
 
-from capsul.hub import db, login_tokens
-from capsul.hub.login_tokens import LoginRefused
+from capsul.hub import db
+
+from capsul.hub.accounts import login_tokens
+from capsul.hub.accounts.login_tokens import LoginRefused
 
 
 async def test_a_token_logs_in_once_and_makes_the_account(pool):

@@ -14,8 +14,10 @@ import uuid
 import aiohttp
 import pytest
 
-from capsul.hub import api_tokens, db
-from capsul.hub.openapi import openapi_document
+from capsul.hub import db
+
+from capsul.hub.accounts import api_tokens
+from capsul.hub.api.openapi import openapi_document
 from tests.conftest import add_account_with_key, eventually, new_public_key
 from tests.test_console import ALICE, BOB, count, logged_in
 

@@ -25,7 +25,8 @@ import aiohttp
 import pytest
 
 from capsul.config import Role
-from capsul.hub import api_tokens, db
+from capsul.hub import db
+from capsul.hub.accounts import api_tokens
 from capsul.spoke.cloud_init import mac_for_ipv4
 from tests import cloud_image, libvirtd
 from tests.conftest import ALICE, eventually, networks_present, shared_tmpdir

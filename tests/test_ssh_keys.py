@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from capsul.hub import db
 from capsul.hub.db import accounts
-from capsul.hub.ssh_keys import (MAX_KEYS_PER_ACCOUNT, InvalidKey, add_ssh_key, delete_ssh_key, list_ssh_keys,
+from capsul.hub.accounts.ssh_keys import (MAX_KEYS_PER_ACCOUNT, InvalidKey, add_ssh_key, delete_ssh_key, list_ssh_keys,
                                  parse_public_key)
 
 

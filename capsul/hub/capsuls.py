@@ -22,8 +22,8 @@ from capsul.hub import db
 from capsul.hub.billing import ledger
 from capsul.hub.db import accounts, catalog, vms
 from capsul.hub.db import operations as ops_db
-from capsul.hub.operations import Dispatcher, NoCapacity, OperationFailed
-from capsul.hub.spoke_client import SpokeClient
+from capsul.hub.spokes.client import SpokeClient
+from capsul.hub.spokes.dispatcher import Dispatcher, NoCapacity, OperationFailed
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ import aiopg
 import psycopg2
 
 from capsul.config import Config
-from capsul.hub import db, login_sessions
+from capsul.hub import db
+from capsul.hub.accounts import login_sessions
 from capsul.hub.db import locks
 from capsul.hub.db import operations as ops_db
 

@@ -4,8 +4,8 @@ from aiohttp import web
 
 from capsul.hub.capsuls import Hub
 from capsul.hub.live import Broadcaster
-from capsul.hub.resync import Resyncer
-from capsul.hub.spoke_client import SpokeClient
+from capsul.hub.spokes.client import SpokeClient
+from capsul.hub.spokes.resync import Resyncer
 
 db_pool = web.AppKey("db_pool", aiopg.Pool)
 spoke_client = web.AppKey("spoke_client", SpokeClient)

@@ -29,7 +29,8 @@ import psycopg2
 
 from capsul import lifecycle_words
 from capsul.backoff import Backoff
-from capsul.hub import api_tokens, capsuls, db, login_sessions
+from capsul.hub import capsuls, db
+from capsul.hub.accounts import api_tokens, login_sessions
 from capsul.hub.db import vms
 
 log = logging.getLogger(__name__)

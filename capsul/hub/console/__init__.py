@@ -29,19 +29,19 @@ from capsul.config import REPO_ROOT, Config
 from capsul.hub.capsuls import Hub
 from capsul.hub.console import (account_pages, admin_pages, api_token_pages, capsul_pages, login_pages,
                                 payment_pages, public_pages, sessions, ssh_key_pages)
-from capsul.hub.console.render import render
+from capsul.hub.api.routes import create_public_api
 from capsul.hub.billing import providers
 from capsul.hub.console.keys import client_session, mailer, payment_providers, public_url
+from capsul.hub.console.render import render
 from capsul.hub.console.websocket import websocket
 from capsul.hub.keys import hub_service, broadcaster, db_pool
 from capsul.hub.live import Broadcaster
-from capsul.hub.public_api import create_public_api
 from capsul.hub.mailer import Mailer
 
 log = logging.getLogger(__name__)
 STATIC_DIR = REPO_ROOT / "capsul" / "hub" / "console" / "static"
 MAX_FORM_BODY = 64 * 1024  # bytes: the biggest form is an SSH key
-API_PREFIX = "/api/"  # the public JSON API (public_api.py): its own auth and error shape
+API_PREFIX = "/api/"  # the public JSON API (hub/api/routes.py): its own auth and error shape
 
 
 @web.middleware

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from capsul.hub import db, login_sessions
+from capsul.hub import db
+
+from capsul.hub.accounts import login_sessions
 from capsul.hub.billing import ledger, payments
 from capsul.hub.console import sessions
 from capsul.hub.console.keys import payment_providers

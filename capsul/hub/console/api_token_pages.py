@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from capsul.hub import api_tokens
+from capsul.hub.accounts import api_tokens
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
 from capsul.hub.keys import db_pool

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from capsul.hub import capsuls, db, ssh_keys
+from capsul.hub import capsuls, db
+
+from capsul.hub.accounts import ssh_keys
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
-from capsul.hub.keys import hub_service
 from capsul.hub.db import catalog, vms
 from capsul.hub.keys import db_pool
+from capsul.hub.keys import hub_service
 from capsul.hub.live import capsul_view
 
 routes = web.RouteTableDef()

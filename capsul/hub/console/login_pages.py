@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from capsul.hub import login_tokens
+from capsul.hub.accounts import login_tokens
 from capsul.hub.console import sessions
 from capsul.hub.console.client_address import client_address
 from capsul.hub.console.keys import mailer, public_url

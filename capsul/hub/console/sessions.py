@@ -1,7 +1,7 @@
 """Who is asking: encrypted cookie sessions, CSRF tokens, login and admin checks.
 
 The session cookie (aiohttp-session's Fernet-encrypted storage) holds the account's email,
-the secret of its row in login_sessions (capsul/hub/login_sessions.py: a logout ends it
+the secret of its row in login_sessions (capsul/hub/accounts/login_sessions.py: a logout ends it
 everywhere), a per-session CSRF token and one-shot flash messages. Every hub process must
 decrypt the cookies of every other one, so the key is SECRET_KEY or, unset, one kept in
 the database.
@@ -20,7 +20,8 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
 from capsul.config import Config
-from capsul.hub import db, login_sessions
+from capsul.hub import db
+from capsul.hub.accounts import login_sessions
 from capsul.hub.console.client_address import client_address
 from capsul.hub.console.keys import config_key  # noqa: F401 - where the pages look for it
 from capsul.hub.keys import db_pool

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from capsul.hub import db, ssh_keys
+from capsul.hub import db
+
+from capsul.hub.accounts import ssh_keys
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
 from capsul.hub.keys import db_pool

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from capsul.hub import api_tokens, live, login_sessions
+from capsul.hub import live
+
+from capsul.hub.accounts import api_tokens, login_sessions
 from capsul.hub.console.sessions import config_key, current_account, current_session_id, is_admin
 from capsul.hub.keys import broadcaster, db_pool
 

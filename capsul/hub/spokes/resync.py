@@ -14,10 +14,11 @@ import psycopg2
 
 from capsul import vm_states
 from capsul.config import Config
-from capsul.hub import db, leases
+from capsul.hub import db
 from capsul.hub.db import hosts as hosts_db
 from capsul.hub.db import vm_events, vms
-from capsul.hub.operations import Dispatcher, OperationFailed
+from capsul.hub.spokes import leases
+from capsul.hub.spokes.dispatcher import Dispatcher, OperationFailed
 from capsul.limits import is_int
 
 log = logging.getLogger(__name__)

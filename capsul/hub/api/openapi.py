@@ -1,6 +1,6 @@
 """The OpenAPI 3 document of the public API (GET /api/v1/openapi.json).
 
-Written by hand next to the routes (public_api.py); a test checks that every route of the
+Written by hand next to the routes (routes.py); a test checks that every route of the
 API is here and the other way round, and schemathesis checks the server against it.
 """
 from __future__ import annotations

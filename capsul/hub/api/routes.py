@@ -1,6 +1,6 @@
 """The public JSON API under /api/v1/, for scripts: `Authorization: Bearer <personal API token>`.
 
-The same service layer as the console (capsuls.py, ssh_keys.py): no rule is implemented
+The same service layer as the console (hub/capsuls.py, hub/accounts/ssh_keys.py): no rule is implemented
 twice. Every failure is the one JSON error shape {"ok": false, "error": "...", "status": N}
 (capsul/errors.py). Read-only tokens may only GET. The routes are described, and checked
 against, the OpenAPI document in openapi.py (GET /api/v1/openapi.json).
@@ -16,13 +16,14 @@ from datetime import datetime
 from aiohttp import web
 
 from capsul import errors
-from capsul.hub import api_tokens, capsuls, db, ssh_keys
+from capsul.hub import capsuls, db
+from capsul.hub.accounts import api_tokens, ssh_keys
+from capsul.hub.api.openapi import openapi_document
 from capsul.hub.capsuls import Hub
 from capsul.hub.db import catalog
 from capsul.hub.db import operations as ops_db
 from capsul.hub.keys import db_pool, hub_service
 from capsul.hub.live import capsul_view
-from capsul.hub.openapi import openapi_document
 
 routes = web.RouteTableDef()
 identity_key = web.RequestKey("identity", api_tokens.TokenIdentity)

@@ -10,8 +10,8 @@ from aiohttp import web
 from capsul import errors, signing
 from capsul.hub import db
 from capsul.hub.db import hosts, networks, operations, vm_events
-from capsul.hub.heartbeats import CAPACITY_KEYS
 from capsul.hub.keys import db_pool, resyncer
+from capsul.hub.spokes.heartbeats import CAPACITY_KEYS
 from capsul.limits import INT4_MAX, INT8_MAX, is_int
 
 log = logging.getLogger(__name__)

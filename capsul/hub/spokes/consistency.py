@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from capsul.hub import db
 from capsul.hub.capsuls import Hub
-from capsul.hub.operations import OperationFailed
+from capsul.hub.spokes.dispatcher import OperationFailed
 
 ON_HOST = ("creating", "running", "stopped", "paused", "crashed", "deleting")  # rows a host should list
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 
 from capsul.hub import db
-from capsul.hub.stored_secrets import secret_hash
+from capsul.hub.accounts.stored_secrets import secret_hash
 
 SESSION_MAX_AGE = 30 * 24 * 3600  # seconds a login lasts
 LAST_SEEN_PRECISION = 300  # seconds: last_seen_at is written at most this often per session

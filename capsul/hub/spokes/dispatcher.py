@@ -19,9 +19,9 @@ from capsul import protocol, signing
 from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.hub import db
-from capsul.hub.db import operations as ops_db
 from capsul.hub.db import hosts, placement, vm_events
-from capsul.hub.spoke_client import SpokeClient
+from capsul.hub.db import operations as ops_db
+from capsul.hub.spokes.client import SpokeClient
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ import psycopg2
 
 from capsul import signing
 from capsul.config import Config
-from capsul.hub import db, leases
+from capsul.hub import db
 from capsul.hub.db import hosts
-from capsul.hub.spoke_client import SpokeClient
+from capsul.hub.spokes import leases
+from capsul.hub.spokes.client import SpokeClient
 from capsul.limits import INT4_MAX, is_int
 
 log = logging.getLogger(__name__)

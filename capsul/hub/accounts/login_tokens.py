@@ -9,8 +9,8 @@ import re
 import secrets
 
 from capsul.hub import db
+from capsul.hub.accounts.stored_secrets import secret_hash
 from capsul.hub.db import accounts
-from capsul.hub.stored_secrets import secret_hash
 
 TOKEN_TTL = 15 * 60  # seconds
 PER_EMAIL = (5, 15 * 60)  # at most 5 links per email per 15 minutes

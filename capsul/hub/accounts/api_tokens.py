@@ -17,7 +17,7 @@ from datetime import datetime
 import psycopg2
 
 from capsul.hub import db
-from capsul.hub.stored_secrets import secret_hash
+from capsul.hub.accounts.stored_secrets import secret_hash
 
 PREFIX = "capsul_"
 SCOPES = ("read", "write")
