@@ -92,7 +92,7 @@ async def _ensure_test_hypervisor_pool(cur, host_id: str) -> None:
         return
     async with cur.begin():
         if pools:  # capsuls of the test driver do not outlive its process: nothing is stranded
-            await cur.execute("DELETE FROM host_network WHERE host_id = %s", (host_id,))
+            await networks.delete_pools(cur, host_id)
         await networks.add_host_network(cur, host_id, TEST_HYPERVISOR_POOL)
     log.info("gave spoke %s the pool %s and %s, gateways %s and %s (run.py add-network to change it)",
              host_id, TEST_HYPERVISOR_POOL.cidr, TEST_HYPERVISOR_POOL.ipv6_cidr, TEST_HYPERVISOR_POOL.gateway,

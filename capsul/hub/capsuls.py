@@ -135,7 +135,7 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
 async def _check_balance(cur, config: Config, account: str, size_row: dict) -> None:
     """A create needs MIN_BALANCE_DAYS of the size's price, so create-and-delete-before-billing
     cannot be used for free. The account row lock makes one create at a time see the balance."""
-    await cur.execute("SELECT 1 FROM accounts WHERE email = %s FOR UPDATE", (account,))
+    await accounts.lock_account(cur, account)
     needed = (ledger.hourly_price(size_row["dollars_per_month"]) * 24
               * Decimal(str(config.min_balance_days))).quantize(ledger.CENT)
     have = await ledger.balance(cur, account)

@@ -31,11 +31,11 @@ from capsul import lifecycle_words
 from capsul.backoff import Backoff
 from capsul.hub import capsuls, db
 from capsul.hub.accounts import api_tokens, login_sessions
-from capsul.hub.db import vms
+from capsul.hub.db import hosts, vms
 
 log = logging.getLogger(__name__)
 
-HOSTS_CHANNEL = "hosts_changed"
+HOSTS_CHANNEL = hosts.CHANGED_CHANNEL
 QUEUE_BOUND = 256  # messages a client may have waiting before it is disconnected
 PING_INTERVAL = 25  # seconds between application-level pings (also keep proxies from timing out)
 

@@ -24,6 +24,7 @@ from capsul.hub import db
 from capsul.hub.accounts import login_sessions
 from capsul.hub.console.client_address import client_address
 from capsul.hub.console.keys import config_key  # noqa: F401 - where the pages look for it
+from capsul.hub.db import hub_secrets
 from capsul.hub.keys import db_pool
 
 COOKIE_NAME = "capsul_session"
@@ -42,11 +43,7 @@ async def session_key(pool, config: Config) -> str:
     if config.secret_key:
         return config.secret_key
     async with db.cursor(pool) as cur:
-        await cur.execute(
-            "INSERT INTO hub_secrets (name, value) VALUES ('session_key', %s) ON CONFLICT (name) DO NOTHING",
-            (Fernet.generate_key().decode(),))
-        await cur.execute("SELECT value FROM hub_secrets WHERE name = 'session_key'")
-        return (await cur.fetchone())["value"]
+        return await hub_secrets.get_or_make(cur, "session_key", lambda: Fernet.generate_key().decode())
 
 
 def session_middleware(key: str, base_url: str | None):

@@ -14,3 +14,8 @@ async def ssh_keys_by_name(cur, account: str, names: list[str]) -> list[dict]:
         "SELECT name, content FROM ssh_public_keys WHERE account = %s AND name = ANY(%s) ORDER BY name",
         (account, list(names)))
     return await cur.fetchall()
+
+
+async def lock_account(cur, email: str) -> None:
+    """Hold the account's row until the transaction ends: one balance decision at a time."""
+    await cur.execute("SELECT 1 FROM accounts WHERE email = %s FOR UPDATE", (email,))

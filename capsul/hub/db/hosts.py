@@ -156,3 +156,16 @@ async def record_sweep(cur, answered: dict[str, tuple[dict, int, dict]], missed:
 async def set_last_applied_seq(cur, host_id: str, seq: int) -> None:
     """Events up to `seq` count as applied (after the spoke's numbering started over)."""
     await cur.execute("UPDATE hosts SET last_applied_seq = %s WHERE id = %s", (seq, host_id))
+
+
+CHANGED_CHANNEL = "hosts_changed"  # admin pages refresh their host table
+
+
+async def notify_changed(cur) -> None:
+    """Tell every hub's admin pages (delivered when the transaction commits)."""
+    await cur.execute("SELECT pg_notify(%s, '')", (CHANGED_CHANNEL,))
+
+
+async def list_ids(cur) -> list[str]:
+    await cur.execute("SELECT id FROM hosts ORDER BY id")
+    return [r["id"] for r in await cur.fetchall()]

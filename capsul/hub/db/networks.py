@@ -228,3 +228,7 @@ def describe_pool(row: dict) -> str:
     if row["ipv6_cidr"]:
         text += f"; IPv6 {row['ipv6_cidr']}, gateway {row['ipv6_gateway']}"
     return text + f"; DNS {', '.join(row['dns_servers']) or 'none'}"
+
+
+async def delete_pools(cur, host_id: str) -> None:
+    await cur.execute("DELETE FROM host_network WHERE host_id = %s", (host_id,))

@@ -144,3 +144,16 @@ async def set_ssh_host_keys(cur, vm_id: str, keys: list[dict]) -> None:
             """SELECT pg_notify(%s, json_build_object('vm_id', id, 'account', account, 'state', 'ssh_host_keys',
                                                       'host_id', host_id, 'reason', NULL)::text)
                FROM vms WHERE id = %s""", (NOTIFY_CHANNEL, vm_id))
+
+
+async def on_hosts_or_named(cur, vm_ids: list[str]) -> list[dict]:
+    """Capsuls a host holds (or held until moments ago) and those named: (id, host, state, since)."""
+    await cur.execute("""SELECT id, host_id, state, state_changed_at FROM vms
+                         WHERE state = ANY(%s) OR id = ANY(%s)""", (list(vm_states.ON_HOST), vm_ids))
+    return await cur.fetchall()
+
+
+async def owners(cur, vm_ids: list[str]) -> dict[str, str | None]:
+    """The owning host of each of these capsuls the hub knows."""
+    await cur.execute("SELECT id, host_id FROM vms WHERE id = ANY(%s)", (vm_ids,))
+    return {row["id"]: row["host_id"] for row in await cur.fetchall()}

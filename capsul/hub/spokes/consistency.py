@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from capsul import vm_states
 from capsul.hub import db
 from capsul.hub.capsuls import Hub
+from capsul.hub.db import hosts, vms
 from capsul.hub.spokes.dispatcher import OperationFailed
 
-ON_HOST = ("creating", "running", "stopped", "paused", "crashed", "deleting")  # rows a host should list
+ON_HOST = vm_states.ON_HOST  # rows a host should list
 
 
 @dataclass
@@ -72,17 +74,13 @@ async def check(hub: Hub) -> ConsistencyReport:
         fan_out = await hub.dispatcher.list_everywhere()
     except OperationFailed as e:  # no spoke answered
         async with db.cursor(hub.pool) as cur:
-            await cur.execute("SELECT id FROM hosts ORDER BY id")
-            report.unchecked_hosts = {r["id"]: str(e) for r in await cur.fetchall()}
+            report.unchecked_hosts = {host_id: str(e) for host_id in await hosts.list_ids(cur)}
         return report
     report.checked_hosts = sorted(fan_out.answers)
     report.unchecked_hosts = dict(sorted(fan_out.missing.items()))
     async with db.cursor(hub.pool) as cur:
         # NOTE: read after the listing, so a change made meanwhile is seen (and then skipped).
-        await cur.execute("""SELECT id, host_id, state, state_changed_at FROM vms
-                             WHERE state = ANY(%s) OR id = ANY(%s)""",
-                          (list(ON_HOST), [v["vm_id"] for a in fan_out.answers.values() for v in a["vms"]]))
-        rows = await cur.fetchall()
+        rows = await vms.on_hosts_or_named(cur, [v["vm_id"] for a in fan_out.answers.values() for v in a["vms"]])
     answers = {h: a["vms"] for h, a in fan_out.answers.items()}
     report.vms_compared = len(rows)
     report.differences = compare(rows, answers, started)

@@ -19,7 +19,7 @@ from capsul import protocol, signing
 from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.hub import db
-from capsul.hub.db import hosts, placement, vm_events
+from capsul.hub.db import hosts, placement, vm_events, vms
 from capsul.hub.db import operations as ops_db
 from capsul.hub.spokes.client import SpokeClient
 
@@ -157,9 +157,7 @@ class Dispatcher:
         """Every capsul domain on every online spoke; ownership conflicts are recorded."""
         result = await self.to_all("list", {}, validate=_valid_list)
         async with db.cursor(self.pool) as cur:
-            await cur.execute("SELECT id, host_id FROM vms WHERE id = ANY(%s)",
-                              ([vm["vm_id"] for a in result.answers.values() for vm in a["vms"]],))
-            owners = {row["id"]: row["host_id"] for row in await cur.fetchall()}
+            owners = await vms.owners(cur, [vm["vm_id"] for a in result.answers.values() for vm in a["vms"]])
             for host_id, answer in result.answers.items():
                 for vm in answer["vms"]:
                     if vm["vm_id"] in owners and owners[vm["vm_id"]] != host_id:

@@ -68,7 +68,7 @@ async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[s
     async with db.cursor(pool) as cur:
         async with cur.begin():
             came_online, went_offline = await hosts.record_sweep(cur, answered, missed, config.heartbeat_misses)
-            await cur.execute("SELECT pg_notify('hosts_changed', '')")  # admin pages refresh their host table
+            await hosts.notify_changed(cur)
     for host_id in came_online:
         log.info("spoke %s is online", host_id)
     for host_id in went_offline:

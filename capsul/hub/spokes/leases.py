@@ -8,6 +8,7 @@ next one. No lock is held while the work itself runs.
 from __future__ import annotations
 
 from capsul.hub import db
+from capsul.hub.db import periodic_runs
 
 EARLY = 0.8  # a turn may be taken this fraction of the interval after the last: loops drift
 
@@ -15,9 +16,4 @@ EARLY = 0.8  # a turn may be taken this fraction of the interval after the last:
 async def take_turn(pool, name: str, every: float) -> bool:
     """True if this hub should run `name` now (at most about once per `every` seconds, all hubs)."""
     async with db.cursor(pool) as cur:
-        await cur.execute(
-            """INSERT INTO periodic_runs (name, last_run_at) VALUES (%s, now())
-               ON CONFLICT (name) DO UPDATE SET last_run_at = now()
-               WHERE periodic_runs.last_run_at <= now() - make_interval(secs => %s)
-               RETURNING name""", (name, every * EARLY))
-        return await cur.fetchone() is not None
+        return await periodic_runs.take_turn(cur, name, every * EARLY)
