@@ -129,7 +129,7 @@ class Config:
         return self.var_dir / "postgres"
 
 
-# Every variable capsul reads, with its default ("" = unset) and a line for the README.
+# Every variable capsul reads, with its default ("" = unset) and a line for docs/configuration.md.
 VARIABLES: dict[str, tuple[str, str]] = {
     "CAPSUL_ENV_FILE": (".env", "file of KEY=VALUE lines read at start; the environment wins over it"),
     "CAPSUL_VAR_DIR": ("var", "state folder: embedded PostgreSQL, self-signed TLS (relative to the repository)"),

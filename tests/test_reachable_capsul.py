@@ -149,7 +149,7 @@ async def test_a_person_logs_in_at_the_address_they_are_shown(namespaced_libvirt
             pool, hub.api_url, [SpokeSpec("reach1", 0, 0, "198.18.77.0/24")], folder, tls_files,
             extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu",
                        "OS_IMAGES_DIR": str(image.disk.parent), "VM_STORAGE_DIR": str(storage)})
-        # The operator's steps, as the README gives them: the pool on the libvirt network, the image, a size.
+        # The operator's steps, as docs/networks.md gives them: the pool on the libvirt network, the image, a size.
         async with db.cursor(pool) as cur:
             await cur.execute("DELETE FROM host_network WHERE host_id = 'reach1'")
         first, last = SUBNET.network_address + 10, SUBNET.network_address + 99
