@@ -73,8 +73,13 @@ class CapsulProcess:
 
 async def run_cli(args: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:
     """Run `python run.py ARGS` to completion: (exit status, stdout, stderr)."""
+    return await run_command([PYTHON, "run.py", *args], cwd=REPO, env=child_env(env), timeout=timeout)
+
+
+async def run_command(argv: list[str], *, timeout: float, cwd=None, env=None) -> tuple[int, str, str]:
+    """Run a command to completion, killed (and the test failed) after `timeout`: (status, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
-        PYTHON, "run.py", *args, cwd=REPO, env=child_env(env), stdin=asyncio.subprocess.DEVNULL,
+        *argv, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         async with asyncio.timeout(timeout):

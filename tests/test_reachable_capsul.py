@@ -30,7 +30,7 @@ from capsul.hub.accounts import api_tokens
 from capsul.spoke.cloud_init import mac_for_ipv4
 from tests import cloud_image, libvirtd
 from tests.conftest import ALICE, eventually, networks_present, shared_tmpdir
-from tests.processes import run_cli
+from tests.processes import run_cli, run_command
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="runs a system libvirtd")]
@@ -76,16 +76,7 @@ def dhcp_hosts(network: str, *, inactive: bool = False) -> str:
 
 
 async def in_netns(*command: str, timeout: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(*libvirtd.in_netns(*command), stdin=asyncio.subprocess.DEVNULL,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        async with asyncio.timeout(timeout):
-            out, err = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    return proc.returncode, out.decode(), err.decode()
+    return await run_command(libvirtd.in_netns(*command), timeout=timeout)
 
 
 class Ssh:
