@@ -148,14 +148,14 @@ async def test_pages_resync_after_the_listen_connection_is_lost(console, mail, p
 async def test_a_client_that_falls_behind_its_queue_is_cut_off_alone():
     broadcaster = live.Broadcaster()
     cut = []
-    slow = live.LiveClient(ALICE, see_all=False, on_overflow=cut.append, bound=3)
-    fine = live.LiveClient(ALICE, see_all=False, on_overflow=cut.append, bound=100)
-    other = live.LiveClient(BOB, see_all=False, on_overflow=cut.append, bound=3)
+    slow = live.LiveClient(ALICE, see_all=False, on_drop=cut.append, bound=3)
+    fine = live.LiveClient(ALICE, see_all=False, on_drop=cut.append, bound=100)
+    other = live.LiveClient(BOB, see_all=False, on_drop=cut.append, bound=3)
     for client in (slow, fine, other):
         broadcaster.add(client)
     for i in range(10):
         broadcaster.publish(f"message {i}", account=ALICE)
-    assert cut == [slow] and slow.overflowed and slow.queue.qsize() == 3  # bounded: never grew
+    assert cut == [slow] and slow.dropped and slow.queue.qsize() == 3  # bounded: never grew
     assert fine.queue.qsize() == 10 and other.queue.qsize() == 0  # others unaffected, Bob saw nothing
 
 
@@ -178,3 +178,13 @@ async def test_a_change_made_through_one_hub_reaches_a_websocket_on_another(star
     finally:
         await alice_on_first.close()
         await alice_on_second.close()
+
+
+async def test_a_stopping_hub_tells_its_websockets_it_is_going_away(console, mail, people):
+    """1001 (going away), so pages reconnect at once, to another hub behind the balancer."""
+    alice = await logged_in(people, mail, ALICE)
+    ws = await connect(alice)
+    assert (await next_message(ws))["type"] == "snapshot"
+    await console.stop()
+    msg = await asyncio.wait_for(ws.receive(), 10)
+    assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == aiohttp.WSCloseCode.GOING_AWAY, msg

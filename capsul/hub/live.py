@@ -69,18 +69,18 @@ def capsul_view(vm: dict, *, with_owner: bool = False) -> dict:
 class LiveClient:
     """One websocket connection's side of the fan-out."""
 
-    def __init__(self, account: str, *, see_all: bool, on_overflow: Callable[[LiveClient], None],
+    def __init__(self, account: str, *, see_all: bool, on_drop: Callable[[LiveClient], None],
                  bound: int = QUEUE_BOUND, token_id: int | None = None, session_id: int | None = None):
         self.account = account
         self.see_all = see_all
         self.token_id = token_id  # the API token it authenticated with, if a script
         self.session_id = session_id  # the login session it authenticated with, if a browser
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize=bound)
-        self.overflowed = False  # dropped: nothing more is queued for it
-        self._on_overflow = on_overflow
+        self.dropped = False  # cut off (fallen behind, token revoked, logged out): nothing more is queued
+        self._on_drop = on_drop
 
     def offer(self, number: int, text: str) -> None:
-        if self.overflowed:
+        if self.dropped:
             return
         try:
             self.queue.put_nowait((number, text))
@@ -90,9 +90,9 @@ class LiveClient:
             self.drop()
 
     def drop(self) -> None:
-        """Disconnect it (fallen behind, or its token revoked); its connection is closed by the handler."""
-        self.overflowed = True
-        self._on_overflow(self)
+        """Cut it off (fallen behind, token revoked or expired, logged out): its connection ends."""
+        self.dropped = True
+        self._on_drop(self)
 
 
 class Broadcaster:

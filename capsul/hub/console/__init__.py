@@ -33,7 +33,7 @@ from capsul.hub.api.routes import create_public_api
 from capsul.hub.billing import providers
 from capsul.hub.console.keys import client_session, mailer, payment_providers, public_url
 from capsul.hub.console.render import render
-from capsul.hub.console.websocket import websocket
+from capsul.hub.console.websocket import close_all_going_away, live_connections, websocket
 from capsul.hub.keys import hub_service, broadcaster, db_pool
 from capsul.hub.live import Broadcaster
 from capsul.hub.mailer import Mailer
@@ -110,6 +110,8 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
         capsul_pages.not_found_middleware,
     ])
     app[db_pool] = pool
+    app[live_connections] = set()
+    app.on_shutdown.append(close_all_going_away)
     app[health.health_check] = check
     app[sessions.config_key] = config
     app[hub_service] = hub

@@ -1,8 +1,8 @@
 """GET /ws: a logged-in person's live capsul states (docs/architecture.md §6).
 
 Browsers authenticate with their session cookie (and Origin is checked); scripts with
-`Authorization: Bearer <API token>`. Query: `capsul=<id>` adds that capsul's timeline to each snapshot (the detail page);
-`scope=all` (admins only) watches every capsul and host.
+`Authorization: Bearer <API token>`. Query: `capsul=<id>` adds that capsul's timeline to each
+snapshot (the detail page); `scope=all` (admins only) watches every capsul and host.
 """
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ async def _token_identity(request: web.Request) -> api_tokens.TokenIdentity | No
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
+    """Who may connect, and to what; then the connection runs until either side ends it."""
     identity = await _token_identity(request)
     session_id = None
     if identity is not None:
@@ -65,55 +66,86 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     watched = request.query.get("capsul") or None
     if watched is not None and len(watched) > 64:
         raise web.HTTPBadRequest(reason="No such capsul.")
+    connection = LiveConnection(request, account, see_all=see_all, watched=watched,
+                                token_id=identity.token_id if identity else None, session_id=session_id)
+    return await connection.run(expires_at=identity.expires_at if identity else None)
 
-    # NOTE: no permessage-deflate: frames are small, and compressing each one once per client
-    # (browsers ask for it) costs more CPU on a broadcast than it saves in bytes.
-    ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT, max_msg_size=MAX_INCOMING, compress=False)
-    await ws.prepare(request)
-    hub_broadcaster = request.app[broadcaster]
-    writer: asyncio.Task | None = None
 
-    def kick(_client: live.LiveClient) -> None:
-        if writer is not None:
-            writer.cancel()
-        _drop(request)
+class LiveConnection:
+    """One websocket's whole life, as Home Assistant's WebSocketHandler has it: one bounded queue
+    (its LiveClient) drained by one writer task, `cancel()` to end it from anywhere (fallen
+    behind, token revoked or expired, logged out), `close_going_away()` when the hub stops, and
+    one `finally` that undoes everything."""
 
-    client = live.LiveClient(account, see_all=see_all, on_overflow=kick,
-                             token_id=identity.token_id if identity else None, session_id=session_id)
-    hub_broadcaster.add(client)
-    if identity is not None and identity.expires_at is not None:  # refused at once when it expires
-        expiry = asyncio.get_running_loop().call_later(
-            max(0.0, identity.expires_at.timestamp() - time.time()), kick, client)  # before the snapshot is read: nothing falls between them
-    if session_id is not None and not await login_sessions.is_live(request.app[db_pool], session_id):
-        kick(client)  # logged out between the check above and joining the broadcast: its NOTIFY is missed
-    writer = asyncio.create_task(
-        live.run_writer(client, ws.send_str, request.app[db_pool], watched, hub_broadcaster),
-        name=f"ws writer {account}")
+    def __init__(self, request: web.Request, account: str, *, see_all: bool, watched: str | None,
+                 token_id: int | None, session_id: int | None):
+        self.request = request
+        self.client = live.LiveClient(account, see_all=see_all, on_drop=lambda _client: self.cancel(),
+                                      token_id=token_id, session_id=session_id)
+        self.watched = watched
+        # NOTE: no permessage-deflate: frames are small, and compressing each one once per client
+        # (browsers ask for it) costs more CPU on a broadcast than it saves in bytes.
+        self.ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT, max_msg_size=MAX_INCOMING, compress=False)
+        self.writer: asyncio.Task | None = None
 
-    def writer_ended(task: asyncio.Task) -> None:
+    def cancel(self) -> None:
+        """End it now. Not a close handshake: a client that fell behind would have the close frame
+        queued behind everything it has not read, and reading that is what it cannot do."""
+        if self.writer is not None:
+            self.writer.cancel()
+        if self.request.transport is not None:
+            self.request.transport.abort()
+
+    async def close_going_away(self) -> None:
+        """The hub is stopping: say so (1001), so the page reconnects at once, to another hub."""
+        await self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"this hub is stopping")
+
+    async def run(self, *, expires_at) -> web.WebSocketResponse:
+        app = self.request.app
+        await self.ws.prepare(self.request)
+        connections, hub_broadcaster = app[live_connections], app[broadcaster]
+        connections.add(self)
+        hub_broadcaster.add(self.client)
+        expiry = None
+        if expires_at is not None:  # refused at once when it expires; set before the snapshot is read
+            expiry = asyncio.get_running_loop().call_later(max(0.0, expires_at.timestamp() - time.time()),
+                                                           self.client.drop)
+        try:
+            if self.client.session_id is not None and not await login_sessions.is_live(app[db_pool],
+                                                                                       self.client.session_id):
+                self.client.drop()  # logged out between the check and joining the broadcast: its NOTIFY is missed
+            self.writer = asyncio.create_task(
+                live.run_writer(self.client, self.ws.send_str, app[db_pool], self.watched, hub_broadcaster),
+                name=f"ws writer {self.client.account}")
+            self.writer.add_done_callback(self._writer_ended)
+            async for msg in self.ws:
+                if msg.type == WSMsgType.ERROR:
+                    break  # clients only listen; whatever they send is ignored
+        finally:
+            if expiry is not None:
+                expiry.cancel()
+            hub_broadcaster.remove(self.client)
+            connections.discard(self)
+            if self.writer is not None:
+                self.writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):  # reported by _writer_ended
+                    await self.writer
+        return self.ws
+
+    def _writer_ended(self, task: asyncio.Task) -> None:
         if task.cancelled() or task.exception() is None:
             return
         if not isinstance(task.exception(), ConnectionError):
-            log.warning("live updates for %s stopped: %r; the page reconnects", account, task.exception())
-        asyncio.get_running_loop().create_task(ws.close(code=WSCloseCode.TRY_AGAIN_LATER))
-
-    writer.add_done_callback(writer_ended)
-    try:
-        async for msg in ws:
-            if msg.type == WSMsgType.ERROR:
-                break  # clients only listen; whatever they send is ignored
-    finally:
-        if identity is not None and identity.expires_at is not None:
-            expiry.cancel()
-        hub_broadcaster.remove(client)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):  # reported by writer_ended
-            await writer
-    return ws
+            log.warning("live updates for %s stopped: %r; the page reconnects", self.client.account, task.exception())
+        asyncio.get_running_loop().create_task(self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER))
 
 
-def _drop(request: web.Request) -> None:
-    """Drop a client that fell behind. Not a close handshake: its close frame would queue
-    behind everything it has not read, and flushing that is what it cannot do."""
-    if request.transport is not None:
-        request.transport.abort()
+live_connections = web.AppKey("live_connections", set)  # this hub's open LiveConnections
+
+
+async def close_all_going_away(app: web.Application) -> None:
+    """on_shutdown: every open websocket is told the hub is going (1001)."""
+    connections = list(app[live_connections])
+    if connections:
+        log.info("closing %d websocket(s): this hub is stopping", len(connections))
+    await asyncio.gather(*(c.close_going_away() for c in connections), return_exceptions=True)
