@@ -85,3 +85,12 @@ async def _end(pool, where: str, params: tuple) -> list[int]:
             for session_id in ended:  # delivered at commit, to every hub
                 await cur.execute("SELECT pg_notify(%s, %s)", (ENDED_CHANNEL, str(session_id)))
     return ended
+
+
+async def forget_over(cur, kept_for: float) -> int:
+    """Delete logins over (ended, or past their age limit) for longer than `kept_for` seconds; how many."""
+    await cur.execute(
+        """DELETE FROM login_sessions
+           WHERE coalesce(ended_at, created_at + make_interval(secs => %s)) < now() - make_interval(secs => %s)""",
+        (SESSION_MAX_AGE, kept_for))
+    return cur.rowcount

@@ -76,3 +76,9 @@ async def redeem(pool, token: str) -> str:
                 raise LoginRefused("this login link has expired or was used already; ask for a new one", 400)
             await accounts.ensure_account(cur, row["email"])  # made on first login
     return row["email"]
+
+
+async def forget_expired(cur, kept_for: float) -> int:
+    """Delete login links expired for longer than `kept_for` seconds; how many."""
+    await cur.execute("DELETE FROM login_tokens WHERE expires_at < now() - make_interval(secs => %s)", (kept_for,))
+    return cur.rowcount

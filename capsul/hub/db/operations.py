@@ -191,3 +191,11 @@ async def recent_operations(cur, limit: int = 50) -> list[dict]:
            GROUP BY o.id, o.type, o.account, o.vm_id, o.status, o.error, o.created_at, o.completed_at
            ORDER BY o.created_at DESC""", (limit,))
     return await cur.fetchall()
+
+
+async def pending_creates_older_than(cur, seconds: float) -> list:
+    """Ids of creates still waiting for a claim after `seconds`."""
+    await cur.execute(
+        """SELECT id FROM operations WHERE type = 'create' AND status = 'pending'
+           AND created_at < now() - make_interval(secs => %s)""", (seconds,))
+    return [row["id"] for row in await cur.fetchall()]
