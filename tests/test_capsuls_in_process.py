@@ -5,12 +5,7 @@ import pytest
 
 from capsul.hub import capsuls, db
 from capsul.hub.db import networks, vms
-from tests.conftest import checked_pool, add_account_with_key, eventually, spoke_ready
-
-
-async def vm_state(pool, vm_id):
-    async with db.cursor(pool) as cur:
-        return (await vms.get_vm(cur, vm_id))["state"]
+from tests.conftest import add_account_with_key, checked_pool, spoke_ready, wait_for_state
 
 
 @pytest.fixture
@@ -28,10 +23,7 @@ async def test_create_act_destroy(hub, pool):
     assert vm["host_id"] == "local" and vm["public_ipv4"] == "198.18.0.1"
     assert vm["state"] in ("creating", "running")
 
-    async def running():
-        return await vm_state(pool, vm["id"]) == "running"
-
-    await eventually(running)
+    await wait_for_state(pool, vm["id"], "running")
     vm = await capsuls.capsul_action(hub, "alice@example.org", vm["id"], "force-stop")
     assert vm["state"] == "stopped"
     vm = await capsuls.capsul_action(hub, "alice@example.org", vm["id"], "start")
@@ -69,20 +61,16 @@ async def test_capacity_available_and_get(hub, pool):
         await capsuls.capacity_available(hub, "nope")
 
     vm = await capsuls.create_capsul(hub, "alice@example.org", "f1-xs", "debian12", ["laptop"])
-    await eventually(lambda: _is_running(pool, vm["id"]))
+    await wait_for_state(pool, vm["id"], "running")
     async with db.cursor(pool) as cur:  # the hub's picture drifts; get asks the host
         await cur.execute("UPDATE vms SET state = 'stopped' WHERE id = %s", (vm["id"],))
     assert (await capsuls.refresh_capsul(hub, "alice@example.org", vm["id"]))["state"] == "running"
 
 
-async def _is_running(pool, vm_id):
-    return await vm_state(pool, vm_id) == "running"
-
-
 async def test_a_vm_reported_by_a_host_that_does_not_own_it_is_a_conflict(hub, pool):
     from capsul.hub.db import hosts, vm_events
     vm = await capsuls.create_capsul(hub, "alice@example.org", "f1-xs", "debian12", ["laptop"])
-    await eventually(lambda: _is_running(pool, vm["id"]))
+    await wait_for_state(pool, vm["id"], "running")
     async with db.cursor(pool) as cur:  # the hub believes another host owns it
         await hosts.add_host(cur, "other", "https://127.0.0.1:1")
         await cur.execute("UPDATE vms SET host_id = 'other' WHERE id = %s", (vm["id"],))
@@ -129,12 +117,8 @@ async def test_a_paused_capsul_can_be_started_again(start_node, pool):
     await spoke_ready(pool)
     vm = await capsuls.create_capsul(node.hub, "alice@example.org", "f1-xs", "debian12", ["laptop"])
 
-    async def is_(state):
-        async def check():
-            return await vm_state(pool, vm["id"]) == state
-        return check
-    await eventually(await is_("running"))
+    await wait_for_state(pool, vm["id"], "running")
     await node.hypervisor.command(vm["id"], "suspend")
-    await eventually(await is_("paused"))
+    await wait_for_state(pool, vm["id"], "paused")
     vm = await capsuls.capsul_action(node.hub, "alice@example.org", vm["id"], "start")
     assert vm["state"] == "running"

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from capsul.hub import db
-from tests.conftest import ADMIN_EMAIL, ALICE, BOB, eventually, new_public_key, state_of
+from tests.conftest import ADMIN_EMAIL, ALICE, BOB, eventually, new_public_key, state_of, wait_for_state
 from tests.console_client import ConsoleClient, error_of
 
 
@@ -334,7 +334,7 @@ async def test_no_capacity_is_shown_on_the_form(console, mail, people, pool):
 async def test_create_act_and_delete_through_the_console(console, mail, people, pool):
     alice = await logged_in(people, mail, ALICE, key=True)
     vm_id = await create_capsul(alice, pool)
-    await eventually(lambda: _is(pool, vm_id, "running"))
+    await wait_for_state(pool, vm_id, "running")
     status, text = await alice.get(f"/capsuls/{vm_id}")
     assert status == 200 and "running" in text and "ssh cyberian@192.0.2." in text
     assert re.search(r'data-action="shutdown"\s*>', text)  # offered
@@ -346,9 +346,9 @@ async def test_create_act_and_delete_through_the_console(console, mail, people, 
     assert status == 400 and "unknown action" in error_of(text)
     status, _, url = await alice.post(f"/capsuls/{vm_id}/actions", {"action": "force-stop"})
     assert status == 200 and url.path == f"/capsuls/{vm_id}"
-    await eventually(lambda: _is(pool, vm_id, "stopped"))
+    await wait_for_state(pool, vm_id, "stopped")
     status, _, _ = await alice.post(f"/capsuls/{vm_id}/actions", {"action": "start"})
-    await eventually(lambda: _is(pool, vm_id, "running"))
+    await wait_for_state(pool, vm_id, "running")
 
     status, text = await alice.get("/capsuls")
     assert vm_id in text
@@ -360,10 +360,6 @@ async def test_create_act_and_delete_through_the_console(console, mail, people, 
     assert await state_of(pool, vm_id) == "deleted"
     status, text = await alice.get(f"/capsuls/{vm_id}")
     assert "deleted" in text  # the detail page still tells what happened
-
-
-async def _is(pool, vm_id, state):
-    return await state_of(pool, vm_id) == state
 
 
 async def test_another_persons_capsul_is_a_404(console, mail, people, pool):
@@ -440,7 +436,7 @@ async def test_consistency_check_lists_every_difference(console, mail, people, p
     alice = await logged_in(people, mail, ALICE, key=True)
     first, second, third = [await create_capsul(alice, pool) for _ in range(3)]
     for vm_id in (first, second, third):
-        await eventually(lambda: _is(pool, vm_id, "running"))
+        await wait_for_state(pool, vm_id, "running")
     admin = await logged_in(people, mail, ADMIN_EMAIL)
     status, text = await admin.get("/admin/consistency")
     assert status == 200 and 'id="no-differences"' in text

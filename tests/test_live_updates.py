@@ -12,7 +12,7 @@ import pytest
 
 from capsul.config import Role
 from capsul.hub import db, live
-from tests.conftest import ADMIN_EMAIL, eventually, new_public_key, spoke_ready
+from tests.conftest import ADMIN_EMAIL, new_public_key, spoke_ready
 from tests.console_client import ConsoleClient
 from tests.test_console import ALICE, BOB, create_capsul, logged_in
 

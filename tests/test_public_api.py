@@ -18,7 +18,7 @@ from capsul.hub import db
 
 from capsul.hub.accounts import api_tokens
 from capsul.hub.api.openapi import openapi_document
-from tests.conftest import add_account_with_key, eventually, new_public_key
+from tests.conftest import add_account_with_key, new_public_key
 from tests.test_console import ALICE, BOB, count, logged_in
 
 ERROR_KEYS = {"ok", "error", "status"}

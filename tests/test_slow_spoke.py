@@ -11,17 +11,11 @@ import pytest
 
 from capsul.config import Role
 from capsul.hub import capsuls, db
-from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir
+from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir, wait_for_state
 from tests.convergence import assert_converged
 from tests.spoke_cluster import SpokeSpec, start_spokes
 
 pytestmark = pytest.mark.slow
-
-
-async def state_is(pool, vm_id: str, state: str) -> bool:
-    async with db.cursor(pool) as cur:
-        await cur.execute("SELECT state FROM vms WHERE id = %s", (vm_id,))
-        return (await cur.fetchone())["state"] == state
 
 
 async def test_a_frozen_spoke_holds_up_nothing_served_by_another(start_node, pool, tls_files, people, mail):
@@ -39,13 +33,13 @@ async def test_a_frozen_spoke_holds_up_nothing_served_by_another(start_node, poo
         async with db.cursor(pool) as cur:  # from now on, new capsuls go to "fine"
             await cur.execute("UPDATE hosts SET capacity = jsonb_set(capacity, '{committed_memory_mb}', "
                               "to_jsonb((capacity->>'memory_mb')::int)) WHERE id = 'slow'")
-        await eventually(lambda: state_is(pool, on_slow["id"], "running"))
+        await wait_for_state(pool, on_slow["id"], "running")
 
         frozen._signal_group(signal.SIGSTOP)
         done = []
         on_fine = await capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "debian12", ["laptop"])
         assert on_fine["host_id"] == "fine"
-        await eventually(lambda: state_is(pool, on_fine["id"], "running"))
+        await wait_for_state(pool, on_fine["id"], "running")
         for action, state in (("force-stop", "stopped"), ("start", "running"), ("reboot", "running")):
             vm = await capsuls.capsul_action(hub.hub, ALICE, on_fine["id"], action)
             assert vm["state"] == state
