@@ -169,3 +169,11 @@ async def notify_changed(cur) -> None:
 async def list_ids(cur) -> list[str]:
     await cur.execute("SELECT id FROM hosts ORDER BY id")
     return [r["id"] for r in await cur.fetchall()]
+
+
+async def lock_for_events(cur, host_id: str) -> int | None:
+    """Lock the host's row (orders event batches and resyncs of one host) and return the last event
+    number applied from it; None for an unknown host. Must run inside a transaction."""
+    await cur.execute("SELECT last_applied_seq FROM hosts WHERE id = %s FOR UPDATE", (host_id,))
+    row = await cur.fetchone()
+    return row["last_applied_seq"] if row else None

@@ -75,3 +75,9 @@ async def _apply(cur, host_id: str, event: dict) -> None:
         # no change (a resync may have got there first): still part of the VM's history
         await vms.add_event(cur, vm_id, state, reason=event.get("reason"), host_id=host_id, seq=event["seq"],
                             notify=False)
+
+
+async def with_events_after(cur, host_id: str, seq: int) -> set[str]:
+    """Capsuls with an event from this host numbered after `seq`."""
+    await cur.execute("SELECT DISTINCT vm_id FROM vm_events WHERE host_id = %s AND seq > %s", (host_id, seq))
+    return {r["vm_id"] for r in await cur.fetchall()}

@@ -157,3 +157,16 @@ async def owners(cur, vm_ids: list[str]) -> dict[str, str | None]:
     """The owning host of each of these capsuls the hub knows."""
     await cur.execute("SELECT id, host_id FROM vms WHERE id = ANY(%s)", (vm_ids,))
     return {row["id"]: row["host_id"] for row in await cur.fetchall()}
+
+
+async def on_host(cur, host_id: str, *, recent_seconds: float = 0) -> list[dict]:
+    """The capsuls the host holds: id, state, and whether it changed within `recent_seconds`."""
+    await cur.execute(
+        """SELECT id, state, state_changed_at > now() - make_interval(secs => %s) AS recent
+           FROM vms WHERE host_id = %s AND state = ANY(%s)""", (recent_seconds, host_id, list(vm_states.ON_HOST)))
+    return await cur.fetchall()
+
+
+async def owner_and_state(cur, vm_id: str) -> dict | None:
+    await cur.execute("SELECT host_id, state FROM vms WHERE id = %s", (vm_id,))
+    return await cur.fetchone()

@@ -44,27 +44,19 @@ async def resync_host(pool: aiopg.Pool, dispatcher: Dispatcher, config: Config, 
     async with db.cursor(pool) as cur:
         async with cur.begin():
             # NOTE: the host row lock orders this against apply_events for the same host.
-            await cur.execute("SELECT last_applied_seq FROM hosts WHERE id = %s FOR UPDATE", (host_id,))
-            row = await cur.fetchone()
-            if row is None:
+            last_applied = await hosts_db.lock_for_events(cur, host_id)
+            if last_applied is None:
                 return report
-            last_applied = row["last_applied_seq"]
             # VMs whose events after the listing were applied meanwhile: those events are newer.
-            await cur.execute("SELECT DISTINCT vm_id FROM vm_events WHERE host_id = %s AND seq > %s",
-                              (host_id, seq))
-            newer = {r["vm_id"] for r in await cur.fetchall()}
-            await cur.execute(
-                """SELECT id, state, state_changed_at > now() - make_interval(secs => %s) AS recent
-                   FROM vms WHERE host_id = %s AND state = ANY(%s)""",
-                (config.claim_retry_window + config.operation_timeout, host_id, list(vm_states.ON_HOST)))
-            for vm in await cur.fetchall():
+            newer = await vm_events.with_events_after(cur, host_id, seq)
+            still_building = config.claim_retry_window + config.operation_timeout  # claimed this recently: maybe still building
+            for vm in await vms.on_host(cur, host_id, recent_seconds=still_building):
                 if vm["id"] in newer:
                     continue
                 await _reconcile(cur, report, vm, reported.get(vm["id"]))
-            owned = await _owned_ids(cur, host_id)
+            owned = {vm["id"] for vm in await vms.on_host(cur, host_id)}
             for vm_id in (v for v in reported if v not in owned):
-                await cur.execute("SELECT host_id, state FROM vms WHERE id = %s", (vm_id,))
-                other = await cur.fetchone()
+                other = await vms.owner_and_state(cur, vm_id)
                 if other is not None and other["host_id"] not in (None, host_id):
                     await vm_events.record_conflict(cur, vm_id, other["host_id"], host_id)
                     report.conflicts.append(vm_id)
@@ -82,11 +74,6 @@ async def resync_host(pool: aiopg.Pool, dispatcher: Dispatcher, config: Config, 
         log.info("resync of %s: changed %s, strays %s, conflicts %s", host_id, report.changed, report.strays,
                  report.conflicts)
     return report
-
-
-async def _owned_ids(cur, host_id: str) -> set[str]:
-    await cur.execute("SELECT id FROM vms WHERE host_id = %s AND state = ANY(%s)", (host_id, list(vm_states.ON_HOST)))
-    return {r["id"] for r in await cur.fetchall()}
 
 
 async def _reconcile(cur, report: ResyncReport, vm: dict, actual: str | None) -> None:
