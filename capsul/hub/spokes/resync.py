@@ -49,7 +49,8 @@ async def resync_host(pool: aiopg.Pool, dispatcher: Dispatcher, config: Config, 
                 return report
             # VMs whose events after the listing were applied meanwhile: those events are newer.
             newer = await vm_events.with_events_after(cur, host_id, seq)
-            still_building = config.claim_retry_window + config.operation_timeout  # claimed this recently: maybe still building
+            # claimed this recently: its host may still be building it
+            still_building = config.claim_retry_window + config.operation_timeout
             for vm in await vms.on_host(cur, host_id, recent_seconds=still_building):
                 if vm["id"] in newer:
                     continue
