@@ -42,8 +42,7 @@ LOGIN_RECORDS_KEPT = 30 * 24 * 3600  # seconds ended sessions and used/expired l
 
 async def forget_old_logins(pool: aiopg.Pool, kept_for: float = LOGIN_RECORDS_KEPT) -> int:
     """Delete login links and sessions over for longer than `kept_for`; how many rows."""
-    async with db.cursor(pool) as cur:
-        return await login_tokens.forget_expired(cur, kept_for) + await login_sessions.forget_over(cur, kept_for)
+    return await login_tokens.forget_expired(pool, kept_for) + await login_sessions.forget_over(pool, kept_for)
 
 
 async def run_housekeeping(pool: aiopg.Pool, config: Config) -> None:

@@ -11,6 +11,7 @@ import secrets
 from capsul.hub import db
 from capsul.hub.accounts.stored_secrets import secret_hash
 from capsul.hub.db import accounts
+from capsul.hub.db import login_tokens as tokens_db
 
 TOKEN_TTL = 15 * 60  # seconds
 PER_EMAIL = (5, 15 * 60)  # at most 5 links per email per 15 minutes
@@ -40,24 +41,14 @@ async def issue(pool, email: str, client_ip: str | None) -> str:
     async with db.cursor(pool) as cur:
         async with cur.begin():
             # NOTE: serialize per email so two quick requests cannot both slip under the limit.
-            await cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (email,))
-            await cur.execute(
-                """SELECT count(*) FILTER (WHERE email = %s AND created_at > now() - make_interval(secs => %s))
-                              AS by_email,
-                          count(*) FILTER (WHERE requested_by = %s AND created_at > now() - make_interval(secs => %s))
-                              AS by_client
-                   FROM login_tokens WHERE email = %s OR requested_by = %s""",
-                (email, PER_EMAIL[1], client_ip, PER_CLIENT[1], email, client_ip))
-            counts = await cur.fetchone()
+            await tokens_db.lock_email(cur, email)
+            counts = await tokens_db.recent_counts(cur, email, client_ip, PER_EMAIL[1], PER_CLIENT[1])
             if counts["by_email"] >= PER_EMAIL[0]:
                 raise LoginRefused("too many login links were sent to this address lately; "
                                    "use the last one, or try again in 15 minutes", 429)
             if client_ip and counts["by_client"] >= PER_CLIENT[0]:
                 raise LoginRefused("too many login requests from your address; try again in 15 minutes", 429)
-            await cur.execute(
-                """INSERT INTO login_tokens (token_hash, email, requested_by, expires_at)
-                   VALUES (%s, %s, %s, now() + make_interval(secs => %s))""",
-                (secret_hash(token), email, client_ip, TOKEN_TTL))
+            await tokens_db.insert(cur, secret_hash(token), email, client_ip, TOKEN_TTL)
     return token
 
 
@@ -67,18 +58,14 @@ async def redeem(pool, token: str) -> str:
         raise LoginRefused("this login link is not valid; ask for a new one", 400)
     async with db.cursor(pool) as cur:
         async with cur.begin():
-            await cur.execute(
-                """UPDATE login_tokens SET used_at = now()
-                   WHERE token_hash = %s AND used_at IS NULL AND expires_at > now() RETURNING email""",
-                (secret_hash(token),))
-            row = await cur.fetchone()
-            if row is None:
+            email = await tokens_db.use(cur, secret_hash(token))
+            if email is None:
                 raise LoginRefused("this login link has expired or was used already; ask for a new one", 400)
-            await accounts.ensure_account(cur, row["email"])  # made on first login
-    return row["email"]
+            await accounts.ensure_account(cur, email)  # made on first login
+    return email
 
 
-async def forget_expired(cur, kept_for: float) -> int:
+async def forget_expired(pool, kept_for: float) -> int:
     """Delete login links expired for longer than `kept_for` seconds; how many."""
-    await cur.execute("DELETE FROM login_tokens WHERE expires_at < now() - make_interval(secs => %s)", (kept_for,))
-    return cur.rowcount
+    async with db.cursor(pool) as cur:
+        return await tokens_db.delete_expired(cur, kept_for)

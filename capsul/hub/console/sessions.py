@@ -121,9 +121,8 @@ def is_admin(request: web.Request, account: str | None) -> bool:
 
 
 async def log_in(request: web.Request, email: str) -> None:
-    async with db.cursor(request.config_dict[db_pool]) as cur:
-        secret, session_id = await login_sessions.start(cur, email, client_address(request),
-                                                        request.headers.get("User-Agent"))
+    secret, session_id = await login_sessions.start(request.config_dict[db_pool], email, client_address(request),
+                                                    request.headers.get("User-Agent"))
     session = await get_session(request)
     session.invalidate()  # a fresh session (and CSRF token) at login: no fixation
     session = await aiohttp_session.new_session(request)
