@@ -18,16 +18,17 @@ import psycopg2
 
 from capsul.hub import db
 from capsul.hub.accounts.stored_secrets import secret_hash
+from capsul.hub.db import accounts as accounts_db
+from capsul.hub.db import api_tokens as tokens_db
 
 PREFIX = "capsul_"
 SCOPES = ("read", "write")
 MAX_TOKENS_PER_ACCOUNT = 50
 MAX_EXPIRY_DAYS = 3650
 LAST_USED_PRECISION = 60  # seconds: last_used_at is written at most this often per token
-REVOKED_CHANNEL = "api_token_revoked"
+REVOKED_CHANNEL = tokens_db.REVOKED_CHANNEL
 _NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
 _SECRET_RE = re.compile(r"^capsul_[A-Za-z0-9_-]{43}$")
-PUBLIC_COLUMNS = "id, name, scope, created_at, expires_at, last_used_at"
 
 
 class TokenRefused(Exception):
@@ -62,20 +63,12 @@ async def create_token(pool, account: str, name: str, scope: str, expires_in_day
     async with db.cursor(pool) as cur:
         try:
             async with cur.begin():
-                await cur.execute("SELECT email FROM accounts WHERE email = %s FOR UPDATE", (account,))
-                if await cur.fetchone() is None:
+                if not await accounts_db.lock_account(cur, account):
                     raise TokenRefused("no such account", 404)
-                await cur.execute("SELECT count(*) AS n FROM api_tokens WHERE account = %s AND revoked_at IS NULL",
-                                  (account,))
-                if (await cur.fetchone())["n"] >= MAX_TOKENS_PER_ACCOUNT:
+                if await tokens_db.count_live(cur, account) >= MAX_TOKENS_PER_ACCOUNT:
                     raise TokenRefused(f"you have {MAX_TOKENS_PER_ACCOUNT} tokens, the most an account can hold; "
                                        "revoke one first")
-                await cur.execute(
-                    f"""INSERT INTO api_tokens (account, name, token_hash, scope, expires_at)
-                        VALUES (%s, %s, %s, %s, now() + make_interval(days => %s))
-                        RETURNING {PUBLIC_COLUMNS}""",
-                    (account, name, secret_hash(secret), scope, expires_in_days))
-                return secret, await cur.fetchone()
+                return secret, await tokens_db.insert(cur, account, name, secret_hash(secret), scope, expires_in_days)
         except psycopg2.errors.UniqueViolation:
             raise TokenRefused(f"you already have a token named {name!r}; choose another name") from None
 
@@ -83,23 +76,15 @@ async def create_token(pool, account: str, name: str, scope: str, expires_in_day
 async def list_tokens(pool, account: str) -> list[dict]:
     """Live tokens (not revoked), expired ones included so people see why a script stopped."""
     async with db.cursor(pool) as cur:
-        await cur.execute(f"""SELECT {PUBLIC_COLUMNS}, expires_at IS NOT NULL AND expires_at <= now() AS expired
-                              FROM api_tokens WHERE account = %s AND revoked_at IS NULL
-                              ORDER BY created_at, id""", (account,))
-        return await cur.fetchall()
+        return await tokens_db.list_live(cur, account)
 
 
 async def revoke_token(pool, account: str, token_id: int) -> dict:
     async with db.cursor(pool) as cur:
         async with cur.begin():
-            await cur.execute(
-                f"""UPDATE api_tokens SET revoked_at = now()
-                    WHERE id = %s AND account = %s AND revoked_at IS NULL RETURNING {PUBLIC_COLUMNS}""",
-                (token_id, account))
-            row = await cur.fetchone()
-            if row is None:
-                raise TokenRefused("you have no such token", 404)
-            await cur.execute("SELECT pg_notify(%s, %s)", (REVOKED_CHANNEL, str(token_id)))
+            row = await tokens_db.revoke(cur, account, token_id)
+    if row is None:
+        raise TokenRefused("you have no such token", 404)
     return row
 
 
@@ -108,15 +93,7 @@ async def authenticate(pool, secret: str) -> TokenIdentity:
     if not isinstance(secret, str) or not _SECRET_RE.match(secret):
         raise TokenRefused("this API token is not valid", 401)
     async with db.cursor(pool) as cur:
-        await cur.execute(
-            """SELECT id, account, scope, expires_at,
-                      last_used_at IS NULL OR last_used_at < now() - make_interval(secs => %s) AS stale
-               FROM api_tokens
-               WHERE token_hash = %s AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())""",
-            (LAST_USED_PRECISION, secret_hash(secret)))
-        row = await cur.fetchone()
-        if row is not None and row["stale"]:  # a busy script must not cost a write per request
-            await cur.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = %s", (row["id"],))
+        row = await tokens_db.find_usable(cur, secret_hash(secret), used_precision=LAST_USED_PRECISION)
     if row is None:
         raise TokenRefused("this API token is not valid, or was revoked, or has expired", 401)
     return TokenIdentity(row["account"], row["scope"], row["id"], row["expires_at"])

@@ -16,6 +16,8 @@ async def ssh_keys_by_name(cur, account: str, names: list[str]) -> list[dict]:
     return await cur.fetchall()
 
 
-async def lock_account(cur, email: str) -> None:
-    """Hold the account's row until the transaction ends: one balance decision at a time."""
+async def lock_account(cur, email: str) -> bool:
+    """Hold the account's row until the transaction ends (one decision about it at a time); False
+    when there is no such account."""
     await cur.execute("SELECT 1 FROM accounts WHERE email = %s FOR UPDATE", (email,))
+    return await cur.fetchone() is not None
