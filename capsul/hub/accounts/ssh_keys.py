@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from capsul.hub import db
+from capsul.hub.db import accounts as accounts_db
+from capsul.hub.db import ssh_keys as keys_db
 
 KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa")
 MIN_RSA_BITS = 2048
@@ -108,11 +110,9 @@ async def add_ssh_key(pool, account: str, content: str, name: str | None = None)
         try:
             async with cur.begin():
                 # NOTE: the account row lock makes the count and the insert one step.
-                await cur.execute("SELECT email FROM accounts WHERE email = %s FOR UPDATE", (account,))
-                if await cur.fetchone() is None:
+                if not await accounts_db.lock_account(cur, account):
                     raise InvalidKey("no such account")
-                await cur.execute("SELECT name, fingerprint FROM ssh_public_keys WHERE account = %s", (account,))
-                existing = await cur.fetchall()
+                existing = await keys_db.names_and_fingerprints(cur, account)
                 for row in existing:
                     if row["fingerprint"] == key.fingerprint:
                         raise InvalidKey(f"you have added this key already, as {row['name']!r}")
@@ -121,26 +121,18 @@ async def add_ssh_key(pool, account: str, content: str, name: str | None = None)
                 if len(existing) >= MAX_KEYS_PER_ACCOUNT:
                     raise InvalidKey(f"you have {MAX_KEYS_PER_ACCOUNT} keys, the most an account can hold; "
                                      f"delete one first")
-                await cur.execute(
-                    """INSERT INTO ssh_public_keys (account, name, content, fingerprint)
-                       VALUES (%s, %s, %s, %s) RETURNING name, content, fingerprint, created_at""",
-                    (account, name, key.line, key.fingerprint))
-                return await cur.fetchone()
+                return await keys_db.insert(cur, account, name, key.line, key.fingerprint)
         except psycopg2.errors.UniqueViolation:  # a concurrent add of the same key or name
             raise InvalidKey("you have a key with this name or content already") from None
 
 
 async def list_ssh_keys(pool, account: str) -> list[dict]:
     async with db.cursor(pool) as cur:
-        await cur.execute("""SELECT name, content, fingerprint, created_at FROM ssh_public_keys
-                             WHERE account = %s ORDER BY created_at, name""", (account,))
-        return await cur.fetchall()
+        return await keys_db.list_keys(cur, account)
 
 
 async def delete_ssh_key(pool, account: str, name: str) -> None:
     """Capsuls made with the key keep their copy of it."""
     async with db.cursor(pool) as cur:
-        await cur.execute("DELETE FROM ssh_public_keys WHERE account = %s AND name = %s RETURNING name",
-                          (account, name))
-        if await cur.fetchone() is None:
+        if not await keys_db.delete(cur, account, name):
             raise db.NotFound(f"you have no key named {name!r}")
