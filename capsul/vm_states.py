@@ -24,6 +24,7 @@ REPORTED = (RUNNING, STOPPED, PAUSED, CRASHED)  # what libvirt can say of a caps
 OWNED = (CREATING, *REPORTED)  # on its host and not being deleted: libvirt's word is taken
 ON_HOST = (*OWNED, DELETING)  # a host holds (or held until moments ago) its domain
 EVENT_STATES = (*REPORTED, *GONE)  # what a spoke's event may say
+NEVER_BUILT = (PENDING, FAILED)  # cost nothing: billing charges every other capsul by the hour
 
 # What a person may do, and from which states.
 ACTIONS = {

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from capsul.hub import capsuls, db
-from capsul.hub.billing import ledger, metering
+from capsul.hub.billing import metering
+from capsul.hub.db import ledger
 from tests.conftest import ALICE, BOB, add_account_with_key, spoke_ready
 
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=timezone.utc)  # a Monday, on the hour

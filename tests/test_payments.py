@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from capsul.hub import db
-from capsul.hub.billing import ledger
+from capsul.hub.db import ledger
 from tests import payment_standins as standins
 from tests.test_console import ALICE, BOB, logged_in
 

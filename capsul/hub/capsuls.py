@@ -19,8 +19,8 @@ import aiopg
 from capsul import vm_states
 from capsul.config import Config
 from capsul.hub import db
-from capsul.hub.billing import ledger
 from capsul.hub.db import accounts, catalog, vms
+from capsul.hub.db import ledger
 from capsul.hub.db import operations as ops_db
 from capsul.hub.spokes.client import SpokeClient
 from capsul.hub.spokes.dispatcher import Dispatcher, NoCapacity, OperationFailed

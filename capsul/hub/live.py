@@ -161,9 +161,8 @@ class ChangeListener:
             try:
                 async with aiopg.connect(self.dsn, timeout=10) as conn:
                     async with conn.cursor() as cur:
-                        await cur.execute(f"LISTEN {vms.NOTIFY_CHANNEL}; LISTEN {HOSTS_CHANNEL}; "
-                                          f"LISTEN {api_tokens.REVOKED_CHANNEL}; "
-                                          f"LISTEN {login_sessions.ENDED_CHANNEL}")
+                        await db.listen(cur, vms.NOTIFY_CHANNEL, HOSTS_CHANNEL, api_tokens.REVOKED_CHANNEL,
+                                        login_sessions.ENDED_CHANNEL)
                     self.listening.set()
                     if not first:
                         log.info("listening for changes again; asking every live page to resync")

@@ -12,10 +12,9 @@ import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from capsul import vm_states
 from capsul.hub import capsuls, db
-from capsul.hub.billing import ledger
 from capsul.hub.capsuls import Hub
+from capsul.hub.db import billing_state, ledger
 from capsul.hub.mailer import MailFailed, Mailer
 
 log = logging.getLogger(__name__)
@@ -24,9 +23,7 @@ WEEK, DAY = Decimal(24 * 7), Decimal(24)
 
 async def check_all(hub: Hub, mailer: Mailer, now: datetime) -> None:
     async with db.cursor(hub.pool) as cur:
-        await cur.execute(f"""SELECT DISTINCT account FROM vms WHERE {vm_states.live_sql()}
-                             UNION SELECT account FROM balance_episodes""")
-        accounts = [r["account"] for r in await cur.fetchall()]
+        accounts = await billing_state.accounts_to_check(cur)
     for account in accounts:
         try:
             await check_account(hub, mailer, account, now)
@@ -36,8 +33,7 @@ async def check_all(hub: Hub, mailer: Mailer, now: datetime) -> None:
 
 async def _mark(hub: Hub, account: str, column: str, now: datetime | None) -> None:
     async with db.cursor(hub.pool) as cur:
-        await cur.execute(f"""INSERT INTO balance_episodes (account, {column}) VALUES (%s, %s)
-                              ON CONFLICT (account) DO UPDATE SET {column} = EXCLUDED.{column}""", (account, now))
+        await billing_state.mark_step(cur, account, column, now)
 
 
 async def check_account(hub: Hub, mailer: Mailer, account: str, now: datetime) -> str | None:
@@ -46,18 +42,16 @@ async def check_account(hub: Hub, mailer: Mailer, account: str, now: datetime) -
     async with db.cursor(hub.pool) as cur:
         balance = await ledger.balance(cur, account)
         rate = await ledger.hourly_rate(cur, account)
-        await cur.execute("SELECT * FROM balance_episodes WHERE account = %s", (account,))
-        episode = await cur.fetchone() or {}
+        episode = await billing_state.episode(cur, account)
     if balance > rate * WEEK:
         if episode:  # topped up: the sequence ends here
             async with db.cursor(hub.pool) as cur:
-                await cur.execute("DELETE FROM balance_episodes WHERE account = %s", (account,))
+                await billing_state.end_episode(cur, account)
             return "ended"
         return None
     if balance > 0 and episode.get("zero_at"):  # topped up after zero: no shutdown or deletion now
         async with db.cursor(hub.pool) as cur:
-            await cur.execute("UPDATE balance_episodes SET zero_at = NULL, deletion_warned_at = NULL "
-                              "WHERE account = %s", (account,))
+            await billing_state.clear_zero(cur, account)
         episode = {**episode, "zero_at": None, "deletion_warned_at": None}
     grace = timedelta(days=hub.config.zero_balance_grace_days)
     if balance <= 0:

@@ -16,7 +16,7 @@ import aiopg
 import psycopg2
 
 from capsul.hub import db
-from capsul.hub.billing.ledger import HOURS_PER_MONTH
+from capsul.hub.db import ledger
 from capsul.hub.db import locks
 
 log = logging.getLogger(__name__)
@@ -27,26 +27,9 @@ async def meter(pool: aiopg.Pool, now: datetime) -> int | None:
     """Charge what is due up to `now`; how many hours were charged (None: another hub is metering)."""
     async with db.cursor(pool) as cur:
         async with cur.begin():
-            await cur.execute("SELECT pg_try_advisory_xact_lock(%s) AS locked", (METERING_LOCK,))
-            if not (await cur.fetchone())["locked"]:
+            if not await locks.try_transaction_lock(cur, METERING_LOCK):
                 return None
-            # From the hour after the last charged one (or the creation hour) to the hour of
-            # deletion or of `now`; capsuls that were never built (failed, pending) cost nothing.
-            await cur.execute(
-                """INSERT INTO charges (vm_id, account, hour, amount)
-                   SELECT v.id, v.account, h.hour, round(s.dollars_per_month / %(hours)s, 6)
-                   FROM vms v
-                   JOIN vm_sizes s ON s.id = v.size
-                   CROSS JOIN LATERAL generate_series(
-                       coalesce((SELECT max(c.hour) + interval '1 hour' FROM charges c WHERE c.vm_id = v.id),
-                                date_trunc('hour', v.created_at)),
-                       date_trunc('hour', least(coalesce(v.deleted_at, %(now)s), %(now)s)),
-                       interval '1 hour') AS h(hour)
-                   WHERE v.state NOT IN ('pending', 'failed') AND v.created_at <= %(now)s
-                     AND (v.deleted_at IS NULL OR v.deleted_at > now() - interval '400 days')
-                   ON CONFLICT (vm_id, hour) DO NOTHING""",
-                {"hours": HOURS_PER_MONTH, "now": now})
-            return cur.rowcount
+            return await ledger.charge_due_hours(cur, now)
 
 
 async def run_metering(pool: aiopg.Pool, interval: float,

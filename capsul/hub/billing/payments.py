@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation
 import aiohttp
 
 from capsul.hub import db
-from capsul.hub.billing import ledger
 from capsul.hub.billing.providers import Outcome
+from capsul.hub.db import billing_state, ledger
 
 log = logging.getLogger(__name__)
 MIN_PAYMENT, MAX_PAYMENT = Decimal("5"), Decimal("1000")
@@ -37,8 +37,7 @@ async def start_payment(pool, provider, session: aiohttp.ClientSession, account:
     """Ask the provider for a checkout page; remember who pays how much; its URL."""
     external_id, url = await provider.start(session, account, amount, return_url)
     async with db.cursor(pool) as cur:
-        await cur.execute("""INSERT INTO payment_intents (provider, external_id, account, amount)
-                             VALUES (%s, %s, %s, %s)""", (provider.name, external_id, account, amount))
+        await billing_state.add_intent(cur, provider.name, external_id, account, amount)
     log.info("%s started a %s payment of $%s (%s)", account, provider.name, amount, external_id)
     return url
 
@@ -49,10 +48,7 @@ async def apply_outcome(pool, provider_name: str, outcome: Outcome) -> str:
         return "ignored"
     async with db.cursor(pool) as cur:
         async with cur.begin():
-            await cur.execute("""SELECT account, amount, status FROM payment_intents
-                                 WHERE provider = %s AND external_id = %s FOR UPDATE""",
-                              (provider_name, outcome.external_id))
-            intent = await cur.fetchone()
+            intent = await billing_state.lock_intent(cur, provider_name, outcome.external_id)
             if intent is None:
                 log.warning("%s webhook for %s, which this hub never started: nothing credited", provider_name,
                             outcome.external_id)
@@ -68,10 +64,8 @@ async def apply_outcome(pool, provider_name: str, outcome: Outcome) -> str:
                 status = "credited" if credited else "already credited"
             else:
                 status = outcome.status  # processing (held until settled), expired, invalid
-            await cur.execute("""UPDATE payment_intents SET status = %s, updated_at = now()
-                                 WHERE provider = %s AND external_id = %s""",
-                              ("paid" if outcome.status == "paid" else outcome.status, provider_name,
-                               outcome.external_id))
+            await billing_state.set_intent_status(cur, provider_name, outcome.external_id,
+                                                  "paid" if outcome.status == "paid" else outcome.status)
     if status == "credited":
         log.info("credited $%s to %s (%s %s)", outcome.amount, intent["account"], provider_name, outcome.external_id)
     return status
@@ -79,7 +73,4 @@ async def apply_outcome(pool, provider_name: str, outcome: Outcome) -> str:
 
 async def open_intents(cur, account: str) -> list[dict]:
     """Payments started and not settled (shown on the account page as pending)."""
-    await cur.execute("""SELECT provider, amount, status, created_at FROM payment_intents
-                         WHERE account = %s AND status IN ('open', 'processing') ORDER BY created_at DESC""",
-                      (account,))
-    return await cur.fetchall()
+    return await billing_state.pending_intents(cur, account)

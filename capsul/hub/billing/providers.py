@@ -95,7 +95,7 @@ class StripeCheckout:
             if obj.get("payment_status") != "paid":
                 return Outcome(session_id, "processing")  # paid later: async_payment_succeeded
             total = obj.get("amount_total")
-            if not is_int(total, 1, 10**12) or obj.get("currency") != "usd":
+            if not is_int(total, 1, 10**11 - 1) or obj.get("currency") != "usd":  # fits numeric(12, 2) dollars
                 return Outcome(session_id, "invalid")
             return Outcome(session_id, "paid", Decimal(total) / 100)
         if kind == "checkout.session.expired":

@@ -7,10 +7,11 @@ from aiohttp import web
 from capsul.hub import db
 
 from capsul.hub.accounts import login_sessions
-from capsul.hub.billing import ledger, payments
+from capsul.hub.billing import payments
 from capsul.hub.console import sessions
 from capsul.hub.console.keys import payment_providers
 from capsul.hub.console.render import render
+from capsul.hub.db import ledger
 from capsul.hub.keys import db_pool
 
 routes = web.RouteTableDef()

@@ -8,10 +8,10 @@ from decimal import Decimal, InvalidOperation
 
 from capsul.hub import db
 
-from capsul.hub.billing import ledger
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
 from capsul.hub.db import hosts, networks, operations, vm_events, vms
+from capsul.hub.db import ledger
 from capsul.hub.keys import db_pool
 from capsul.hub.keys import hub_service
 from capsul.hub.spokes import consistency

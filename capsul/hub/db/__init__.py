@@ -59,3 +59,11 @@ async def is_reachable(pool: aiopg.Pool, timeout: float = 2.0) -> bool:
                 return (await cur.fetchone()) is not None
     except (TimeoutError, psycopg2.Error, OSError):
         return False
+
+
+async def listen(cur, *channels: str) -> None:
+    """LISTEN on each channel (names are ours, never a person's input)."""
+    for channel in channels:
+        if not channel.replace("_", "").isalnum():
+            raise ValueError(f"not a channel name: {channel!r}")
+    await cur.execute("; ".join(f"LISTEN {channel}" for channel in channels))

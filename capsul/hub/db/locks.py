@@ -12,3 +12,9 @@ from __future__ import annotations
 SCHEMA = 0x6361_7073  # applying schema.sql: several hubs may start at once
 PLACEMENT = 0x6361_7070  # ranking hosts and offering a create: one placement decision at a time
 METERING = 0x6361_7075  # hourly charges: one hub meters at a time
+
+
+async def try_transaction_lock(cur, lock_id: int) -> bool:
+    """Take the lock until the transaction ends, if no one holds it; whether it was taken."""
+    await cur.execute("SELECT pg_try_advisory_xact_lock(%s) AS locked", (lock_id,))
+    return (await cur.fetchone())["locked"]

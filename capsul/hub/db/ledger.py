@@ -88,3 +88,24 @@ async def recent_manual(cur, limit: int = 20) -> list[dict]:
     await cur.execute("""SELECT account, amount, reason, created_by, created_at FROM payments WHERE provider = 'manual'
                          ORDER BY created_at DESC, id DESC LIMIT %s""", (limit,))
     return await cur.fetchall()
+
+
+async def charge_due_hours(cur, now) -> int:
+    """One charge per capsul per started hour not charged yet, up to `now` (or its deletion); how
+    many. From the hour after the last charged one (or the creation hour); capsuls never built
+    cost nothing. A repeat charges nothing more (one row per capsul and hour)."""
+    await cur.execute(
+        """INSERT INTO charges (vm_id, account, hour, amount)
+            SELECT v.id, v.account, h.hour, round(s.dollars_per_month / %(hours)s, 6)
+            FROM vms v
+            JOIN vm_sizes s ON s.id = v.size
+            CROSS JOIN LATERAL generate_series(
+                coalesce((SELECT max(c.hour) + interval '1 hour' FROM charges c WHERE c.vm_id = v.id),
+                         date_trunc('hour', v.created_at)),
+                date_trunc('hour', least(coalesce(v.deleted_at, %(now)s), %(now)s)),
+                interval '1 hour') AS h(hour)
+            WHERE v.state <> ALL(%(never_built)s) AND v.created_at <= %(now)s
+              AND (v.deleted_at IS NULL OR v.deleted_at > now() - interval '400 days')
+            ON CONFLICT (vm_id, hour) DO NOTHING""",
+        {"hours": HOURS_PER_MONTH, "now": now, "never_built": list(vm_states.NEVER_BUILT)})
+    return cur.rowcount
