@@ -70,7 +70,3 @@ async def apply_outcome(pool, provider_name: str, outcome: Outcome) -> str:
         log.info("credited $%s to %s (%s %s)", outcome.amount, intent["account"], provider_name, outcome.external_id)
     return status
 
-
-async def open_intents(cur, account: str) -> list[dict]:
-    """Payments started and not settled (shown on the account page as pending)."""
-    return await billing_state.pending_intents(cur, account)

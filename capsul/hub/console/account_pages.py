@@ -11,7 +11,7 @@ from capsul.hub.billing import payments
 from capsul.hub.console import sessions
 from capsul.hub.console.keys import payment_providers
 from capsul.hub.console.render import render
-from capsul.hub.db import ledger
+from capsul.hub.db import billing_state, ledger
 from capsul.hub.keys import db_pool
 
 routes = web.RouteTableDef()
@@ -27,7 +27,7 @@ async def _page(request: web.Request, account: str, *, error: str | None = None,
                 status: int = 200) -> web.StreamResponse:
     async with db.cursor(request.app[db_pool]) as cur:
         statement = await ledger.statement(cur, account)
-        pending = await payments.open_intents(cur, account)
+        pending = await billing_state.pending_intents(cur, account)  # payments started, not settled
     return await render("account.html", request, {
         "error": error, "login_sessions": await login_sessions.list_sessions(request.app[db_pool], account),
         "this_session": await sessions.current_session_id(request),
