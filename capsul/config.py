@@ -269,7 +269,7 @@ def _boolean(name: str, value: str) -> bool:
     return value in ("true", "1", "yes")
 
 
-def _seconds(minimum: float):
+def _number_from(minimum: float):
     return lambda name, value: _number(name, value, minimum=minimum)
 
 
@@ -363,93 +363,6 @@ def _http_url(name: str, value: str) -> str | None:
     return value.rstrip("/") or None
 
 
-# Config field -> (its variable, its parser). The rules between variables are _check_together's.
-FIELDS = {
-    "var_dir": ("CAPSUL_VAR_DIR", _repo_path),
-    "database_url": ("DATABASE_URL", _database_url),
-    "pg_bin_dir": ("PG_BIN_DIR", _pg_bin_dir),
-    "libvirt_uri": ("LIBVIRT_URI", _libvirt_uri),
-    "console_listen": ("CONSOLE_LISTEN", lambda n, v: _listen(n, v)),
-    "api_listen": ("API_LISTEN", lambda n, v: _listen(n, v)),
-    "hub_url": ("HUB_URL", _optional_https_url),
-    "spoke_host_id": ("SPOKE_HOST_ID", _host_id),
-    "spoke_host_token": ("SPOKE_HOST_TOKEN", _token),
-    "hub_token": ("HUB_TOKEN", _token),
-    "tls_cert_file": ("TLS_CERT_FILE", _existing_file),
-    "tls_key_file": ("TLS_KEY_FILE", _existing_file),
-    "tls_ca_file": ("TLS_CA_FILE", _existing_file),
-    "tls_hostnames": ("TLS_HOSTNAMES", _names),
-    "heartbeat_interval": ("HEARTBEAT_INTERVAL", _seconds(0.05)),
-    "heartbeat_timeout": ("HEARTBEAT_TIMEOUT", _seconds(0.05)),
-    "heartbeat_misses": ("HEARTBEAT_MISSES", _count(1)),
-    "token_grace_period": ("TOKEN_GRACE_PERIOD", _seconds(0)),
-    "operation_timeout": ("OPERATION_TIMEOUT", _seconds(0.05)),
-    "operation_retries": ("OPERATION_RETRIES", _count(0)),
-    "create_offer_timeout": ("CREATE_OFFER_TIMEOUT", _seconds(0.05)),
-    "create_offer_parallelism": ("CREATE_OFFER_PARALLELISM", _count(1)),
-    "claim_retry_window": ("CLAIM_RETRY_WINDOW", _seconds(0)),
-    "overcommit_cpu_ratio": ("OVERCOMMIT_CPU_RATIO", _seconds(0.1)),
-    "overcommit_memory_ratio": ("OVERCOMMIT_MEMORY_RATIO", _seconds(0.1)),
-    "resync_interval": ("RESYNC_INTERVAL", _seconds(1)),
-    "stopped_debounce": ("STOPPED_DEBOUNCE", _seconds(0)),
-    "os_images_dir": ("OS_IMAGES_DIR", _repo_path),
-    "vm_storage_dir": ("VM_STORAGE_DIR", _repo_path),
-    "libvirt_domain_type": ("LIBVIRT_DOMAIN_TYPE", _choice(("kvm", "qemu"), "use kvm, or qemu for software emulation")),
-    "shutdown_timeout": ("SHUTDOWN_TIMEOUT", _seconds(0)),
-    "shutdown_force": ("SHUTDOWN_FORCE", _boolean),
-    "log_level": ("LOG_LEVEL", _choice(("DEBUG", "INFO", "WARNING", "ERROR"), "use DEBUG, INFO, WARNING or ERROR",
-                                       upper=True)),
-    "base_url": ("BASE_URL", _optional_base_url),
-    "trusted_proxies": ("TRUSTED_PROXIES", lambda n, v: _networks(n, v)),
-    "secret_key": ("SECRET_KEY", _fernet_key),
-    "admin_emails": ("ADMIN_EMAIL_ADDRESSES", _emails),
-    "mail_server": ("MAIL_SERVER", _text),
-    "mail_port": ("MAIL_PORT", _count(1, 65535)),
-    "mail_username": ("MAIL_USERNAME", _text),
-    "mail_password": ("MAIL_PASSWORD", _text),
-    "mail_use_tls": ("MAIL_USE_TLS", _boolean),
-    "mail_default_sender": ("MAIL_DEFAULT_SENDER", _sender),
-    "billing_enabled": ("BILLING_ENABLED", _boolean),
-    "metering_interval": ("METERING_INTERVAL", _seconds(1)),
-    "min_balance_days": ("MIN_BALANCE_DAYS", _seconds(0)),
-    "zero_balance_grace_days": ("ZERO_BALANCE_GRACE_DAYS", _seconds(0)),
-    "stripe_secret_key": ("STRIPE_SECRET_KEY", _text),
-    "stripe_webhook_secret": ("STRIPE_WEBHOOK_SECRET", _text),
-    "stripe_api_url": ("STRIPE_API_URL", _http_url),
-    "btcpay_url": ("BTCPAY_URL", _http_url),
-    "btcpay_api_key": ("BTCPAY_API_KEY", _text),
-    "btcpay_store_id": ("BTCPAY_STORE_ID", _text),
-    "btcpay_webhook_secret": ("BTCPAY_WEBHOOK_SECRET", _text),
-}
-
-
-def _check_together(values: dict, role: Role) -> None:
-    """The rules between variables."""
-    if (values["tls_cert_file"] is None) != (values["tls_key_file"] is None):
-        raise ConfigError("TLS_KEY_FILE" if values["tls_key_file"] is None else "TLS_CERT_FILE",
-                          "TLS_CERT_FILE and TLS_KEY_FILE must be set together")
-    if values["heartbeat_timeout"] > values["heartbeat_interval"]:
-        raise ConfigError("HEARTBEAT_TIMEOUT",
-                          f"must not exceed HEARTBEAT_INTERVAL ({values['heartbeat_interval']:g} s)")
-    if (values["stripe_secret_key"] is None) != (values["stripe_webhook_secret"] is None):
-        raise ConfigError("STRIPE_WEBHOOK_SECRET" if values["stripe_secret_key"] else "STRIPE_SECRET_KEY",
-                          "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set together")
-    btcpay = {"BTCPAY_URL": values["btcpay_url"], "BTCPAY_API_KEY": values["btcpay_api_key"],
-              "BTCPAY_STORE_ID": values["btcpay_store_id"], "BTCPAY_WEBHOOK_SECRET": values["btcpay_webhook_secret"]}
-    if any(btcpay.values()) and not all(btcpay.values()):
-        missing = next(n for n, v in btcpay.items() if not v)
-        raise ConfigError(missing, "BTCPAY_URL, BTCPAY_API_KEY, BTCPAY_STORE_ID and BTCPAY_WEBHOOK_SECRET "
-                                   "are set together")
-    if role is Role.SPOKE:
-        # A spoke on its own must be told where its hub is and how to sign.
-        for name, field in (("HUB_URL", "hub_url"), ("SPOKE_HOST_TOKEN", "spoke_host_token"),
-                            ("HUB_TOKEN", "hub_token")):
-            if values[field] is None:
-                raise ConfigError(name, "required for `run.py --spoke` (see `run.py add-host`)")
-        if values["spoke_host_token"] == values["hub_token"]:
-            raise ConfigError("HUB_TOKEN", "must differ from SPOKE_HOST_TOKEN")
-
-
 def _number(name: str, value: str, *, minimum: float, integer: bool = False) -> float:
     try:
         number = int(value) if integer else float(value)
@@ -512,3 +425,90 @@ def parse_https_url(name: str, value: str) -> str:
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(name, "give only scheme, host and port, e.g. https://hub.example:5443")
     return f"https://{parts.netloc}"
+
+
+# Config field -> (its variable, its parser). The rules between variables are _check_together's.
+FIELDS = {
+    "var_dir": ("CAPSUL_VAR_DIR", _repo_path),
+    "database_url": ("DATABASE_URL", _database_url),
+    "pg_bin_dir": ("PG_BIN_DIR", _pg_bin_dir),
+    "libvirt_uri": ("LIBVIRT_URI", _libvirt_uri),
+    "console_listen": ("CONSOLE_LISTEN", _listen),
+    "api_listen": ("API_LISTEN", _listen),
+    "hub_url": ("HUB_URL", _optional_https_url),
+    "spoke_host_id": ("SPOKE_HOST_ID", _host_id),
+    "spoke_host_token": ("SPOKE_HOST_TOKEN", _token),
+    "hub_token": ("HUB_TOKEN", _token),
+    "tls_cert_file": ("TLS_CERT_FILE", _existing_file),
+    "tls_key_file": ("TLS_KEY_FILE", _existing_file),
+    "tls_ca_file": ("TLS_CA_FILE", _existing_file),
+    "tls_hostnames": ("TLS_HOSTNAMES", _names),
+    "heartbeat_interval": ("HEARTBEAT_INTERVAL", _number_from(0.05)),
+    "heartbeat_timeout": ("HEARTBEAT_TIMEOUT", _number_from(0.05)),
+    "heartbeat_misses": ("HEARTBEAT_MISSES", _count(1)),
+    "token_grace_period": ("TOKEN_GRACE_PERIOD", _number_from(0)),
+    "operation_timeout": ("OPERATION_TIMEOUT", _number_from(0.05)),
+    "operation_retries": ("OPERATION_RETRIES", _count(0)),
+    "create_offer_timeout": ("CREATE_OFFER_TIMEOUT", _number_from(0.05)),
+    "create_offer_parallelism": ("CREATE_OFFER_PARALLELISM", _count(1)),
+    "claim_retry_window": ("CLAIM_RETRY_WINDOW", _number_from(0)),
+    "overcommit_cpu_ratio": ("OVERCOMMIT_CPU_RATIO", _number_from(0.1)),
+    "overcommit_memory_ratio": ("OVERCOMMIT_MEMORY_RATIO", _number_from(0.1)),
+    "resync_interval": ("RESYNC_INTERVAL", _number_from(1)),
+    "stopped_debounce": ("STOPPED_DEBOUNCE", _number_from(0)),
+    "os_images_dir": ("OS_IMAGES_DIR", _repo_path),
+    "vm_storage_dir": ("VM_STORAGE_DIR", _repo_path),
+    "libvirt_domain_type": ("LIBVIRT_DOMAIN_TYPE", _choice(("kvm", "qemu"), "use kvm, or qemu for software emulation")),
+    "shutdown_timeout": ("SHUTDOWN_TIMEOUT", _number_from(0)),
+    "shutdown_force": ("SHUTDOWN_FORCE", _boolean),
+    "log_level": ("LOG_LEVEL", _choice(("DEBUG", "INFO", "WARNING", "ERROR"), "use DEBUG, INFO, WARNING or ERROR",
+                                       upper=True)),
+    "base_url": ("BASE_URL", _optional_base_url),
+    "trusted_proxies": ("TRUSTED_PROXIES", _networks),
+    "secret_key": ("SECRET_KEY", _fernet_key),
+    "admin_emails": ("ADMIN_EMAIL_ADDRESSES", _emails),
+    "mail_server": ("MAIL_SERVER", _text),
+    "mail_port": ("MAIL_PORT", _count(1, 65535)),
+    "mail_username": ("MAIL_USERNAME", _text),
+    "mail_password": ("MAIL_PASSWORD", _text),
+    "mail_use_tls": ("MAIL_USE_TLS", _boolean),
+    "mail_default_sender": ("MAIL_DEFAULT_SENDER", _sender),
+    "billing_enabled": ("BILLING_ENABLED", _boolean),
+    "metering_interval": ("METERING_INTERVAL", _number_from(1)),
+    "min_balance_days": ("MIN_BALANCE_DAYS", _number_from(0)),
+    "zero_balance_grace_days": ("ZERO_BALANCE_GRACE_DAYS", _number_from(0)),
+    "stripe_secret_key": ("STRIPE_SECRET_KEY", _text),
+    "stripe_webhook_secret": ("STRIPE_WEBHOOK_SECRET", _text),
+    "stripe_api_url": ("STRIPE_API_URL", _http_url),
+    "btcpay_url": ("BTCPAY_URL", _http_url),
+    "btcpay_api_key": ("BTCPAY_API_KEY", _text),
+    "btcpay_store_id": ("BTCPAY_STORE_ID", _text),
+    "btcpay_webhook_secret": ("BTCPAY_WEBHOOK_SECRET", _text),
+}
+
+
+def _check_together(values: dict, role: Role) -> None:
+    """The rules between variables."""
+    if (values["tls_cert_file"] is None) != (values["tls_key_file"] is None):
+        raise ConfigError("TLS_KEY_FILE" if values["tls_key_file"] is None else "TLS_CERT_FILE",
+                          "TLS_CERT_FILE and TLS_KEY_FILE must be set together")
+    if values["heartbeat_timeout"] > values["heartbeat_interval"]:
+        raise ConfigError("HEARTBEAT_TIMEOUT",
+                          f"must not exceed HEARTBEAT_INTERVAL ({values['heartbeat_interval']:g} s)")
+    if (values["stripe_secret_key"] is None) != (values["stripe_webhook_secret"] is None):
+        raise ConfigError("STRIPE_WEBHOOK_SECRET" if values["stripe_secret_key"] else "STRIPE_SECRET_KEY",
+                          "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set together")
+    btcpay = {"BTCPAY_URL": values["btcpay_url"], "BTCPAY_API_KEY": values["btcpay_api_key"],
+              "BTCPAY_STORE_ID": values["btcpay_store_id"], "BTCPAY_WEBHOOK_SECRET": values["btcpay_webhook_secret"]}
+    if any(btcpay.values()) and not all(btcpay.values()):
+        missing = next(n for n, v in btcpay.items() if not v)
+        raise ConfigError(missing, "BTCPAY_URL, BTCPAY_API_KEY, BTCPAY_STORE_ID and BTCPAY_WEBHOOK_SECRET "
+                                   "are set together")
+    if role is Role.SPOKE:
+        # A spoke on its own must be told where its hub is and how to sign.
+        for name, field in (("HUB_URL", "hub_url"), ("SPOKE_HOST_TOKEN", "spoke_host_token"),
+                            ("HUB_TOKEN", "hub_token")):
+            if values[field] is None:
+                raise ConfigError(name, "required for `run.py --spoke` (see `run.py add-host`)")
+        if values["spoke_host_token"] == values["hub_token"]:
+            raise ConfigError("HUB_TOKEN", "must differ from SPOKE_HOST_TOKEN")

@@ -46,7 +46,7 @@ async def check_networks(virt: Hypervisor, spoke: SpokeState, names: list[str], 
     try:
         spoke.missing_networks = await asyncio.wait_for(virt.network_problems(names), wait)
     except (TimeoutError, HypervisorError) as e:
-        log.debug("checking libvirt networks %s: %s; keeping the last answer", names, e or "slow")
+        log.debug("checking libvirt networks %s: %s; keeping the last answer", names, str(e) or "no answer in time")
 
 
 @routes.post("/operation", name="spoke_operation")
