@@ -14,6 +14,7 @@
     python run.py issue-cert --name NAME --out DIR
                                                a certificate from the local CA, for a spoke elsewhere
     python run.py watch                        print your capsul events live (CAPSUL_URL, CAPSUL_TOKEN)
+    python run.py console CAPSUL               a capsul's serial console in this terminal; Ctrl-] leaves
 
 Configuration comes from the environment and an optional .env file (see README).
 """
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import psycopg2
 
-from capsul import catalog_cli, tls, watch
+from capsul import catalog_cli, serial_console_cli, tls, watch
 from capsul.config import HOST_ID_RE, ConfigError, Role, load_config, parse_https_url
 from capsul.embedded_postgres import EmbeddedPostgres, PostgresError
 from capsul.node import Node, StartError
@@ -76,6 +77,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     catalog_cli.add_parsers(commands)
     commands.add_parser("watch", help="print your capsul events as they happen (a client: reads CAPSUL_URL and "
                                       "CAPSUL_TOKEN, an API token from the console)")
+    console = commands.add_parser("console", help="a capsul's serial console in this terminal (a client: reads "
+                                                  "CAPSUL_URL and CAPSUL_TOKEN, a read-write API token); Ctrl-] leaves")
+    console.add_argument("capsul", help="the capsul's id, e.g. capsul-abcde12345")
     args = parser.parse_args(argv)
     catalog_cli.check(parser, args)
     if args.command and (args.hub or args.spoke):
@@ -228,6 +232,8 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.command == "watch":  # a client of some hub: no server configuration involved
         return watch.main()
+    if args.command == "console":
+        return serial_console_cli.main(args.capsul)
     role = Role.HUB if args.hub or args.command else Role.SPOKE if args.spoke else Role.BOTH
     try:
         config = load_config(role)

@@ -12,7 +12,10 @@ case "$mode" in run|test) ;; *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 
 # /root); libvirt-dev + pkg-config + gcc + python3-dev: to build
 # libvirt-python (no wheel exists); libvirt0 (pulled in by libvirt-dev) carries test:///default.
 # qemu-utils: qemu-img, for VM disk overlays on a real hypervisor (and the tests).
-packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv qemu-utils)
+# nodejs + npm: `npm ci` installs the browser libraries the hub serves (package.json, pinned with
+# integrity hashes in package-lock.json); Debian's nodejs comes without npm, NodeSource's with it.
+packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv qemu-utils nodejs)
+command -v npm >/dev/null || packages+=(npm)
 # The tests also drive real QEMU guests through a real libvirtd (qemu:///system).
 # busybox-static and cpio build the tiny guest the tests boot; chromium runs the browser tests
 # (Playwright drives it; nothing is downloaded by `playwright install`); mmdebstrap builds the
@@ -49,5 +52,14 @@ want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
+  echo "$want" > "$stamp"
+fi
+
+# The browser libraries (xterm.js), exactly as package-lock.json pins them; again only when it changed.
+stamp="node_modules/.installed"
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing browser libraries into node_modules"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi

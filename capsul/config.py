@@ -94,6 +94,7 @@ class Config:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]  # may set X-Forwarded-For
     secret_key: str | None  # None: one generated key kept in the database, shared by every hub
     admin_emails: frozenset[str]
+    console_idle_timeout: float  # 0: never
     mail_server: str | None  # None: login links are written to the log instead of mailed
     mail_port: int
     mail_username: str | None
@@ -175,6 +176,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
                        "print(Fernet.generate_key().decode())'`) encrypting session cookies; unset: one is "
                        "generated and kept in the database, so every hub shares it"),
     "ADMIN_EMAIL_ADDRESSES": ("", "comma-separated emails of the people who see the admin view"),
+    "CONSOLE_IDLE_TIMEOUT": ("900", "seconds a serial console session may go without input before the hub "
+                                    "closes it; 0: never"),
     "MAIL_SERVER": ("", "SMTP server for login mails; unset: each login link is written to the log"),
     "MAIL_PORT": ("587", "SMTP port"),
     "MAIL_USERNAME": ("", "SMTP user name, if the server wants one"),
@@ -467,6 +470,7 @@ FIELDS = {
     "trusted_proxies": ("TRUSTED_PROXIES", _networks),
     "secret_key": ("SECRET_KEY", _fernet_key),
     "admin_emails": ("ADMIN_EMAIL_ADDRESSES", _emails),
+    "console_idle_timeout": ("CONSOLE_IDLE_TIMEOUT", _number_from(0)),
     "mail_server": ("MAIL_SERVER", _text),
     "mail_port": ("MAIL_PORT", _count(1, 65535)),
     "mail_username": ("MAIL_USERNAME", _text),

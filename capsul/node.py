@@ -41,6 +41,7 @@ from capsul.hub.spokes.endpoints import create_hub_endpoints
 from capsul.hub.spokes.heartbeats import SweepStatus, run_heartbeats
 from capsul.hub.spokes.resync import Resyncer
 from capsul.signing import MAX_BODY
+from capsul.spoke import serial_console
 from capsul.spoke.endpoints import create_spoke_endpoints
 from capsul.spoke.events import EventOutbox
 from capsul.spoke.host_keys import HostKeyScanner
@@ -288,6 +289,8 @@ class Node:
             api[hypervisor] = spoke.virt
             api[state] = self.spoke_state
             api[operations] = spoke.operations
+            api[serial_console.consoles] = serial_console.ConsoleSessions(spoke.virt, spoke.operations.storage)
+            api.on_shutdown.append(serial_console.end_all_on_shutdown)
             api.add_subapp("/spoke/", create_spoke_endpoints(config))
         self.api_app = api
         return api

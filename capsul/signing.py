@@ -252,3 +252,21 @@ async def signed_post(session: aiohttp.ClientSession, base_url: str, path: str, 
     except aiohttp.ClientError as e:
         raise CallFailed(f"cannot reach {url.host}:{url.port}: {e.__class__.__name__}: {e}",
                          kind="unreachable") from None
+
+
+async def signed_websocket(session: aiohttp.ClientSession, base_url: str, path: str, *, host_id: str, token: str,
+                           direction: str, timeout: float, **options) -> aiohttp.ClientWebSocketResponse:
+    """Open a websocket at base_url+path whose upgrade request is signed like any other request
+    (method GET, empty body). Raises CallFailed as signed_post does; `options` go to ws_connect."""
+    url = URL(base_url).with_path(path)
+    headers = {"Authorization": authorization_header(token, host_id, direction, "GET", url.raw_path, b"")}
+    try:
+        async with asyncio.timeout(timeout):
+            return await session.ws_connect(url, headers=headers, compress=0, **options)
+    except aiohttp.WSServerHandshakeError as e:
+        raise CallFailed(f"HTTP {e.status}: {e.message}", e.status) from None
+    except TimeoutError:
+        raise CallFailed(f"no answer within {timeout:g} s", kind="timeout") from None
+    except aiohttp.ClientError as e:
+        raise CallFailed(f"cannot reach {url.host}:{url.port}: {e.__class__.__name__}: {e}",
+                         kind="unreachable") from None

@@ -27,15 +27,15 @@ class TokenRefused(Exception):
     pass
 
 
-def settings(environ: dict[str, str]) -> tuple[str, str]:
-    """(websocket URL, token), or ValueError naming what is missing or wrong."""
+def settings(environ: dict[str, str], path: str = "/ws") -> tuple[str, str]:
+    """(websocket URL of `path` on the hub, token), or ValueError naming what is missing or wrong."""
     url, token = environ.get("CAPSUL_URL", "").strip().rstrip("/"), environ.get("CAPSUL_TOKEN", "").strip()
     if not url or not token:
         raise ValueError("set CAPSUL_URL (the console's URL) and CAPSUL_TOKEN (an API token from the console)")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"CAPSUL_URL: expected an http(s):// URL, got {url!r}")
-    return ("wss" if parts.scheme == "https" else "ws") + f"://{parts.netloc}/ws", token
+    return ("wss" if parts.scheme == "https" else "ws") + f"://{parts.netloc}{path}", token
 
 
 def describe(message: dict) -> list[str]:

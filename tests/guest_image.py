@@ -2,7 +2,8 @@
 
 Its init loads the virtio and ISO 9660 modules, mounts the NoCloud seed (the disk
 labelled cidata), prints the hostname and SSH keys it finds to the serial console, and
-powers off. Built once per machine into var/test-cache (the kernel package comes from
+powers off; or, booted with SHELL_FLAG on its kernel command line, runs a shell on the
+serial console (ttyS0) for the console tests. Built once per machine into var/test-cache (the kernel package comes from
 Debian's archive with `apt-get download`).
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ CACHE = REPO / "var" / "test-cache" / "guest"
 MODULES = ["virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
            "virtio_blk", "cdrom", "isofs"]
 MARK = "capsul-guest"
+SHELL_FLAG = "capsul.shell"
 # What cloud-init prints at first boot, as a syslog-prefixed block; the guest prints it with this
 # fixed fingerprint (busybox has no ssh-keygen), so the spoke's console scanner can be tested.
 HOST_KEY_FINGERPRINT = "SHA256:" + base64.b64encode(hashlib.sha256(b"capsul test guest").digest()).decode().rstrip("=")
@@ -43,6 +45,11 @@ echo "<14>Nov 25 00:00:01 ec2: -----BEGIN SSH HOST KEY FINGERPRINTS-----"
 echo "<14>Nov 25 00:00:01 ec2: 256 {HOST_KEY_FINGERPRINT} root@$(sed -n 's/^local-hostname: //p' /seed/meta-data) (ED25519)"
 echo "<14>Nov 25 00:00:01 ec2: -----END SSH HOST KEY FINGERPRINTS-----"
 echo "{MARK} done"
+if grep -q {SHELL_FLAG} /proc/cmdline; then
+  # a login-free shell on the serial console, for the console tests; it never powers off by itself
+  echo "{MARK} shell on ttyS0"
+  while true; do setsid cttyhack sh; done
+fi
 sync
 poweroff -f
 """

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from capsul import errors, signing
 from capsul.config import Config
+from capsul.spoke import serial_console
 from capsul.spoke.keys import hypervisor, operations, state
 from capsul.spoke.operations import OperationError
 from capsul.spoke.state import SpokeState
@@ -85,4 +86,5 @@ def create_spoke_endpoints(config: Config) -> web.Application:
     verifier = signing.Verifier(signing.HUB_TO_SPOKE, tokens_for)
     app = web.Application(middlewares=[signing.signed_api_middleware(verifier)])
     app.add_routes(routes)
+    app.router.add_get("/console/{vm_id}", serial_console.console_endpoint, name="spoke_console")
     return app

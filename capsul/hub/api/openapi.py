@@ -88,6 +88,19 @@ PATHS = {
                 "action": {"type": "string", "enum": ["start", "shutdown", "force-stop", "reboot"]}}}}}},
         "responses": {"200": _json(_one("capsul", "Capsul"), "the capsul afterwards"),
                       **_errors(400, 402, 403, 404, 409, 503)}}},
+    "/capsuls/{vm_id}/console": {"get": {
+        "summary": "The capsul's serial console (a websocket)", "operationId": "serialConsole", "parameters": [VM_ID],
+        "description": (
+            "A WebSocket (send the Upgrade headers) attached to the capsul's serial console (ttyS0); needs a "
+            "read-write token. Binary frames carry console bytes both ways: first the end of the console log "
+            "(up to 64 KiB), then live output; what you send is typed into the capsul (at most 16 KiB a frame). "
+            "Text frames from the hub are JSON: {\"type\": \"attached\"} once live output follows, and "
+            "{\"type\": \"end\", \"reason\", \"message\"} before it closes. Reasons: stopped, not_running, "
+            "taken_over (opened elsewhere: one session per capsul), spoke_gone, idle (CONSOLE_IDLE_TIMEOUT), "
+            "too_slow (you did not read its output fast enough), unsupported, unavailable, hub_stopping, closed. "
+            "`python run.py console CAPSUL` is a client."),
+        "responses": {"101": {"description": "switched to the WebSocket protocol"},
+                      **_errors(400, 403, 404)}}},
     "/operations/{op_id}": {"get": {
         "summary": "One of your operations (a create's, say)", "operationId": "getOperation",
         "parameters": [{"name": "op_id", "in": "path", "required": True,

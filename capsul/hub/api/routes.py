@@ -16,7 +16,7 @@ from datetime import datetime
 from aiohttp import web
 
 from capsul import errors
-from capsul.hub import capsuls, db
+from capsul.hub import capsuls, db, serial_console
 from capsul.hub.accounts import api_tokens, ssh_keys
 from capsul.hub.api.openapi import openapi_document
 from capsul.hub.capsuls import Hub
@@ -207,6 +207,18 @@ async def capsul_action(request: web.Request) -> web.Response:
     vm = await capsuls.capsul_action(request.app[hub_service], account_of(request), request.match_info["vm_id"],
                                      field(body, "action", str))
     return reply({"capsul": capsul_view(vm)})
+
+
+@routes.get("/capsuls/{vm_id}/console")
+async def serial_console_ws(request: web.Request) -> web.StreamResponse:
+    """The capsul's serial console as a websocket (frames: capsul/serial_console.py). Typing
+    changes things, so a read-only token is refused even though this is a GET."""
+    identity = request[identity_key]
+    if not identity.can_write:
+        raise errors.json_error(403, "this token is read-only; opening a console needs a read-write token")
+    hub = request.app[hub_service]
+    return await serial_console.relay(request, hub, identity.account, request.match_info["vm_id"],
+                                      is_admin=identity.account in hub.config.admin_emails)
 
 
 # --- operations ------------------------------------------------------------------------------

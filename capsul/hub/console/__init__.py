@@ -12,6 +12,8 @@ script (static/live.js) keeps them current over GET /ws. Modules, one per part o
     account_pages.py   balance, payments, charges per capsul
     payment_pages.py   adding funds through a provider, and its signed webhooks
     admin_pages.py     hosts, operations, conflicts, consistency check
+    serial_console_pages.py  a capsul's serial console: the terminal page and its websocket
+    vendor.py          browser libraries from npm (xterm.js), served under /static/vendor/
     websocket.py       GET /ws
 """
 from __future__ import annotations
@@ -27,8 +29,9 @@ from aiohttp import web
 from capsul import errors, health
 from capsul.config import REPO_ROOT, Config
 from capsul.hub.capsuls import Hub
+from capsul.hub import serial_console
 from capsul.hub.console import (account_pages, admin_pages, api_token_pages, capsul_pages, login_pages,
-                                payment_pages, public_pages, sessions, ssh_key_pages)
+                                payment_pages, public_pages, serial_console_pages, sessions, ssh_key_pages, vendor)
 from capsul.hub.api.routes import create_public_api
 from capsul.hub.billing import providers
 from capsul.hub.console.keys import client_session, mailer, payment_providers, public_url
@@ -112,6 +115,9 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     app[db_pool] = pool
     app[live_connections] = set()
     app.on_shutdown.append(close_all_going_away)
+    app[serial_console.open_relays] = set()
+    app.on_shutdown.append(serial_console.end_all_on_shutdown)
+    vendor.warn_if_missing()
     app[health.health_check] = check
     app[sessions.config_key] = config
     app[hub_service] = hub
@@ -126,7 +132,7 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     env.filters["iso"] = lambda t: t.isoformat() if t else ""
     env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
     for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, api_token_pages, account_pages,
-                   payment_pages, admin_pages):
+                   payment_pages, admin_pages, serial_console_pages, vendor):
         app.add_routes(module.routes)
     app.add_subapp("/api/v1/", create_public_api(pool, hub))
     app.router.add_get("/ws", websocket, name="ws")

@@ -26,7 +26,7 @@ WS_HEARTBEAT = 30  # seconds between protocol pings; a client that does not answ
 MAX_INCOMING = 4096  # bytes: clients have nothing big to say
 
 
-def _origin_allowed(request: web.Request) -> bool:
+def origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser: cross-site websocket hijacking needs one
@@ -53,7 +53,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if identity is not None:
         account = identity.account
     else:
-        if not _origin_allowed(request):
+        if not origin_allowed(request):
             log.warning("refused a websocket from origin %r", request.headers.get("Origin"))
             raise web.HTTPForbidden(reason="This page's origin may not open capsul's live updates.")
         account = await current_account(request)

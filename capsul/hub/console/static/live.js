@@ -84,6 +84,8 @@
       form.hidden = !allowed;
       any = any || allowed;
     });
+    const consoleLink = document.querySelector("a[data-console]");
+    if (consoleLink) consoleLink.hidden = capsul.state !== "running";
     const del = document.querySelector('a[data-action="delete"]');
     if (del) del.hidden = !capsul.deletable;
     document.getElementById("no-actions").hidden = any || capsul.deletable;
