@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import socket
 
 TAIL_BYTES = 64 * 1024  # of the console log, shown first: boot messages and the login prompt
 MAX_INPUT_FRAME = 16 * 1024  # bytes a person may send in one frame (a paste is split by the page)
 MAX_OUTPUT_FRAME = 64 * 1024  # bytes the spoke puts in one frame
 BUFFER_BYTES = 256 * 1024  # output queued for one reader at one hop; more than this and it is cut off
+SOCKET_SEND_BUFFER = 64 * 1024  # the kernel's share of the bound (it doubles what it is given)
 WS_HEARTBEAT = 15.0  # seconds between pings on every hop: a peer gone silent is noticed
 
 # Why a console session ended; every hop passes the reason on, the hub words the message.
@@ -54,6 +56,14 @@ def end_frame(reason: str, message: str | None = None) -> str:
 
 
 ATTACHED_FRAME = json.dumps({"type": "attached"})
+
+
+def bound_socket_buffer(request) -> None:
+    """Cap the kernel's send buffer of this connection: left to autotuning it grows to megabytes
+    for a reader that stops reading, all of it output held for nobody."""
+    sock = request.transport.get_extra_info("socket") if request.transport is not None else None
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
 
 
 def parse_control(text: str) -> dict:

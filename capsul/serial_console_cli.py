@@ -51,10 +51,12 @@ async def attach(url: str, token: str, stdin_fd: int, out) -> tuple[int, str]:
     """(exit status, the line to print) once the console ends."""
     loop = asyncio.get_running_loop()
     typed: asyncio.Queue[bytes | None] = asyncio.Queue()
+    leaving = asyncio.Event()  # Ctrl-] (or the end of input)
 
     def readable() -> None:
         data = os.read(stdin_fd, 4096)
         if not data or LEAVE in data:
+            leaving.set()
             typed.put_nowait(data.split(LEAVE, 1)[0] if data else b"")
             typed.put_nowait(None)
             loop.remove_reader(stdin_fd)
@@ -92,14 +94,13 @@ async def attach(url: str, token: str, stdin_fd: int, out) -> tuple[int, str]:
                 finally:
                     with contextlib.suppress(ValueError, OSError):
                         loop.remove_reader(stdin_fd)
-                    left = sender.done() and not sender.cancelled()
                     sender.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await sender
-    if ended is None:
-        return (0, "left the console") if left else (1, "the connection to the hub was lost")
-    if ended.get("reason") == wire.CLOSED and left:
+    if leaving.is_set() and (ended is None or ended.get("reason") == wire.CLOSED):
         return 0, "left the console"
+    if ended is None:
+        return 1, "the connection to the hub was lost"
     return 1, str(ended.get("message") or json.dumps(ended))
 
 

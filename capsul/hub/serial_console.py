@@ -46,6 +46,7 @@ class ConsoleRelay:
             self._done.set()
 
     async def run(self) -> web.WebSocketResponse:
+        wire.bound_socket_buffer(self.request)
         await self.ws.prepare(self.request)
         relays = self.request.config_dict[open_relays]
         relays.add(self)

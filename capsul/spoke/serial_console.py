@@ -175,6 +175,7 @@ async def console_endpoint(request: web.Request) -> web.StreamResponse:
     if not VM_ID_RE.match(vm_id):
         raise web.HTTPNotFound(text="no such capsul")
     ws = web.WebSocketResponse(heartbeat=wire.WS_HEARTBEAT, max_msg_size=wire.MAX_INPUT_FRAME, compress=False)
+    wire.bound_socket_buffer(request)
     await ws.prepare(request)
     await request.config_dict[consoles].attach(vm_id, request, ws)
     return ws
