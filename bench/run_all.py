@@ -16,9 +16,9 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 SCRIPTS = ["event_latency", "live_latency", "console_load", "heartbeat_sweep", "concurrent_creates"]
-# Needs root (a system libvirtd in a namespace of its own) and ~6 minutes: run when root.
+# Need root (a system libvirtd in a namespace of its own) and ~6 + ~4 minutes: run when root.
 if os.geteuid() == 0:
-    SCRIPTS.append("cloud_boot")
+    SCRIPTS += ["cloud_boot", "console_latency"]
 
 
 def run(name: str) -> dict:
@@ -87,6 +87,17 @@ def rows(r: dict) -> list[tuple[str, str, str, bool]]:
                     f"(p50 of {len(r['cloud_boot']['runs'])})", "measured and split",
                     f"{boot['total_s']} s: build {boot['build_s']} s, boot {boot['boot_s']} s, "
                     f"cloud-init {boot['cloud_init_s']} s", True))
+    if "console_latency" in r:
+        busybox, debian = r["console_latency"]["busybox"], r["console_latency"].get("debian")
+        out.append(("serial console keystroke → echo in the browser, busybox shell, software emulation", "measured",
+                    f"p50 {busybox['browser']['p50_ms']} ms, p99 {busybox['browser']['p99_ms']} ms "
+                    f"(run.py console: p50 {busybox['cli']['p50_ms']} ms, p99 {busybox['cli']['p99_ms']} ms)", True))
+        if debian:
+            out.append(("Debian 12 guest: serial console vs SSH, keystroke → echo", "measured",
+                        f"console in the browser p50 {debian['browser']['p50_ms']} ms, p99 "
+                        f"{debian['browser']['p99_ms']} ms; run.py console p50 {debian['cli']['p50_ms']} ms, p99 "
+                        f"{debian['cli']['p99_ms']} ms; SSH p50 {debian['ssh']['p50_ms']} ms, p99 "
+                        f"{debian['ssh']['p99_ms']} ms", True))
     return out
 
 

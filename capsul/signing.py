@@ -7,7 +7,8 @@
 Server side: `signed_api_middleware(direction, lookup)` guards a sub-app; a request it
 lets through carries its verified `SignedRequest` under `request[SIGNED]`. Client
 side: `signed_post()` signs and sends one request through the process's single
-aiohttp session. Tokens never appear in logs or errors.
+aiohttp session; `signed_websocket()` opens a websocket whose upgrade request is signed
+the same way (GET, empty body). Tokens never appear in logs or errors.
 """
 from __future__ import annotations
 

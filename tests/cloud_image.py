@@ -55,12 +55,22 @@ def _run(*args: str, timeout: float = 900) -> None:
         raise RuntimeError(f"{' '.join(args[:3])} failed ({result.returncode}):\n{result.stderr[-4000:]}")
 
 
+def _image_in(folder: Path) -> CloudImage:
+    return CloudImage(folder / "disk.qcow2", folder / "vmlinuz", folder / "initrd.img")
+
+
+def cached() -> CloudImage | None:
+    """The image of this recipe if it has been built, else None (for benchmarks that only use it if there)."""
+    image = _image_in(CACHE / f"debian12-cloud-{recipe_key()}")
+    return image if all(p.exists() for p in (image.disk, image.kernel, image.initrd)) else None
+
+
 def build() -> CloudImage:
     """The cached image, built first if this recipe has none yet."""
-    folder = CACHE / f"debian12-cloud-{recipe_key()}"
-    image = CloudImage(folder / "disk.qcow2", folder / "vmlinuz", folder / "initrd.img")
-    if all(p.exists() for p in (image.disk, image.kernel, image.initrd)):
+    if (image := cached()) is not None:
         return image
+    folder = CACHE / f"debian12-cloud-{recipe_key()}"
+    image = _image_in(folder)
     CACHE.mkdir(parents=True, exist_ok=True)
     work = CACHE / f"building-{recipe_key()}"
     shutil.rmtree(work, ignore_errors=True)
