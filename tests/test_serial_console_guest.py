@@ -4,7 +4,8 @@ and a hub in this process.
 
 Through the API's websocket: the end of the console log first (boot lines), typing and its
 effect, takeover by a second session, a reader that never reads cut off while the guest runs
-on, the spoke going away, the idle timeout on a second hub, the capsul stopping. `run.py
+on, the spoke going away, the idle timeout on a second hub and that hub stopping, the capsul
+stopping. `run.py
 console` in a pseudo-terminal: the round trip, Ctrl-] and the tty restored. In Chromium:
 the page, the same round trip, takeover told, shutdown told.
 """
@@ -174,6 +175,10 @@ async def test_console_of_a_real_guest(system_libvirt, start_node, pool, tls_fil
             idle = await (await open_session(client, other_hub.console_url, vm_id, token)).attached()
             end = await idle.ended()
             assert end == {"type": "end", "reason": wire.IDLE, "message": "Closed after 2 seconds without input."}
+            # and when a hub stops, its sessions are told
+            stopping = await (await open_session(client, other_hub.console_url, vm_id, token)).attached()
+            await other_hub.stop()
+            assert (await stopping.ended())["reason"] == wire.HUB_STOPPING
 
             # the spoke goes away
             spoke = setup.cluster.processes["qemu1"]

@@ -99,8 +99,10 @@ class ConsoleSession:
         while self.reason is None:
             try:
                 running = await virt.state(self.vm_id) == "running"
-            except HypervisorError:
+            except VmNotFound:
                 running = False
+            except HypervisorError:  # libvirtd went away: the guest may well run on
+                return self.end(wire.UNAVAILABLE)
             if not running:
                 return self.end(wire.STOPPED)
             if loop.time() > deadline:
