@@ -322,3 +322,79 @@ CREATE UNIQUE INDEX IF NOT EXISTS vms_live_ipv6 ON vms (public_ipv6)
 -- libvirt networks a host's pools name that its spoke reported missing or inactive at the last
 -- heartbeat ({name: why}); nothing is placed on such a host.
 ALTER TABLE hosts ADD COLUMN IF NOT EXISTS missing_networks jsonb NOT NULL DEFAULT '{}';
+
+-- Whether a host's hypervisor reports usage (libvirt's test driver does not), as its spoke
+-- said when it last started; NULL until it has.
+ALTER TABLE hosts ADD COLUMN IF NOT EXISTS reports_usage boolean;
+
+-- Usage (docs/architecture.md §10). A sample is one interval of one capsul as its spoke measured
+-- it: its length, CPU seconds used, memory in use at its end, and the bytes and operations of
+-- the interval (deltas, so roll-ups are exact sums). Raw samples are kept 24 hours, 5-minute
+-- roll-ups 31 days, hourly roll-ups 13 months (hub/usage.py prunes them).
+CREATE TABLE IF NOT EXISTS usage_samples (
+  vm_id            text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  at               timestamptz NOT NULL,  -- the end of the interval
+  seconds          double precision NOT NULL CHECK (seconds > 0),
+  vcpus            integer NOT NULL CHECK (vcpus > 0),
+  cpu_seconds      double precision NOT NULL CHECK (cpu_seconds >= 0),
+  memory_bytes     bigint NOT NULL CHECK (memory_bytes >= 0),
+  disk_read_bytes  bigint NOT NULL CHECK (disk_read_bytes >= 0),
+  disk_write_bytes bigint NOT NULL CHECK (disk_write_bytes >= 0),
+  disk_read_ops    bigint NOT NULL CHECK (disk_read_ops >= 0),
+  disk_write_ops   bigint NOT NULL CHECK (disk_write_ops >= 0),
+  net_rx_bytes     bigint NOT NULL CHECK (net_rx_bytes >= 0),
+  net_tx_bytes     bigint NOT NULL CHECK (net_tx_bytes >= 0),
+  PRIMARY KEY (vm_id, at)
+);
+CREATE INDEX IF NOT EXISTS usage_samples_at ON usage_samples (at);
+
+-- Roll-ups of samples into 5-minute and hourly buckets: sums, so that any coarser figure is exact
+-- (CPU % = cpu_seconds / vcpu_seconds; memory's average = memory_byte_seconds / seconds).
+CREATE TABLE IF NOT EXISTS usage_5min (
+  vm_id               text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  bucket              timestamptz NOT NULL,
+  samples             integer NOT NULL,
+  seconds             double precision NOT NULL,
+  vcpu_seconds        double precision NOT NULL,
+  cpu_seconds         double precision NOT NULL,
+  memory_byte_seconds double precision NOT NULL,
+  memory_max_bytes    bigint NOT NULL,
+  disk_read_bytes     bigint NOT NULL,
+  disk_write_bytes    bigint NOT NULL,
+  disk_read_ops       bigint NOT NULL,
+  disk_write_ops      bigint NOT NULL,
+  net_rx_bytes        bigint NOT NULL,
+  net_tx_bytes        bigint NOT NULL,
+  PRIMARY KEY (vm_id, bucket)
+);
+CREATE INDEX IF NOT EXISTS usage_5min_bucket ON usage_5min (bucket);
+CREATE TABLE IF NOT EXISTS usage_hourly (LIKE usage_5min INCLUDING ALL);
+DO $$ BEGIN
+  ALTER TABLE usage_hourly ADD CONSTRAINT usage_hourly_vm FOREIGN KEY (vm_id) REFERENCES vms(id) ON DELETE CASCADE;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+-- How far each roll-up is done, and the earliest sample that arrived late (a spoke catching up
+-- after the hub was unreachable) into a bucket already rolled up: redone from there.
+CREATE TABLE IF NOT EXISTS usage_rollup_marks (
+  level       text PRIMARY KEY CHECK (level IN ('5min', 'hourly')),
+  done_until  timestamptz,
+  dirty_from  timestamptz
+);
+INSERT INTO usage_rollup_marks (level) VALUES ('5min'), ('hourly') ON CONFLICT DO NOTHING;
+
+-- Each capsul's transfer (received + sent) per calendar month (UTC), added to as samples arrive,
+-- against its size's bandwidth_gb; and the allowance mails sent (once per level and month).
+CREATE TABLE IF NOT EXISTS usage_monthly (
+  vm_id          text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  month          date NOT NULL,
+  transfer_bytes bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (vm_id, month)
+);
+CREATE TABLE IF NOT EXISTS bandwidth_notices (
+  vm_id   text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  month   date NOT NULL,
+  percent integer NOT NULL CHECK (percent IN (80, 100)),
+  sent_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (vm_id, month, percent)
+);

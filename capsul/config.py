@@ -95,6 +95,8 @@ class Config:
     secret_key: str | None  # None: one generated key kept in the database, shared by every hub
     admin_emails: frozenset[str]
     console_idle_timeout: float  # 0: never
+    metrics_interval: float
+    metrics_token: str | None  # None: GET /metrics is off
     mail_server: str | None  # None: login links are written to the log instead of mailed
     mail_port: int
     mail_username: str | None
@@ -176,6 +178,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
                        "print(Fernet.generate_key().decode())'`) encrypting session cookies; unset: one is "
                        "generated and kept in the database, so every hub shares it"),
     "ADMIN_EMAIL_ADDRESSES": ("", "comma-separated emails of the people who see the admin view"),
+    "METRICS_INTERVAL": ("10", "seconds between a spoke's usage samples of its capsuls (one bulk libvirt call)"),
+    "METRICS_TOKEN": ("", "bearer token that GET /metrics (Prometheus) must carry, on the hub and on spokes; "
+                          "at least 16 characters; unset: /metrics is off"),
     "CONSOLE_IDLE_TIMEOUT": ("900", "seconds a serial console session may go without input before the hub "
                                     "closes it; 0: never"),
     "MAIL_SERVER": ("", "SMTP server for login mails; unset: each login link is written to the log"),
@@ -329,6 +334,12 @@ def _token(name: str, value: str) -> str | None:
     return value or None
 
 
+def _metrics_token(name: str, value: str) -> str | None:
+    if value and (len(value) < 16 or not value.isprintable() or " " in value):
+        raise ConfigError(name, "use at least 16 printable characters without spaces, e.g. `openssl rand -hex 32`")
+    return value or None
+
+
 def _names(name: str, value: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in value.split(",") if n.strip())
 
@@ -471,6 +482,8 @@ FIELDS = {
     "secret_key": ("SECRET_KEY", _fernet_key),
     "admin_emails": ("ADMIN_EMAIL_ADDRESSES", _emails),
     "console_idle_timeout": ("CONSOLE_IDLE_TIMEOUT", _number_from(0)),
+    "metrics_interval": ("METRICS_INTERVAL", _number_from(1)),
+    "metrics_token": ("METRICS_TOKEN", _metrics_token),
     "mail_server": ("MAIL_SERVER", _text),
     "mail_port": ("MAIL_PORT", _count(1, 65535)),
     "mail_username": ("MAIL_USERNAME", _text),

@@ -25,7 +25,7 @@ from aiohttp import web
 from capsul import errors, health, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
-from capsul.hub import db
+from capsul.hub import db, usage
 from capsul.hub.billing import low_balance
 from capsul.hub.billing.metering import run_metering
 from capsul.hub.capsuls import Hub
@@ -47,9 +47,10 @@ from capsul.spoke.events import EventOutbox
 from capsul.spoke.host_keys import HostKeyScanner
 from capsul.spoke.hub_client import HubClient, announce
 from capsul.spoke.journal import SeqJournal
-from capsul.spoke.keys import hypervisor, operations, state
+from capsul.spoke.keys import hypervisor, operations, state, usage_sampler
 from capsul.spoke.operations import SpokeOperations
 from capsul.spoke.state import SpokeState
+from capsul.spoke.usage import UsageSampler
 from capsul.spoke.virt import Hypervisor
 
 log = logging.getLogger(__name__)
@@ -119,11 +120,12 @@ def _certificate_names(config: Config, api_host: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SpokeParts:
-    """What a spoke runs on: its libvirt connection, event outbox, hub client and operations."""
+    """What a spoke runs on: its libvirt connection, event outbox, hub client, operations and usage sampler."""
     virt: Hypervisor
     outbox: EventOutbox
     hub: HubClient
     operations: SpokeOperations
+    usage: UsageSampler
 
 
 @contextlib.asynccontextmanager
@@ -269,7 +271,7 @@ class Node:
         hub = HubClient(session, config)
         spoke_ops = SpokeOperations(config, virt, hub, outbox)
         self._stack.push_async_callback(spoke_ops.close)
-        return SpokeParts(virt, outbox, hub, spoke_ops)
+        return SpokeParts(virt, outbox, hub, spoke_ops, UsageSampler(virt))
 
     def _api_app(self, session: aiohttp.ClientSession, spoke: SpokeParts | None) -> web.Application:
         """The hub↔spoke listener's app: /healthz, and /hub/* and/or /spoke/*."""
@@ -289,6 +291,7 @@ class Node:
             api[hypervisor] = spoke.virt
             api[state] = self.spoke_state
             api[operations] = spoke.operations
+            api[usage_sampler] = spoke.usage
             api[serial_console.consoles] = serial_console.ConsoleSessions(spoke.virt, spoke.operations.storage)
             api.on_shutdown.append(serial_console.end_all_on_shutdown)
             api.add_subapp("/spoke/", create_spoke_endpoints(config))
@@ -305,6 +308,7 @@ class Node:
             self._background(run_metering(self.pool, config.metering_interval,
                                           after_run=lambda now: low_balance.check_all(self.hub, mailer, now)),
                              "metering")
+        self._background(usage.run_rollups(self.pool, Mailer(config)), "usage roll-ups")
         self.change_listener = ChangeListener(self.dsn, self.pool, self.broadcaster)
         self._background(self.change_listener.run(), "change listener")
 
@@ -319,6 +323,8 @@ class Node:
                          "announce")
         spoke.virt.on_reconnect(announce_again)
         self._background(spoke.outbox.push_forever(spoke.hub, timeout=config.operation_timeout), "event pusher")
+        self._background(spoke.usage.run(spoke.hub, interval=config.metrics_interval,
+                                         timeout=config.operation_timeout), "usage sampler")
         if spoke.operations.storage.real:  # the test driver runs no guests, so it has no console logs
             scanner = HostKeyScanner(config.vm_storage_dir, spoke.outbox.emit_host_keys)
             self._background(scanner.run(), "host key scanner")

@@ -12,6 +12,7 @@ Envelope (docs/architecture.md §6): {"type": ..., "ts": <unix seconds>, "data":
     snapshot        {"capsuls": [capsul, ...], "events": [...] (when watching one capsul)}
     capsul.state    {"capsul": capsul, "event": {"state", "reason", "host_id", "at", "timeline"}}
     hosts.changed   {}  (admins watching everything)
+    capsul.usage    {"capsul": id, "point": {"t", "cpu_percent", ...}}  (a detail page asking for usage, while visible)
     ping            {}
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ from capsul.backoff import Backoff
 from capsul.hub import capsuls, db
 from capsul.hub.accounts import api_tokens, login_sessions
 from capsul.hub.db import hosts, vms
+from capsul.hub.db import usage as usage_db
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,9 @@ class LiveClient:
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize=bound)
         self.dropped = False  # cut off (fallen behind, token revoked, logged out): nothing more is queued
         self._on_drop = on_drop
+        self.usage_of: str | None = None  # the capsul whose new usage points it gets (checked to be theirs)
+        self.usage_visible = True  # the page says whether it is visible: nothing is sent while hidden
+        self.usage_sent_at = 0.0  # the newest point's time sent
 
     def offer(self, number: int, text: str) -> None:
         if self.dropped:
@@ -121,6 +126,14 @@ class Broadcaster:
                 client.offer(self.published, text)
         return self.published
 
+    def publish_to(self, client: LiveClient, text: str) -> None:
+        """To one client (a message only it asked for)."""
+        self.published += 1
+        client.offer(self.published, text)
+
+    def usage_watchers(self) -> list[LiveClient]:
+        return [c for c in self.clients if c.usage_of and c.usage_visible and not c.dropped]
+
     def drop_token(self, token_id: int) -> int:
         """Disconnect the clients that authenticated with a token just revoked; how many."""
         return self._drop_where(lambda c: c.token_id == token_id, "its API token was revoked")
@@ -162,7 +175,7 @@ class ChangeListener:
                 async with aiopg.connect(self.dsn, timeout=10) as conn:
                     async with conn.cursor() as cur:
                         await db.listen(cur, vms.NOTIFY_CHANNEL, HOSTS_CHANNEL, api_tokens.REVOKED_CHANNEL,
-                                        login_sessions.ENDED_CHANNEL)
+                                        login_sessions.ENDED_CHANNEL, usage_db.SAMPLED_CHANNEL)
                     self.listening.set()
                     if not first:
                         log.info("listening for changes again; asking every live page to resync")
@@ -192,6 +205,9 @@ class ChangeListener:
         if channel == HOSTS_CHANNEL:
             self.broadcaster.publish(envelope("hosts.changed", {}), account=None)
             return
+        if channel == usage_db.SAMPLED_CHANNEL:
+            await self._send_usage()
+            return
         try:
             change = json.loads(payload)
             vm_id = change["vm_id"]
@@ -215,6 +231,26 @@ class ChangeListener:
         self.broadcaster.publish(
             envelope("capsul.state", {"capsul": capsul_view(vm), "event": event}), account=vm["account"],
             text_for_all=envelope("capsul.state", {"capsul": capsul_view(vm, with_owner=True), "event": event}))
+
+
+    async def _send_usage(self) -> None:
+        """New samples arrived (from some spoke): each visible detail page asking for usage gets its
+        capsul's newest point, once. One query for all of them."""
+        watchers = self.broadcaster.usage_watchers()
+        if not watchers:
+            return
+        try:
+            async with db.cursor(self.pool) as cur:
+                points = await usage_db.latest(cur, sorted({c.usage_of for c in watchers}))
+        except (psycopg2.Error, OSError, TimeoutError) as e:
+            log.error("cannot read usage for live graphs (%s)", e)
+            return
+        for client in watchers:
+            point = points.get(client.usage_of)
+            if point is not None and float(point["t"]) > client.usage_sent_at:
+                client.usage_sent_at = float(point["t"])
+                self.broadcaster.publish_to(client, envelope("capsul.usage", {
+                    "capsul": client.usage_of, "point": {k: float(v) for k, v in point.items()}}))
 
 
 async def snapshot(pool: aiopg.Pool, client: LiveClient, watched_capsul: str | None) -> str:

@@ -39,7 +39,8 @@ async def announce(hub: HubClient, virt: Hypervisor, spoke: SpokeState, *, timeo
             capacity = None
         try:
             answer = await hub.call("/hub/heartbeat", {"capacity": capacity, "last_event_seq": spoke.last_event_seq,
-                                                       "started_at": spoke.started_at}, timeout=timeout)
+                                                       "started_at": spoke.started_at,
+                                                       "reports_usage": virt.reports_usage}, timeout=timeout)
         except signing.CallFailed as e:
             if str(e) != spoke.hub_error:  # say each distinct problem once, not every retry
                 log.warning("cannot announce this spoke to the hub at %s: %s (retrying)", hub.hub_url, e)

@@ -3,8 +3,10 @@ from aiohttp import web
 
 from capsul.spoke.operations import SpokeOperations
 from capsul.spoke.state import SpokeState
+from capsul.spoke.usage import UsageSampler
 from capsul.spoke.virt import Hypervisor
 
 hypervisor = web.AppKey("hypervisor", Hypervisor)
 state = web.AppKey("spoke_state", SpokeState)
 operations = web.AppKey("spoke_operations", SpokeOperations)
+usage_sampler = web.AppKey("usage_sampler", UsageSampler)

@@ -88,6 +88,17 @@ PATHS = {
                 "action": {"type": "string", "enum": ["start", "shutdown", "force-stop", "reboot"]}}}}}},
         "responses": {"200": _json(_one("capsul", "Capsul"), "the capsul afterwards"),
                       **_errors(400, 402, 403, 404, 409, 503)}}},
+    "/capsuls/{vm_id}/metrics": {"get": {
+        "summary": "The capsul's usage series", "operationId": "capsulMetrics",
+        "parameters": [VM_ID, {"name": "range", "in": "query", "required": False,
+                               "schema": {"type": "string", "enum": ["1h", "1d", "7d", "30d"], "default": "1h"}}],
+        "description": (
+            "Usage over the range, oldest point first, one list per figure (`t` in unix seconds): CPU % of the "
+            "capsul's vCPUs, memory in use (bytes), disk read/write and network in/out (bytes per second). 1h: each "
+            "sample (every METRICS_INTERVAL); 1d and 7d: 5-minute averages; 30d: hourly averages. `usage_reported` "
+            "is false on a hypervisor that reports no usage (libvirt's test driver). `transfer`: this calendar "
+            "month's received + sent bytes against the size's allowance (GB of 10^9 bytes)."),
+        "responses": {"200": _json(_ref("Usage"), "the series"), **_errors(400, 404)}}},
     "/capsuls/{vm_id}/console": {"get": {
         "summary": "The capsul's serial console (a websocket)", "operationId": "serialConsole", "parameters": [VM_ID],
         "description": (
@@ -109,7 +120,18 @@ PATHS = {
 }
 
 
+_NUMBERS = {"type": "array", "items": {"type": ["number", "null"]}}
+
 SCHEMAS = {
+    "Usage": {"type": "object", "required": ["capsul", "range", "series", "transfer"], "properties": {
+        "capsul": {"type": "string"}, "range": {"type": "string"},
+        "step_seconds": {"type": ["integer", "null"]}, "usage_reported": {"type": ["boolean", "null"]},
+        "series": {"type": "object", "properties": {name: _NUMBERS for name in (
+            "t", "cpu_percent", "memory_bytes", "disk_read_bytes_per_s", "disk_write_bytes_per_s",
+            "net_rx_bytes_per_s", "net_tx_bytes_per_s")}},
+        "transfer": {"type": "object", "properties": {
+            "bytes": {"type": "integer"}, "gb": {"type": "number"}, "allowance_gb": {"type": "integer"},
+            "percent": {"type": ["number", "null"]}}}}},
     "Error": {"type": "object", "required": ["ok", "error", "status"], "properties": {
         "ok": {"type": "boolean", "enum": [False]}, "error": {"type": "string"}, "status": {"type": "integer"}}},
     "Size": {"type": "object", "properties": {

@@ -16,7 +16,7 @@ from datetime import datetime
 from aiohttp import web
 
 from capsul import errors
-from capsul.hub import capsuls, db, serial_console
+from capsul.hub import capsuls, db, serial_console, usage
 from capsul.hub.accounts import api_tokens, ssh_keys
 from capsul.hub.api.openapi import openapi_document
 from capsul.hub.capsuls import Hub
@@ -207,6 +207,14 @@ async def capsul_action(request: web.Request) -> web.Response:
     vm = await capsuls.capsul_action(request.app[hub_service], account_of(request), request.match_info["vm_id"],
                                      field(body, "action", str))
     return reply({"capsul": capsul_view(vm)})
+
+
+@routes.get("/capsuls/{vm_id}/metrics")
+async def capsul_metrics(request: web.Request) -> web.Response:
+    """Usage series over ?range=1h|1d|7d|30d (hub/usage.py)."""
+    graph = await usage.graph(request.app[hub_service], account_of(request), request.match_info["vm_id"],
+                              request.query.get("range", "1h"))
+    return reply(graph)
 
 
 @routes.get("/capsuls/{vm_id}/console")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from capsul.hub import db
+from capsul.hub import db, usage
 
 from capsul.hub.accounts import login_sessions
 from capsul.hub.billing import payments
 from capsul.hub.console import sessions
 from capsul.hub.console.keys import payment_providers
 from capsul.hub.console.render import render
-from capsul.hub.db import billing_state, ledger
+from capsul.hub.db import billing_state, ledger, vms
 from capsul.hub.keys import db_pool
 
 routes = web.RouteTableDef()
@@ -28,7 +28,9 @@ async def _page(request: web.Request, account: str, *, error: str | None = None,
     async with db.cursor(request.app[db_pool]) as cur:
         statement = await ledger.statement(cur, account)
         pending = await billing_state.pending_intents(cur, account)  # payments started, not settled
+        live_capsuls = await vms.list_vms(cur, account)
     return await render("account.html", request, {
+        "live_capsuls": live_capsuls, "transfer": await usage.transfers(request.app[db_pool], live_capsuls),
         "error": error, "login_sessions": await login_sessions.list_sessions(request.app[db_pool], account),
         "this_session": await sessions.current_session_id(request),
         "statement": statement, "email": account, "pending": pending,

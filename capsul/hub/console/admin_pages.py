@@ -6,12 +6,13 @@ from aiohttp import web
 
 from decimal import Decimal, InvalidOperation
 
-from capsul.hub import db
+from capsul.hub import db, usage
 
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
 from capsul.hub.db import hosts, networks, operations, vm_events, vms
 from capsul.hub.db import ledger
+from capsul.hub.db import usage as usage_db
 from capsul.hub.keys import db_pool
 from capsul.hub.keys import hub_service
 from capsul.hub.spokes import consistency
@@ -26,7 +27,8 @@ async def overview(request: web.Request, account: str) -> web.Response:
         context = {"hosts": await hosts.list_hosts(cur), "vm_counts": await vms.count_by_host(cur),
                    "pools": await networks.list_pools(cur),
                    "vms": await vms.list_vms(cur), "operations": await operations.recent_operations(cur),
-                   "conflicts": await vm_events.open_conflicts(cur), "ledger": await ledger.recent_manual(cur)}
+                   "conflicts": await vm_events.open_conflicts(cur), "ledger": await ledger.recent_manual(cur),
+                   "top_transfer": await usage_db.top_consumers(cur, usage.utc_now())}
     return await render("admin.html", request, context)
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from capsul.hub import capsuls, db
+from capsul.hub import capsuls, db, usage
 
 from capsul.hub.accounts import ssh_keys
-from capsul.hub.console import sessions
+from capsul.hub.console import sessions, vendor
 from capsul.hub.console.render import render
 from capsul.hub.db import catalog, vms
 from capsul.hub.keys import db_pool
@@ -27,7 +27,8 @@ ACTION_LABELS = {"start": "Start", "shutdown": "Shut down", "force-stop": "Force
 @sessions.login_required
 async def capsul_list(request: web.Request, account: str) -> web.StreamResponse:
     rows = await capsuls.list_capsuls(request.app[hub_service], account)
-    return await render("capsuls.html", request, {"capsuls": [capsul_view(r) for r in rows]})
+    return await render("capsuls.html", request, {"capsuls": [capsul_view(r) for r in rows],
+                                                  "transfer": await usage.transfers(request.app[db_pool], rows)})
 
 
 async def _create_form(request: web.Request, account: str, *, chosen: dict, error: str | None = None,
@@ -73,7 +74,9 @@ async def _detail(request: web.Request, account: str, *, error: str | None = Non
         image = await catalog.get_image(cur, vm["os"], include_deprecated=True)
     return await render("capsul.html", request, {
         "vm": capsul_view(vm), "events": events, "size": size, "image": image, "error": error,
-        "action_labels": ACTION_LABELS}, status=status)
+        "action_labels": ACTION_LABELS, "usage": await usage.at_a_glance(request.app[db_pool], vm),
+        "usage_ranges": usage.RANGES, "charts_installed": vendor.installed("uPlot.js", "uPlot.css"),
+        "vendor": vendor.url}, status=status)
 
 
 @routes.get("/capsuls/{vm_id}", name="capsul")

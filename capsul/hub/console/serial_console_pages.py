@@ -26,7 +26,7 @@ async def console_page(request: web.Request, account: str) -> web.StreamResponse
     admin = sessions.is_admin(request, account)
     vm = await capsuls.get_capsul(request.app[hub_service], None if admin else account, request.match_info["vm_id"])
     response = await render("serial_console.html", request, {
-        "vm": capsul_view(vm), "terminal_installed": vendor.installed(), "vendor": vendor.url,
+        "vm": capsul_view(vm), "terminal_installed": vendor.installed("xterm.js", "xterm.css"), "vendor": vendor.url,
         "not_running": wire.MESSAGES[wire.NOT_RUNNING], "others_capsul": vm["account"] != account})
     # xterm.js styles its rows with a <style> element it makes: allow inline styles on this page only.
     response.headers["Content-Security-Policy"] = (

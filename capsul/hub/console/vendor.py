@@ -1,4 +1,5 @@
-"""Browser libraries from the npm registry, served by the app (GET /static/vendor/{name}).
+"""Browser libraries from the npm registry, served by the app (GET /static/vendor/{name}):
+xterm.js for the serial console, uPlot for the usage graphs.
 
 `./setup.sh` installs them with `npm ci` from package.json and package-lock.json (pinned
 versions with integrity hashes) into node_modules/; nothing is copied into the repository
@@ -20,6 +21,8 @@ NODE_MODULES = REPO_ROOT / "node_modules"
 FILES = {
     "xterm.js": ("@xterm/xterm", "lib/xterm.js"),
     "xterm.css": ("@xterm/xterm", "css/xterm.css"),
+    "uPlot.js": ("uplot", "dist/uPlot.iife.min.js"),
+    "uPlot.css": ("uplot", "dist/uPlot.min.css"),
 }
 routes = web.RouteTableDef()
 
@@ -32,8 +35,9 @@ def version(package: str) -> str | None:
         return None
 
 
-def installed() -> bool:
-    return all((NODE_MODULES / package / path).is_file() for package, path in FILES.values())
+def installed(*names: str) -> bool:
+    """Whether the named files (all when none are named) are installed."""
+    return all((NODE_MODULES / FILES[n][0] / FILES[n][1]).is_file() for n in (names or FILES))
 
 
 def url(name: str) -> str:
@@ -53,4 +57,4 @@ async def vendor_file(request: web.Request) -> web.StreamResponse:
 def warn_if_missing() -> None:
     if not installed():
         log.warning("the browser libraries are not installed (node_modules/ is missing or incomplete): "
-                    "the serial console page cannot show a terminal; run ./setup.sh")
+                    "the serial console and the usage graphs cannot be shown; run ./setup.sh")

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from capsul.hub import live
+from capsul.hub import capsuls, live
 
 from capsul.hub.accounts import api_tokens, login_sessions
 from capsul.hub.console.sessions import config_key, current_account, current_session_id, is_admin
-from capsul.hub.keys import broadcaster, db_pool
+from capsul.hub.keys import broadcaster, db_pool, hub_service
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(reason="No such capsul.")
     connection = LiveConnection(request, account, see_all=see_all, watched=watched,
                                 token_id=identity.token_id if identity else None, session_id=session_id)
+    if request.query.get("usage") == "1":  # new usage points of the watched capsul: only one's own
+        if watched is None:
+            raise web.HTTPBadRequest(reason="usage=1 needs capsul=<id>.")
+        await capsuls.get_capsul(request.app[hub_service], None if see_all else account, watched)  # else 404
+        connection.client.usage_of = watched
     return await connection.run(expires_at=identity.expires_at if identity else None)
 
 
@@ -120,7 +126,9 @@ class LiveConnection:
             self.writer.add_done_callback(self._writer_ended)
             async for msg in self.ws:
                 if msg.type == WSMsgType.ERROR:
-                    break  # clients only listen; whatever they send is ignored
+                    break
+                if msg.type == WSMsgType.TEXT:
+                    self._heard(msg.data)
         finally:
             if expiry is not None:
                 expiry.cancel()
@@ -131,6 +139,16 @@ class LiveConnection:
                 with contextlib.suppress(asyncio.CancelledError, Exception):  # reported by _writer_ended
                     await self.writer
         return self.ws
+
+    def _heard(self, text: str) -> None:
+        """Clients say one thing: {"type": "usage", "visible": bool} when their page is hidden or
+        shown (no usage points go to a hidden page). Anything else is ignored."""
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return
+        if isinstance(message, dict) and message.get("type") == "usage" and isinstance(message.get("visible"), bool):
+            self.client.usage_visible = message["visible"]
 
     def _writer_ended(self, task: asyncio.Task) -> None:
         if task.cancelled() or task.exception() is None:

@@ -92,15 +92,16 @@ async def get_host_to_call(cur, host_id: str) -> dict | None:
     return await cur.fetchone()
 
 
-async def record_heartbeat(cur, host_id: str, capacity: dict | None, last_event_seq: int | None) -> bool:
+async def record_heartbeat(cur, host_id: str, capacity: dict | None, last_event_seq: int | None,
+                           reports_usage: bool | None = None) -> bool:
     """The spoke answered (or announced itself): online now. Returns whether it was offline before."""
     await cur.execute(
         """UPDATE hosts h SET online = true, missed_heartbeats = 0, last_heartbeat_at = now(),
                last_error = NULL, capacity = COALESCE(%s, h.capacity),
-               last_event_seq = COALESCE(%s, h.last_event_seq)
+               last_event_seq = COALESCE(%s, h.last_event_seq), reports_usage = COALESCE(%s, h.reports_usage)
            FROM hosts old WHERE h.id = old.id AND h.id = %s
            RETURNING old.online AS was_online""",
-        (Json(capacity) if capacity is not None else None, last_event_seq, host_id))
+        (Json(capacity) if capacity is not None else None, last_event_seq, reports_usage, host_id))
     row = await cur.fetchone()
     if row is None:
         raise NotFound(f"no host {host_id!r}")

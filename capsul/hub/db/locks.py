@@ -12,6 +12,7 @@ from __future__ import annotations
 SCHEMA = 0x6361_7073  # applying schema.sql: several hubs may start at once
 PLACEMENT = 0x6361_7070  # ranking hosts and offering a create: one placement decision at a time
 METERING = 0x6361_7075  # hourly charges: one hub meters at a time
+USAGE = 0x6361_7076  # usage roll-ups and pruning: one hub at a time
 
 
 async def try_transaction_lock(cur, lock_id: int) -> bool:

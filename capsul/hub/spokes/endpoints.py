@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import uuid
+from datetime import datetime
 
 import aiopg
 from aiohttp import web
@@ -10,6 +12,8 @@ from aiohttp import web
 from capsul import errors, signing
 from capsul.hub import db
 from capsul.hub.db import hosts, networks, operations, vm_events
+from capsul.hub.db import usage as usage_db
+from capsul.hub.db.vms import VM_ID_RE
 from capsul.hub.keys import db_pool, resyncer
 from capsul.hub.spokes.heartbeats import CAPACITY_KEYS
 from capsul.limits import INT4_MAX, INT8_MAX, is_int
@@ -30,8 +34,11 @@ async def heartbeat(request: web.Request) -> web.Response:
                                      f"from 0 to {INT4_MAX}")
     if seq is not None and not is_int(seq):
         raise errors.json_error(400, f"last_event_seq must be a whole number from 0 to {INT8_MAX}")
+    reports_usage = signed.body.get("reports_usage")
+    if reports_usage is not None and not isinstance(reports_usage, bool):
+        raise errors.json_error(400, "reports_usage must be true or false")
     async with db.cursor(request.config_dict[db_pool]) as cur:
-        came_online = await hosts.record_heartbeat(cur, signed.host_id, capacity, seq)
+        came_online = await hosts.record_heartbeat(cur, signed.host_id, capacity, seq, reports_usage)
         names = await networks.pool_network_names(cur, signed.host_id)
     if came_online:
         log.info("spoke %s announced itself and is online", signed.host_id)
@@ -41,6 +48,52 @@ async def heartbeat(request: web.Request) -> web.Response:
                     signed.host_id)
     # the libvirt networks its pools name: the spoke checks at once that they exist
     return web.json_response({"ok": True, "host_id": signed.host_id, "networks": names})
+
+
+USAGE_FIELDS = ("memory_bytes", *usage_db.FIGURES)
+MAX_SAMPLES = 5_000
+
+
+def _valid_sample(sample) -> bool:
+    return (isinstance(sample, dict) and isinstance(sample.get("vm_id"), str) and VM_ID_RE.match(sample["vm_id"])
+            and isinstance(sample.get("at"), str) and _is_timestamp(sample["at"])
+            and _is_number(sample.get("seconds"), 0.001, 86400) and is_int(sample.get("vcpus"), 1, INT4_MAX)
+            and _is_number(sample.get("cpu_seconds"), 0, 1e12)
+            and all(is_int(sample.get(f), 0, INT8_MAX) for f in USAGE_FIELDS))
+
+
+def _is_number(value, low: float, high: float) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and low <= value <= high)
+
+
+def _is_timestamp(text: str) -> bool:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return when.tzinfo is not None and 2000 <= when.year <= 9999
+
+
+@routes.post("/usage", name="hub_usage")
+async def usage(request: web.Request) -> web.Response:
+    """A batch of usage samples (capsul/spoke/usage.py): stored in one statement; samples of
+    capsuls this host does not own are ignored, and so are ones already stored."""
+    signed = request[signing.SIGNED]
+    samples = signed.body.get("samples")
+    if not isinstance(samples, list) or len(samples) > MAX_SAMPLES:
+        raise errors.json_error(400, f"samples must be a list of at most {MAX_SAMPLES}")
+    if not all(_valid_sample(s) for s in samples):
+        raise errors.json_error(400, "each sample needs vm_id, at (ISO 8601 with a time zone), seconds (> 0), "
+                                     f"vcpus, cpu_seconds, and whole numbers from 0 to {INT8_MAX} for "
+                                     f"{', '.join(USAGE_FIELDS)}")
+    stored = 0
+    if samples:
+        async with db.cursor(request.config_dict[db_pool]) as cur:
+            async with cur.begin():
+                stored = await usage_db.ingest(cur, signed.host_id, samples)
+                await usage_db.notify_sampled(cur, signed.host_id)
+    return web.json_response({"ok": True, "stored": stored})
 
 
 @routes.post("/claim-operation/{op_id}", name="hub_claim_operation")

@@ -6,6 +6,7 @@
   const page = document.body.dataset.live;
   if (!page) return;
   const watched = document.body.dataset.capsul || null;
+  const usage = page === "detail" && document.getElementById("usage-charts") !== null;
   const status = document.getElementById("live-status");
   let delay = 500;
   let socket = null;
@@ -44,7 +45,7 @@
         const first = document.createElement("td");
         first.appendChild(link);
         row.appendChild(first);
-        ["state", "size", "os", "public_ipv4", "public_ipv6", "created_at"].forEach(function (field) {
+        ["state", "size", "os", "public_ipv4", "public_ipv6", "created_at", "transfer"].forEach(function (field) {
           const cell = document.createElement("td");
           cell.dataset.field = field;
           row.appendChild(cell);
@@ -158,6 +159,9 @@
       if (page === "admin") refreshAdmin(message.type);
     } else if (message.type === "hosts.changed" && page === "admin") {
       refreshAdmin(message.type);
+    } else if (message.type === "capsul.usage") {
+      // the graphs (usage.js) take it from here
+      document.dispatchEvent(new CustomEvent("capsul:usage", { detail: data }));
     }
   }
 
@@ -165,9 +169,15 @@
     const params = new URLSearchParams();
     if (watched) params.set("capsul", watched);
     if (page === "admin") params.set("scope", "all");
+    if (usage) params.set("usage", "1");
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     socket = new WebSocket(scheme + "//" + location.host + "/ws?" + params.toString());
-    socket.onopen = function () { delay = 500; showStatus(""); document.body.dataset.liveConnected = "yes"; };
+    socket.onopen = function () {
+      delay = 500;
+      showStatus("");
+      document.body.dataset.liveConnected = "yes";
+      if (usage && document.hidden) sayVisibility();
+    };
     socket.onmessage = function (event) {
       try { handle(JSON.parse(event.data)); } catch (e) { console.error("capsul live update:", e); }
     };
@@ -178,5 +188,12 @@
       delay = Math.min(delay * 2, 15000);
     };
   }
+  // The usage graphs want new points only while the page is visible: tell the hub when that changes.
+  function sayVisibility() {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "usage", visible: !document.hidden }));
+    }
+  }
+  if (usage) document.addEventListener("visibilitychange", sayVisibility);
   connect();
 })();
