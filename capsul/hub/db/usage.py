@@ -32,7 +32,8 @@ async def ingest(cur, host_id: str, samples: list[dict]) -> int:
               RETURNING vm_id, at, net_rx_bytes + net_tx_bytes AS transfer),
             monthly AS (
               INSERT INTO usage_monthly (vm_id, month, transfer_bytes)
-              SELECT vm_id, date_trunc('month', at AT TIME ZONE 'UTC')::date, sum(transfer) FROM new GROUP BY 1, 2
+              SELECT vm_id, date_trunc('month', (at - interval '1 microsecond') AT TIME ZONE 'UTC')::date, sum(transfer)
+              FROM new GROUP BY 1, 2  -- an interval ending at midnight belongs to the month before
               ON CONFLICT (vm_id, month) DO UPDATE
                 SET transfer_bytes = usage_monthly.transfer_bytes + EXCLUDED.transfer_bytes),
             late AS (
