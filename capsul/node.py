@@ -41,13 +41,14 @@ from capsul.hub.spokes.endpoints import create_hub_endpoints
 from capsul.hub.spokes.heartbeats import SweepStatus, run_heartbeats
 from capsul.hub.spokes.resync import Resyncer
 from capsul.signing import MAX_BODY
+from capsul.spoke import prometheus as spoke_prometheus
 from capsul.spoke import serial_console
 from capsul.spoke.endpoints import create_spoke_endpoints
 from capsul.spoke.events import EventOutbox
 from capsul.spoke.host_keys import HostKeyScanner
 from capsul.spoke.hub_client import HubClient, announce
 from capsul.spoke.journal import SeqJournal
-from capsul.spoke.keys import hypervisor, operations, state, usage_sampler
+from capsul.spoke.keys import hypervisor, metrics_token, operations, state, usage_sampler
 from capsul.spoke.operations import SpokeOperations
 from capsul.spoke.state import SpokeState
 from capsul.spoke.usage import UsageSampler
@@ -293,6 +294,8 @@ class Node:
             api[operations] = spoke.operations
             api[usage_sampler] = spoke.usage
             api[serial_console.consoles] = serial_console.ConsoleSessions(spoke.virt, spoke.operations.storage)
+            api[metrics_token] = config.metrics_token or ""
+            api.router.add_get("/metrics", spoke_prometheus.spoke_metrics, name="spoke_metrics")
             api.on_shutdown.append(serial_console.end_all_on_shutdown)
             api.add_subapp("/spoke/", create_spoke_endpoints(config))
         self.api_app = api
@@ -303,11 +306,15 @@ class Node:
         self._background(run_heartbeats(self.pool, self.spoke_client, config, self.sweep_status), "heartbeats")
         self._background(run_housekeeping(self.pool, config), "housekeeping")
         self._background(self.resyncer.run(), "resync")
+        self.hub.metrics.sweep_status = self.sweep_status
         if config.billing_enabled:
             mailer = Mailer(config)
-            self._background(run_metering(self.pool, config.metering_interval,
-                                          after_run=lambda now: low_balance.check_all(self.hub, mailer, now)),
-                             "metering")
+
+            async def after_metering(now) -> None:
+                self.hub.metrics.metering_runs.inc()
+                await low_balance.check_all(self.hub, mailer, now)
+
+            self._background(run_metering(self.pool, config.metering_interval, after_run=after_metering), "metering")
         self._background(usage.run_rollups(self.pool, Mailer(config)), "usage roll-ups")
         self.change_listener = ChangeListener(self.dsn, self.pool, self.broadcaster)
         self._background(self.change_listener.run(), "change listener")

@@ -210,12 +210,20 @@ async def spoke_ready(pool: aiopg.Pool, host_id: str = "local") -> None:
 
 async def networks_present(pool: aiopg.Pool, host_id: str, within: float = 30) -> None:
     """Wait until a heartbeat has found every libvirt network the host's pools name (after a pool
-    changes, the hub keeps the last report, and places nothing there, until the next one)."""
-    async def present():
-        async with db.cursor(pool) as cur:
-            await cur.execute("SELECT 1 FROM hosts WHERE id = %s AND online AND missing_networks = '{}'", (host_id,))
-            return await cur.fetchone()
-    await eventually(present, within=within)
+    changes, the hub keeps the last report, and places nothing there, until the next one).
+    Two clean heartbeats recorded after the call: the first may have been asked before the pools
+    changed, the second was asked after the first was recorded."""
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT now() AS t")
+        since = (await cur.fetchone())["t"]
+    for _ in range(2):
+        async def present():
+            async with db.cursor(pool) as cur:
+                await cur.execute("SELECT last_heartbeat_at FROM hosts WHERE id = %s AND online "
+                                  "AND missing_networks = '{}' AND last_heartbeat_at > %s", (host_id, since))
+                row = await cur.fetchone()
+                return row and row["last_heartbeat_at"]
+        since = await eventually(present, within=within)
 
 
 async def pending_create(pool: aiopg.Pool, offered_to: list[str], account: str = "alice@example.org"):

@@ -227,3 +227,42 @@ async def test_allowance_mails_go_once_per_level_and_month(start_node, pool, mai
     subjects = [m["Subject"] for m in mail.messages if m["To"] == ALICE]
     assert subjects == [f"{vm['id']} has used 80% of its monthly transfer allowance",
                         f"{vm['id']} has used its monthly transfer allowance"]
+
+
+async def test_prometheus_metrics_parse_and_need_the_token(start_node, pool, https):
+    from prometheus_client.parser import text_string_to_metric_families
+    token = "scrape-me-please-0123456789"
+    node = await start_node(METRICS_TOKEN=token)
+    await spoke_ready(pool)
+    await add_account_with_key(pool)
+    vm = await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
+    await wait_for_state(pool, vm["id"], "running")
+    with pytest.raises(capsuls.CapsulError):
+        await capsuls.capsul_action(node.hub, ALICE, vm["id"], "levitate")
+    async with aiohttp.ClientSession() as client:
+        for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}, {"Authorization": token}):
+            async with client.get(node.console_url + "/metrics", headers=headers) as r:
+                assert r.status == 401 and (await r.json())["ok"] is False
+        async with client.get(node.console_url + "/metrics", headers={"Authorization": f"Bearer {token}"}) as r:
+            assert r.status == 200 and r.headers["Content-Type"].startswith("text/plain")
+            families = {f.name: f for f in text_string_to_metric_families(await r.text())}
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
+    assert samples[("capsul_host_online", (("host", "local"),))] == 1
+    assert samples[("capsul_capsuls", (("state", "running"),))] == 1
+    assert samples[("capsul_operation_seconds_count", (("outcome", "ok"), ("type", "create")))] == 1
+    assert samples[("capsul_operation_seconds_count", (("outcome", "InvalidRequest"), ("type", "action")))] == 1
+    assert ("capsul_host_capacity", (("host", "local"), ("resource", "cpus"))) in samples
+    assert "capsul_websocket_clients" in families and "capsul_heartbeat_sweeps" in families
+    # the spoke's own, on its API listener
+    async with https.get(node.api_url + "/metrics") as r:
+        assert r.status == 401
+    async with https.get(node.api_url + "/metrics", headers={"Authorization": f"Bearer {token}"}) as r:
+        families = {f.name for f in text_string_to_metric_families(await r.text())}
+    assert {"capsul_cpu_seconds", "capsul_spoke_usage_backlog_samples", "capsul_spoke_console_sessions"} <= families
+
+
+async def test_metrics_are_off_without_a_token(start_node, pool):
+    node = await start_node()
+    async with aiohttp.ClientSession() as client:
+        async with client.get(node.console_url + "/metrics") as r:
+            assert r.status == 404 and "METRICS_TOKEN" in (await r.json())["error"]

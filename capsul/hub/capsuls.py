@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import aiopg
@@ -22,6 +22,7 @@ from capsul.hub import db
 from capsul.hub.db import accounts, catalog, vms
 from capsul.hub.db import ledger
 from capsul.hub.db import operations as ops_db
+from capsul.hub.prometheus import HubMetrics, measured
 from capsul.hub.spokes.client import SpokeClient
 from capsul.hub.spokes.dispatcher import Dispatcher, NoCapacity, OperationFailed
 
@@ -69,6 +70,7 @@ class Hub:
     pool: aiopg.Pool
     dispatcher: Dispatcher
     config: Config
+    metrics: HubMetrics = field(default_factory=HubMetrics)  # this process's instruments (GET /metrics)
 
     @classmethod
     def create(cls, pool: aiopg.Pool, client: SpokeClient, config: Config) -> Hub:
@@ -90,6 +92,7 @@ async def list_capsuls(hub: Hub, account: str | None) -> list[dict]:
         return await vms.list_vms(cur, account)
 
 
+@measured("create")
 async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys: list[str], *,
                         operation_id: uuid.UUID | None = None) -> dict:
     """Validate, insert the VM as pending, and return once exactly one spoke owns it.
@@ -156,6 +159,7 @@ async def _earlier_create(cur, op_id: uuid.UUID, account: str) -> dict:
     return await vms.get_vm(cur, op["vm_id"], account)
 
 
+@measured("action")
 async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) -> dict:
     """start, shutdown, force-stop or reboot; returns the VM with the state its host reports."""
     if action not in ACTIONS:
@@ -179,6 +183,7 @@ async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) 
     return await get_capsul(hub, account, vm_id)
 
 
+@measured("delete")
 async def destroy_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
     """Delete the VM on its host, then in the database (its address is free again)."""
     vm = await get_capsul(hub, account, vm_id)

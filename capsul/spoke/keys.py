@@ -10,3 +10,4 @@ hypervisor = web.AppKey("hypervisor", Hypervisor)
 state = web.AppKey("spoke_state", SpokeState)
 operations = web.AppKey("spoke_operations", SpokeOperations)
 usage_sampler = web.AppKey("usage_sampler", UsageSampler)
+metrics_token = web.AppKey("metrics_token", str)  # "" when GET /metrics is off

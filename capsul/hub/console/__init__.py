@@ -30,7 +30,7 @@ from aiohttp import web
 from capsul import errors, health
 from capsul.config import REPO_ROOT, Config
 from capsul.hub.capsuls import Hub
-from capsul.hub import serial_console, usage
+from capsul.hub import prometheus, serial_console, usage
 from capsul.hub.console import (account_pages, admin_pages, api_token_pages, capsul_pages, login_pages,
                                 payment_pages, public_pages, serial_console_pages, sessions, ssh_key_pages, usage_pages,
                                 vendor)
@@ -104,6 +104,12 @@ async def security_headers_middleware(request: web.Request, handler):
     return response
 
 
+async def _metrics(request: web.Request) -> web.Response:
+    """Prometheus' scrape of this hub (hub/prometheus.py)."""
+    return await prometheus.hub_metrics(request, hub=request.app[hub_service], broadcaster=request.app[broadcaster],
+                                        relays=request.app[serial_console.open_relays])
+
+
 def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthCheck, hub: Hub,
                        live: Broadcaster, session_key: str, console_url: str,
                        client: aiohttp.ClientSession) -> web.Application:
@@ -140,5 +146,6 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     app.add_subapp("/api/v1/", create_public_api(pool, hub))
     app.router.add_get("/ws", websocket, name="ws")
     app.router.add_get("/healthz", health.healthz, name="healthz")
+    app.router.add_get("/metrics", _metrics, name="metrics")
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)
     return app

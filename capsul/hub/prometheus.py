@@ -1,0 +1,117 @@
+"""GET /metrics on the hub, in Prometheus' text format, behind METRICS_TOKEN (docs/usage.md).
+
+The service figures: hosts online and their capacity, capsuls by state, event lag per host
+(read from the database at each scrape, so every hub answers the same), and this hub
+process's own: websocket clients, open consoles, operations by type and outcome with their
+latency, heartbeat sweeps, metering runs. Per-capsul usage is not here: each spoke serves
+its own capsuls' (capsul/spoke/prometheus.py), so no endpoint grows with the whole fleet.
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import time
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from capsul import errors
+from capsul.hub import db
+
+OPERATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class HubMetrics:
+    """This hub process's own instruments, in a registry of its own (one per hub, so tests can
+    run several hubs in one process)."""
+
+    def __init__(self):
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.operations = Histogram("capsul_operation_seconds", "Capsul operations (create, action, delete) by "
+                                    "type and outcome, from request to answer", ["type", "outcome"],
+                                    buckets=OPERATION_BUCKETS, registry=self.registry)
+        self.metering_runs = Counter("capsul_metering_runs", "Metering runs this hub made", registry=self.registry)
+        self.sweep_seconds = Gauge("capsul_heartbeat_sweep_last_seconds", "How long this hub's last heartbeat "
+                                   "sweep took", registry=self.registry)
+        self.sweeps = Gauge("capsul_heartbeat_sweeps", "Heartbeat sweeps this hub made since it started",
+                            registry=self.registry)
+        self.websocket_clients = Gauge("capsul_websocket_clients", "Live-update websockets open on this hub",
+                                       registry=self.registry)
+        self.consoles = Gauge("capsul_console_sessions", "Serial console sessions open on this hub",
+                              registry=self.registry)
+        self.sweep_status = None  # the node's heartbeats.SweepStatus, when it runs the heartbeat loop
+
+
+def measured(kind: str):
+    """Decorator for a service function taking the Hub first: its latency and outcome are recorded
+    (outcome: ok, or the refusal's class name)."""
+    def wrap(function):
+        @functools.wraps(function)
+        async def run(hub, *args, **kwargs):
+            started, outcome = time.monotonic(), "error"
+            try:
+                result = await function(hub, *args, **kwargs)
+                outcome = "ok"
+                return result
+            except Exception as e:
+                outcome = type(e).__name__
+                raise
+            finally:
+                hub.metrics.operations.labels(kind, outcome).observe(time.monotonic() - started)
+        return run
+    return wrap
+
+
+async def _fleet_registry(pool) -> CollectorRegistry:
+    """The figures every hub shares, read now."""
+    registry = CollectorRegistry(auto_describe=True)
+    online = Gauge("capsul_host_online", "Whether the hub hears the host's spoke", ["host"], registry=registry)
+    capacity = Gauge("capsul_host_capacity", "A host's capacity as its spoke reports it", ["host", "resource"],
+                     registry=registry)
+    lag = Gauge("capsul_host_event_lag_seconds", "Now minus the time the newest event applied from the host "
+                "arrived", ["host"], registry=registry)
+    states = Gauge("capsul_capsuls", "Capsuls by state (deleted ones not counted)", ["state"], registry=registry)
+    async with db.cursor(pool) as cur:
+        await cur.execute(
+            """SELECT h.id, h.online, h.capacity,
+                      extract(epoch FROM now() - (SELECT max(at) FROM vm_events e WHERE e.host_id = h.id
+                                                  AND e.seq IS NOT NULL)) AS lag
+               FROM hosts h ORDER BY h.id""")
+        for host in await cur.fetchall():
+            online.labels(host["id"]).set(1 if host["online"] else 0)
+            for resource, value in (host["capacity"] or {}).items():
+                if isinstance(value, (int, float)):
+                    capacity.labels(host["id"], resource).set(value)
+            if host["lag"] is not None:
+                lag.labels(host["id"]).set(float(host["lag"]))
+        await cur.execute("SELECT state, count(*) AS n FROM vms WHERE state <> 'deleted' GROUP BY state")
+        for row in await cur.fetchall():
+            states.labels(row["state"]).set(row["n"])
+    return registry
+
+
+def token_checked(request: web.Request, token: str | None) -> None:
+    """404 when /metrics is off (no METRICS_TOKEN), 401 without the right bearer token."""
+    if not token:
+        raise errors.json_error(404, "metrics are off: set METRICS_TOKEN to turn them on")
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise errors.json_error(401, "GET /metrics needs Authorization: Bearer <METRICS_TOKEN>")
+
+
+def exposition(*registries: CollectorRegistry) -> web.Response:
+    body = b"".join(generate_latest(r) for r in registries)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def hub_metrics(request: web.Request, *, hub, broadcaster, relays: set) -> web.Response:
+    token_checked(request, hub.config.metrics_token)
+    metrics: HubMetrics = hub.metrics
+    metrics.websocket_clients.set(len(broadcaster.clients))
+    metrics.consoles.set(len(relays))
+    if metrics.sweep_status is not None:
+        metrics.sweeps.set(metrics.sweep_status.sweeps)
+        if metrics.sweep_status.last_duration is not None:
+            metrics.sweep_seconds.set(metrics.sweep_status.last_duration)
+    return exposition(metrics.registry, await _fleet_registry(hub.pool))
