@@ -54,7 +54,7 @@ async def qemu_spoke(system_libvirt, start_node, pool, tls_files):
 
 
 @contextlib.asynccontextmanager
-async def qemu_setup(system_libvirt, start_node, pool, tls_files, **hub_env):
+async def qemu_setup(system_libvirt, start_node, pool, tls_files, spoke_env: dict | None = None, **hub_env):
     folder = shared_tmpdir("capsul-test-qemu-")
     try:
         images, storage = folder / "images", folder / "vms"
@@ -66,7 +66,8 @@ async def qemu_setup(system_libvirt, start_node, pool, tls_files, **hub_env):
         cluster = await start_spokes(
             pool, hub.api_url, [SpokeSpec("qemu1", 0, 0, "198.18.5.0/24")], folder, tls_files,
             extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images),
-                       "VM_STORAGE_DIR": str(storage), "STOPPED_DEBOUNCE": "0.3", "SHUTDOWN_TIMEOUT": "2"})
+                       "VM_STORAGE_DIR": str(storage), "STOPPED_DEBOUNCE": "0.3", "SHUTDOWN_TIMEOUT": "2",
+                       **(spoke_env or {})})
         setup = QemuSetup(hub, cluster, images, storage)
         try:
             async with db.cursor(pool) as cur:

@@ -87,7 +87,11 @@ class Session:
     async def shows(self, text: bytes, *, within: float = 30, live: bool = True) -> None:
         async def seen():
             return text in (self.shown[self.attached_at:] if live else self.shown)
-        await eventually(seen, within=within, every=0.1)
+        try:
+            await eventually(seen, within=within, every=0.1)
+        except BaseException:
+            print(f"the console showed, at its end: {self.shown[-2000:]!r}")
+            raise
 
     async def ended(self, *, within: float = 30) -> dict:
         await asyncio.wait_for(self.reader, within)
