@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ["event_latency", "live_latency", "console_load", "heartbeat_sweep", "concurrent_creates"]
+SCRIPTS = ["event_latency", "live_latency", "console_load", "heartbeat_sweep", "concurrent_creates", "usage_ingest"]
 # Need root (a system libvirtd in a namespace of its own) and ~6 + ~4 minutes: run when root.
 if os.geteuid() == 0:
     SCRIPTS += ["cloud_boot", "console_latency"]
@@ -81,6 +81,19 @@ def rows(r: dict) -> list[tuple[str, str, str, bool]]:
          f"addresses, {race['orphan_rows'] + race['orphan_domains']} orphans; all running in "
          f"{race['seconds_until_all_running']} s", exact),
     ]
+    if "usage_ingest" in r:
+        ingest, graphs, storage = r["usage_ingest"]["ingest"], r["usage_ingest"]["graphs"], r["usage_ingest"]["storage"]
+        out += [
+            (f"usage ingest, {ingest['capsuls']:,} capsuls sampled every 10 s", "measured",
+             f"hub {100 * ingest['hub_core_share_at_10s']:.2f}% of a core ({ingest['hub_cpu_s_per_round'] * 1000:.0f} ms "
+             f"a round), PostgreSQL {100 * ingest['postgres_core_share_at_10s']:.2f}%; flat out "
+             f"{ingest['rows_per_s']:,} rows/s", True),
+            ("30-day usage graph of one capsul (720 hourly points among 1,000 capsuls')", "≤ 50 ms",
+             f"p50 {graphs['30d']['p50_ms']} ms, p99 {graphs['30d']['p99_ms']} ms", graphs["30d"]["p99_ms"] <= 50),
+            ("usage storage per capsul", "measured",
+             f"{storage['total_mb_per_capsul_month']} MB in steady state (24 h raw, 31 days of 5-minute, a month of "
+             f"hourly), + {storage['hourly_mb_per_capsul_per_extra_month']} MB per month of hourly history", True),
+        ]
     if "cloud_boot" in r:
         boot = r["cloud_boot"]["p50"]
         out.append((f"create → SSH answers, Debian 12 cloud image, software emulation "
