@@ -20,8 +20,9 @@ from capsul.hub.db import hosts
 from capsul.hub.db import usage as usage_db
 from capsul.hub.mailer import Mailer
 from capsul.spoke.usage import Counters, counters_from, sample
-from tests.conftest import ALICE, add_account_with_key, spoke_ready, wait_for_state
+from tests.conftest import ADMIN_EMAIL, ALICE, add_account_with_key, eventually, spoke_ready, wait_for_state
 from tests.test_console import BOB, create_capsul, logged_in
+from tests.test_live_updates import next_message
 
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)
 
@@ -266,3 +267,45 @@ async def test_metrics_are_off_without_a_token(start_node, pool):
     async with aiohttp.ClientSession() as client:
         async with client.get(node.console_url + "/metrics") as r:
             assert r.status == 404 and "METRICS_TOKEN" in (await r.json())["error"]
+
+
+async def test_new_points_reach_a_visible_detail_page_only(console, people, mail, pool):
+    """Over /ws?capsul=<id>&usage=1: a new sample becomes a capsul.usage message; a page that says it
+    is hidden gets none, and gets them again once visible."""
+    alice = await logged_in(people, mail, ALICE, key=True)
+    vm_id = await create_capsul(alice, pool)
+    await wait_for_state(pool, vm_id, "running")
+    ws = await alice.session.ws_connect(alice.url(f"/ws?capsul={vm_id}&usage=1"), headers={"Origin": alice.base_url})
+    assert (await next_message(ws))["type"] == "snapshot"
+    at = datetime.now(timezone.utc)
+
+    async def sample_arrives(offset: int) -> None:
+        async with db.cursor(pool) as cur:
+            await usage_db.ingest(cur, "local", [a_sample(vm_id, at + timedelta(seconds=offset), net_rx_bytes=offset)])
+            await usage_db.notify_sampled(cur, "local")
+
+    await sample_arrives(1)
+    message = await next_message(ws)
+    assert message["type"] == "capsul.usage" and message["data"]["capsul"] == vm_id
+    assert message["data"]["point"]["net_rx_bytes_per_s"] == 0.1 and message["data"]["point"]["cpu_percent"] == 25.0
+    await ws.send_str(json.dumps({"type": "usage", "visible": False}))
+    await eventually(lambda: _hidden(console))
+    await sample_arrives(2)
+    await ws.send_str(json.dumps({"type": "usage", "visible": True}))
+    await eventually(lambda: _visible(console))
+    await sample_arrives(3)
+    message = await next_message(ws)  # the point made while hidden was never sent
+    assert message["type"] == "capsul.usage" and message["data"]["point"]["net_rx_bytes_per_s"] == 0.3
+    await ws.close()
+
+    admin = await logged_in(people, mail, ADMIN_EMAIL)
+    status, page = await admin.get("/admin")
+    assert status == 200 and "Top transfer this month" in page and vm_id in page.split("top-transfer")[1][:2000]
+
+
+async def _hidden(node) -> bool:
+    return any(c.usage_of and not c.usage_visible for c in node.broadcaster.clients)
+
+
+async def _visible(node) -> bool:
+    return any(c.usage_of and c.usage_visible for c in node.broadcaster.clients)
