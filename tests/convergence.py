@@ -14,6 +14,7 @@ import pytest
 from capsul.hub import db
 
 from capsul.hub.capsuls import Hub
+from capsul.hub.db import placement
 from capsul.hub.spokes import consistency
 from capsul.hub.spokes.dispatcher import OperationFailed
 from tests.conftest import eventually
@@ -39,6 +40,9 @@ async def problems(hub: Hub) -> list[str]:
                              WHERE public_ipv4 IS NOT NULL AND state NOT IN ('deleted', 'failed')
                              GROUP BY public_ipv4 HAVING count(*) > 1""")
         found += [f"address {r['ip']} held by {r['ids']}" for r in await cur.fetchall()]
+        found += [f"host {d['host_id']}: kept load {d['kept_vcpus']} vCPUs, {d['kept_memory_mb']} MB, "
+                  f"{d['kept_addresses']} addresses; counted {d['counted_vcpus']}, {d['counted_memory_mb']}, "
+                  f"{d['counted_addresses']}" for d in await placement.load_differences(cur)]
         await cur.execute("SELECT id FROM vms WHERE state = 'creating'")
         creating = [r["id"] for r in await cur.fetchall()]
     found += [f"{vm_id} still creating" for vm_id in creating]

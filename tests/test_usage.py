@@ -290,7 +290,9 @@ async def test_new_points_reach_a_visible_detail_page_only(console, people, mail
     assert message["data"]["point"]["net_rx_bytes_per_s"] == 0.1 and message["data"]["point"]["cpu_percent"] == 25.0
     await ws.send_str(json.dumps({"type": "usage", "visible": False}))
     await eventually(lambda: _hidden(console))
+    delivered = console.change_listener.delivered
     await sample_arrives(2)
+    await eventually(lambda: _delivered_after(console, delivered))  # handled while the page was hidden
     await ws.send_str(json.dumps({"type": "usage", "visible": True}))
     await eventually(lambda: _visible(console))
     await sample_arrives(3)
@@ -301,6 +303,10 @@ async def test_new_points_reach_a_visible_detail_page_only(console, people, mail
     admin = await logged_in(people, mail, ADMIN_EMAIL)
     status, page = await admin.get("/admin")
     assert status == 200 and "Top transfer this month" in page and vm_id in page.split("top-transfer")[1][:2000]
+
+
+async def _delivered_after(node, count: int) -> bool:
+    return node.change_listener.delivered > count
 
 
 async def _hidden(node) -> bool:

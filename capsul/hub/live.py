@@ -77,14 +77,14 @@ class LiveClient:
         self.see_all = see_all
         self.token_id = token_id  # the API token it authenticated with, if a script
         self.session_id = session_id  # the login session it authenticated with, if a browser
-        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize=bound)
+        self.queue: asyncio.Queue[tuple[int, bytes | str]] = asyncio.Queue(maxsize=bound)  # frames, encoded once
         self.dropped = False  # cut off (fallen behind, token revoked, logged out): nothing more is queued
         self._on_drop = on_drop
         self.usage_of: str | None = None  # the capsul whose new usage points it gets (checked to be theirs)
         self.usage_visible = True  # the page says whether it is visible: nothing is sent while hidden
         self.usage_sent_at = 0.0  # the newest point's time sent
 
-    def offer(self, number: int, text: str) -> None:
+    def offer(self, number: int, text: bytes | str) -> None:
         if self.dropped:
             return
         try:
@@ -107,29 +107,45 @@ class Broadcaster:
 
     def __init__(self):
         self.clients: set[LiveClient] = set()
+        # Who gets a person's events, found by lookup rather than by scanning every client.
+        self._by_account: dict[str, set[LiveClient]] = {}
+        self._seeing_all: set[LiveClient] = set()
         self.published = 0  # numbers every message, so a writer can drop what its snapshot covers
 
     def add(self, client: LiveClient) -> None:
         self.clients.add(client)
+        if client.see_all:
+            self._seeing_all.add(client)
+        else:
+            self._by_account.setdefault(client.account, set()).add(client)
 
     def remove(self, client: LiveClient) -> None:
         self.clients.discard(client)
+        self._seeing_all.discard(client)
+        mine = self._by_account.get(client.account)
+        if mine is not None:
+            mine.discard(client)
+            if not mine:
+                del self._by_account[client.account]
 
     def publish(self, text: str, *, account: str | None, text_for_all: str | None = None) -> int:
         """To the owner's clients and those watching everything (account None: those only);
-        `text_for_all`, when given, is what those watching everything get instead."""
+        `text_for_all`, when given, is what those watching everything get instead. Each text is
+        encoded once; every client gets the same bytes."""
         self.published += 1
-        for client in list(self.clients):
-            if client.see_all:
-                client.offer(self.published, text_for_all or text)
-            elif account is not None and client.account == account:
-                client.offer(self.published, text)
+        frame = text.encode()
+        frame_for_all = text_for_all.encode() if text_for_all is not None else frame
+        for client in list(self._seeing_all):
+            client.offer(self.published, frame_for_all)
+        if account is not None:
+            for client in list(self._by_account.get(account, ())):
+                client.offer(self.published, frame)
         return self.published
 
     def publish_to(self, client: LiveClient, text: str) -> None:
         """To one client (a message only it asked for)."""
         self.published += 1
-        client.offer(self.published, text)
+        client.offer(self.published, text.encode())
 
     def usage_watchers(self) -> list[LiveClient]:
         return [c for c in self.clients if c.usage_of and c.usage_visible and not c.dropped]
@@ -147,7 +163,7 @@ class Broadcaster:
         for client in dropped:
             log.info("closing a websocket of %s: %s", client.account, why)
             client.drop()
-            self.clients.discard(client)
+            self.remove(client)
         return len(dropped)
 
     def resync_all(self) -> None:
@@ -271,9 +287,10 @@ async def snapshot(pool: aiopg.Pool, client: LiveClient, watched_capsul: str | N
     return envelope("snapshot", data)
 
 
-async def run_writer(client: LiveClient, send: Callable[[str], asyncio.Future], pool: aiopg.Pool,
+async def run_writer(client: LiveClient, send: Callable[[bytes | str], asyncio.Future], pool: aiopg.Pool,
                      watched_capsul: str | None, broadcaster: Broadcaster) -> None:
-    """The one task writing to a connection: a snapshot, then the queue in order, and pings."""
+    """The one task writing to a connection: a snapshot, then the queue in order, and pings.
+    `send` takes text, or a message's bytes already encoded (written as a text frame)."""
     covered = broadcaster.published  # messages numbered up to here are older than the snapshot
     await send(await snapshot(pool, client, watched_capsul))
     while True:

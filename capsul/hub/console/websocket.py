@@ -121,7 +121,7 @@ class LiveConnection:
                                                                                        self.client.session_id):
                 self.client.drop()  # logged out between the check and joining the broadcast: its NOTIFY is missed
             self.writer = asyncio.create_task(
-                live.run_writer(self.client, self.ws.send_str, app[db_pool], self.watched, hub_broadcaster),
+                live.run_writer(self.client, self._send, app[db_pool], self.watched, hub_broadcaster),
                 name=f"ws writer {self.client.account}")
             self.writer.add_done_callback(self._writer_ended)
             async for msg in self.ws:
@@ -139,6 +139,12 @@ class LiveConnection:
                 with contextlib.suppress(asyncio.CancelledError, Exception):  # reported by _writer_ended
                     await self.writer
         return self.ws
+
+    async def _send(self, message: bytes | str) -> None:
+        if isinstance(message, bytes):  # the broadcaster's frame, encoded once for every client
+            await self.ws.send_frame(message, WSMsgType.TEXT)
+        else:
+            await self.ws.send_str(message)
 
     def _heard(self, text: str) -> None:
         """Clients say one thing: {"type": "usage", "visible": bool} when their page is hidden or

@@ -181,18 +181,17 @@ class Dispatcher:
             async with db.cursor(self.pool) as cur:
                 async with cur.begin():
                     await placement.lock_placement(cur)
-                    ranked = await placement.rank_hosts(cur, cpu_ratio=self.config.overcommit_cpu_ratio,
-                                                        memory_ratio=self.config.overcommit_memory_ratio,
-                                                        exclude=tried)
-                    batch = []
-                    for host in ranked:
-                        why = placement.why_not(host, size["vcpus"], size["memory_mb"])
-                        if why is None:
-                            batch.append(host)
-                        else:
-                            refusals.setdefault(host["id"], why)
-                            unplaceable.add(host["id"])
-                    batch = batch[:self.config.create_offer_parallelism]
+                    ratios = {"cpu_ratio": self.config.overcommit_cpu_ratio,
+                              "memory_ratio": self.config.overcommit_memory_ratio}
+                    batch = await placement.rank_hosts(cur, **ratios, exclude=tried,
+                                                       room_for=(size["vcpus"], size["memory_mb"]),
+                                                       limit=self.config.create_offer_parallelism)
+                    if not batch:  # why no host is left: every other host's reason (all hosts read, but rarely)
+                        for host in await placement.rank_hosts(cur, **ratios, exclude=tried):
+                            why = placement.why_not(host, size["vcpus"], size["memory_mb"])
+                            if why is not None:
+                                refusals.setdefault(host["id"], why)
+                                unplaceable.add(host["id"])
                     await ops_db.offer(cur, op_id, [h["id"] for h in batch])
             if not batch:
                 break
