@@ -399,65 +399,57 @@ CREATE TABLE IF NOT EXISTS bandwidth_notices (
   PRIMARY KEY (vm_id, month, percent)
 );
 
--- What each host's live capsuls take (their sizes' vCPUs and memory, and IPv4 addresses held),
--- kept by a trigger on vms in the same transaction as every change, so that ranking hosts for
--- a create reads one row per host instead of every capsul (hub/db/placement.py). Offers not yet
--- answered are few and are added at ranking time.
+-- What each host's live capsuls take (count, their sizes' vCPUs and memory, IPv4 addresses held),
+-- so that ranking hosts for a create reads one row per host instead of every capsul
+-- (hub/db/placement.py). A trigger on vms appends a delta for every change, in the change's own
+-- transaction: appends never wait on each other, so busy hosts cannot deadlock on a shared
+-- counter row. The placement decision (under its advisory lock, one at a time) folds committed
+-- deltas into host_load and adds any newer ones when it ranks. Offers not yet answered are few
+-- and are added at ranking time.
 CREATE TABLE IF NOT EXISTS host_load (
-  host_id   text PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,
+  host_id   text PRIMARY KEY,
+  capsuls   bigint NOT NULL DEFAULT 0,
   vcpus     bigint NOT NULL DEFAULT 0,
   memory_mb bigint NOT NULL DEFAULT 0,
   addresses bigint NOT NULL DEFAULT 0
 );
-ALTER TABLE host_load SET (fillfactor = 50);  -- room for HOT updates: a row changes with every capsul's state
-CREATE OR REPLACE FUNCTION host_load_add(p_host text, p_size text, p_sign integer, p_address boolean)
-RETURNS void LANGUAGE sql AS $$
-  INSERT INTO host_load AS l (host_id, vcpus, memory_mb, addresses)
-  SELECT p_host, p_sign * s.vcpus, p_sign * s.memory_mb, p_sign * p_address::integer FROM vm_sizes s WHERE s.id = p_size
-  ON CONFLICT (host_id) DO UPDATE SET vcpus = l.vcpus + EXCLUDED.vcpus, memory_mb = l.memory_mb + EXCLUDED.memory_mb,
-                                      addresses = l.addresses + EXCLUDED.addresses
-$$;
+ALTER TABLE host_load SET (fillfactor = 50);  -- room for HOT updates: rows change at every fold
+CREATE TABLE IF NOT EXISTS host_load_deltas (
+  id        bigserial PRIMARY KEY,
+  host_id   text NOT NULL,
+  capsuls   integer NOT NULL,
+  vcpus     integer NOT NULL,
+  memory_mb integer NOT NULL,
+  addresses integer NOT NULL
+);
 CREATE OR REPLACE FUNCTION vms_host_load() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP <> 'INSERT' AND OLD.host_id IS NOT NULL AND OLD.state NOT IN ('deleted', 'failed') THEN
-    PERFORM host_load_add(OLD.host_id, OLD.size, -1, OLD.public_ipv4 IS NOT NULL);
+    INSERT INTO host_load_deltas (host_id, capsuls, vcpus, memory_mb, addresses)
+    SELECT OLD.host_id, -1, -s.vcpus, -s.memory_mb, -(OLD.public_ipv4 IS NOT NULL)::integer
+    FROM vm_sizes s WHERE s.id = OLD.size;
   END IF;
   IF TG_OP <> 'DELETE' AND NEW.host_id IS NOT NULL AND NEW.state NOT IN ('deleted', 'failed') THEN
-    PERFORM host_load_add(NEW.host_id, NEW.size, 1, NEW.public_ipv4 IS NOT NULL);
+    INSERT INTO host_load_deltas (host_id, capsuls, vcpus, memory_mb, addresses)
+    SELECT NEW.host_id, 1, s.vcpus, s.memory_mb, (NEW.public_ipv4 IS NOT NULL)::integer
+    FROM vm_sizes s WHERE s.id = NEW.size;
   END IF;
   RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER vms_host_load AFTER INSERT OR DELETE OR UPDATE OF host_id, state, size, public_ipv4 ON vms
   FOR EACH ROW EXECUTE FUNCTION vms_host_load();
--- Filled once when the table is new (an existing database upgrading); the trigger keeps it after.
-INSERT INTO host_load (host_id, vcpus, memory_mb, addresses)
-SELECT v.host_id, sum(s.vcpus), sum(s.memory_mb), count(v.public_ipv4)
+-- Filled once when the tables are new (an existing database upgrading); the trigger keeps it after.
+INSERT INTO host_load (host_id, capsuls, vcpus, memory_mb, addresses)
+SELECT v.host_id, count(*), sum(s.vcpus), sum(s.memory_mb), count(v.public_ipv4)
 FROM vms v JOIN vm_sizes s ON s.id = v.size
-WHERE v.host_id IS NOT NULL AND v.state NOT IN ('deleted', 'failed') AND NOT EXISTS (SELECT 1 FROM host_load)
+WHERE v.host_id IS NOT NULL AND v.state NOT IN ('deleted', 'failed')
+  AND NOT EXISTS (SELECT 1 FROM host_load) AND NOT EXISTS (SELECT 1 FROM host_load_deltas)
 GROUP BY v.host_id;
 CREATE INDEX IF NOT EXISTS host_operation_offered ON host_operation (operation_id) WHERE assignment_status = 'offered';
 
--- Each host's usable IPv4 pool size, kept next to its load by a trigger on host_network (pools
--- without a gateway are never used, so they are counted apart).
-ALTER TABLE host_load ADD COLUMN IF NOT EXISTS pool_size bigint NOT NULL DEFAULT 0;
-ALTER TABLE host_load ADD COLUMN IF NOT EXISTS pools_without_gateway integer NOT NULL DEFAULT 0;
-CREATE OR REPLACE FUNCTION host_pools_count(p_host text) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO host_load AS l (host_id, pool_size, pools_without_gateway)
-  SELECT h.id, coalesce(sum(n.last_usable - n.first_usable + 1) FILTER (WHERE n.gateway IS NOT NULL), 0),
-         count(n.host_id) FILTER (WHERE n.gateway IS NULL)
-  FROM hosts h LEFT JOIN host_network n ON n.host_id = h.id WHERE h.id = p_host GROUP BY h.id
-  ON CONFLICT (host_id) DO UPDATE SET pool_size = EXCLUDED.pool_size,
-                                      pools_without_gateway = EXCLUDED.pools_without_gateway
-$$;
-CREATE OR REPLACE FUNCTION host_network_pools() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP <> 'INSERT' THEN PERFORM host_pools_count(OLD.host_id); END IF;
-  IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.host_id <> OLD.host_id) THEN
-    PERFORM host_pools_count(NEW.host_id);
-  END IF;
-  RETURN NULL;
-END $$;
-CREATE OR REPLACE TRIGGER host_network_pools AFTER INSERT OR UPDATE OR DELETE ON host_network
-  FOR EACH ROW EXECUTE FUNCTION host_network_pools();
--- Absolute values, recounted at every start (pools change rarely; a recount is always right).
-SELECT host_pools_count(id) FROM hosts;
+-- The admin view's searches and pages, each served from an index (hub/db/admin_search.py).
+CREATE INDEX IF NOT EXISTS vms_newest ON vms (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS vms_state_newest ON vms (state, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS vms_host_newest ON vms (host_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS operations_newest ON operations (created_at DESC);
+CREATE INDEX IF NOT EXISTS operations_account ON operations (account, created_at DESC);

@@ -3,7 +3,7 @@
 
 Times one placement decision (the advisory lock and `rank_hosts`, in a transaction, as the
 dispatcher makes it: the best few hosts with room) with what each host's capsuls take kept in
-`host_load` (a trigger on vms), against the same decision recounting every live capsul and
+`host_load` (deltas appended by a trigger on vms, folded at each decision), against the same decision recounting every live capsul and
 ranking every host (the query this replaced), in the same run; and checks that the kept load
 equals a recount.
 
@@ -17,6 +17,8 @@ import json
 import sys
 import time
 from pathlib import Path
+
+import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -88,14 +90,33 @@ async def decision_times(pool, query, runs: int) -> list[float]:
     return times
 
 
+async def admin_pages(bench, runs: int = 30) -> dict:
+    """GET /admin, its first page and a search, as an admin's browser would (server time on loopback)."""
+    result = {}
+    async with aiohttp.ClientSession(cookies={"capsul_session": bench.cookie}) as client:
+        for name, query in (("first page", ""), ("search by email", f"?q={ACCOUNT}"), ("search by host", "?q=h500"),
+                            ("older capsuls", "?capsuls_before=2000-01-01T00:00:00%2B00:00|capsul-0000000000")):
+            times, size = [], 0
+            for _ in range(runs):
+                started = time.perf_counter()
+                async with client.get(bench.console_url + "/admin" + query) as r:
+                    body = await r.read()
+                    assert r.status == 200, (r.status, body[:200])
+                times.append((time.perf_counter() - started) * 1000)
+                size = len(body)
+            result[name] = {**summary(times), "kb": round(size / 1024)}
+    return result
+
+
 async def main(hosts: int, capsuls: int) -> dict:
-    async with bench_node(HEARTBEAT_INTERVAL="3600") as bench:  # the made-up hosts are never called
+    async with bench_node(HEARTBEAT_INTERVAL="3600", ADMIN_EMAIL_ADDRESSES=ACCOUNT) as bench:  # hosts never called
         pool = bench.pool
         started = time.monotonic()
         await populate(pool, hosts, capsuls)
         print(f"made {hosts} hosts and {capsuls} capsuls in {time.monotonic() - started:.0f} s", flush=True)
 
-        async def kept(cur):  # as the dispatcher asks: the best hosts with room for an f1-xs
+        async def kept(cur):  # as the dispatcher decides: fold the load's deltas, the best hosts with room
+            await placement.fold_load(cur)
             await placement.rank_hosts(cur, cpu_ratio=1.0, memory_ratio=1.0, room_for=(1, 512), limit=PARALLELISM)
 
         async def recount(cur):
@@ -105,11 +126,12 @@ async def main(hosts: int, capsuls: int) -> dict:
         await decision_times(pool, kept, 5)  # warm the caches
         new = summary(await decision_times(pool, kept, 200))
         old = summary(await decision_times(pool, recount, 40))
+        admin = await admin_pages(bench)
         async with db.cursor(pool) as cur:
             drift = await placement.load_differences(cur)
     result = {"hosts": hosts, "capsuls": capsuls, "decision_kept_load": new, "decision_recount": old,
               "ratio_p50": round(old["p50_ms"] / new["p50_ms"], 1), "decisions_per_s_p50": round(1000 / new["p50_ms"]),
-              "hosts_whose_load_differs_from_a_recount": len(drift)}
+              "hosts_whose_load_differs_from_a_recount": len(drift), "admin_pages": admin}
     print(json.dumps(result, indent=2))
     return result
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from capsul.hub import db, usage
 
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
-from capsul.hub.db import hosts, networks, operations, vm_events, vms
+from capsul.hub.db import admin_search, networks, vm_events
 from capsul.hub.db import ledger
 from capsul.hub.db import usage as usage_db
 from capsul.hub.keys import db_pool
@@ -23,13 +24,42 @@ routes = web.RouteTableDef()
 @routes.get("/admin", name="admin")
 @sessions.admin_required
 async def overview(request: web.Request, account: str) -> web.Response:
+    """One page of each list (hub/db/admin_search.py); `q` searches by capsul id, email, host, state
+    or address, and `hosts_after`, `capsuls_before`, `operations_before` turn the pages."""
+    q = request.query.get("q", "")[:200]
+    try:
+        capsuls_before = _capsuls_cursor(request.query.get("capsuls_before"))
+        operations_before = _time(request.query.get("operations_before"))
+    except ValueError:
+        raise web.HTTPBadRequest(reason="That page link is not one this page made.") from None
+    hosts_after = request.query.get("hosts_after") or None
     async with db.cursor(request.app[db_pool]) as cur:
-        context = {"hosts": await hosts.list_hosts(cur), "vm_counts": await vms.count_by_host(cur),
-                   "pools": await networks.list_pools(cur),
-                   "vms": await vms.list_vms(cur), "operations": await operations.recent_operations(cur),
-                   "conflicts": await vm_events.open_conflicts(cur), "ledger": await ledger.recent_manual(cur),
-                   "top_transfer": await usage_db.top_consumers(cur, usage.utc_now())}
+        host_rows = await admin_search.hosts(cur, q if _names_a_host(q) else "", after=hosts_after)
+        context = {
+            "q": q, "hosts": host_rows,
+            "pools": [p for p in await networks.list_pools_of(cur, [h["id"] for h in host_rows])],
+            "vms": await admin_search.capsuls(cur, q, before=capsuls_before),
+            "operations": await admin_search.operations(cur, q, before=operations_before),
+            "conflicts": await vm_events.open_conflicts(cur), "ledger": await ledger.recent_manual(cur),
+            "top_transfer": await usage_db.top_consumers(cur, usage.utc_now()), "page": admin_search.PAGE}
     return await render("admin.html", request, context)
+
+
+def _names_a_host(q: str) -> bool:
+    """A search that is no capsul id, email, address or state is a host id (hosts are listed by it)."""
+    where, _ = admin_search.capsul_filter(q)
+    return where.startswith("v.host_id")
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _capsuls_cursor(value: str | None) -> tuple[datetime, str] | None:
+    if not value:
+        return None
+    when, _, vm_id = value.rpartition("|")
+    return datetime.fromisoformat(when), vm_id
 
 
 @routes.post("/admin/ledger", name="admin_ledger")

@@ -156,6 +156,16 @@ async def list_pools(cur, host_id: str | None = None) -> list[dict]:
     return await cur.fetchall()
 
 
+async def list_pools_of(cur, host_ids: list[str]) -> list[dict]:
+    """The pools of these hosts (a page of the admin view), with the addresses in use."""
+    await cur.execute(
+        f"""SELECT {POOL_COLUMNS}, last_usable - first_usable + 1 AS size,
+                   (SELECT count(*) FROM vms v WHERE v.host_id = hn.host_id AND v.network_name = hn.network_name
+                      AND v.public_ipv4 IS NOT NULL AND v.{LIVE}) AS taken
+            FROM host_network hn WHERE host_id = ANY(%s) ORDER BY host_id, network_name""", (host_ids,))
+    return await cur.fetchall()
+
+
 async def pool_network_names(cur, host_id: str) -> list[str]:
     """The libvirt networks this host's pools name: the only ones its spoke may touch."""
     await cur.execute("SELECT network_name FROM host_network WHERE host_id = %s ORDER BY network_name",

@@ -1,8 +1,8 @@
 """Where a new capsul can go: online hosts ranked by free capacity, as the hub's database sees it.
 
-A host's use is what its live VMs are sized at (kept in host_load by a trigger) plus what
-it has been offered and not yet answered, so concurrent creates spread out instead of all
-picking the same host.
+A host's use is what its live VMs are sized at (kept in host_load and its deltas by a
+trigger) plus what it has been offered and not yet answered, so concurrent creates spread out
+instead of all picking the same host.
 Ranking and offering run under one advisory lock (see `PLACEMENT_LOCK`).
 """
 from __future__ import annotations
@@ -19,33 +19,62 @@ async def lock_placement(cur) -> None:
     await cur.execute("SELECT pg_advisory_xact_lock(%s)", (PLACEMENT_LOCK,))
 
 
+async def fold_load(cur) -> None:
+    """Fold the committed deltas of host load into host_load (schema.sql). Only under the
+    placement lock: the one writer of host_load, so nothing waits on its rows but another fold."""
+    await cur.execute(
+        """WITH folded AS (DELETE FROM host_load_deltas RETURNING host_id, capsuls, vcpus, memory_mb, addresses)
+           INSERT INTO host_load AS l (host_id, capsuls, vcpus, memory_mb, addresses)
+           SELECT host_id, sum(capsuls), sum(vcpus), sum(memory_mb), sum(addresses) FROM folded GROUP BY host_id
+           ON CONFLICT (host_id) DO UPDATE SET
+             capsuls = l.capsuls + EXCLUDED.capsuls, vcpus = l.vcpus + EXCLUDED.vcpus,
+             memory_mb = l.memory_mb + EXCLUDED.memory_mb, addresses = l.addresses + EXCLUDED.addresses""")
+
+
+# Each host's load now: what is folded plus what is not yet (committed since the last fold).
+LOAD = """
+    load AS (
+        SELECT host_id, sum(capsuls) AS capsuls, sum(vcpus) AS vcpus, sum(memory_mb) AS memory_mb,
+               sum(addresses) AS addresses
+        FROM (SELECT host_id, capsuls, vcpus, memory_mb, addresses FROM host_load
+              UNION ALL
+              SELECT host_id, capsuls, vcpus, memory_mb, addresses FROM host_load_deltas) parts
+        GROUP BY host_id)"""
+
+
 async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set[str] = frozenset(),
                      room_for: tuple[int, int] | None = None, limit: int | None = None) -> list[dict]:
     """Online hosts with a known capacity, most free memory first, then most free vCPUs; with
     `room_for` (vCPUs, memory MB) only those with room for it (and a free address, and their
-    networks present), at most `limit`. Reads one row per host: what its live capsuls take is
-    kept in host_load (a trigger on vms, schema.sql); offers not yet answered are added here
-    (few: only creates in flight)."""
+    networks present), at most `limit`. Reads one row per host (host_load and its deltas,
+    kept by a trigger on vms), not every capsul; offers not yet answered are added here (few:
+    only creates in flight)."""
     fits = ""
     if room_for is not None:
         fits = """WHERE free_vcpus >= %(vcpus)s AND free_memory_mb >= %(memory_mb)s AND free_addresses >= 1
                   AND missing_networks = '{}'"""
     await cur.execute(
-        f"""SELECT * FROM (WITH offers AS (
+        f"""SELECT * FROM (WITH {LOAD},
+           offers AS (
                SELECT ho.host_id, sum(s.vcpus) AS vcpus, sum(s.memory_mb) AS memory_mb
                FROM host_operation ho JOIN operations o ON o.id = ho.operation_id AND o.status = 'pending'
                JOIN vms v ON v.id = o.vm_id JOIN vm_sizes s ON s.id = v.size
-               WHERE ho.assignment_status = 'offered' GROUP BY ho.host_id)
+               WHERE ho.assignment_status = 'offered' GROUP BY ho.host_id),
+           pools AS (  -- a pool without a gateway is never used: its guests would have no route
+               SELECT hn.host_id, sum(hn.last_usable - hn.first_usable + 1) FILTER (WHERE hn.gateway IS NOT NULL)
+                          AS size,
+                      count(*) FILTER (WHERE hn.gateway IS NULL) AS without_gateway
+               FROM host_network hn GROUP BY hn.host_id)
         SELECT h.id, h.https_url, h.hub_token,
                CASE WHEN h.previous_valid_until > now() THEN h.previous_hub_token END AS previous_hub_token,
                floor((h.capacity->>'memory_mb')::float8 * %(memory_ratio)s)
                    - coalesce(l.memory_mb, 0) - coalesce(o.memory_mb, 0) AS free_memory_mb,
                floor((h.capacity->>'cpus')::float8 * %(cpu_ratio)s) - coalesce(l.vcpus, 0) - coalesce(o.vcpus, 0)
                    AS free_vcpus,
-               coalesce(l.pool_size, 0) AS pool_size, coalesce(l.pool_size, 0) - coalesce(l.addresses, 0)
-                   AS free_addresses,
-               coalesce(l.pools_without_gateway, 0) AS pools_without_gateway, h.missing_networks
-        FROM hosts h LEFT JOIN host_load l ON l.host_id = h.id LEFT JOIN offers o ON o.host_id = h.id
+               coalesce(p.size, 0) AS pool_size, coalesce(p.size, 0) - coalesce(l.addresses, 0) AS free_addresses,
+               coalesce(p.without_gateway, 0) AS pools_without_gateway, h.missing_networks
+        FROM hosts h LEFT JOIN load l ON l.host_id = h.id LEFT JOIN offers o ON o.host_id = h.id
+             LEFT JOIN pools p ON p.host_id = h.id
         WHERE h.online AND h.capacity IS NOT NULL AND NOT (h.id = ANY(%(exclude)s))) ranked
         {fits}
         ORDER BY free_memory_mb DESC, free_vcpus DESC, id LIMIT %(limit)s""",
@@ -54,19 +83,28 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
     return await cur.fetchall()
 
 
+async def live_capsuls_by_host(cur, host_ids: list[str]) -> dict[str, int]:
+    """Live capsuls per host, from the kept load (the admin view)."""
+    await cur.execute(f"WITH {LOAD} SELECT host_id, capsuls FROM load WHERE host_id = ANY(%s)", (host_ids,))
+    return {r["host_id"]: r["capsuls"] for r in await cur.fetchall()}
+
+
 async def load_differences(cur) -> list[dict]:
     """Hosts whose kept load differs from a recount of their live capsuls (none, unless the
     trigger is broken: the tests' convergence check asks)."""
     await cur.execute(
-        f"""WITH counted AS (
-               SELECT v.host_id, sum(s.vcpus) AS vcpus, sum(s.memory_mb) AS memory_mb, count(v.public_ipv4) AS addresses
+        f"""WITH {LOAD}, counted AS (
+               SELECT v.host_id, count(*) AS capsuls, sum(s.vcpus) AS vcpus, sum(s.memory_mb) AS memory_mb,
+                      count(v.public_ipv4) AS addresses
                FROM vms v JOIN vm_sizes s ON s.id = v.size WHERE v.host_id IS NOT NULL AND {LIVE_V} GROUP BY v.host_id)
-        SELECT coalesce(c.host_id, l.host_id) AS host_id, c.vcpus AS counted_vcpus, l.vcpus AS kept_vcpus,
+        SELECT coalesce(c.host_id, l.host_id) AS host_id, c.capsuls AS counted_capsuls, l.capsuls AS kept_capsuls,
+               c.vcpus AS counted_vcpus, l.vcpus AS kept_vcpus,
                c.memory_mb AS counted_memory_mb, l.memory_mb AS kept_memory_mb,
                c.addresses AS counted_addresses, l.addresses AS kept_addresses
-        FROM counted c FULL JOIN host_load l ON l.host_id = c.host_id
-        WHERE (coalesce(c.vcpus, 0), coalesce(c.memory_mb, 0), coalesce(c.addresses, 0))
-              IS DISTINCT FROM (coalesce(l.vcpus, 0), coalesce(l.memory_mb, 0), coalesce(l.addresses, 0))""")
+        FROM counted c FULL JOIN load l ON l.host_id = c.host_id
+        WHERE (coalesce(c.capsuls, 0), coalesce(c.vcpus, 0), coalesce(c.memory_mb, 0), coalesce(c.addresses, 0))
+              IS DISTINCT FROM
+              (coalesce(l.capsuls, 0), coalesce(l.vcpus, 0), coalesce(l.memory_mb, 0), coalesce(l.addresses, 0))""")
     return await cur.fetchall()
 
 

@@ -181,6 +181,7 @@ class Dispatcher:
             async with db.cursor(self.pool) as cur:
                 async with cur.begin():
                     await placement.lock_placement(cur)
+                    await placement.fold_load(cur)
                     ratios = {"cpu_ratio": self.config.overcommit_cpu_ratio,
                               "memory_ratio": self.config.overcommit_memory_ratio}
                     batch = await placement.rank_hosts(cur, **ratios, exclude=tried,
