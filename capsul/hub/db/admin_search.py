@@ -33,18 +33,19 @@ def capsul_filter(q: str) -> tuple[str, tuple]:
     return f"v.host_id = %s AND {vm_states.live_sql('v.state')}", (q,)
 
 
-async def capsuls(cur, q: str, *, before: tuple[datetime, str] | None = None, limit: int = PAGE) -> list[dict]:
+async def capsuls(cur, q: str, *, before: tuple[datetime, str] | None = None, limit: int | None = None
+                  ) -> list[dict]:
     """One page of capsuls matching `q` (live ones when empty), newest first, older than `before`."""
     where, args = capsul_filter(q)
     if before is not None:
         where += " AND (v.created_at, v.id) < (%s, %s)"
         args += before
     await cur.execute(f"SELECT {VM_COLUMNS} FROM vms v WHERE {where} ORDER BY v.created_at DESC, v.id DESC LIMIT %s",
-                      (*args, limit))
+                      (*args, limit or PAGE))
     return await cur.fetchall()
 
 
-async def hosts(cur, q: str, *, after: str | None = None, limit: int = PAGE) -> list[dict]:
+async def hosts(cur, q: str, *, after: str | None = None, limit: int | None = None) -> list[dict]:
     """One page of hosts (one host when `q` names it), by id, with their live capsul count."""
     where, args = "true", ()
     if q.strip():
@@ -54,13 +55,13 @@ async def hosts(cur, q: str, *, after: str | None = None, limit: int = PAGE) -> 
         args += (after,)
     await cur.execute(
         f"""SELECT h.id, h.https_url, h.online, h.last_heartbeat_at, h.capacity, h.last_error, h.missing_networks
-            FROM hosts h WHERE {where} ORDER BY h.id LIMIT %s""", (*args, limit))
+            FROM hosts h WHERE {where} ORDER BY h.id LIMIT %s""", (*args, limit or PAGE))
     rows = await cur.fetchall()
     counts = await placement.live_capsuls_by_host(cur, [r["id"] for r in rows])
     return [{**r, "capsuls": counts.get(r["id"], 0)} for r in rows]
 
 
-async def operations(cur, q: str, *, before: datetime | None = None, limit: int = PAGE) -> list[dict]:
+async def operations(cur, q: str, *, before: datetime | None = None, limit: int | None = None) -> list[dict]:
     """One page of operations, newest first: all, or those of a capsul or an account."""
     where, args = "true", ()
     q = q.strip()
@@ -76,5 +77,5 @@ async def operations(cur, q: str, *, before: datetime | None = None, limit: int 
                    coalesce((SELECT string_agg(h.host_id || ': ' || h.assignment_status, ', ' ORDER BY h.host_id)
                              FROM host_operation h WHERE h.operation_id = o.id), '') AS hosts
             FROM (SELECT * FROM operations WHERE {where} ORDER BY created_at DESC LIMIT %s) o
-            ORDER BY o.created_at DESC""", (*args, limit))
+            ORDER BY o.created_at DESC""", (*args, limit or PAGE))
     return await cur.fetchall()
