@@ -20,9 +20,10 @@ command -v npm >/dev/null || packages+=(npm)
 # busybox-static and cpio build the tiny guest the tests boot; chromium runs the browser tests
 # (Playwright drives it; nothing is downloaded by `playwright install`); mmdebstrap builds the
 # Debian cloud image the reachability test logs in to over SSH (openssh-client); dnsmasq-base
-# serves its libvirt network's DHCP; cloud-init's own tools check the seeds the spoke writes.
+# serves its libvirt network's DHCP; cloud-init's own tools check the seeds the spoke writes;
+# haproxy is the load balancer the several-hubs test puts in front of three hubs.
 [ "$mode" = test ] && packages+=(libvirt-daemon-system qemu-system-x86 busybox-static cpio chromium
-                                 mmdebstrap dnsmasq-base openssh-client e2fsprogs cloud-init)
+                                 mmdebstrap dnsmasq-base openssh-client e2fsprogs cloud-init haproxy)
 
 missing=()
 for p in "${packages[@]}"; do
