@@ -1,23 +1,28 @@
 """PostgreSQL failover under a running hub: a primary with a synchronous standby (initdb,
 pg_basebackup -R, synchronous_standby_names), a hub+spoke node whose DATABASE_URL names both
 with target_session_attrs=read-write, creates and actions under way; the primary is
-SIGKILLed and the standby promoted. The hub finds the new primary by itself; every create it
-acknowledged is there; hub and host converge; no request hangs.
+SIGKILLed and the standby promoted. The hubs find the new primary by themselves; every create
+acknowledged is there; hub and host converge; no request hangs; a live client on a second hub
+gets a fresh snapshot and the changes after.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pwd
 import shutil
 import signal
 import time
 
+import aiohttp
 import aiopg
 import pytest
 
+from capsul.config import Role
 from capsul.embedded_postgres import SUPERUSER, EmbeddedPostgres
 from capsul.hub import capsuls, db
+from capsul.hub.accounts import api_tokens
 from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir, spoke_ready
 from tests.convergence import assert_converged
 
@@ -78,8 +83,19 @@ async def test_the_hub_follows_a_promoted_standby_and_loses_nothing_acknowledged
     dsn = (f"dbname={DATABASE} user={SUPERUSER} host={primary.data_dir},{standby.data_dir} "
            "target_session_attrs=read-write connect_timeout=3")
     node = await start_node(DATABASE_URL=dsn)
+    other_hub = await start_node(Role.HUB, DATABASE_URL=dsn)
     await spoke_ready(node.pool)
     await add_account_with_key(node.pool)
+    token, _ = await api_tokens.create_token(node.pool, ALICE, "watch", "read", None)
+    session = aiohttp.ClientSession()
+    watcher = await session.ws_connect(other_hub.console_url + "/ws", headers={"Authorization": f"Bearer {token}"})
+    messages: list[dict] = []
+
+    async def watch() -> None:  # a live client on the other hub, through the failover
+        async for msg in watcher:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                messages.append({**json.loads(msg.data), "received": time.monotonic()})
+    watching = asyncio.create_task(watch())
 
     acknowledged: list[str] = []
     acknowledged_at: list[float] = []
@@ -125,6 +141,18 @@ async def test_the_hub_follows_a_promoted_standby_and_loses_nothing_acknowledged
     rows = await sql(standby.dsn, "SELECT pg_is_in_recovery()")
     assert rows == [(False,)]  # the hub writes to the promoted standby
     await assert_converged(node.hub, within=60)
+
+    # the other hub's live client was given a fresh snapshot after the failover, then new changes
+    async def caught_up():
+        after = [m for m in messages if m["received"] > promoted_at]
+        return (any(m["type"] == "snapshot" for m in after)
+                and any(m["type"] == "capsul.state" and m["data"]["capsul"]["id"] == acknowledged[-1] for m in after))
+    try:
+        await eventually(caught_up, within=30)
+    finally:
+        watching.cancel()
+        await watcher.close()
+        await session.close()
 
 
 async def _at_least(items: list, count: int) -> bool:
