@@ -45,6 +45,7 @@ from capsul.hub.accounts import api_tokens, ssh_keys  # noqa: E402
 from capsul.hub.db import catalog, networks  # noqa: E402
 from tests import cloud_image, guest_image, libvirtd  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.ptys import read_until  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 WARM_UP = 10
@@ -98,21 +99,6 @@ async def browser_keystrokes(bench, vm_id: str, keys: int) -> list[float]:
         finally:
             await browser.close()
     return times[WARM_UP:]
-
-
-async def read_until(fd: int, wanted: bytes, within: float = 30) -> bytes:
-    loop = asyncio.get_running_loop()
-    seen = b""
-    async with asyncio.timeout(within):
-        while wanted not in seen:
-            readable = asyncio.Event()
-            loop.add_reader(fd, readable.set)
-            try:
-                await readable.wait()
-            finally:
-                loop.remove_reader(fd)
-            seen += os.read(fd, 65536)
-    return seen
 
 
 def drain(fd: int) -> None:

@@ -31,6 +31,7 @@ from capsul.hub import capsuls, serial_console
 from capsul.hub.accounts import api_tokens
 from tests import guest_image, libvirtd
 from tests.conftest import ALICE, PYTHON, REPO, child_env, eventually, host_row
+from tests.ptys import read_until
 from tests.test_browser import browsers, chromium, log_in  # noqa: F401 - fixtures
 from tests.test_real_hypervisor import add_image, qemu_setup, system_libvirt  # noqa: F401 - fixture
 
@@ -239,21 +240,6 @@ async def cli_round_trip(hub_url: str, vm_id: str, token: str) -> None:
 
 async def _raw(fd: int) -> bool:
     return not termios.tcgetattr(fd)[3] & termios.ICANON  # lflag: no line editing
-
-
-async def read_until(fd: int, wanted: bytes, within: float = 60) -> bytes:
-    loop = asyncio.get_running_loop()
-    seen = b""
-    async with asyncio.timeout(within):
-        while wanted not in seen:
-            readable = asyncio.Event()
-            loop.add_reader(fd, readable.set)
-            try:
-                await readable.wait()
-            finally:
-                loop.remove_reader(fd)
-            seen += os.read(fd, 65536)
-    return seen
 
 
 def terminal_text(page):
