@@ -9,15 +9,13 @@ its own capsuls' (capsul/spoke/prometheus.py), so no endpoint grows with the who
 from __future__ import annotations
 
 import functools
-import hmac
 import time
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from capsul import errors
 from capsul.hub import db
+from capsul.prometheus_http import exposition, token_checked
 
 OPERATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -89,20 +87,6 @@ async def _fleet_registry(pool) -> CollectorRegistry:
         for row in await cur.fetchall():
             states.labels(row["state"]).set(row["n"])
     return registry
-
-
-def token_checked(request: web.Request, token: str | None) -> None:
-    """404 when /metrics is off (no METRICS_TOKEN), 401 without the right bearer token."""
-    if not token:
-        raise errors.json_error(404, "metrics are off: set METRICS_TOKEN to turn them on")
-    given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        raise errors.json_error(401, "GET /metrics needs Authorization: Bearer <METRICS_TOKEN>")
-
-
-def exposition(*registries: CollectorRegistry) -> web.Response:
-    body = b"".join(generate_latest(r) for r in registries)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def hub_metrics(request: web.Request, *, hub, broadcaster, relays: set) -> web.Response:

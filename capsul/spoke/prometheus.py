@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from capsul.hub.prometheus import exposition, token_checked
+from capsul.prometheus_http import exposition, token_checked
 from capsul.spoke.keys import metrics_token, usage_sampler
 from capsul.spoke.serial_console import consoles
 

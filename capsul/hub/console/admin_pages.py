@@ -41,7 +41,7 @@ async def overview(request: web.Request, account: str) -> web.Response:
             "vms": await admin_search.capsuls(cur, q, before=capsuls_before),
             "operations": await admin_search.operations(cur, q, before=operations_before),
             "conflicts": await vm_events.open_conflicts(cur), "ledger": await ledger.recent_manual(cur),
-            "top_transfer": await usage_db.top_consumers(cur, usage.utc_now()), "page": admin_search.PAGE}  # full: more
+            "top_transfer": await usage_db.top_consumers(cur, usage.utc_now()), "page": admin_search.PAGE}
     return await render("admin.html", request, context)
 
 
