@@ -21,22 +21,20 @@ import json
 import re
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import ACCOUNT, bench_node, percentile  # noqa: E402,I001
+from guest_networks import guest_network, use_network  # noqa: E402,I001
+from harness import ACCOUNT, bench_node, percentile  # noqa: E402
 
 from capsul.hub import capsuls, db  # noqa: E402
-from capsul.hub.db import catalog, networks  # noqa: E402
+from capsul.hub.db import catalog  # noqa: E402
 from tests import cloud_image, libvirtd  # noqa: E402
 
 UPTIME_RE = re.compile(r"running 'init-local' at .*? Up ([0-9.]+) seconds")
-NETWORK_XML = """<network><name>{name}</name><bridge name='cvb{tag}' stp='off'/>
-  <ip address='10.78.0.1' prefix='24'><dhcp><range start='10.78.0.200' end='10.78.0.250'/></dhcp></ip>
-</network>"""
+SUBNET = "10.78.0"
 
 
 async def ssh_answers(address: str) -> bool:
@@ -71,34 +69,15 @@ async def one_run(bench, storage: Path) -> dict:
 
 async def main(runs: int) -> dict:
     image = await asyncio.to_thread(cloud_image.build)
-    tag = uuid.uuid4().hex[:4]
-    name = f"capsul-bench-{tag}"
     with libvirtd.running_libvirtd():
-        path = Path(f"/tmp/{name}.xml")
-        path.write_text(NETWORK_XML.format(name=name, tag=tag))
-        libvirtd.virsh("net-create", str(path))
-        path.unlink()
-        try:
-            async with bench_node(LIBVIRT_URI=libvirtd.URI, LIBVIRT_DOMAIN_TYPE="qemu",
-                                  OS_IMAGES_DIR=str(image.disk.parent)) as bench:
-                storage = bench.node.config.vm_storage_dir
-                async with db.cursor(bench.pool) as cur:
-                    async with cur.begin():
-                        await cur.execute("DELETE FROM host_network")
-                        await networks.add_host_network(cur, "local", networks.parse_pool(
-                            "10.78.0.0/24", "10.78.0.10", "10.78.0.99", gateway="10.78.0.1"), network_name=name)
-                    await catalog.add_size(cur, "boot-s", 1, 1, 1024, 3, 0)
-                    await catalog.add_image(cur, "debian12-real", "Debian 12 (bench)", image.disk.name,
-                                            image.kernel.name, image.initrd.name, image.cmdline)
-                while True:  # the next heartbeat has checked the pool's network
-                    async with db.cursor(bench.pool) as cur:
-                        await cur.execute("SELECT missing_networks FROM hosts WHERE id = 'local'")
-                        if (await cur.fetchone())["missing_networks"] == {}:
-                            break
-                    await asyncio.sleep(0.2)
-                results = [await one_run(bench, storage) for _ in range(runs)]
-        finally:
-            libvirtd.virsh("net-destroy", name, check=False)
+        async with guest_network(SUBNET) as name, bench_node(
+                LIBVIRT_URI=libvirtd.URI, LIBVIRT_DOMAIN_TYPE="qemu", OS_IMAGES_DIR=str(image.disk.parent)) as bench:
+            await use_network(bench, name, SUBNET)
+            async with db.cursor(bench.pool) as cur:
+                await catalog.add_size(cur, "boot-s", 1, 1, 1024, 3, 0)
+                await catalog.add_image(cur, "debian12-real", "Debian 12 (bench)", image.disk.name,
+                                        image.kernel.name, image.initrd.name, image.cmdline)
+            results = [await one_run(bench, bench.node.config.vm_storage_dir) for _ in range(runs)]
     summary = {key: percentile([r[key] for r in results], 50) for key in results[0]}
     print(f"create -> SSH answering, p50 of {runs}: {summary}")
     return {"runs": results, "p50": summary}

@@ -37,22 +37,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import ACCOUNT, bench_node, summary  # noqa: E402,I001
+from guest_networks import guest_network, use_network  # noqa: E402,I001
+from harness import ACCOUNT, bench_node, summary  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 from capsul.hub import capsuls, db  # noqa: E402
 from capsul.hub.accounts import api_tokens, ssh_keys  # noqa: E402
-from capsul.hub.db import catalog, networks  # noqa: E402
+from capsul.hub.db import catalog  # noqa: E402
 from tests import cloud_image, guest_image, libvirtd  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.ptys import read_until  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 WARM_UP = 10
+SUBNET = "10.79.0"
 CLEAR_EVERY = 25  # keys, then Ctrl-U, so the line never wraps
-NETWORK_XML = """<network><name>{name}</name><bridge name='cvl{tag}' stp='off'/>
-  <ip address='10.79.0.1' prefix='24'><dhcp><range start='10.79.0.200' end='10.79.0.250'/></dhcp></ip>
-</network>"""
 
 # In the page: one key at a time, timed until xterm.js has parsed what came back.
 TYPE_AND_TIME = """async ([count, clearEvery]) => {
@@ -164,9 +163,9 @@ async def busybox_guest(keys: int) -> dict:
         shutil.copy(kernel, images / "vmlinuz")
         shutil.copy(initrd, images / "initrd.gz")
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(images / "blank.qcow2"), "64M"], check=True)
-        async with guest_network() as network, bench_node(
+        async with guest_network(SUBNET) as network, bench_node(
                 LIBVIRT_URI=libvirtd.URI, LIBVIRT_DOMAIN_TYPE="qemu", OS_IMAGES_DIR=str(images)) as bench:
-            await use_network(bench, network)
+            await use_network(bench, network, SUBNET)
             async with db.cursor(bench.pool) as cur:
                 await catalog.add_image(cur, "tinyshell", "busybox shell", "blank.qcow2", "vmlinuz", "initrd.gz",
                                         f"console=ttyS0 panic=-1 {guest_image.SHELL_FLAG}")
@@ -192,9 +191,9 @@ async def debian_guest(keys: int, image: cloud_image.CloudImage) -> dict:
     try:
         key = folder / "id_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-        async with guest_network() as network, bench_node(
+        async with guest_network(SUBNET) as network, bench_node(
                 LIBVIRT_URI=libvirtd.URI, LIBVIRT_DOMAIN_TYPE="qemu", OS_IMAGES_DIR=str(image.disk.parent)) as bench:
-            await use_network(bench, network)
+            await use_network(bench, network, SUBNET)
             await ssh_keys.add_ssh_key(bench.pool, ACCOUNT, (folder / "id_ed25519.pub").read_text(), "bench")
             async with db.cursor(bench.pool) as cur:
                 await catalog.add_size(cur, "boot-s", 1, 1, 1024, 3, 0)
@@ -222,36 +221,6 @@ async def _ssh_or_none(key: Path, address: str, keys: int) -> list[float] | None
         return await ssh_keystrokes(key, address, keys)
     except TimeoutError:
         return None  # sshd not answering yet
-
-
-class guest_network:
-    """A libvirt network with DHCP inside the tests' namespace, for the bench's guests."""
-
-    async def __aenter__(self) -> str:
-        tag = uuid.uuid4().hex[:4]
-        self.name = f"capsul-bench-{tag}"
-        path = Path(f"/tmp/{self.name}.xml")
-        path.write_text(NETWORK_XML.format(name=self.name, tag=tag))
-        libvirtd.virsh("net-create", str(path))
-        path.unlink()
-        return self.name
-
-    async def __aexit__(self, *_exc) -> None:
-        libvirtd.virsh("net-destroy", self.name, check=False)
-
-
-async def use_network(bench, network: str) -> None:
-    async with db.cursor(bench.pool) as cur:
-        async with cur.begin():
-            await cur.execute("DELETE FROM host_network")
-            await networks.add_host_network(cur, "local", networks.parse_pool(
-                "10.79.0.0/24", "10.79.0.10", "10.79.0.99", gateway="10.79.0.1"), network_name=network)
-    while True:  # the next heartbeat has checked the pool's network
-        async with db.cursor(bench.pool) as cur:
-            await cur.execute("SELECT missing_networks FROM hosts WHERE id = 'local'")
-            if (await cur.fetchone())["missing_networks"] == {}:
-                return
-        await asyncio.sleep(0.2)
 
 
 async def main(keys: int) -> dict:
