@@ -66,6 +66,17 @@ def bound_socket_buffer(request) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
 
 
+async def run_until(done: asyncio.Event, *coroutines) -> None:
+    """Run the hop's pumps until `done` is set, then cancel them and wait for them to end."""
+    tasks = [asyncio.create_task(c) for c in coroutines]
+    try:
+        await done.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def parse_control(text: str) -> dict:
     """A text frame from the hub or a spoke; {} when it is not one of ours."""
     try:

@@ -81,14 +81,8 @@ class ConsoleRelay:
             return None
 
     async def _relay(self, spoke: aiohttp.ClientWebSocketResponse) -> None:
-        tasks = [asyncio.create_task(coro) for coro in (
-            self._from_spoke(spoke), self._to_spoke(spoke), self._to_person(), self._watch_idle())]
-        try:
-            await self._done.wait()
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await wire.run_until(self._done, self._from_spoke(spoke), self._to_spoke(spoke), self._to_person(),
+                             self._watch_idle())
 
     async def _from_spoke(self, spoke: aiohttp.ClientWebSocketResponse) -> None:
         async for msg in spoke:

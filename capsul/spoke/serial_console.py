@@ -83,13 +83,7 @@ class ConsoleSession:
         for start in range(0, len(tail), wire.MAX_OUTPUT_FRAME):
             await self.ws.send_bytes(tail[start:start + wire.MAX_OUTPUT_FRAME])
         await self.ws.send_str(wire.ATTACHED_FRAME)
-        tasks = [asyncio.create_task(self._send_output()), asyncio.create_task(self._take_input())]
-        try:
-            await self._done.wait()
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await wire.run_until(self._done, self._send_output(), self._take_input())
 
     async def _stream_ended(self, virt: Hypervisor, why: str) -> None:
         """The console hung up: the capsul stopped, or another console client forced it away."""

@@ -196,13 +196,19 @@ class SerialStream:
         except libvirt.libvirtError:
             pass  # the stream is ending: its end is reported by the read side
 
+    def _stop_watching(self) -> bool:
+        """Mark it ended and stop its callback; False if it had ended already."""
+        if self._ended:
+            return False
+        self._ended = True
+        try:
+            self._stream.eventRemoveCallback()
+        except libvirt.libvirtError:
+            pass
+        return True
+
     def _end(self, why: str) -> None:
-        if not self._ended:
-            self._ended = True
-            try:
-                self._stream.eventRemoveCallback()
-            except libvirt.libvirtError:
-                pass
+        if self._stop_watching():
             _call_in_loop(self._loop, self._on_end, why)
 
     async def send(self, data: bytes) -> None:
@@ -222,12 +228,7 @@ class SerialStream:
     async def close(self) -> None:
         """Detach; the guest and its console log carry on. Harmless to repeat."""
         def run():
-            if not self._ended:
-                self._ended = True
-                try:
-                    self._stream.eventRemoveCallback()
-                except libvirt.libvirtError:
-                    pass
+            self._stop_watching()
             _abort_quietly(self._stream)
         self._writable.set()  # a send waiting for room gives up
         await asyncio.to_thread(run)
