@@ -62,6 +62,7 @@ class EventOutbox:
     def _queue(self, vm_id: str, vm_state: str, reason: str | None, **extra) -> None:
         self._pending.append({"seq": self.journal.take(), "vm_id": vm_id, "state": vm_state, "reason": reason,
                               "ts": time.time(), **extra})
+        self.state.events_waiting = len(self._pending)
         self._wakeup.set()
 
     def __len__(self) -> int:
@@ -84,3 +85,4 @@ class EventOutbox:
             for _ in batch:
                 self._pending.popleft()
             self.state.last_event_seq = batch[-1]["seq"]
+            self.state.events_waiting = len(self._pending)

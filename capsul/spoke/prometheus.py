@@ -9,7 +9,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from capsul.prometheus_http import exposition, token_checked
-from capsul.spoke.keys import metrics_token, usage_sampler
+from capsul.spoke.keys import metrics_token, state, usage_sampler
 from capsul.spoke.serial_console import consoles
 
 # metric name, help, Counters field, scale
@@ -43,6 +43,11 @@ async def spoke_metrics(request: web.Request) -> web.Response:
             registry=registry).inc(sampler.dropped)
     Counter("capsul_spoke_usage_sent_samples", "Usage samples the hub has acknowledged",
             registry=registry).inc(sampler.sent)
+    spoke = request.app[state]
+    Gauge("capsul_spoke_events_acknowledged_seq", "Sequence number of the last event the hub has acknowledged",
+          registry=registry).set(spoke.last_event_seq)
+    Gauge("capsul_spoke_events_waiting", "Events in the outbox not yet acknowledged by the hub",
+          registry=registry).set(spoke.events_waiting)
     Gauge("capsul_spoke_console_sessions", "Serial console sessions open on this spoke", registry=registry).set(
         len(request.app[consoles]))
     return exposition(registry)

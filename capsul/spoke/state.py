@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 class SpokeState:
     host_id: str
     started_at: float = field(default_factory=time.time)
-    last_event_seq: int = 0  # the last event sent to the hub (its sequence number)
+    last_event_seq: int = 0  # the last event the hub has acknowledged (its sequence number)
+    events_waiting: int = 0  # events in the outbox, not yet acknowledged by the hub
     hub_announced: bool = False  # the hub has acknowledged our start
     hub_error: str | None = None  # why the last call to the hub failed
     networks: list[str] = field(default_factory=list)  # the libvirt networks this host's pools name (from the hub)
