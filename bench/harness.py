@@ -129,20 +129,25 @@ async def wait_all_running(pool, count: int) -> None:
         await asyncio.sleep(0.05)
 
 
-def free_port() -> int:
+def free_port(taken: set[int] | None = None) -> int:
     """A port free now, below the ephemeral range: the hub's own outgoing connections (hundreds,
-    with many spokes) take ephemeral ports and could grab it before the spoke binds it."""
+    with many spokes) take ephemeral ports and could grab it before the spoke binds it. Not one of
+    `taken` (given out already but not bound yet), which it joins."""
     import random
     import socket
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     while True:
         port = random.randrange(10_000, low)
+        if taken is not None and port in taken:
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        if taken is not None:
+            taken.add(port)
+        return port
 
 
 @asynccontextmanager
@@ -152,10 +157,10 @@ async def spoke_swarm(bench: Bench, count: int, *, prefix: str = "swarm", env: d
     with the hub and online; stopped afterwards. They share test:///default, or with
     `own_hosts` each gets a test host of its own (64 CPUs, 256 GiB), as spokes holding VMs must."""
     import json
-    ids, spokes = [], []
+    ids, spokes, ports = [], [], set()
     async with db.cursor(bench.pool) as cur:
         for i in range(count):
-            host_id, port = f"{prefix}{i:03d}", free_port()
+            host_id, port = f"{prefix}{i:03d}", free_port(ports)
             token, hub_token = await hosts_db.add_host(cur, host_id, f"https://127.0.0.1:{port}")
             if pool_cidrs:
                 await networks.add_host_network(cur, host_id, networks.parse_pool(

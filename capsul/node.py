@@ -131,8 +131,10 @@ class SpokeParts:
 
 @contextlib.asynccontextmanager
 async def http_client(ssl_context):
-    """The process's one HTTP client session, for every hub↔spoke call."""
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context, limit=200))
+    """The process's one HTTP client session, for every hub↔spoke call. No limit on its kept
+    connections: a hub keeps one per spoke, so a sweep of 1,000 spokes reuses them rather than
+    making hundreds of new TLS handshakes each round (in-flight calls are bounded elsewhere)."""
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context, limit=0))
     try:
         yield session
     finally:

@@ -194,6 +194,10 @@ def signed_api_middleware(verifier: Verifier):
             log.warning("refused %s %s from %s: %s", request.method, request.rel_url.raw_path,
                         request.remote, e)
             raise errors.json_error(401, str(e)) from None
+        except ConnectionResetError:  # the caller gave up (its timeout) before its body arrived: no traceback
+            log.info("%s %s from %s: the caller went away before its body arrived", request.method,
+                     request.rel_url.raw_path, request.remote)
+            raise errors.json_error(400, "the request body did not arrive") from None
         try:
             parsed = json.loads(body) if body else {}
         except (UnicodeDecodeError, ValueError):

@@ -11,27 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import pwd
 import shutil
-import signal
 import time
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import aiohttp
-import aiopg
 import pytest
 
 from capsul import signing, tls, vm_states
 from capsul.config import Role
-from capsul.embedded_postgres import SUPERUSER, EmbeddedPostgres
 from capsul.hub import capsuls, db
 from capsul.hub.accounts import api_tokens
 from capsul.hub.db import ledger
 from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir, wait_for_state
 from tests.convergence import assert_converged
+from tests.replication import both_hosts_dsn, kill_machine, promote, replicated_pair, sql
 from tests.spoke_cluster import SpokeSpec, free_port, start_spokes
 
 pytestmark = pytest.mark.slow
@@ -40,71 +35,21 @@ DATABASE = "capsul_failover"
 REQUEST_BOUND = 30.0  # seconds: a request that takes longer than this during the gap counts as hung
 
 
-async def sql(dsn: str, statement: str) -> list:
-    async with aiopg.connect(dsn, timeout=10) as conn:
-        async with conn.cursor() as cur:
-            await cur.execute(statement)
-            return await cur.fetchall() if cur.description else []
-
-
 @pytest.fixture
 async def replicated():
     """(primary, standby): a primary and a synchronous standby made from it, both stopped afterwards."""
     folder = shared_tmpdir("capsul-test-failover-")
-    primary = EmbeddedPostgres(folder / "primary", database=DATABASE)
-    standby = EmbeddedPostgres(folder / "standby", database=DATABASE)
     try:
-        await primary.ensure_running()
-        standby.data_dir.mkdir(mode=0o700)
-        if os.geteuid() == 0:
-            user = pwd.getpwnam("postgres")
-            os.chown(standby.data_dir, user.pw_uid, user.pw_gid)
-        await primary._run("pg_basebackup", "-h", str(primary.data_dir), "-U", SUPERUSER, "-D", str(standby.data_dir),
-                           "-R", "-X", "stream", "-c", "fast")
-        for lock in standby.data_dir.glob(".s.PGSQL.*.lock"):  # the primary's socket lock, copied with its folder
-            lock.unlink()
-        await standby.start()
-        await sql(primary.dsn, "ALTER SYSTEM SET synchronous_standby_names = '*'")
-        await sql(primary.dsn, "SELECT pg_reload_conf()")
-
-        async def synchronous():
-            rows = await sql(primary.dsn, "SELECT sync_state FROM pg_stat_replication")
-            return rows and rows[0][0] == "sync"
-        await eventually(synchronous, within=30)
-        yield primary, standby
+        async with replicated_pair(folder, DATABASE) as pair:
+            yield pair
     finally:
-        for cluster in (standby, primary):
-            try:
-                await cluster.stop()
-            except Exception:
-                pass  # the killed primary cannot be stopped; its processes are gone
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def kill_postmaster(cluster: EmbeddedPostgres) -> None:
-    """The machine dies: the postmaster and every backend it started are SIGKILLed at once (a
-    postmaster killed alone leaves its backends serving the connections they have a while)."""
-    pid = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # gone meanwhile
-        if int(fields[1]) == pid:  # the parent's pid
-            children.append(int(stat.parent.name))
-    os.kill(pid, signal.SIGSTOP)  # starts nothing new while its children go
-    for child in children:
-        os.kill(child, signal.SIGKILL)
-    os.kill(pid, signal.SIGKILL)
 
 
 async def test_hubs_and_spokes_follow_a_promoted_standby_and_lose_nothing_acknowledged(
         replicated, start_node, tls_files):
     primary, standby = replicated
-    dsn = (f"dbname={DATABASE} user={SUPERUSER} host={primary.data_dir},{standby.data_dir} "
-           "target_session_attrs=read-write connect_timeout=3")
-    hub_env = {"DATABASE_URL": dsn, "BILLING_ENABLED": "true", "METERING_INTERVAL": "1", "HEARTBEAT_INTERVAL": "0.5"}
+    hub_env = {"DATABASE_URL": both_hosts_dsn(primary, standby, DATABASE), "BILLING_ENABLED": "true", "METERING_INTERVAL": "1", "HEARTBEAT_INTERVAL": "0.5"}
     hubs = [await start_node(Role.HUB, API_LISTEN=f"127.0.0.1:{free_port()}", **hub_env) for _ in range(2)]
     pool = hubs[0].pool
     await add_account_with_key(pool)
@@ -197,9 +142,9 @@ async def _under_load_through_a_failover(primary, standby, hubs, tls_files) -> N
     loads = [asyncio.create_task(churn(i)) for i in range(2)] + [asyncio.create_task(burst(v)) for v in where]
     try:
         await eventually(lambda: _at_least(acknowledged_by, 4), within=30)
-        kill_postmaster(primary)
+        kill_machine(primary)
         killed_at = time.monotonic()
-        await standby._run("pg_ctl", "-D", str(standby.data_dir), "promote", "-w", "-t", "60")
+        await promote(standby)
         promoted_at = time.monotonic()
 
         async def both_hubs_write_to_the_new_primary():  # two creates acknowledged by each after the promotion

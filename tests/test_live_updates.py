@@ -188,3 +188,24 @@ async def test_a_stopping_hub_tells_its_websockets_it_is_going_away(console, mai
     await console.stop()
     msg = await asyncio.wait_for(ws.receive(), 10)
     assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == aiohttp.WSCloseCode.GOING_AWAY, msg
+
+
+async def test_an_idle_connection_is_pinged_and_a_busy_one_is_not(console, mail, people, monkeypatch):
+    """Pings keep proxies from closing an idle websocket; a connection that had messages in the
+    last interval needs none."""
+    monkeypatch.setattr(live, "PING_INTERVAL", 0.3)
+    alice = await logged_in(people, mail, ALICE, key=True)
+    ws = await connect(alice)
+    assert (await next_message(ws))["type"] == "snapshot"
+    started = time.monotonic()
+    assert (await next_message(ws, skip=("hosts.changed",), timeout=5))["type"] == "ping"
+    assert time.monotonic() - started >= 0.3  # not before an interval has passed idle
+
+    seen = []
+    for _ in range(15):  # a message every 0.1 s for 1.5 s (five intervals): no ping among them
+        console.broadcaster.publish(live.envelope("capsul.test", {}), account=ALICE)
+        await asyncio.sleep(0.1)
+    while seen.count("capsul.test") < 15:
+        seen.append((await next_message(ws, skip=("hosts.changed",), timeout=5))["type"])
+    assert "ping" not in seen
+    await ws.close()

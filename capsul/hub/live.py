@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 HOSTS_CHANNEL = hosts.CHANGED_CHANNEL
 QUEUE_BOUND = 256  # messages a client may have waiting before it is disconnected
 PING_INTERVAL = 25  # seconds between application-level pings (also keep proxies from timing out)
+PING = "ping"  # a queue item asking the writer for a ping
 
 
 def envelope(kind: str, data: dict) -> str:
@@ -289,21 +290,37 @@ async def snapshot(pool: aiopg.Pool, client: LiveClient, watched_capsul: str | N
 
 async def run_writer(client: LiveClient, send: Callable[[bytes | str], asyncio.Future], pool: aiopg.Pool,
                      watched_capsul: str | None, broadcaster: Broadcaster) -> None:
-    """The one task writing to a connection: a snapshot, then the queue in order, and pings.
-    `send` takes text, or a message's bytes already encoded (written as a text frame)."""
+    """The one task writing to a connection: a snapshot, then the queue in order, and a ping
+    when a whole PING_INTERVAL passed with nothing sent. `send` takes text, or a message's bytes
+    already encoded (written as a text frame). The ping comes from a timer re-armed once an
+    interval, not a timeout around each wait: with 1,000 clients, a timeout per message per client
+    (a task and a timer each) was much of a broadcast's cost."""
     covered = broadcaster.published  # messages numbered up to here are older than the snapshot
     await send(await snapshot(pool, client, watched_capsul))
-    while True:
-        try:
-            number, text = await asyncio.wait_for(client.queue.get(), PING_INTERVAL)
-        except TimeoutError:
-            await send(envelope("ping", {}))
-            continue
-        if text == Broadcaster.RESYNC:
-            covered = broadcaster.published
-            with contextlib.suppress(psycopg2.Error, OSError, TimeoutError):
-                await send(await snapshot(pool, client, watched_capsul))
-            continue
-        if number <= covered:
-            continue  # read from the database before the snapshot was: the snapshot has it
-        await send(text)
+    loop = asyncio.get_running_loop()
+    sent_since_tick = False
+
+    def tick() -> None:
+        nonlocal sent_since_tick, timer
+        if not sent_since_tick:
+            client.offer(0, PING)
+        sent_since_tick = False
+        timer = loop.call_later(PING_INTERVAL, tick)
+    timer = loop.call_later(PING_INTERVAL, tick)
+    try:
+        while True:
+            number, text = await client.queue.get()
+            if text is PING:
+                await send(envelope("ping", {}))
+                continue
+            sent_since_tick = True
+            if text == Broadcaster.RESYNC:
+                covered = broadcaster.published
+                with contextlib.suppress(psycopg2.Error, OSError, TimeoutError):
+                    await send(await snapshot(pool, client, watched_capsul))
+                continue
+            if number <= covered:
+                continue  # read from the database before the snapshot was: the snapshot has it
+            await send(text)
+    finally:
+        timer.cancel()
