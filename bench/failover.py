@@ -43,7 +43,7 @@ async def one_round() -> dict:
     try:
         async with replicated_pair(folder, DATABASE) as (primary, standby):
             async with bench_node(DATABASE_URL=both_hosts_dsn(primary, standby, DATABASE), STOPPED_DEBOUNCE="0",
-                                  HEARTBEAT_INTERVAL="1") as bench:
+                                  HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1") as bench:
                 return await _fail_over_under_load(bench, primary, standby)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
