@@ -445,6 +445,36 @@ FROM vms v JOIN vm_sizes s ON s.id = v.size
 WHERE v.host_id IS NOT NULL AND v.state NOT IN ('deleted', 'failed')
   AND NOT EXISTS (SELECT 1 FROM host_load) AND NOT EXISTS (SELECT 1 FROM host_load_deltas)
 GROUP BY v.host_id;
+-- Each host's IPv4 pools summed up (addresses in pools with a gateway; pools without one, which
+-- are never used), kept by a trigger on host_network, so ranking hosts reads one row per host
+-- rather than grouping every pool at every decision. Pools change only by `run.py add-network`.
+CREATE TABLE IF NOT EXISTS host_pools (
+  host_id         text PRIMARY KEY,
+  addresses       bigint NOT NULL,
+  without_gateway integer NOT NULL
+);
+CREATE OR REPLACE FUNCTION host_network_pools() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  changed text;
+BEGIN
+  FOREACH changed IN ARRAY ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.host_id END,
+                                 CASE WHEN TG_OP <> 'DELETE' THEN NEW.host_id END] LOOP
+    CONTINUE WHEN changed IS NULL;
+    DELETE FROM host_pools WHERE host_id = changed;
+    INSERT INTO host_pools (host_id, addresses, without_gateway)
+    SELECT changed, coalesce(sum(last_usable - first_usable + 1) FILTER (WHERE gateway IS NOT NULL), 0),
+           count(*) FILTER (WHERE gateway IS NULL)
+    FROM host_network WHERE host_id = changed HAVING count(*) > 0;
+  END LOOP;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER host_network_pools AFTER INSERT OR DELETE OR UPDATE ON host_network
+  FOR EACH ROW EXECUTE FUNCTION host_network_pools();
+-- Filled once when the table is new (an existing database upgrading); the trigger keeps it after.
+INSERT INTO host_pools (host_id, addresses, without_gateway)
+SELECT host_id, coalesce(sum(last_usable - first_usable + 1) FILTER (WHERE gateway IS NOT NULL), 0),
+       count(*) FILTER (WHERE gateway IS NULL)
+FROM host_network WHERE NOT EXISTS (SELECT 1 FROM host_pools) GROUP BY host_id;
 CREATE INDEX IF NOT EXISTS host_operation_offered ON host_operation (operation_id) WHERE assignment_status = 'offered';
 
 -- The admin view's searches and pages, each served from an index (hub/db/admin_search.py).

@@ -320,6 +320,7 @@ class Node:
         self._background(usage.run_rollups(self.pool, Mailer(config)), "usage roll-ups")
         self.change_listener = ChangeListener(self.dsn, self.pool, self.broadcaster)
         self._background(self.change_listener.run(), "change listener")
+        self._background(self.broadcaster.run_pings(), "websocket pings")
 
     def _start_spoke_work(self, spoke: SpokeParts) -> None:
         config = self.config

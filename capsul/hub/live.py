@@ -70,7 +70,13 @@ def capsul_view(vm: dict, *, with_owner: bool = False) -> dict:
 
 
 class LiveClient:
-    """One websocket connection's side of the fan-out."""
+    """One websocket connection's side of the fan-out: what is waiting for its writer.
+
+    A list and one wake-up future rather than an asyncio.Queue: the queue's four deques were
+    3 KB of every connection's ~25 (bench/many_clients.py), and the writer is its only reader."""
+
+    __slots__ = ("account", "see_all", "token_id", "session_id", "bound", "waiting", "_wakeup", "dropped", "_on_drop",
+                 "usage_of", "usage_visible", "usage_sent_at", "sent_lately")
 
     def __init__(self, account: str, *, see_all: bool, on_drop: Callable[[LiveClient], None],
                  bound: int = QUEUE_BOUND, token_id: int | None = None, session_id: int | None = None):
@@ -78,22 +84,36 @@ class LiveClient:
         self.see_all = see_all
         self.token_id = token_id  # the API token it authenticated with, if a script
         self.session_id = session_id  # the login session it authenticated with, if a browser
-        self.queue: asyncio.Queue[tuple[int, bytes | str]] = asyncio.Queue(maxsize=bound)  # frames, encoded once
+        self.bound = bound
+        self.waiting: list[tuple[int, bytes | str]] = []  # (number, frame encoded once), oldest first
+        self._wakeup: asyncio.Future | None = None  # the writer's, while it waits for a message
         self.dropped = False  # cut off (fallen behind, token revoked, logged out): nothing more is queued
         self._on_drop = on_drop
         self.usage_of: str | None = None  # the capsul whose new usage points it gets (checked to be theirs)
         self.usage_visible = True  # the page says whether it is visible: nothing is sent while hidden
         self.usage_sent_at = 0.0  # the newest point's time sent
+        self.sent_lately = False  # a message went out since the last ping round (then no ping is needed)
 
     def offer(self, number: int, text: bytes | str) -> None:
         if self.dropped:
             return
-        try:
-            self.queue.put_nowait((number, text))
-        except asyncio.QueueFull:
-            log.warning("websocket client of %s fell %d messages behind; disconnecting it",
-                        self.account, self.queue.maxsize)
+        if len(self.waiting) >= self.bound:
+            log.warning("websocket client of %s fell %d messages behind; disconnecting it", self.account, self.bound)
             self.drop()
+            return
+        self.waiting.append((number, text))
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    async def next_message(self) -> tuple[int, bytes | str]:
+        """The oldest message waiting; waits for one (the writer is the only caller)."""
+        while not self.waiting:
+            self._wakeup = asyncio.get_running_loop().create_future()
+            try:
+                await self._wakeup
+            finally:
+                self._wakeup = None
+        return self.waiting.pop(0)
 
     def drop(self) -> None:
         """Cut it off (fallen behind, token revoked or expired, logged out): its connection ends."""
@@ -166,6 +186,18 @@ class Broadcaster:
             client.drop()
             self.remove(client)
         return len(dropped)
+
+    async def run_pings(self) -> None:
+        """Every PING_INTERVAL, a ping to each client that was sent nothing since the last round
+        (so an idle one hears from the hub every one or two intervals). One loop for all
+        clients, not a timer or a timeout per connection: with thousands connected those were
+        memory and CPU of their own (bench/many_clients.py)."""
+        while True:
+            await asyncio.sleep(PING_INTERVAL)
+            for client in list(self.clients):
+                if not client.sent_lately:
+                    client.offer(0, PING)
+                client.sent_lately = False
 
     def resync_all(self) -> None:
         """After notifications may have been missed (the listener reconnected)."""
@@ -290,37 +322,23 @@ async def snapshot(pool: aiopg.Pool, client: LiveClient, watched_capsul: str | N
 
 async def run_writer(client: LiveClient, send: Callable[[bytes | str], asyncio.Future], pool: aiopg.Pool,
                      watched_capsul: str | None, broadcaster: Broadcaster) -> None:
-    """The one task writing to a connection: a snapshot, then the queue in order, and a ping
-    when a whole PING_INTERVAL passed with nothing sent. `send` takes text, or a message's bytes
-    already encoded (written as a text frame). The ping comes from a timer re-armed once an
-    interval, not a timeout around each wait: with 1,000 clients, a timeout per message per client
-    (a task and a timer each) was much of a broadcast's cost."""
+    """The one task writing to a connection: a snapshot, then what is offered to it, in order
+    (pings included: Broadcaster.run_pings). `send` takes text, or a message's bytes already
+    encoded (written as a text frame)."""
     covered = broadcaster.published  # messages numbered up to here are older than the snapshot
     await send(await snapshot(pool, client, watched_capsul))
-    loop = asyncio.get_running_loop()
-    sent_since_tick = False
-
-    def tick() -> None:
-        nonlocal sent_since_tick, timer
-        if not sent_since_tick:
-            client.offer(0, PING)
-        sent_since_tick = False
-        timer = loop.call_later(PING_INTERVAL, tick)
-    timer = loop.call_later(PING_INTERVAL, tick)
-    try:
-        while True:
-            number, text = await client.queue.get()
-            if text is PING:
-                await send(envelope("ping", {}))
-                continue
-            sent_since_tick = True
-            if text == Broadcaster.RESYNC:
-                covered = broadcaster.published
-                with contextlib.suppress(psycopg2.Error, OSError, TimeoutError):
-                    await send(await snapshot(pool, client, watched_capsul))
-                continue
-            if number <= covered:
-                continue  # read from the database before the snapshot was: the snapshot has it
-            await send(text)
-    finally:
-        timer.cancel()
+    client.sent_lately = True
+    while True:
+        number, text = await client.next_message()
+        if text is PING:
+            await send(envelope("ping", {}))
+            continue
+        client.sent_lately = True
+        if text == Broadcaster.RESYNC:
+            covered = broadcaster.published
+            with contextlib.suppress(psycopg2.Error, OSError, TimeoutError):
+                await send(await snapshot(pool, client, watched_capsul))
+            continue
+        if number <= covered:
+            continue  # read from the database before the snapshot was: the snapshot has it
+        await send(text)

@@ -192,12 +192,19 @@ async def allocate_addresses(cur, host_id: str) -> Addresses | None:
                       (host_id,))
     if not await cur.fetchall():
         return None
+    # The addresses taken are read by a range scan of each pool (a few hundred index entries), then
+    # the pool walked past them. A lookup per candidate let the planner merge-join the walk with the
+    # whole index of live addresses instead: 13 ms at 100,000 capsuls, under the pool's lock.
     await cur.execute(
-        f"""SELECT hn.network_name, host(hn.first_usable + g.n) AS address
-            FROM host_network hn, generate_series(0, hn.last_usable - hn.first_usable) AS g(n)
-            WHERE hn.host_id = %s AND hn.gateway IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM vms v WHERE v.public_ipv4 = hn.first_usable + g.n AND v.{LIVE})
-            ORDER BY hn.network_name, g.n LIMIT 1""", (host_id,))
+        f"""WITH pools AS (SELECT network_name, first_usable, last_usable FROM host_network
+                           WHERE host_id = %s AND gateway IS NOT NULL),
+                 taken AS MATERIALIZED (
+                     SELECT v.public_ipv4 AS address FROM pools p
+                     JOIN vms v ON v.public_ipv4 BETWEEN p.first_usable AND p.last_usable AND v.{LIVE})
+            SELECT p.network_name, host(p.first_usable + g.n) AS address
+            FROM pools p, generate_series(0, p.last_usable - p.first_usable) AS g(n)
+            WHERE NOT EXISTS (SELECT 1 FROM taken t WHERE t.address = p.first_usable + g.n)
+            ORDER BY p.network_name, g.n LIMIT 1""", (host_id,))
     row = await cur.fetchone()
     if row is None:
         return None
@@ -206,8 +213,11 @@ async def allocate_addresses(cur, host_id: str) -> Addresses | None:
     await cur.execute(
         f"""SELECT host(c.address) AS address
             FROM host_network hn,
+                 -- (the range lets the index of live IPv6 addresses answer: `<<` alone read every capsul)
                  generate_series(1::bigint, 2 + (SELECT count(*) FROM vms v
-                                                 WHERE v.public_ipv6 << hn.ipv6_cidr AND v.{LIVE})) AS g(n),
+                                                 WHERE v.public_ipv6 BETWEEN set_masklen(network(hn.ipv6_cidr), 128)
+                                                                         AND set_masklen(broadcast(hn.ipv6_cidr), 128)
+                                                   AND v.public_ipv6 << hn.ipv6_cidr AND v.{LIVE})) AS g(n),
                  LATERAL (SELECT set_masklen(hn.ipv6_cidr::inet + g.n, 128) AS address) AS c
             WHERE hn.host_id = %s AND hn.network_name = %s AND hn.ipv6_cidr IS NOT NULL
               AND c.address <> hn.ipv6_gateway AND c.address << hn.ipv6_cidr

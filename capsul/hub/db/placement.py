@@ -31,15 +31,21 @@ async def fold_load(cur) -> None:
              memory_mb = l.memory_mb + EXCLUDED.memory_mb, addresses = l.addresses + EXCLUDED.addresses""")
 
 
-# Each host's load now: what is folded plus what is not yet (committed since the last fold).
+# Each host's load now: what is folded plus what is not yet (committed since the last fold). The
+# deltas are few (the placement decision folds them first), so they are summed on their own and
+# joined to host_load's one row per host, not unioned with it and regrouped (half the decision's time
+# at 1,000 hosts: bench/placement_scale.py).
 LOAD = """
-    load AS (
+    newer AS (
         SELECT host_id, sum(capsuls) AS capsuls, sum(vcpus) AS vcpus, sum(memory_mb) AS memory_mb,
                sum(addresses) AS addresses
-        FROM (SELECT host_id, capsuls, vcpus, memory_mb, addresses FROM host_load
-              UNION ALL
-              SELECT host_id, capsuls, vcpus, memory_mb, addresses FROM host_load_deltas) parts
-        GROUP BY host_id)"""
+        FROM host_load_deltas GROUP BY host_id),
+    load AS (
+        SELECT coalesce(k.host_id, n.host_id) AS host_id, coalesce(k.capsuls, 0) + coalesce(n.capsuls, 0) AS capsuls,
+               coalesce(k.vcpus, 0) + coalesce(n.vcpus, 0) AS vcpus,
+               coalesce(k.memory_mb, 0) + coalesce(n.memory_mb, 0) AS memory_mb,
+               coalesce(k.addresses, 0) + coalesce(n.addresses, 0) AS addresses
+        FROM host_load k FULL JOIN newer n ON n.host_id = k.host_id)"""
 
 
 async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set[str] = frozenset(),
@@ -60,11 +66,7 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
                FROM host_operation ho JOIN operations o ON o.id = ho.operation_id AND o.status = 'pending'
                JOIN vms v ON v.id = o.vm_id JOIN vm_sizes s ON s.id = v.size
                WHERE ho.assignment_status = 'offered' GROUP BY ho.host_id),
-           pools AS (  -- a pool without a gateway is never used: its guests would have no route
-               SELECT hn.host_id, sum(hn.last_usable - hn.first_usable + 1) FILTER (WHERE hn.gateway IS NOT NULL)
-                          AS size,
-                      count(*) FILTER (WHERE hn.gateway IS NULL) AS without_gateway
-               FROM host_network hn GROUP BY hn.host_id)
+           pools AS (SELECT host_id, addresses AS size, without_gateway FROM host_pools)  -- schema.sql keeps it
         SELECT h.id, h.https_url, h.hub_token,
                CASE WHEN h.previous_valid_until > now() THEN h.previous_hub_token END AS previous_hub_token,
                floor((h.capacity->>'memory_mb')::float8 * %(memory_ratio)s)
