@@ -83,7 +83,9 @@ async def main(spokes: int, count: int, seconds: float, concurrency: int) -> dic
             await spread_capsuls(bench.pool, spokes, count)
             print(f"{count} capsuls spread over them in {time.monotonic() - started:.0f} s", flush=True)
             await create_for(bench, 3, concurrency)  # warm up (and fold the 100,000 rows' load deltas)
+            decisions_before = bench.node.hub.dispatcher.placement.batches
             latencies, errors, elapsed = await create_for(bench, seconds, concurrency)
+            decisions = bench.node.hub.dispatcher.placement.batches - decisions_before
             async with db.cursor(bench.pool) as cur:
                 await cur.execute("""SELECT count(*) AS n FROM (SELECT o.vm_id FROM host_operation ho
                                      JOIN operations o ON o.id = ho.operation_id WHERE ho.assignment_status = 'claimed'
@@ -101,7 +103,8 @@ async def main(spokes: int, count: int, seconds: float, concurrency: int) -> dic
                 drift = await placement.load_differences(cur)
     return {"spokes": spokes, "capsuls_before": count, "live_capsuls_after": live, "concurrency": concurrency,
             "seconds": round(elapsed, 1), "creates": len(latencies), "creates_per_s": round(len(latencies) / elapsed, 1),
-            "latency": summary(latencies), "errors": len(errors), "first_errors": errors[:3],
+            "latency": summary(latencies), "placement_decisions": decisions,
+            "creates_per_decision": round(len(latencies) / max(1, decisions), 1), "errors": len(errors), "first_errors": errors[:3],
             "capsuls_with_several_owners": several_owners, "hosts_over_capacity": over_capacity,
             "hosts_whose_load_differs_from_a_recount": len(drift)}
 

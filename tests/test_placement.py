@@ -65,6 +65,26 @@ async def test_placement_follows_free_memory(hub, pool, spokes):
     assert collections.Counter(h for hosts_ in seen.values() for h in hosts_) == owners
 
 
+async def test_creates_decided_together_still_follow_free_memory(hub, pool, spokes):
+    """Creates that arrive together are placed in one decision (one lock, one ranking): each takes
+    the best host left counting the ones before it, so together they fill the hosts as one at a
+    time would."""
+    await spokes([SpokeSpec("small", 2048, 8, "198.18.1.0/24"), SpokeSpec("medium", 4096, 8, "198.18.2.0/24"),
+                  SpokeSpec("large", 8192, 8, "198.18.3.0/24")])
+    before = hub.hub.dispatcher.placement.batches
+    made = await asyncio.gather(*(capsuls.create_capsul(hub.hub, ALICE, "f1-s", "debian12", ["laptop"])
+                                  for _ in range(14)))  # 1 GiB each: exactly what the three hold
+    assert hub.hub.dispatcher.placement.batches - before < 14  # some were decided together
+    assert collections.Counter(vm["host_id"] for vm in made) == {"small": 2, "medium": 4, "large": 8}
+    async with db.cursor(pool) as cur:  # each went to a host with room at its first offer: none refused
+        await cur.execute("""SELECT count(*) AS n FROM host_operation ho JOIN operations o ON o.id = ho.operation_id
+                             WHERE o.vm_id = ANY(%s)""", ([vm["id"] for vm in made],))
+        assert (await cur.fetchone())["n"] == 14
+    with pytest.raises(capsuls.NoCapacityError):
+        await capsuls.create_capsul(hub.hub, ALICE, "f1-s", "debian12", ["laptop"])
+    await assert_converged(hub.hub)
+
+
 async def test_200_concurrent_creates_over_5_spokes(hub, pool, spokes):
     await spokes([SpokeSpec(f"spoke{i}", 24576, 16, f"198.18.{i}.0/24") for i in range(5)])
     results = await asyncio.gather(*(capsuls.create_capsul(hub.hub, ALICE, "f1-xs", "debian12", ["laptop"])
@@ -73,6 +93,7 @@ async def test_200_concurrent_creates_over_5_spokes(hub, pool, spokes):
     assert errors == []
     made = {vm["id"]: vm for vm in results}
     assert len(made) == 200
+    assert hub.hub.dispatcher.placement.batches < 200  # decided in batches, not one lock each
 
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT id, host_id, host(public_ipv4) AS ip, state FROM vms")

@@ -71,10 +71,16 @@ async def finish_operation(cur, op_id: uuid.UUID, *, result: dict | None = None,
 # --- create: offers and the one claim -------------------------------------------------------
 
 async def offer(cur, op_id: uuid.UUID, host_ids: list[str]) -> None:
-    for host_id in host_ids:
+    await offer_many(cur, [(op_id, host_id) for host_id in host_ids])
+
+
+async def offer_many(cur, offers: list[tuple[uuid.UUID, str]]) -> None:
+    """Record (operation, host) offers, in one statement."""
+    if offers:
         await cur.execute(
-            """INSERT INTO host_operation (operation_id, host_id, assignment_status) VALUES (%s, %s, 'offered')
-               ON CONFLICT DO NOTHING""", (str(op_id), host_id))
+            """INSERT INTO host_operation (operation_id, host_id, assignment_status)
+               SELECT o::uuid, h, 'offered' FROM unnest(%s::text[], %s::text[]) AS x(o, h)
+               ON CONFLICT DO NOTHING""", ([str(o) for o, _ in offers], [h for _, h in offers]))
 
 
 async def owner(cur, op_id: uuid.UUID | str) -> str | None:

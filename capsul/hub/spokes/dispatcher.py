@@ -19,9 +19,10 @@ from capsul import protocol, signing
 from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.hub import db
-from capsul.hub.db import hosts, placement, vm_events, vms
+from capsul.hub.db import hosts, vm_events, vms
 from capsul.hub.db import operations as ops_db
 from capsul.hub.spokes.client import SpokeClient
+from capsul.hub.spokes.placement_decisions import PlacementDecisions
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class Dispatcher:
         self.pool = pool
         self.client = client
         self.config = config
+        self.placement = PlacementDecisions(pool, config)  # where creates are offered, in batches
 
     async def _call(self, host: dict, path: str, payload: dict, *, timeout: float, retries: int) -> dict:
         """One spoke call; retried (same body, same operation id) when there was no answer."""
@@ -178,22 +180,11 @@ class Dispatcher:
         unplaceable: set[str] = set()  # no room: ruled out by the hub (room, pool, network) or by the spoke
         offer_body = {"type": "create", "vm_id": vm_id, "vcpus": size["vcpus"], "memory_mb": size["memory_mb"]}
         while True:
-            async with db.cursor(self.pool) as cur:
-                async with cur.begin():
-                    await placement.lock_placement(cur)
-                    await placement.fold_load(cur)
-                    ratios = {"cpu_ratio": self.config.overcommit_cpu_ratio,
-                              "memory_ratio": self.config.overcommit_memory_ratio}
-                    batch = await placement.rank_hosts(cur, **ratios, exclude=tried,
-                                                       room_for=(size["vcpus"], size["memory_mb"]),
-                                                       limit=self.config.create_offer_parallelism)
-                    if not batch:  # why no host is left: every other host's reason (all hosts read, but rarely)
-                        for host in await placement.rank_hosts(cur, **ratios, exclude=tried):
-                            why = placement.why_not(host, size["vcpus"], size["memory_mb"])
-                            if why is not None:
-                                refusals.setdefault(host["id"], why)
-                                unplaceable.add(host["id"])
-                    await ops_db.offer(cur, op_id, [h["id"] for h in batch])
+            decision = await self.placement.decide(op_id, size["vcpus"], size["memory_mb"], tried)
+            batch = decision.hosts
+            for host_id, why in decision.reasons.items():
+                refusals.setdefault(host_id, why)
+                unplaceable.add(host_id)
             if not batch:
                 break
             tried.update(h["id"] for h in batch)
