@@ -83,16 +83,21 @@ class LiveConnection:
     behind, token revoked or expired, logged out), `close_going_away()` when the hub stops, and
     one `finally` that undoes everything."""
 
+    __slots__ = ("request", "client", "watched", "ws", "writer")  # thousands per hub: no __dict__ each
+
     def __init__(self, request: web.Request, account: str, *, see_all: bool, watched: str | None,
                  token_id: int | None, session_id: int | None):
         self.request = request
-        self.client = live.LiveClient(account, see_all=see_all, on_drop=lambda _client: self.cancel(),
+        self.client = live.LiveClient(account, see_all=see_all, on_drop=self._dropped,
                                       token_id=token_id, session_id=session_id)
         self.watched = watched
         # NOTE: no permessage-deflate: frames are small, and compressing each one once per client
         # (browsers ask for it) costs more CPU on a broadcast than it saves in bytes.
         self.ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT, max_msg_size=MAX_INCOMING, compress=False)
         self.writer: asyncio.Task | None = None
+
+    def _dropped(self, _client: live.LiveClient) -> None:
+        self.cancel()
 
     def cancel(self) -> None:
         """End it now. Not a close handshake: a client that fell behind would have the close frame
