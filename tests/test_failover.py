@@ -1,8 +1,8 @@
 """PostgreSQL failover under running hubs: a primary with a synchronous standby (initdb,
 pg_basebackup -R, synchronous_standby_names); two hubs whose DATABASE_URL names both with
 target_session_attrs=read-write, two spokes (one pushing its events to each hub), billing on;
-creates and deletes through both hubs, bursts of stop/start events on both spokes and a live
-websocket client under way. The primary is SIGKILLed and the standby promoted. The hubs find the
+creates, deletes and stop/start actions through both hubs, bursts of stop/start events on both
+spokes and a live websocket client under way. The primary is SIGKILLed and the standby promoted. The hubs find the
 new primary by themselves; every create acknowledged is there; every event a spoke was
 acknowledged for is there, in its order; no capsul has two owners; every capsul is charged each
 hour it existed, once; no request hangs; the live client gets a fresh snapshot and the changes after.
@@ -74,7 +74,8 @@ async def _under_load_through_a_failover(primary, standby, hubs, tls_files) -> N
     # capsuls whose events come in bursts, created "five hours ago" so metering has hours to catch up
     bursting = [await capsuls.create_capsul(hubs[i % 2].hub, ALICE, "f1-xs", "debian12", ["laptop"])
                 for i in range(4)]
-    for vm in bursting:
+    acting = [await capsuls.create_capsul(hubs[i].hub, ALICE, "f1-xs", "debian12", ["laptop"]) for i in range(2)]
+    for vm in bursting + acting:
         await wait_for_state(pool, vm["id"], "running")
     async with db.cursor(pool) as cur:
         async with cur.begin():
@@ -125,6 +126,25 @@ async def _under_load_through_a_failover(primary, standby, hubs, tls_files) -> N
             except Exception:
                 await asyncio.sleep(0.1)  # refused during the gap: the next try
 
+    actions_done = [0]
+
+    async def act(i: int) -> None:
+        """A person's stop and start through one hub (the console's and the API's path)."""
+        vm_id = acting[i]["id"]
+        while not stop.is_set():
+            for action in ("force-stop", "start"):
+                while not stop.is_set():
+                    try:
+                        await bounded("an action", capsuls.capsul_action(hubs[i].hub, ALICE, vm_id, action))
+                        actions_done[0] += 1
+                        break
+                    except AssertionError:
+                        raise
+                    except capsuls.WrongState:
+                        break  # done already, the answer lost in the gap: the next action
+                    except Exception:
+                        await asyncio.sleep(0.1)  # refused during the gap: again
+
     async def burst(vm_id: str) -> None:
         """Stop and start one capsul on its spoke directly, as fast as it goes: a stream of events the
         spoke must keep until a hub has committed them (the database may be gone meanwhile)."""
@@ -140,6 +160,7 @@ async def _under_load_through_a_failover(primary, standby, hubs, tls_files) -> N
 
     watching = asyncio.create_task(watch())
     loads = [asyncio.create_task(churn(i)) for i in range(2)] + [asyncio.create_task(burst(v)) for v in where]
+    loads += [asyncio.create_task(act(i)) for i in range(2)]
     try:
         await eventually(lambda: _at_least(acknowledged_by, 4), within=30)
         kill_machine(primary)
@@ -154,7 +175,8 @@ async def _under_load_through_a_failover(primary, standby, hubs, tls_files) -> N
         await asyncio.gather(*loads)
         recovered_after = min(t for t in acknowledged.values() if t > killed_at) - killed_at
         print(f"first create acknowledged {recovered_after:.2f} s after the primary was killed (promotion included); "
-              f"{len(acknowledged)} creates acknowledged; {sum(map(len, commanded.values()))} burst events; "
+              f"{len(acknowledged)} creates acknowledged; {actions_done[0]} actions; "
+              f"{sum(map(len, commanded.values()))} burst events; "
               f"slowest request {slowest[0]:.2f} s")
 
         assert await sql(standby.dsn, "SELECT pg_is_in_recovery()") == [(False,)]  # the hubs write to the promoted one
@@ -162,6 +184,7 @@ async def _under_load_through_a_failover(primary, standby, hubs, tls_files) -> N
             await cur.execute("SELECT id FROM vms WHERE id = ANY(%s)", (list(acknowledged),))
             found = {r["id"] for r in await cur.fetchall()}
         assert found == set(acknowledged), f"acknowledged but lost: {set(acknowledged) - found}"
+        assert actions_done[0] >= 4  # people's actions went on through both hubs
         await _every_acknowledged_event_committed(session, pool, where, commanded)
         await assert_converged(hubs[0].hub, within=60)  # one owner each, load = recount, hosts agree
         await _every_hour_charged_once(pool, bursting)
