@@ -85,14 +85,17 @@ async def log_in(console_url: str, pool, email: str) -> str:
 async def bench_node(**env_overrides: str) -> AsyncIterator[Bench]:
     folder = Path(tempfile.mkdtemp(prefix="capsul-bench-"))
     folder.chmod(0o755)
-    pg = EmbeddedPostgres(folder / "pg", database="bench")
-    await pg.ensure_running()
+    # a private PostgreSQL, unless the bench names its own (bench/failover.py: a replicated pair)
+    pg = None if "DATABASE_URL" in env_overrides else EmbeddedPostgres(folder / "pg", database="bench")
+    dsn = env_overrides["DATABASE_URL"] if pg is None else pg.dsn
+    if pg is not None:
+        await pg.ensure_running()
     node = None
     try:
         files = tls.ensure_self_signed(folder / "tls", ["127.0.0.1", "localhost"])
         host_file = folder / "host.xml"
         host_file.write_text(HOST_XML)
-        env = {"DATABASE_URL": pg.dsn, "CONSOLE_LISTEN": "127.0.0.1:0", "API_LISTEN": "127.0.0.1:0",
+        env = {"DATABASE_URL": dsn, "CONSOLE_LISTEN": "127.0.0.1:0", "API_LISTEN": "127.0.0.1:0",
                "TLS_CERT_FILE": str(files.cert), "TLS_KEY_FILE": str(files.key), "TLS_CA_FILE": str(files.ca),
                "CAPSUL_VAR_DIR": str(folder / "var"), "HEARTBEAT_INTERVAL": "5", "RESYNC_INTERVAL": "3600",
                "LIBVIRT_URI": f"test://{host_file}", "LOG_LEVEL": "WARNING",
@@ -112,11 +115,12 @@ async def bench_node(**env_overrides: str) -> AsyncIterator[Bench]:
                     break
             await asyncio.sleep(0.05)
         cookie = await log_in(node.console_url, node.pool, ACCOUNT)
-        yield Bench(node, folder, pg.dsn, cookie)
+        yield Bench(node, folder, dsn, cookie)
     finally:
         if node is not None:
             await node.stop()
-        await pg.stop()
+        if pg is not None:
+            await pg.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
