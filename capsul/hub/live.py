@@ -41,6 +41,7 @@ HOSTS_CHANNEL = hosts.CHANGED_CHANNEL
 QUEUE_BOUND = 256  # messages a client may have waiting before it is disconnected
 PING_INTERVAL = 25  # seconds between application-level pings (also keep proxies from timing out)
 PING = "ping"  # a queue item asking the writer for a ping
+PING_SLICES = 25  # a round of pings is spread over its interval, one slice of the clients at a time
 
 
 def envelope(kind: str, data: dict) -> str:
@@ -76,7 +77,7 @@ class LiveClient:
     3 KB of every connection's ~25 (bench/many_clients.py), and the writer is its only reader."""
 
     __slots__ = ("account", "see_all", "token_id", "session_id", "bound", "waiting", "_wakeup", "dropped", "_on_drop",
-                 "usage_of", "usage_visible", "usage_sent_at", "sent_lately")
+                 "usage_of", "usage_visible", "usage_sent_at", "sent_lately", "ping_slice")
 
     def __init__(self, account: str, *, see_all: bool, on_drop: Callable[[LiveClient], None],
                  bound: int = QUEUE_BOUND, token_id: int | None = None, session_id: int | None = None):
@@ -93,6 +94,7 @@ class LiveClient:
         self.usage_visible = True  # the page says whether it is visible: nothing is sent while hidden
         self.usage_sent_at = 0.0  # the newest point's time sent
         self.sent_lately = False  # a message went out since the last ping round (then no ping is needed)
+        self.ping_slice = 0  # which slice of a ping round it is in (set by the Broadcaster)
 
     def offer(self, number: int, text: bytes | str) -> None:
         if self.dropped:
@@ -132,8 +134,11 @@ class Broadcaster:
         self._by_account: dict[str, set[LiveClient]] = {}
         self._seeing_all: set[LiveClient] = set()
         self.published = 0  # numbers every message, so a writer can drop what its snapshot covers
+        self._joined = 0  # clients ever added: spreads them over the ping round's slices
 
     def add(self, client: LiveClient) -> None:
+        client.ping_slice = self._joined % PING_SLICES
+        self._joined += 1
         self.clients.add(client)
         if client.see_all:
             self._seeing_all.add(client)
@@ -191,13 +196,17 @@ class Broadcaster:
         """Every PING_INTERVAL, a ping to each client that was sent nothing since the last round
         (so an idle one hears from the hub every one or two intervals). One loop for all
         clients, not a timer or a timeout per connection: with thousands connected those were
-        memory and CPU of their own (bench/many_clients.py)."""
+        memory and CPU of their own (bench/many_clients.py). A round goes a slice of the clients
+        at a time, so thousands of writers never wake at once for it."""
+        tick = 0
         while True:
-            await asyncio.sleep(PING_INTERVAL)
+            await asyncio.sleep(PING_INTERVAL / PING_SLICES)
+            tick = (tick + 1) % PING_SLICES
             for client in list(self.clients):
-                if not client.sent_lately:
-                    client.offer(0, PING)
-                client.sent_lately = False
+                if client.ping_slice == tick:
+                    if not client.sent_lately:
+                        client.offer(0, PING)
+                    client.sent_lately = False
 
     def resync_all(self) -> None:
         """After notifications may have been missed (the listener reconnected)."""
