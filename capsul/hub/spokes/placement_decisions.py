@@ -105,10 +105,11 @@ class PlacementDecisions:
 def _take_best(candidates: list[dict], wanted: _Wanted, parallelism: int) -> list[dict]:
     """The best `parallelism` candidates with room for it, taking their room (for the next in the batch)."""
     fitting = [h for h in candidates if h["id"] not in wanted.exclude and h["free_vcpus"] >= wanted.vcpus
-               and h["free_memory_mb"] >= wanted.memory_mb]
+               and h["free_memory_mb"] >= wanted.memory_mb and h["free_addresses"] >= 1]
     fitting.sort(key=lambda h: (-h["free_memory_mb"], -h["free_vcpus"], h["id"]))
     chosen = fitting[:parallelism]
     for host in chosen:
         host["free_vcpus"] -= wanted.vcpus
         host["free_memory_mb"] -= wanted.memory_mb
+        host["free_addresses"] -= 1  # its claim will take one
     return chosen
