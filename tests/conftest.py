@@ -138,6 +138,12 @@ async def eventually(check: Callable[[], Awaitable[object]], *, within: float = 
         await asyncio.sleep(every)
 
 
+async def when(query: Callable[[], Awaitable[object]], condition: Callable[[object], bool]):
+    """query()'s result if it meets `condition`, else None: for eventually(), which returns it."""
+    result = await query()
+    return result if condition(result) else None
+
+
 ALICE, BOB = "alice@example.org", "bob@example.org"  # the people of the tests
 
 
@@ -234,7 +240,7 @@ async def pending_create(pool: aiopg.Pool, offered_to: list[str], account: str =
     async with db.cursor(pool) as cur:
         await vms.insert_pending_vm(cur, vm_id, account, "f1-xs", "debian12", [])
         await operations.insert_operation(cur, op_id, "create", {}, account=account, vm_id=vm_id)
-        await operations.offer(cur, op_id, offered_to)
+        await operations.offer_many(cur, [(op_id, host_id) for host_id in offered_to])
     return op_id, vm_id
 
 

@@ -10,7 +10,7 @@ from capsul.config import Role
 from capsul.hub import capsuls, db
 from capsul.hub.db import vms
 from capsul.spoke.journal import BLOCK
-from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir, wait_for_state
+from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir, wait_for_state, when
 from tests.convergence import assert_converged
 from tests.spoke_cluster import HOST_XML, SpokeSpec, free_port, start_spokes
 
@@ -147,7 +147,7 @@ async def test_the_hub_restarted_during_a_burst_of_events(start_node, pool, tls_
                                             min(seq) AS first, max(seq) AS last FROM vm_events
                                      WHERE host_id = 's1' AND seq > %s""", (spoke["last_applied_seq"],))
                 return (await cur.fetchone())
-        counts = await eventually(lambda: _when(all_arrived, lambda r: r["n"] == 80), within=60)
+        counts = await eventually(lambda: when(all_arrived, lambda r: r["n"] == 80), within=60)
         assert counts["distinct_seq"] == 80 and counts["last"] - counts["first"] == 79  # each once, no gap
         async with db.cursor(pool) as cur:  # each capsul's trail is stopped, running, stopped, running
             await cur.execute("""SELECT vm_id, array_agg(state ORDER BY seq) AS trail FROM vm_events
@@ -157,8 +157,3 @@ async def test_the_hub_restarted_during_a_burst_of_events(start_node, pool, tls_
         await assert_converged(hub.hub)
     finally:
         await cluster.stop()
-
-
-async def _when(query, condition):
-    row = await query()
-    return row if condition(row) else None

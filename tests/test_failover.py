@@ -24,7 +24,7 @@ from capsul.config import Role
 from capsul.hub import capsuls, db
 from capsul.hub.accounts import api_tokens
 from capsul.hub.db import ledger
-from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir, wait_for_state
+from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir, wait_for_state, when
 from tests.convergence import assert_converged
 from tests.replication import both_hosts_dsn, kill_machine, promote, replicated_pair, sql
 from tests.spoke_cluster import SpokeSpec, free_port, start_spokes
@@ -253,17 +253,12 @@ async def _every_hour_charged_once(pool, bursting: list[dict]) -> None:
                           (SELECT count(*) - count(DISTINCT (vm_id, hour)) FROM charges) AS twice""",
                 (list(vm_states.NEVER_BUILT),))
             return await cur.fetchone()
-    counts = await eventually(lambda: _when(charges_match, lambda r: r["missing"] == 0), within=30)
+    counts = await eventually(lambda: when(charges_match, lambda r: r["missing"] == 0), within=30)
     assert (counts["extra"], counts["twice"]) == (0, 0), counts
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT vm_id, count(*) AS hours FROM charges WHERE vm_id = ANY(%s) GROUP BY vm_id",
                           ([vm["id"] for vm in bursting],))
         assert all(r["hours"] >= 6 for r in await cur.fetchall())  # the five back-dated hours caught up
-
-
-async def _when(query, condition):
-    row = await query()
-    return row if condition(row) else None
 
 
 async def _at_least(items: list, count: int) -> bool:

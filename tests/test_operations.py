@@ -139,7 +139,7 @@ async def test_a_claim_not_offered_or_closed_is_refused(pool):
     async with db.cursor(pool) as cur:
         with pytest.raises(ops_db.ClaimRefused, match="not offered"):
             await ops_db.claim(cur, str(op_id), "s1")
-        await ops_db.offer(cur, op_id, ["s1"])
+        await ops_db.offer_many(cur, [(op_id, "s1")])
         assert await ops_db.close_offer(cur, op_id, "s1", "timeout", {}) is None
         with pytest.raises(ops_db.ClaimRefused, match="closed"):
             await ops_db.claim(cur, str(op_id), "s1")

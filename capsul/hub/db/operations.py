@@ -70,10 +70,6 @@ async def finish_operation(cur, op_id: uuid.UUID, *, result: dict | None = None,
 
 # --- create: offers and the one claim -------------------------------------------------------
 
-async def offer(cur, op_id: uuid.UUID, host_ids: list[str]) -> None:
-    await offer_many(cur, [(op_id, host_id) for host_id in host_ids])
-
-
 async def offer_many(cur, offers: list[tuple[uuid.UUID, str]]) -> None:
     """Record (operation, host) offers, in one statement."""
     if offers:
