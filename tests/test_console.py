@@ -111,7 +111,7 @@ async def test_login_requests_are_rate_limited_per_email_with_a_clear_message(co
         status, _, _ = await person.post("/login", {"email": ALICE})
         assert status == 200
     status, text, _ = await person.post("/login", {"email": ALICE})
-    assert status == 429 and "too many login links" in error_of(text)
+    assert status == 429 and "Too many login links" in error_of(text)
     assert 'value="alice@example.org"' in text  # what they typed is kept
     await eventually(lambda: _true(mail.count_to(ALICE) == 5))
     assert await count(pool, "SELECT count(*) AS n FROM login_tokens") == 5
@@ -168,7 +168,7 @@ async def test_without_trusted_proxies_x_forwarded_for_is_ignored(console, peopl
 async def test_a_bad_email_is_refused_on_the_form(console, people, pool, email):
     person = people()
     status, text, _ = await person.post("/login", {"email": email})
-    assert status == 400 and "enter an email address" in error_of(text)
+    assert status == 400 and "Enter one email address" in error_of(text)
     assert await count(pool, "SELECT count(*) AS n FROM login_tokens") == 0
 
 

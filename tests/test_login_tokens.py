@@ -38,14 +38,14 @@ async def test_expired_and_unknown_tokens_are_refused(pool):
 
 @pytest.mark.parametrize("email", ["", "no-at-sign", "two@@example.org", "a@b", "spaces in@example.org"])
 async def test_bad_addresses_are_refused(pool, email):
-    with pytest.raises(LoginRefused, match="enter an email address"):
+    with pytest.raises(LoginRefused, match="Enter one email address"):
         await login_tokens.issue(pool, email, None)
 
 
 async def test_requests_are_rate_limited_per_email_and_per_client(pool):
     for _ in range(login_tokens.PER_EMAIL[0]):
         await login_tokens.issue(pool, "carol@example.org", "198.18.0.2")
-    with pytest.raises(LoginRefused, match="too many login links") as caught:
+    with pytest.raises(LoginRefused, match="Too many login links") as caught:
         await login_tokens.issue(pool, "carol@example.org", "198.18.0.3")
     assert caught.value.status == 429
     for i in range(login_tokens.PER_CLIENT[0] - login_tokens.PER_EMAIL[0]):

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import aiopg
 
+from capsul.vm_ids import is_vm_id
 from capsul import vm_states
 from capsul.config import Config
 from capsul.hub import db
@@ -78,7 +79,7 @@ class Hub:
 
 
 async def get_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
-    if not isinstance(vm_id, str) or not vms.VM_ID_RE.match(vm_id):
+    if not is_vm_id(vm_id):
         raise CapsulNotFound(f"no capsul {vm_id!r:.60}")
     async with db.cursor(hub.pool) as cur:
         try:

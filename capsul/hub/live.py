@@ -28,6 +28,7 @@ from datetime import datetime
 import aiopg
 import psycopg2
 
+from capsul.vm_ids import is_vm_id
 from capsul import lifecycle_words
 from capsul.backoff import Backoff
 from capsul.hub import capsuls, db
@@ -316,7 +317,7 @@ async def snapshot(pool: aiopg.Pool, client: LiveClient, watched_capsul: str | N
     async with db.cursor(pool) as cur:
         rows = await vms.list_vms(cur, None if client.see_all else client.account)
         data: dict = {"capsuls": [capsul_view(r, with_owner=client.see_all) for r in rows]}
-        if watched_capsul and not vms.VM_ID_RE.match(watched_capsul):
+        if watched_capsul and not is_vm_id(watched_capsul):
             data["watched"] = None
         elif watched_capsul:
             try:

@@ -15,6 +15,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from capsul.vm_ids import is_vm_id
 from capsul import signing
 from capsul.backoff import Backoff
 from capsul.config import Config
@@ -296,8 +297,9 @@ class SpokeOperations:
 
 def _vm_id(body: dict) -> str:
     vm_id = body.get("vm_id")
-    if not isinstance(vm_id, str) or not vm_id.startswith("capsul-") or len(vm_id) > 64:
-        raise OperationError("vm_id must name a capsul (capsul-…)")
+    # NOTE: the id names files and domains here: the whole shape, never only its prefix.
+    if not is_vm_id(vm_id):
+        raise OperationError("vm_id must name a capsul (capsul- and ten of a-z 0-9)")
     return vm_id
 
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
+from capsul.vm_ids import is_vm_id
 from capsul import serial_console as wire
 from capsul.spoke.storage import Storage
 from capsul.spoke.virt import ConsoleUnsupported, Hypervisor, HypervisorError, SerialStream, VmNotFound
 
 log = logging.getLogger(__name__)
 
-VM_ID_RE = re.compile(r"^capsul-[a-z0-9]{10}$")
 STOP_NOTICE = 3.0  # seconds a hung-up console waits for libvirt to report the domain stopped
 CLOSE_WAIT = 2.0  # seconds to deliver the end frame before the connection is cut
 
@@ -168,7 +167,7 @@ consoles = web.AppKey("serial_consoles", ConsoleSessions)
 
 async def console_endpoint(request: web.Request) -> web.StreamResponse:
     vm_id = request.match_info["vm_id"]
-    if not VM_ID_RE.match(vm_id):
+    if not is_vm_id(vm_id):
         raise web.HTTPNotFound(text="no such capsul")
     ws = web.WebSocketResponse(heartbeat=wire.WS_HEARTBEAT, max_msg_size=wire.MAX_INPUT_FRAME, compress=False)
     wire.bound_socket_buffer(request)

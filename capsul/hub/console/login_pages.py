@@ -12,6 +12,7 @@ from capsul.hub.accounts import login_tokens
 from capsul.hub.console import sessions
 from capsul.hub.console.client_address import client_address
 from capsul.hub.console.keys import mailer, public_url
+from capsul.hub.console.redirects import safe_next
 from capsul.hub.console.render import render
 from capsul.hub.keys import db_pool
 from capsul.hub.mailer import MailFailed
@@ -19,25 +20,18 @@ from capsul.hub.mailer import MailFailed
 routes = web.RouteTableDef()
 
 
-def _safe_next(value: str | None) -> str:
-    """Only a path on this site (no //host, no scheme): no open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < 300:
-        return value
-    return "/capsuls"
-
-
 @routes.get("/login", name="login")
 async def login_form(request: web.Request) -> web.StreamResponse:
     if await sessions.current_account(request):
-        raise web.HTTPSeeOther(_safe_next(request.query.get("next")))
+        raise web.HTTPSeeOther(safe_next(request.query.get("next")))
     return await render("login.html", request,
-                                          {"email": "", "next": _safe_next(request.query.get("next"))})
+                                          {"email": "", "next": safe_next(request.query.get("next"))})
 
 
 @routes.post("/login")
 async def request_link(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    email, next_path = str(form.get("email", "")), _safe_next(str(form.get("next", "")))
+    email, next_path = str(form.get("email", "")), safe_next(str(form.get("next", "")))
     try:
         token = await login_tokens.issue(request.app[db_pool], email, client_address(request))
         address = login_tokens.normalize_email(email)
@@ -53,14 +47,20 @@ async def request_link(request: web.Request) -> web.StreamResponse:
     return await render("login_sent.html", request, {"email": address})
 
 
-@routes.get("/login/{token}", name="login_link")
+# NOTE: only the shape issue() makes matches (anything else is a 404), and the confirm page's form
+# posts to url_for(token): a path-like "token" (%2F, ..) can never turn into another route's action.
+LINK_PATH = "/login/{token:" + login_tokens.TOKEN_PATTERN + "}"
+
+
+@routes.get(LINK_PATH, name="login_link")
 async def link_opened(request: web.Request) -> web.StreamResponse:
+    token = request.match_info["token"]
     return await render(
-        "login_confirm.html", request, {"token": request.match_info["token"],
-                                        "next": _safe_next(request.query.get("next"))})
+        "login_confirm.html", request, {"token": token, "for_email": await login_tokens.peek(request.app[db_pool], token),
+                                        "next": safe_next(request.query.get("next"))})
 
 
-@routes.post("/login/{token}")
+@routes.post(LINK_PATH)
 async def redeem_link(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     try:
@@ -69,10 +69,10 @@ async def redeem_link(request: web.Request) -> web.StreamResponse:
         return await render("login.html", request,
                             {"email": "", "next": "/capsuls", "error": str(e)}, status=e.status)
     await sessions.log_in(request, email)
-    raise web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
+    raise web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
 
 
 @routes.post("/logout", name="logout")
 async def logout(request: web.Request) -> web.StreamResponse:
     await sessions.log_out(request)
-    raise web.HTTPSeeOther("/")
+    raise web.HTTPSeeOther(request.app.router["index"].url_for())

@@ -7,7 +7,7 @@ from aiohttp import web
 from capsul.hub import db
 from capsul.hub.console.render import render
 from capsul.hub.db import catalog
-from capsul.hub.db.vms import VM_ID_RE
+from capsul.vm_ids import is_vm_id
 from capsul.hub.keys import db_pool
 
 routes = web.RouteTableDef()
@@ -53,8 +53,8 @@ OLD_CONSOLE_PAGES = {"": "/capsuls", "create": "/capsuls/create", "keys": "/ssh-
 async def old_console(request: web.Request) -> web.Response:
     rest = request.match_info.get("rest", "").strip("/")
     first = rest.split("/", 1)[0]
-    if VM_ID_RE.match(first):
-        target = f"/capsuls/{first}"
+    if is_vm_id(first):
+        target = str(request.app.router["capsul"].url_for(vm_id=first))
     else:
         target = OLD_CONSOLE_PAGES.get(first, "/capsuls")
     raise web.HTTPMovedPermanently(target)

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from capsul import vm_states
 from capsul.hub.db import placement
-from capsul.hub.db.vms import VM_COLUMNS, VM_ID_RE
+from capsul.hub.db.vms import VM_COLUMNS
+from capsul.vm_ids import is_vm_id
 
 PAGE = 50
 
@@ -18,7 +19,7 @@ def capsul_filter(q: str) -> tuple[str, tuple]:
     q = q.strip()
     if not q:
         return vm_states.live_sql("v.state"), ()
-    if VM_ID_RE.match(q):
+    if is_vm_id(q):
         return "v.id = %s", (q,)
     if "@" in q:
         return "v.account = %s", (q.lower(),)
@@ -65,7 +66,7 @@ async def operations(cur, q: str, *, before: datetime | None = None, limit: int 
     """One page of operations, newest first: all, or those of a capsul or an account."""
     where, args = "true", ()
     q = q.strip()
-    if VM_ID_RE.match(q):
+    if is_vm_id(q):
         where, args = "vm_id = %s", (q,)
     elif "@" in q:
         where, args = "account = %s", (q.lower(),)

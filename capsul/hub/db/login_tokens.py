@@ -33,6 +33,14 @@ async def use(cur, token_hash: str) -> str | None:
     return row["email"] if row else None
 
 
+async def usable_email(cur, token_hash: str) -> str | None:
+    """The email of a link not used and not expired, or None; the link stays as it is."""
+    await cur.execute("SELECT email FROM login_tokens WHERE token_hash = %s AND used_at IS NULL AND expires_at > now()",
+                      (token_hash,))
+    row = await cur.fetchone()
+    return row["email"] if row else None
+
+
 async def delete_expired(cur, kept_for: float) -> int:
     """Delete links expired for longer than `kept_for` seconds; how many."""
     await cur.execute("DELETE FROM login_tokens WHERE expires_at < now() - make_interval(secs => %s)", (kept_for,))

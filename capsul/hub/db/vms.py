@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import string
 
@@ -11,7 +10,6 @@ from capsul import lifecycle_words
 from capsul.hub.db import NotFound
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-VM_ID_RE = re.compile(r"^capsul-[a-z0-9]{10}$")  # as the CHECK on vms.id
 
 VM_COLUMNS = """v.id, v.account, v.size, v.os, v.host_id, v.network_name, host(v.public_ipv4) AS public_ipv4,
                 host(v.public_ipv6) AS public_ipv6,

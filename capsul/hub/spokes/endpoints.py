@@ -13,7 +13,7 @@ from capsul import errors, signing
 from capsul.hub import db
 from capsul.hub.db import hosts, networks, operations, vm_events
 from capsul.hub.db import usage as usage_db
-from capsul.hub.db.vms import VM_ID_RE
+from capsul.vm_ids import is_vm_id
 from capsul.hub.keys import db_pool, resyncer
 from capsul.hub.spokes.heartbeats import CAPACITY_KEYS
 from capsul.limits import INT4_MAX, INT8_MAX, is_int
@@ -55,7 +55,7 @@ MAX_SAMPLES = 5_000
 
 
 def _valid_sample(sample) -> bool:
-    return (isinstance(sample, dict) and isinstance(sample.get("vm_id"), str) and VM_ID_RE.match(sample["vm_id"])
+    return (isinstance(sample, dict) and is_vm_id(sample.get("vm_id"))
             and isinstance(sample.get("at"), str) and _is_timestamp(sample["at"])
             and _is_number(sample.get("seconds"), 0.001, 86400) and is_int(sample.get("vcpus"), 1, INT4_MAX)
             and _is_number(sample.get("cpu_seconds"), 0, 1e12)
