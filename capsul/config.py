@@ -95,6 +95,10 @@ class Config:
     secret_key: str | None  # None: one generated key kept in the database, shared by every hub
     admin_emails: frozenset[str]
     console_idle_timeout: float  # 0: never
+    live_connections_per_account: int
+    live_connections_per_token: int
+    consoles_per_account: int
+    consoles_per_token: int
     metrics_interval: float
     metrics_token: str | None  # None: GET /metrics is off
     mail_server: str | None  # None: login links are written to the log instead of mailed
@@ -183,6 +187,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
                           "at least 16 characters; unset: /metrics is off"),
     "CONSOLE_IDLE_TIMEOUT": ("900", "seconds a serial console session may go without input before the hub "
                                     "closes it; 0: never"),
+    "LIVE_CONNECTIONS_PER_ACCOUNT": ("20", "live-update websockets (/ws: open pages, `run.py watch`) one account may "
+                                           "hold open on one hub; more are refused with 429"),
+    "LIVE_CONNECTIONS_PER_TOKEN": ("5", "live-update websockets one API token may hold open on one hub"),
+    "CONSOLES_PER_ACCOUNT": ("4", "serial console connections one account may hold open on one hub"),
+    "CONSOLES_PER_TOKEN": ("2", "serial console connections one API token may hold open on one hub"),
     "MAIL_SERVER": ("", "SMTP server for login mails; unset: each login link is written to the log"),
     "MAIL_PORT": ("587", "SMTP port"),
     "MAIL_USERNAME": ("", "SMTP user name, if the server wants one"),
@@ -484,6 +493,10 @@ FIELDS = {
     "console_idle_timeout": ("CONSOLE_IDLE_TIMEOUT", _number_from(0)),
     "metrics_interval": ("METRICS_INTERVAL", _number_from(1)),
     "metrics_token": ("METRICS_TOKEN", _metrics_token),
+    "live_connections_per_account": ("LIVE_CONNECTIONS_PER_ACCOUNT", _count(1)),
+    "live_connections_per_token": ("LIVE_CONNECTIONS_PER_TOKEN", _count(1)),
+    "consoles_per_account": ("CONSOLES_PER_ACCOUNT", _count(1)),
+    "consoles_per_token": ("CONSOLES_PER_TOKEN", _count(1)),
     "mail_server": ("MAIL_SERVER", _text),
     "mail_port": ("MAIL_PORT", _count(1, 65535)),
     "mail_username": ("MAIL_USERNAME", _text),

@@ -34,6 +34,7 @@ from capsul.hub.console.sessions import session_key
 from capsul.hub.db import hosts, networks
 from capsul.hub.housekeeping import run_housekeeping
 from capsul.hub.keys import db_pool, resyncer, spoke_client
+from capsul.hub.connections import Connections, connection_caps
 from capsul.hub.live import Broadcaster, ChangeListener
 from capsul.hub.mailer import Mailer
 from capsul.hub.spokes.client import SpokeClient
@@ -156,6 +157,7 @@ class Node:
         self.resyncer: Resyncer | None = None
         self.dsn: str | None = None
         self.broadcaster = Broadcaster()  # this process's websocket clients
+        self.connections = Connections(connection_caps(config))  # its live and console connections
         self.change_listener: ChangeListener | None = None
         self._health_check: health.HealthCheck | None = None
         self._stack = contextlib.AsyncExitStack()
@@ -209,7 +211,7 @@ class Node:
         if self.config.role.hub:
             key = await session_key(self.pool, self.config)
             self.console_app = create_console_app(self.config, self.pool, self._health_check, self.hub,
-                                                  self.broadcaster, key, self.console_url, session)
+                                                  self.broadcaster, self.connections, key, self.console_url, session)
             await self._serve(self.console_app, console_sock, None)
             self._start_hub_work()
         if spoke is not None:
@@ -318,7 +320,7 @@ class Node:
 
             self._background(run_metering(self.pool, config.metering_interval, after_run=after_metering), "metering")
         self._background(usage.run_rollups(self.pool, Mailer(config)), "usage roll-ups")
-        self.change_listener = ChangeListener(self.dsn, self.pool, self.broadcaster)
+        self.change_listener = ChangeListener(self.dsn, self.pool, self.broadcaster, self.connections)
         self._background(self.change_listener.run(), "change listener")
         self._background(self.broadcaster.run_pings(), "websocket pings")
 

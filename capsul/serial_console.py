@@ -33,6 +33,9 @@ TOO_SLOW = "too_slow"
 UNSUPPORTED = "unsupported"
 UNAVAILABLE = "unavailable"
 HUB_STOPPING = "hub_stopping"
+LOGGED_OUT = "logged_out"  # the login session or API token it was opened with ended (hub/connections.py)
+TOKEN_REVOKED = "token_revoked"
+EXPIRED = "expired"
 CLOSED = "closed"
 
 MESSAGES = {
@@ -45,6 +48,9 @@ MESSAGES = {
     UNSUPPORTED: "This capsul's host has no serial console (it runs libvirt's test driver).",
     UNAVAILABLE: "The capsul's host cannot be reached right now; try again in a minute.",
     HUB_STOPPING: "This server is restarting; open the console again.",
+    LOGGED_OUT: "You were logged out, which closed the console. Log in again to open it.",
+    TOKEN_REVOKED: "The API token this console was opened with was revoked.",
+    EXPIRED: "The login or API token this console was opened with expired.",
     CLOSED: "The console was closed.",
 }
 

@@ -38,6 +38,9 @@ def settings(environ: dict[str, str], path: str = "/ws") -> tuple[str, str]:
     return ("wss" if parts.scheme == "https" else "ws") + f"://{parts.netloc}{path}", token
 
 
+ENDED_LOGIN = {4002: "the token expired", 4003: "the token was revoked"}  # hub/connections.py CLOSE_CODES
+
+
 def describe(message: dict) -> list[str]:
     """The lines a message prints (none for pings)."""
     kind, data = message.get("type"), message.get("data") or {}
@@ -66,6 +69,8 @@ async def watch_once(session: aiohttp.ClientSession, url: str, token: str, out) 
                 break
             for line in describe(json.loads(msg.data)):
                 print(line, file=out, flush=True)
+    if ws.close_code in ENDED_LOGIN:  # the token behind it was revoked or expired: no use reconnecting
+        raise TokenRefused(f"the hub closed the connection: {ENDED_LOGIN[ws.close_code]}")
 
 
 async def watch(url: str, token: str, out=sys.stdout, err=sys.stderr) -> int:

@@ -27,7 +27,7 @@ from playwright.async_api import expect
 
 from capsul import serial_console as wire
 from capsul.config import Role
-from capsul.hub import capsuls, serial_console
+from capsul.hub import capsuls, db, serial_console
 from capsul.hub.accounts import api_tokens
 from tests import guest_image, libvirtd
 from tests.conftest import ALICE, PYTHON, REPO, child_env, eventually, host_row
@@ -172,6 +172,18 @@ async def test_console_of_a_real_guest(system_libvirt, start_node, pool, tls_fil
             await third.shows(b"capsul-42", within=120)
             await third.close()
 
+            # a console ends with the token it was opened with: revoked, or expired
+            revocable, row = await api_tokens.create_token(pool, ALICE, "revocable", "write", None)
+            held = await (await open_session(client, hub_url, vm_id, revocable)).attached()
+            await api_tokens.revoke_token(pool, ALICE, row["id"])
+            assert (await held.ended())["reason"] == wire.TOKEN_REVOKED
+            expiring, row = await api_tokens.create_token(pool, ALICE, "expiring", "write", 1)
+            async with db.cursor(pool) as cur:
+                await cur.execute("UPDATE api_tokens SET expires_at = now() + interval '3 seconds' WHERE id = %s",
+                                  (row["id"],))
+            held = await (await open_session(client, hub_url, vm_id, expiring)).attached()
+            assert (await held.ended())["reason"] == wire.EXPIRED
+
             # run.py console in a pseudo-terminal
             await cli_round_trip(hub_url, vm_id, token)
 
@@ -275,12 +287,23 @@ async def test_console_in_the_browser(system_libvirt, start_node, pool, tls_file
         await expect(status).to_have_attribute("data-reason", wire.TAKEN_OVER)
         await expect(status).to_contain_text(wire.MESSAGES[wire.TAKEN_OVER])
 
+        # "log out every other browser" ends the second's console too, saying why
+        second_status = second.locator("#console-status")
+        await first.goto(f"{base}/account")
+        await first.get_by_role("button", name="Log out every other browser").click()
+        await expect(second_status).to_have_attribute("data-reason", wire.LOGGED_OUT)
+        await expect(second_status).to_contain_text(wire.MESSAGES[wire.LOGGED_OUT])
+
         # shutting the capsul down ends the session with the reason
+        third = await browsers.new_page()
+        await log_in(third, base, mail, ALICE)
+        await third.goto(f"{base}/capsuls/{vm_id}/console")
+        third_status = third.locator("#console-status")
+        await expect(third_status).to_have_attribute("data-console-state", "attached")
         await first.goto(f"{base}/capsuls/{vm_id}")
         await first.get_by_role("button", name="Shut down").click()
-        second_status = second.locator("#console-status")
-        await expect(second_status).to_have_attribute("data-reason", wire.STOPPED, timeout=30_000)
-        await expect(second_status).to_contain_text(wire.MESSAGES[wire.STOPPED])
+        await expect(third_status).to_have_attribute("data-reason", wire.STOPPED, timeout=30_000)
+        await expect(third_status).to_contain_text(wire.MESSAGES[wire.STOPPED])
         await expect(first.get_by_role("link", name="Console")).to_be_hidden()
 
 

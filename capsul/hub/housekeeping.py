@@ -9,7 +9,7 @@ import psycopg2
 
 from capsul.config import Config
 from capsul.hub import db
-from capsul.hub.accounts import login_sessions, login_tokens
+from capsul.hub.accounts import api_tokens, login_sessions, login_tokens
 from capsul.hub.db import operations as ops_db
 from capsul.hub.spokes import leases
 
@@ -37,12 +37,14 @@ async def fail_abandoned_creates(pool: aiopg.Pool, older_than: float) -> int:
     return failed
 
 
-LOGIN_RECORDS_KEPT = 30 * 24 * 3600  # seconds ended sessions and used/expired login links are kept
+LOGIN_RECORDS_KEPT = 30 * 24 * 3600  # seconds ended sessions, used/expired login links and dead API tokens are kept
 
 
 async def forget_old_logins(pool: aiopg.Pool, kept_for: float = LOGIN_RECORDS_KEPT) -> int:
-    """Delete login links and sessions over for longer than `kept_for`; how many rows."""
-    return await login_tokens.forget_expired(pool, kept_for) + await login_sessions.forget_over(pool, kept_for)
+    """Delete login links, sessions and API tokens over (used, ended, revoked or expired) for
+    longer than `kept_for`; how many rows."""
+    return (await login_tokens.forget_expired(pool, kept_for) + await login_sessions.forget_over(pool, kept_for)
+            + await api_tokens.forget_over(pool, kept_for))
 
 
 async def run_housekeeping(pool: aiopg.Pool, config: Config) -> None:

@@ -33,6 +33,7 @@ from capsul import lifecycle_words
 from capsul.backoff import Backoff
 from capsul.hub import capsuls, db
 from capsul.hub.accounts import api_tokens, login_sessions
+from capsul.hub.connections import Connections
 from capsul.hub.db import hosts, vms
 from capsul.hub.db import usage as usage_db
 
@@ -77,15 +78,13 @@ class LiveClient:
     A list and one wake-up future rather than an asyncio.Queue: the queue's four deques were
     3 KB of every connection's ~25 (bench/many_clients.py), and the writer is its only reader."""
 
-    __slots__ = ("account", "see_all", "token_id", "session_id", "bound", "waiting", "_wakeup", "dropped", "_on_drop",
+    __slots__ = ("account", "see_all", "bound", "waiting", "_wakeup", "dropped", "_on_drop",
                  "usage_of", "usage_visible", "usage_sent_at", "sent_lately", "ping_slice")
 
     def __init__(self, account: str, *, see_all: bool, on_drop: Callable[[LiveClient], None],
-                 bound: int = QUEUE_BOUND, token_id: int | None = None, session_id: int | None = None):
+                 bound: int = QUEUE_BOUND):
         self.account = account
         self.see_all = see_all
-        self.token_id = token_id  # the API token it authenticated with, if a script
-        self.session_id = session_id  # the login session it authenticated with, if a browser
         self.bound = bound
         self.waiting: list[tuple[int, bytes | str]] = []  # (number, frame encoded once), oldest first
         self._wakeup: asyncio.Future | None = None  # the writer's, while it waits for a message
@@ -177,22 +176,6 @@ class Broadcaster:
     def usage_watchers(self) -> list[LiveClient]:
         return [c for c in self.clients if c.usage_of and c.usage_visible and not c.dropped]
 
-    def drop_token(self, token_id: int) -> int:
-        """Disconnect the clients that authenticated with a token just revoked; how many."""
-        return self._drop_where(lambda c: c.token_id == token_id, "its API token was revoked")
-
-    def drop_session(self, session_id: int) -> int:
-        """Disconnect the browsers of a login session just ended (logged out); how many."""
-        return self._drop_where(lambda c: c.session_id == session_id, "its login session ended")
-
-    def _drop_where(self, chosen: Callable[[LiveClient], bool], why: str) -> int:
-        dropped = [c for c in self.clients if chosen(c)]
-        for client in dropped:
-            log.info("closing a websocket of %s: %s", client.account, why)
-            client.drop()
-            self.remove(client)
-        return len(dropped)
-
     async def run_pings(self) -> None:
         """Every PING_INTERVAL, a ping to each client that was sent nothing since the last round
         (so an idle one hears from the hub every one or two intervals). One loop for all
@@ -219,10 +202,11 @@ class Broadcaster:
 class ChangeListener:
     """LISTENs on its own connection and publishes; reconnects with back-off, then resyncs everyone."""
 
-    def __init__(self, dsn: str, pool: aiopg.Pool, broadcaster: Broadcaster):
+    def __init__(self, dsn: str, pool: aiopg.Pool, broadcaster: Broadcaster, connections: Connections):
         self.dsn = dsn
         self.pool = pool
         self.broadcaster = broadcaster
+        self.connections = connections  # ended when their login session ends or API token is revoked
         self.listening = asyncio.Event()  # set while LISTEN is active (tests wait for it)
         self.delivered = 0
 
@@ -254,12 +238,12 @@ class ChangeListener:
     async def _handle(self, channel: str, payload: str) -> None:
         self.delivered += 1
         if channel == api_tokens.REVOKED_CHANNEL:
-            if payload.isdigit():
-                self.broadcaster.drop_token(int(payload))
+            if payload.isascii() and payload.isdigit():
+                self.connections.end_token(int(payload))
             return
         if channel == login_sessions.ENDED_CHANNEL:
-            if payload.isdigit():
-                self.broadcaster.drop_session(int(payload))
+            if payload.isascii() and payload.isdigit():
+                self.connections.end_session(int(payload))
             return
         if channel == HOSTS_CHANNEL:
             self.broadcaster.publish(envelope("hosts.changed", {}), account=None)

@@ -18,7 +18,9 @@ from aiohttp import WSMsgType, web
 
 from capsul import serial_console as wire
 from capsul import signing
-from capsul.hub import capsuls, db
+from capsul.hub import capsuls, connections, db
+from capsul.hub.connections import Login
+from capsul.hub.keys import connections_key
 from capsul.hub.db import hosts, vms
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,9 @@ CLOSE_WAIT = 2.0  # seconds to deliver the end frame before the connection is cu
 class ConsoleRelay:
     """One person's console connection; `end(reason)` from anywhere stops it."""
 
-    def __init__(self, request: web.Request, hub: capsuls.Hub, vm: dict, *, opened_by: str):
-        self.request, self.hub, self.vm, self.opened_by = request, hub, vm, opened_by
+    def __init__(self, request: web.Request, hub: capsuls.Hub, vm: dict, *, login: Login):
+        self.request, self.hub, self.vm, self.login = request, hub, vm, login
+        self.opened_by = login.account
         self.ws = web.WebSocketResponse(heartbeat=wire.WS_HEARTBEAT, max_msg_size=wire.MAX_INPUT_FRAME,
                                         compress=False)
         self.output = wire.OutputBuffer()
@@ -46,12 +49,23 @@ class ConsoleRelay:
             self._done.set()
 
     async def run(self) -> web.WebSocketResponse:
+        """TooManyConnections (before anything is answered) over the caps of hub/connections.py."""
+        open_connections = self.request.config_dict[connections_key]
+        held = await open_connections.open(self.hub.pool, connections.CONSOLE, self.login, end=self.end)
+        try:
+            return await self._run()
+        finally:
+            open_connections.close(held)
+
+    async def _run(self) -> web.WebSocketResponse:
         wire.bound_socket_buffer(self.request)
         await self.ws.prepare(self.request)
         relays = self.request.config_dict[open_relays]
         relays.add(self)
         log.info("console of %s opened by %s", self.vm["id"], self.opened_by)
         try:
+            if self.reason is not None:  # its login ended while it was being registered
+                return self.ws
             spoke = await self._connect()
             if spoke is not None:
                 try:
@@ -157,15 +171,17 @@ async def _close_quietly(spoke: aiohttp.ClientWebSocketResponse) -> None:
         pass
 
 
-async def relay(request: web.Request, hub: capsuls.Hub, account: str, vm_id: str, *,
+async def relay(request: web.Request, hub: capsuls.Hub, login: Login, vm_id: str, *,
                 is_admin: bool) -> web.WebSocketResponse:
     """Check the capsul is the person's (or that an admin opens it: recorded on its timeline),
-    then run the session. Raises CapsulNotFound for anyone else's."""
+    then run the session until it ends, or its login does. Raises CapsulNotFound for anyone
+    else's, TooManyConnections over the caps."""
+    account = login.account
     vm = await capsuls.get_capsul(hub, None if is_admin else account, vm_id)
     if vm["account"] != account:
         async with db.cursor(hub.pool) as cur:
             await vms.add_event(cur, vm_id, "console", reason=f"console opened by admin {account}", notify=False)
-    return await ConsoleRelay(request, hub, vm, opened_by=account).run()
+    return await ConsoleRelay(request, hub, vm, login=login).run()
 
 
 open_relays = web.AppKey("open_console_relays", set)  # this hub's open ConsoleRelays

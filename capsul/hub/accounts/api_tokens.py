@@ -24,6 +24,7 @@ from capsul.hub.db import api_tokens as tokens_db
 PREFIX = "capsul_"
 SCOPES = ("read", "write")
 MAX_TOKENS_PER_ACCOUNT = 50
+MADE_PER_HOUR = 20  # tokens an account may make in an hour, revoked ones included
 MAX_EXPIRY_DAYS = 3650
 LAST_USED_PRECISION = 60  # seconds: last_used_at is written at most this often per token
 REVOKED_CHANNEL = tokens_db.REVOKED_CHANNEL
@@ -66,8 +67,11 @@ async def create_token(pool, account: str, name: str, scope: str, expires_in_day
                 if not await accounts_db.lock_account(cur, account):
                     raise TokenRefused("no such account", 404)
                 if await tokens_db.count_live(cur, account) >= MAX_TOKENS_PER_ACCOUNT:
-                    raise TokenRefused(f"you have {MAX_TOKENS_PER_ACCOUNT} tokens, the most an account can hold; "
-                                       "revoke one first")
+                    raise TokenRefused(f"You have {MAX_TOKENS_PER_ACCOUNT} tokens, the most an account can hold. "
+                                       "Revoke one first.")
+                if await tokens_db.count_made_since(cur, account, 3600) >= MADE_PER_HOUR:
+                    raise TokenRefused(f"You made {MADE_PER_HOUR} tokens in the last hour, the most an account may. "
+                                       "Try again later.", 429)
                 return secret, await tokens_db.insert(cur, account, name, secret_hash(secret), scope, expires_in_days)
         except psycopg2.errors.UniqueViolation:
             raise TokenRefused(f"you already have a token named {name!r}; choose another name") from None
@@ -86,6 +90,12 @@ async def revoke_token(pool, account: str, token_id: int) -> dict:
     if row is None:
         raise TokenRefused("you have no such token", 404)
     return row
+
+
+async def forget_over(pool, kept_for: float) -> int:
+    """Delete tokens revoked or expired for longer than `kept_for` seconds; how many."""
+    async with db.cursor(pool) as cur:
+        return await tokens_db.delete_over(cur, kept_for)
 
 
 async def authenticate(pool, secret: str) -> TokenIdentity:

@@ -12,6 +12,7 @@ module, these take the pool; the SQL is hub/db/login_sessions.py's, which takes 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from capsul.hub import db
 from capsul.hub.accounts.stored_secrets import secret_hash
@@ -31,14 +32,15 @@ async def start(pool, account: str, client_address: str | None, user_agent: str 
     return secret, session_id
 
 
-async def check(pool, secret: str) -> tuple[int, str] | None:
-    """The live session holding this secret, as (id, account); None if it ended or expired."""
+async def check(pool, secret: str) -> tuple[int, str, datetime] | None:
+    """The live session holding this secret, as (id, account, when it expires); None if it ended
+    or expired."""
     if not isinstance(secret, str) or len(secret) > 100:
         return None
     async with db.cursor(pool) as cur:
         row = await sessions_db.find_live(cur, secret_hash(secret), max_age=SESSION_MAX_AGE,
                                           seen_precision=LAST_SEEN_PRECISION)
-    return (row["id"], row["account"]) if row else None
+    return (row["id"], row["account"], row["expires_at"]) if row else None
 
 
 async def is_live(pool, session_id: int) -> bool:

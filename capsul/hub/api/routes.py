@@ -17,6 +17,7 @@ from aiohttp import web
 
 from capsul import errors
 from capsul.hub import capsuls, db, serial_console, usage
+from capsul.hub.connections import Login, TooManyConnections
 from capsul.hub.accounts import api_tokens, ssh_keys
 from capsul.hub.api.openapi import openapi_document
 from capsul.hub.capsuls import Hub
@@ -225,8 +226,12 @@ async def serial_console_ws(request: web.Request) -> web.StreamResponse:
     if not identity.can_write:
         raise errors.json_error(403, "this token is read-only; opening a console needs a read-write token")
     hub = request.app[hub_service]
-    return await serial_console.relay(request, hub, identity.account, request.match_info["vm_id"],
-                                      is_admin=identity.account in hub.config.admin_emails)
+    login = Login(identity.account, token_id=identity.token_id, expires_at=identity.expires_at)
+    try:
+        return await serial_console.relay(request, hub, login, request.match_info["vm_id"],
+                                          is_admin=identity.account in hub.config.admin_emails)
+    except TooManyConnections as e:
+        raise errors.json_error(429, str(e)) from None
 
 
 # --- operations ------------------------------------------------------------------------------

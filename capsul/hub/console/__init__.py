@@ -39,7 +39,8 @@ from capsul.hub.billing import providers
 from capsul.hub.console.keys import client_session, mailer, payment_providers, public_url
 from capsul.hub.console.render import render
 from capsul.hub.console.websocket import close_all_going_away, live_connections, websocket
-from capsul.hub.keys import hub_service, broadcaster, db_pool
+from capsul.hub.connections import Connections
+from capsul.hub.keys import hub_service, broadcaster, connections_key, db_pool
 from capsul.hub.live import Broadcaster
 from capsul.hub.mailer import Mailer
 
@@ -111,7 +112,7 @@ async def _metrics(request: web.Request) -> web.Response:
 
 
 def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthCheck, hub: Hub,
-                       live: Broadcaster, session_key: str, console_url: str,
+                       live: Broadcaster, connections: Connections, session_key: str, console_url: str,
                        client: aiohttp.ClientSession) -> web.Application:
     app = web.Application(client_max_size=MAX_FORM_BODY, middlewares=[
         security_headers_middleware,
@@ -130,6 +131,7 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     app[sessions.config_key] = config
     app[hub_service] = hub
     app[broadcaster] = live
+    app[connections_key] = connections
     app[mailer] = Mailer(config)
     app[public_url] = config.base_url or console_url
     app[client_session] = client

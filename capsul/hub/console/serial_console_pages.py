@@ -11,6 +11,7 @@ from aiohttp import web
 from capsul import serial_console as wire
 from capsul.hub import capsuls
 from capsul.hub import serial_console
+from capsul.hub.connections import TooManyConnections
 from capsul.hub.console import sessions, vendor
 from capsul.hub.console.render import render
 from capsul.hub.console.websocket import origin_allowed
@@ -39,8 +40,11 @@ async def console_page(request: web.Request, account: str) -> web.StreamResponse
 async def console_websocket(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(request):
         raise web.HTTPForbidden(reason="This page's origin may not open a capsul's console.")
-    account = await sessions.current_account(request)
-    if account is None:
+    login = await sessions.current_login(request)
+    if login is None:
         raise web.HTTPUnauthorized(reason="Log in to open a console.")
-    return await serial_console.relay(request, request.app[hub_service], account, request.match_info["vm_id"],
-                                      is_admin=sessions.is_admin(request, account))
+    try:
+        return await serial_console.relay(request, request.app[hub_service], login, request.match_info["vm_id"],
+                                          is_admin=sessions.is_admin(request, login.account))
+    except TooManyConnections as e:
+        raise web.HTTPTooManyRequests(reason=str(e)) from None

@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet
 from capsul.config import Config
 from capsul.hub import db
 from capsul.hub.accounts import login_sessions
+from capsul.hub.connections import Login
 from capsul.hub.console.client_address import client_address
 from capsul.hub.console.keys import config_key  # noqa: F401 - where the pages look for it
 from capsul.hub.db import hub_secrets
@@ -90,7 +91,7 @@ async def csrf_middleware(request: web.Request, handler):
     return await handler(request)
 
 
-_who = web.RequestKey("capsul_who", tuple)  # (session id, account) or (), found once per request
+_who = web.RequestKey("capsul_who", tuple)  # (session id, account, expires at) or (), found once per request
 
 
 async def _identify(request: web.Request) -> tuple:
@@ -116,6 +117,12 @@ async def current_session_id(request: web.Request) -> int | None:
     return who[0] if who else None
 
 
+async def current_login(request: web.Request) -> Login | None:
+    """What a long-lived connection opened by this browser stands on (hub/connections.py)."""
+    who = await _identify(request)
+    return Login(who[1], session_id=who[0], expires_at=who[2]) if who else None
+
+
 def is_admin(request: web.Request, account: str | None) -> bool:
     return account is not None and account in request.config_dict[config_key].admin_emails
 
@@ -130,7 +137,7 @@ async def log_in(request: web.Request, email: str) -> None:
     session[SECRET_FIELD] = secret
     session["login_at"] = int(time.time())
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
-    request[_who] = (session_id, email)
+    request[_who] = (session_id, email, None)
 
 
 async def log_out(request: web.Request) -> None:

@@ -10,21 +10,24 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from capsul.hub import capsuls, live
 
-from capsul.hub.accounts import api_tokens, login_sessions
-from capsul.hub.console.sessions import config_key, current_account, current_session_id, is_admin
-from capsul.hub.keys import broadcaster, db_pool, hub_service
+from capsul.hub import connections
+from capsul.hub.accounts import api_tokens
+from capsul.hub.connections import Login
+from capsul.hub.console.sessions import config_key, current_login, is_admin
+from capsul.hub.keys import broadcaster, connections_key, db_pool, hub_service
+from capsul.vm_ids import is_vm_id
 
 log = logging.getLogger(__name__)
 
 WS_HEARTBEAT = 30  # seconds between protocol pings; a client that does not answer is dropped
 MAX_INCOMING = 4096  # bytes: clients have nothing big to say
+CLOSE_WAIT = 1.0  # seconds a page has to take the close frame of an ended login before it is cut off
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -50,31 +53,29 @@ async def _token_identity(request: web.Request) -> api_tokens.TokenIdentity | No
 async def websocket(request: web.Request) -> web.StreamResponse:
     """Who may connect, and to what; then the connection runs until either side ends it."""
     identity = await _token_identity(request)
-    session_id = None
     if identity is not None:
-        account = identity.account
+        login = Login(identity.account, token_id=identity.token_id, expires_at=identity.expires_at)
     else:
         if not origin_allowed(request):
             log.warning("refused a websocket from origin %r", request.headers.get("Origin"))
             raise web.HTTPForbidden(reason="This page's origin may not open capsul's live updates.")
-        account = await current_account(request)
-        if account is None:
+        login = await current_login(request)
+        if login is None:
             raise web.HTTPUnauthorized(reason="Log in to see live updates.")
-        session_id = await current_session_id(request)
+    account = login.account
     see_all = request.query.get("scope") == "all"
     if see_all and not is_admin(request, account):
         raise web.HTTPForbidden(reason="Only admins can watch every capsul.")
     watched = request.query.get("capsul") or None
-    if watched is not None and len(watched) > 64:
+    if watched is not None and not is_vm_id(watched):
         raise web.HTTPBadRequest(reason="No such capsul.")
-    connection = LiveConnection(request, account, see_all=see_all, watched=watched,
-                                token_id=identity.token_id if identity else None, session_id=session_id)
+    connection = LiveConnection(request, account, see_all=see_all, watched=watched)
     if request.query.get("usage") == "1":  # new usage points of the watched capsul: only one's own
         if watched is None:
             raise web.HTTPBadRequest(reason="usage=1 needs capsul=<id>.")
         await capsuls.get_capsul(request.app[hub_service], None if see_all else account, watched)  # else 404
         connection.client.usage_of = watched
-    return await connection.run(expires_at=identity.expires_at if identity else None)
+    return await connection.run(login)
 
 
 class LiveConnection:
@@ -83,18 +84,17 @@ class LiveConnection:
     behind, token revoked or expired, logged out), `close_going_away()` when the hub stops, and
     one `finally` that undoes everything."""
 
-    __slots__ = ("request", "client", "watched", "ws", "writer")  # thousands per hub: no __dict__ each
+    __slots__ = ("request", "client", "watched", "ws", "writer", "closing")  # thousands per hub: no __dict__ each
 
-    def __init__(self, request: web.Request, account: str, *, see_all: bool, watched: str | None,
-                 token_id: int | None, session_id: int | None):
+    def __init__(self, request: web.Request, account: str, *, see_all: bool, watched: str | None):
         self.request = request
-        self.client = live.LiveClient(account, see_all=see_all, on_drop=self._dropped,
-                                      token_id=token_id, session_id=session_id)
+        self.client = live.LiveClient(account, see_all=see_all, on_drop=self._dropped)
         self.watched = watched
         # NOTE: no permessage-deflate: frames are small, and compressing each one once per client
         # (browsers ask for it) costs more CPU on a broadcast than it saves in bytes.
         self.ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT, max_msg_size=MAX_INCOMING, compress=False)
         self.writer: asyncio.Task | None = None
+        self.closing: asyncio.Task | None = None
 
     def _dropped(self, _client: live.LiveClient) -> None:
         self.cancel()
@@ -107,43 +107,71 @@ class LiveConnection:
         if self.request.transport is not None:
             self.request.transport.abort()
 
+    def end(self, why: str) -> None:
+        """What it stood on ended (hub/connections.py): nothing more is sent, and the page is told
+        why with a close code it reads as "you were logged out", within CLOSE_WAIT or cut off."""
+        self.client.dropped = True
+        if self.writer is not None:
+            self.writer.cancel()
+        if self.closing is None and self.ws.prepared:  # else run() answers 401 instead
+            self.closing = asyncio.get_running_loop().create_task(self._close(connections.CLOSE_CODES[why], why))
+
+    async def _close(self, code: int, why: str) -> None:
+        try:
+            async with asyncio.timeout(CLOSE_WAIT):
+                await self.ws.close(code=code, message=why.encode())
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            if not self.ws.closed:  # the page did not take the close frame in time
+                self.cancel()
+
     async def close_going_away(self) -> None:
         """The hub is stopping: say so (1001), so the page reconnects at once, to another hub."""
         await self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"this hub is stopping")
 
-    async def run(self, *, expires_at) -> web.WebSocketResponse:
+    async def run(self, login: Login) -> web.WebSocketResponse:
         app = self.request.app
-        await self.ws.prepare(self.request)
-        connections, hub_broadcaster = app[live_connections], app[broadcaster]
-        connections.add(self)
-        hub_broadcaster.add(self.client)
-        expiry = None
-        if expires_at is not None:  # refused at once when it expires; set before the snapshot is read
-            expiry = asyncio.get_running_loop().call_later(max(0.0, expires_at.timestamp() - time.time()),
-                                                           self.client.drop)
+        open_connections = self.request.config_dict[connections_key]
         try:
-            if self.client.session_id is not None and not await login_sessions.is_live(app[db_pool],
-                                                                                       self.client.session_id):
-                self.client.drop()  # logged out between the check and joining the broadcast: its NOTIFY is missed
-            self.writer = asyncio.create_task(
-                live.run_writer(self.client, self._send, app[db_pool], self.watched, hub_broadcaster),
-                name=f"ws writer {self.client.account}")
-            self.writer.add_done_callback(self._writer_ended)
+            held = await open_connections.open(app[db_pool], connections.LIVE, login, end=self.end)
+        except connections.TooManyConnections as e:
+            raise web.HTTPTooManyRequests(reason=str(e)) from None
+        try:
+            if self.client.dropped:  # ended while it was being registered
+                raise web.HTTPUnauthorized(reason="Log in to see live updates.")
+            await self.ws.prepare(self.request)
+            await self._run()
+        finally:
+            open_connections.close(held)
+            if self.closing is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self.closing
+        return self.ws
+
+    async def _run(self) -> None:
+        app = self.request.app
+        live_set, hub_broadcaster = app[live_connections], app[broadcaster]
+        live_set.add(self)
+        hub_broadcaster.add(self.client)
+        try:
+            if not self.client.dropped:
+                self.writer = asyncio.create_task(
+                    live.run_writer(self.client, self._send, app[db_pool], self.watched, hub_broadcaster),
+                    name=f"ws writer {self.client.account}")
+                self.writer.add_done_callback(self._writer_ended)
             async for msg in self.ws:
                 if msg.type == WSMsgType.ERROR:
                     break
                 if msg.type == WSMsgType.TEXT:
                     self._heard(msg.data)
         finally:
-            if expiry is not None:
-                expiry.cancel()
             hub_broadcaster.remove(self.client)
-            connections.discard(self)
+            live_set.discard(self)
             if self.writer is not None:
                 self.writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):  # reported by _writer_ended
                     await self.writer
-        return self.ws
 
     async def _send(self, message: bytes | str) -> None:
         if isinstance(message, bytes):  # the broadcaster's frame, encoded once for every client

@@ -51,3 +51,24 @@ async def find_usable(cur, token_hash: str, *, used_precision: float) -> dict | 
     if row is not None and row["stale"]:
         await cur.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = %s", (row["id"],))
     return row
+
+
+async def is_usable(cur, token_id: int) -> bool:
+    await cur.execute("""SELECT 1 FROM api_tokens
+                         WHERE id = %s AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())""",
+                      (token_id,))
+    return await cur.fetchone() is not None
+
+
+async def count_made_since(cur, account: str, seconds: float) -> int:
+    """Tokens the account made within the last `seconds`, revoked ones included."""
+    await cur.execute("""SELECT count(*) AS n FROM api_tokens
+                         WHERE account = %s AND created_at > now() - make_interval(secs => %s)""", (account, seconds))
+    return (await cur.fetchone())["n"]
+
+
+async def delete_over(cur, kept_for: float) -> int:
+    """Delete tokens revoked or expired for longer than `kept_for` seconds; how many."""
+    await cur.execute("""DELETE FROM api_tokens
+                         WHERE coalesce(revoked_at, expires_at) < now() - make_interval(secs => %s)""", (kept_for,))
+    return cur.rowcount

@@ -12,13 +12,14 @@ async def insert(cur, secret_hash: str, account: str, client_address: str | None
 
 
 async def find_live(cur, secret_hash: str, *, max_age: float, seen_precision: float) -> dict | None:
-    """The live session holding this secret (id, account), its last_seen_at refreshed when older
+    """The live session holding this secret (id, account, expires_at), its last_seen_at refreshed when older
     than `seen_precision` seconds; None if it ended or is older than `max_age`."""
     await cur.execute(
-        """SELECT id, account, last_seen_at < now() - make_interval(secs => %s) AS stale
+        """SELECT id, account, last_seen_at < now() - make_interval(secs => %s) AS stale,
+                  created_at + make_interval(secs => %s) AS expires_at
            FROM login_sessions
            WHERE secret_hash = %s AND ended_at IS NULL AND created_at > now() - make_interval(secs => %s)""",
-        (seen_precision, secret_hash, max_age))
+        (seen_precision, max_age, secret_hash, max_age))
     row = await cur.fetchone()
     if row is not None and row["stale"]:
         await cur.execute("UPDATE login_sessions SET last_seen_at = now() WHERE id = %s", (row["id"],))

@@ -172,7 +172,9 @@
     if (usage) params.set("usage", "1");
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     socket = new WebSocket(scheme + "//" + location.host + "/ws?" + params.toString());
+    let opened = false;
     socket.onopen = function () {
+      opened = true;
       delay = 500;
       showStatus("");
       document.body.dataset.liveConnected = "yes";
@@ -181,12 +183,32 @@
     socket.onmessage = function (event) {
       try { handle(JSON.parse(event.data)); } catch (e) { console.error("capsul live update:", e); }
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       document.body.dataset.liveConnected = "no";
+      // 4001-4003: the login this page stood on ended (hub/connections.py CLOSE_CODES)
+      if (event.code >= 4001 && event.code <= 4003) return loggedOut();
       showStatus("Live updates paused; reconnecting…");
-      setTimeout(connect, delay + Math.random() * delay / 2);
-      delay = Math.min(delay * 2, 15000);
+      if (!opened) {  // refused at the handshake: a browser is not told why, so ask whether the login still holds
+        fetch("/account", { redirect: "manual", credentials: "same-origin" }).then(function (r) {
+          if (r.type === "opaqueredirect" || r.status === 401) loggedOut(); else retry();
+        }, retry);
+      } else {
+        retry();
+      }
     };
+  }
+  function retry() {
+    setTimeout(connect, delay + Math.random() * delay / 2);
+    delay = Math.min(delay * 2, 15000);
+  }
+  function loggedOut() {
+    status.textContent = "You were logged out (in another tab or browser, or your login expired). ";
+    const link = document.createElement("a");
+    link.href = "/login?next=" + encodeURIComponent(location.pathname);
+    link.textContent = "Log in again";
+    status.append(link, ".");
+    status.hidden = false;
+    document.body.dataset.liveConnected = "logged-out";
   }
   // The usage graphs want new points only while the page is visible: tell the hub when that changes.
   function sayVisibility() {
