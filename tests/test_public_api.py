@@ -386,3 +386,27 @@ async def test_last_used_is_recorded_without_a_write_per_request(api, pool):
     stale = await last_used()
     assert (await alice.call("GET", "/sizes"))[0] == 200
     assert await last_used() > stale
+
+
+async def test_making_tokens_is_rate_limited_and_dead_ones_are_purged(console, pool):
+    """300 revoke-and-make cycles went through in 5 s, and revoked tokens stayed forever."""
+    from capsul.hub import housekeeping
+    await add_account_with_key(pool, BOB)
+    for i in range(api_tokens.MADE_PER_HOUR):
+        _, row = await api_tokens.create_token(pool, BOB, f"cycle-{i}", "read", None)
+        await api_tokens.revoke_token(pool, BOB, row["id"])
+    with pytest.raises(api_tokens.TokenRefused, match="in the last hour") as refused:
+        await api_tokens.create_token(pool, BOB, "one more", "read", None)
+    assert refused.value.status == 429
+    async with db.cursor(pool) as cur:  # a month later: the hour's limit has passed, the revoked are old
+        await cur.execute("UPDATE api_tokens SET created_at = created_at - interval '40 days', "
+                          "revoked_at = revoked_at - interval '40 days' WHERE account = %s", (BOB,))
+    _, live = await api_tokens.create_token(pool, BOB, "kept", "read", None)
+    _, expired = await api_tokens.create_token(pool, BOB, "expired long ago", "read", 1)
+    async with db.cursor(pool) as cur:
+        await cur.execute("UPDATE api_tokens SET expires_at = now() - interval '31 days' WHERE id = %s",
+                          (expired["id"],))
+    assert await housekeeping.forget_old_logins(pool) >= api_tokens.MADE_PER_HOUR + 1
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT name FROM api_tokens WHERE account = %s", (BOB,))
+        assert [r["name"] for r in await cur.fetchall()] == ["kept"]
