@@ -16,7 +16,8 @@ def token_checked(request: web.Request, token: str | None) -> None:
     if not token:
         raise errors.json_error(404, "metrics are off: set METRICS_TOKEN to turn them on")
     given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    # NOTE: a header may carry any bytes (aiohttp keeps them as surrogates): never .encode() plainly.
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), f"Bearer {token}".encode()):
         raise errors.json_error(401, "GET /metrics needs Authorization: Bearer <METRICS_TOKEN>")
 
 

@@ -118,8 +118,8 @@ async def test_the_account_page_matches_the_ledger_and_admins_record_manual_entr
     admin = await logged_in(people, mail, ADMIN_EMAIL)
     status, _, _ = await alice.post("/admin/ledger", {"account": ALICE, "amount": "1000", "reason": "me"})
     assert status == 404  # not an admin: nothing recorded
-    for amount, reason, words in (("abc", "x", "must be a number"), ("5", "", "give a reason"),
-                                  ("NaN", "x", "must be a number"), ("5", "x", "")):
+    for amount, reason, words in (("abc", "x", "at most two decimals"), ("5", "", "give a reason"),
+                                  ("NaN", "x", "at most two decimals"), ("5", "x", "")):
         target = "nobody@example.org" if not words else ALICE
         status, text, _ = await admin.post("/admin/ledger", {"account": target, "amount": amount, "reason": reason})
         assert "Nothing recorded" in text and words in text

@@ -194,7 +194,8 @@ async def test_expired_and_invalid_invoices_credit_nothing(billing_node, btcpay,
 
 @pytest.mark.parametrize("amount, provider, words", [
     ("4.99", "stripe", "between $5 and $1000"), ("1000.01", "stripe", "between"), ("abc", "stripe", "such as 20"),
-    ("10.001", "stripe", "dollars and cents"), ("NaN", "btcpay", "between"), ("20", "paypal", "choose one"),
+    ("10.001", "stripe", "such as 20 or 12.50"), ("NaN", "btcpay", "such as 20"), ("1e3", "stripe", "such as 20"),
+    ("\u0662\u0660", "stripe", "such as 20"), ("9" * 4400, "stripe", "such as 20"), ("20", "paypal", "choose one"),
 ])
 async def test_bad_payment_requests_start_nothing(billing_node, stripe, btcpay, mail, people, pool, amount, provider,
                                                   words):

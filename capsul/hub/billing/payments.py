@@ -6,10 +6,11 @@ payments); a payment the hub never started (no intent) credits nothing.
 from __future__ import annotations
 
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import aiohttp
 
+from capsul.numbers import parse_money
 from capsul.hub import db
 from capsul.hub.billing.providers import Outcome
 from capsul.hub.db import billing_state, ledger
@@ -23,13 +24,12 @@ class PaymentRefused(Exception):
 
 
 def parse_amount(text: str) -> Decimal:
-    try:
-        amount = Decimal((text or "").strip().lstrip("$"))
-    except InvalidOperation:
-        raise PaymentRefused("enter an amount in dollars, such as 20") from None
-    if not amount.is_finite() or amount != amount.quantize(ledger.CENT) or not MIN_PAYMENT <= amount <= MAX_PAYMENT:
-        raise PaymentRefused(f"an amount is between ${MIN_PAYMENT} and ${MAX_PAYMENT}, in dollars and cents")
-    return amount.quantize(ledger.CENT)
+    amount = parse_money(text)
+    if amount is None:
+        raise PaymentRefused("Enter an amount in dollars, such as 20 or 12.50.")
+    if not MIN_PAYMENT <= amount <= MAX_PAYMENT:
+        raise PaymentRefused(f"An amount is between ${MIN_PAYMENT} and ${MAX_PAYMENT}.")
+    return amount
 
 
 async def start_payment(pool, provider, session: aiohttp.ClientSession, account: str, amount: Decimal,

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import aiohttp
 
+from capsul.numbers import parse_int
 from capsul.config import Config
 from capsul.limits import is_int
 
@@ -75,13 +76,13 @@ class StripeCheckout:
         parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
         stamps = [v for k, v in parts if k.strip() == "t"]
         signatures = [v.strip() for k, v in parts if k.strip() == "v1"]
-        if len(stamps) != 1 or not stamps[0].strip().isdigit() or not signatures:
+        stamp = parse_int(stamps[0]) if len(stamps) == 1 else None
+        if stamp is None or not signatures:
             raise WebhookRefused("malformed Stripe-Signature header")
-        stamp = int(stamps[0])
         if abs((now if now is not None else time.time()) - stamp) > STRIPE_TOLERANCE:
             raise WebhookRefused("Stripe-Signature timestamp is outside the tolerance")
         expected = hmac.new(self.webhook_secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
-        if not any(hmac.compare_digest(expected, s) for s in signatures):
+        if not any(_same(expected, s) for s in signatures):
             raise WebhookRefused("Stripe-Signature does not match")
         return _json_object(body)
 
@@ -136,7 +137,7 @@ class BTCPayGreenfield:
         if algorithm != "sha256" or not signature:
             raise WebhookRefused("malformed BTCPay-Sig header")
         expected = hmac.new(self.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature.strip().lower()):
+        if not _same(expected, signature.strip().lower()):
             raise WebhookRefused("BTCPay-Sig does not match")
         return _json_object(body)
 
@@ -167,6 +168,12 @@ class BTCPayGreenfield:
         if not amount.is_finite() or amount <= 0:
             return Outcome(invoice_id, "invalid")
         return Outcome(invoice_id, "paid", amount)
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison of a signature with what a header carried (which may hold any
+    bytes: compare_digest refuses non-ASCII str with a TypeError)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape"))
 
 
 async def _call(session: aiohttp.ClientSession, method: str, url: str, provider: str, required: tuple[str, ...],

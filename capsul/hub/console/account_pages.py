@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from capsul.numbers import parse_int
 from capsul.hub import db, usage
 
 from capsul.hub.accounts import login_sessions
@@ -49,12 +50,12 @@ async def end_login_session(request: web.Request, account: str) -> web.StreamRes
         ended = await login_sessions.end_others(request.app[db_pool], account, this_session)
         await sessions.flash(request, f"Logged out {ended} other browser{'s' if ended != 1 else ''}.")
         raise web.HTTPSeeOther(request.app.router["account"].url_for())
-    raw = str(form.get("id", ""))
-    if not (raw.isdigit() and len(raw) < 19 and await login_sessions.end(request.app[db_pool], account, int(raw))):
+    session_id = parse_int(form.get("id"))
+    if session_id is None or not await login_sessions.end(request.app[db_pool], account, session_id):
         return await _page(request, account, error="You have no such login session (already logged out?).",
                            status=404)
-    if int(raw) == this_session:
+    if session_id == this_session:
         await sessions.log_out(request)
-        raise web.HTTPSeeOther("/")
+        raise web.HTTPSeeOther(request.app.router["index"].url_for())
     await sessions.flash(request, "Logged out that browser; its open pages stop updating.")
     raise web.HTTPSeeOther(request.app.router["account"].url_for())

@@ -5,14 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from capsul.hub import db, usage
 
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
 from capsul.hub.db import admin_search, networks, vm_events
+from capsul.hub.db import accounts as accounts_db
 from capsul.hub.db import ledger
+from capsul.numbers import parse_money
 from capsul.hub.db import usage as usage_db
 from capsul.hub.keys import db_pool
 from capsul.hub.keys import hub_service
@@ -24,8 +25,13 @@ routes = web.RouteTableDef()
 @routes.get("/admin", name="admin")
 @sessions.admin_required
 async def overview(request: web.Request, account: str) -> web.Response:
+    return await _page(request)
+
+
+async def _page(request: web.Request, *, ledger_form: dict | None = None, status: int = 200) -> web.Response:
     """One page of each list (hub/db/admin_search.py); `q` searches by capsul id, email, host, state
-    or address, and `hosts_after`, `capsuls_before`, `operations_before` turn the pages."""
+    or address, and `hosts_after`, `capsuls_before`, `operations_before` turn the pages.
+    `ledger_form`: what was typed in the credit form, with its error or warning, shown again."""
     q = request.query.get("q", "")[:200]
     try:
         capsuls_before = _capsuls_cursor(request.query.get("capsuls_before"))
@@ -41,8 +47,11 @@ async def overview(request: web.Request, account: str) -> web.Response:
             "vms": await admin_search.capsuls(cur, q, before=capsuls_before),
             "operations": await admin_search.operations(cur, q, before=operations_before),
             "conflicts": await vm_events.open_conflicts(cur), "ledger": await ledger.recent_manual(cur),
-            "top_transfer": await usage_db.top_consumers(cur, usage.utc_now()), "page": admin_search.PAGE}
-    return await render("admin.html", request, context)
+            "top_transfer": await usage_db.top_consumers(cur, usage.utc_now()), "page": admin_search.PAGE,
+            "ledger_form": ledger_form or {},
+            # what the live updates re-read: this page, or (after a form's POST) the plain admin page
+            "refresh_url": request.rel_url if request.method == "GET" else request.app.router["admin"].url_for()}
+    return await render("admin.html", request, context, status=status)
 
 
 def _names_a_host(q: str) -> bool:
@@ -65,23 +74,34 @@ def _capsuls_cursor(value: str | None) -> tuple[datetime, str] | None:
 @routes.post("/admin/ledger", name="admin_ledger")
 @sessions.admin_required
 async def manual_entry(request: web.Request, account: str) -> web.StreamResponse:
-    """A manual credit or debit, with a reason; kept in the ledger with the admin's email."""
+    """A manual credit or debit, with a reason; kept in the ledger with the admin's email. A
+    refusal is shown next to the form with what was typed; a debit that would take the balance
+    below zero asks to be confirmed first."""
     form = await request.post()
-    target, reason = str(form.get("account", "")).strip().lower(), str(form.get("reason", ""))
-    try:
-        amount = Decimal(str(form.get("amount", "")).strip())
-        if not amount.is_finite():
-            raise InvalidOperation
-    except InvalidOperation:
-        await sessions.flash(request, "Nothing recorded: the amount must be a number of dollars, e.g. 20 or -5.50.")
-        raise web.HTTPSeeOther(request.app.router["admin"].url_for()) from None
+    typed = {"account": str(form.get("account", "")).strip(), "amount": str(form.get("amount", "")).strip(),
+             "reason": str(form.get("reason", ""))}
+    target = typed["account"].lower()
+    amount = parse_money(typed["amount"], negative=True)
+    if amount is None:
+        return await _page(request, status=400, ledger_form={
+            **typed, "error": "Nothing recorded: the amount is dollars with at most two decimals, "
+                              "such as 20 or -5.50."})
+    warning = entry = None
     try:
         async with db.cursor(request.app[db_pool]) as cur:
-            entry = await ledger.add_manual_entry(cur, target, amount, reason, account)
+            async with cur.begin():
+                await accounts_db.lock_account(cur, target)  # NOTE: the balance checked is the one debited
+                balance = await ledger.balance(cur, target)
+                if amount < 0 and balance + amount < 0 and not form.get("below_zero"):
+                    warning = (f"This debit takes {target}'s balance from ${balance:.2f} to ${balance + amount:.2f}, "
+                               "below zero, and their capsuls are shut down at zero. Tick the box to record it anyway.")
+                else:
+                    entry = await ledger.add_manual_entry(cur, target, amount, typed["reason"], account)
     except ledger.LedgerRefused as e:
-        await sessions.flash(request, f"Nothing recorded: {e}.")
-    else:
-        await sessions.flash(request, f"Recorded ${entry['amount']} for {entry['account']}: {entry['reason']}.")
+        return await _page(request, status=400, ledger_form={**typed, "error": f"Nothing recorded: {e}."})
+    if entry is None:
+        return await _page(request, status=409, ledger_form={**typed, "warning": warning, "confirm_below_zero": True})
+    await sessions.flash(request, f"Recorded ${entry['amount']} for {entry['account']}: {entry['reason']}.")
     raise web.HTTPSeeOther(request.app.router["admin"].url_for())
 
 

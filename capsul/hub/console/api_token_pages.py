@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from capsul.numbers import parse_int
 from capsul.hub.accounts import api_tokens
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
@@ -33,10 +34,11 @@ async def create(request: web.Request, account: str) -> web.StreamResponse:
                "expires_in_days": str(form.get("expires_in_days", "")).strip()}
     days = None
     if entered["expires_in_days"]:
-        if not entered["expires_in_days"].isdigit():
-            return await _page(request, account, error="expiry is a number of days, or empty for never",
-                               form=entered, status=400)
-        days = int(entered["expires_in_days"])
+        days = parse_int(entered["expires_in_days"], 1, api_tokens.MAX_EXPIRY_DAYS)
+        if days is None:
+            return await _page(request, account, form=entered, status=400,
+                               error=f"The expiry is a number of days from 1 to {api_tokens.MAX_EXPIRY_DAYS}, "
+                                     "or empty for never.")
     try:
         secret, token = await api_tokens.create_token(request.app[db_pool], account, entered["name"],
                                                       entered["scope"], days)
@@ -49,11 +51,11 @@ async def create(request: web.Request, account: str) -> web.StreamResponse:
 @routes.post("/api-tokens/revoke", name="api_token_revoke")
 @sessions.login_required
 async def revoke(request: web.Request, account: str) -> web.StreamResponse:
-    raw = str((await request.post()).get("id", ""))
+    token_id = parse_int((await request.post()).get("id"))
     try:
-        if not raw.isdigit():
-            raise api_tokens.TokenRefused("you have no such token", 404)
-        token = await api_tokens.revoke_token(request.app[db_pool], account, int(raw))
+        if token_id is None:
+            raise api_tokens.TokenRefused("You have no such token.", 404)
+        token = await api_tokens.revoke_token(request.app[db_pool], account, token_id)
     except api_tokens.TokenRefused as e:
         return await _page(request, account, error=str(e), status=e.status)
     await sessions.flash(request, f"Revoked the token {token['name']!r}; scripts using it are refused from now on.")

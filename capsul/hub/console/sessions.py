@@ -47,8 +47,16 @@ async def session_key(pool, config: Config) -> str:
         return await hub_secrets.get_or_make(cur, "session_key", lambda: Fernet.generate_key().decode())
 
 
+class _CookieStorage(EncryptedCookieStorage):
+    def load_cookie(self, request: web.Request) -> str | None:
+        """A session cookie is a Fernet token, which is ASCII: any other bytes are no session (the
+        storage would .encode() them and fail)."""
+        cookie = super().load_cookie(request)
+        return cookie if isinstance(cookie, str) and cookie.isascii() else None
+
+
 def session_middleware(key: str, base_url: str | None):
-    storage = EncryptedCookieStorage(
+    storage = _CookieStorage(
         Fernet(key), cookie_name=COOKIE_NAME, max_age=SESSION_MAX_AGE, httponly=True, samesite="Lax",
         secure=bool(base_url and base_url.startswith("https://")))
     return aiohttp_session.session_middleware(storage)
@@ -86,7 +94,7 @@ async def csrf_middleware(request: web.Request, handler):
             except ValueError:
                 sent = None
         if not (isinstance(expected, str) and isinstance(sent, str)
-                and hmac.compare_digest(expected.encode(), sent.encode())):
+                and hmac.compare_digest(expected.encode(), sent.encode("utf-8", "surrogateescape"))):
             raise CsrfRefused()
     return await handler(request)
 

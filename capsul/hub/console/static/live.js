@@ -124,21 +124,39 @@
     list.replaceChildren.apply(list, events.slice().reverse().map(timelineItem));
   }
 
-  // --- admin pages: re-read the page (debounced) whenever something changes --------------
+  // --- admin pages: re-read the page (debounced) whenever something changes, and patch only the
+  // rows of its live regions (data-live-region) that differ: never a form, what is typed in it, its
+  // focus, or a message shown beside it.
   let refreshTimer = null;
   function refreshAdmin(kind) {
     const consistency = location.pathname === "/admin/consistency";
     if (consistency && kind !== "capsul.state") return;  // that page asks every spoke: only on VM changes
-    clearTimeout(refreshTimer);
+    if (refreshTimer !== null) return;  // one is coming: it reads whatever changed until then
     refreshTimer = setTimeout(function () {
-      fetch(location.href, { credentials: "same-origin" }).then(function (response) {
+      refreshTimer = null;
+      fetch(document.body.dataset.refreshUrl || location.href, { credentials: "same-origin" }).then(function (response) {
         if (!response.ok) return;
         return response.text().then(function (html) {
-          const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("main");
-          if (fresh) document.querySelector("main").replaceWith(fresh);
+          const fresh = new DOMParser().parseFromString(html, "text/html");
+          document.querySelectorAll("[data-live-region]").forEach(function (region) {
+            const next = fresh.querySelector('[data-live-region="' + region.dataset.liveRegion + '"]');
+            if (next) patchRegion(region, next);
+          });
         });
       }).catch(function () {});
     }, consistency ? 2000 : 300);
+  }
+  function patchRegion(region, next) {
+    if (region.innerHTML === next.innerHTML) return;
+    const rows = region.tBodies && region.tBodies[0], nextRows = next.tBodies && next.tBodies[0];
+    if (!rows || !nextRows) { region.replaceChildren(...document.adoptNode(next).childNodes); return; }
+    const fresh = Array.from(nextRows.rows);
+    fresh.forEach(function (row, i) {
+      const old = rows.rows[i];
+      if (!old) rows.append(document.adoptNode(row));
+      else if (old.outerHTML !== row.outerHTML) old.replaceWith(document.adoptNode(row));
+    });
+    while (rows.rows.length > fresh.length) rows.deleteRow(fresh.length);
   }
 
   function handle(message) {
