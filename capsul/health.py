@@ -8,6 +8,7 @@ import aiopg
 from aiohttp import web
 
 from capsul.config import Config
+from capsul.prometheus_http import bearer_matches
 from capsul.hub import db
 from capsul.hub.db import hosts
 from capsul.hub.spokes.heartbeats import SweepStatus
@@ -61,6 +62,12 @@ class HealthCheck:
 health_check = web.AppKey("health_check", HealthCheck)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    healthy, report = await request.app[health_check].report()
+async def healthz(request: web.Request, *, details: bool | None = None) -> web.Response:
+    """Up (200) or down (503) for anyone, a load balancer say: `{"ok": …}` only. The report, which
+    names spokes, the libvirt URI and errors between hub and spoke, only with the METRICS_TOKEN
+    (or `details`, which the console gives its admins)."""
+    check = request.app[health_check]
+    healthy, report = await check.report()
+    if not (details or bearer_matches(request, check.config.metrics_token)):
+        report = {"ok": healthy}
     return web.json_response(report, status=200 if healthy else 503)

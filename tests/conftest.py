@@ -27,6 +27,12 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv").exists() else "python3"
 
 
+METRICS_TOKEN = "test-suite-metrics-token-0123456789"  # every node's and child process's, unless a test says
+
+
+HEALTH_HEADERS = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # /healthz's whole report, not only up or down
+
+
 def shared_tmpdir(prefix: str) -> Path:
     """A temporary folder the postgres user can walk into (pytest's tmp_path is 0700 when root)."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
@@ -89,6 +95,7 @@ def test_env(postgres, tls_files, tmp_path) -> dict[str, str]:
         "HEARTBEAT_MISSES": "3",
         "LIBVIRT_URI": "test:///default",
         "BILLING_ENABLED": "false",  # the billing tests turn it on
+        "METRICS_TOKEN": METRICS_TOKEN,  # /healthz's report (and /metrics) need it
     }
 
 
@@ -171,6 +178,7 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     """Environment for a capsul child process: ours minus capsul settings, plus `extra`."""
     from capsul.config import VARIABLES
     env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    env["METRICS_TOKEN"] = METRICS_TOKEN
     env.update(extra)
     env["CAPSUL_ENV_FILE"] = "/dev/null"  # a developer's .env must not leak into tests
     env["PYTHONUNBUFFERED"] = "1"

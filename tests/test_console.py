@@ -8,7 +8,7 @@ import re
 import pytest
 
 from capsul.hub import db
-from tests.conftest import ADMIN_EMAIL, ALICE, BOB, eventually, new_public_key, state_of, wait_for_state
+from tests.conftest import ADMIN_EMAIL, ALICE, HEALTH_HEADERS, BOB, eventually, new_public_key, state_of, wait_for_state
 from tests.console_client import ConsoleClient, error_of
 
 
@@ -406,6 +406,23 @@ async def test_public_pages_and_pricing_from_the_database(console, people, pool)
 async def test_the_index_no_longer_lists_hosts_publicly(console, people):
     status, text = await people().get("/")
     assert status == 200 and "local" not in text and "Hosts" not in text
+
+
+async def test_healthz_tells_anyone_only_up_or_down(console, mail, people, https):
+    """It named spoke ids, the libvirt URI and errors between spoke and hub to anyone."""
+    import json
+    for url in (console.console_url, console.api_url):
+        async with https.get(url + "/healthz") as r:
+            assert r.status == 200 and await r.json() == {"ok": True}
+        async with https.get(url + "/healthz", headers=HEALTH_HEADERS) as r:
+            report = await r.json()
+            assert report["ok"] is True and len(report) > 1 and "local" in json.dumps(report)
+    alice = await logged_in(people, mail, ALICE)
+    status, text = await alice.get("/healthz")
+    assert status == 200 and json.loads(text) == {"ok": True}
+    admin = await logged_in(people, mail, ADMIN_EMAIL)
+    status, text = await admin.get("/healthz")
+    assert json.loads(text)["spokes"]["online"] == ["local"]
 
 
 # --- admin ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from capsul.config import Role
 from capsul.embedded_postgres import EmbeddedPostgres
 from capsul.hub.accounts import login_tokens
 from capsul.node import Node
-from tests.conftest import add_account_with_key, config_from, eventually, shared_tmpdir
+from tests.conftest import HEALTH_HEADERS, add_account_with_key, config_from, eventually, shared_tmpdir
 from tests.console_client import ConsoleClient
 from tests.convergence import assert_converged
 from tests.test_console import create_capsul
@@ -32,15 +32,15 @@ async def test_database_outage_gives_503_and_recovers(own_postgres, test_env, ht
     node = Node(config_from({**test_env, "DATABASE_URL": own_postgres.dsn}, Role.BOTH))
     await node.start()
     try:
-        async with https.get(node.console_url + "/healthz") as resp:
+        async with https.get(node.console_url + "/healthz", headers=HEALTH_HEADERS) as resp:
             assert resp.status == 200
 
         await own_postgres.stop()
-        async with https.get(node.console_url + "/healthz") as resp:
+        async with https.get(node.console_url + "/healthz", headers=HEALTH_HEADERS) as resp:
             assert resp.status == 503
             report = await resp.json()
         assert report["database"] == {"reachable": False} and report["ok"] is False
-        async with https.get(node.api_url + "/healthz") as resp:
+        async with https.get(node.api_url + "/healthz", headers=HEALTH_HEADERS) as resp:
             assert resp.status == 503
         async with https.get(node.console_url + "/") as resp:
             assert resp.status == 503
@@ -58,7 +58,7 @@ async def test_database_outage_gives_503_and_recovers(own_postgres, test_env, ht
         await own_postgres.start()
 
         async def healthy_again():
-            async with https.get(node.console_url + "/healthz") as resp:
+            async with https.get(node.console_url + "/healthz", headers=HEALTH_HEADERS) as resp:
                 return resp.status == 200 and (await resp.json())["spokes"]["online"] == ["local"]
 
         await eventually(healthy_again)
@@ -81,7 +81,7 @@ async def test_postgresql_restarted_under_load(own_postgres, test_env, https):
         email = await add_account_with_key(node.pool)
 
         async def online():
-            async with https.get(node.console_url + "/healthz") as resp:
+            async with https.get(node.console_url + "/healthz", headers=HEALTH_HEADERS) as resp:
                 return resp.status == 200 and (await resp.json())["spokes"]["online"] == ["local"]
         await eventually(online)
         token = await login_tokens.issue(node.pool, email, None)

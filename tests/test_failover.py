@@ -24,7 +24,8 @@ from capsul.config import Role
 from capsul.hub import capsuls, db
 from capsul.hub.accounts import api_tokens
 from capsul.hub.db import ledger
-from tests.conftest import ALICE, add_account_with_key, eventually, shared_tmpdir, wait_for_state, when
+from tests.conftest import (HEALTH_HEADERS, ALICE, add_account_with_key, eventually, shared_tmpdir, wait_for_state,
+                            when)
 from tests.convergence import assert_converged
 from tests.replication import both_hosts_dsn, kill_machine, promote, replicated_pair, sql
 from tests.spoke_cluster import SpokeSpec, free_port, start_spokes
@@ -216,7 +217,7 @@ async def _every_acknowledged_event_committed(session, pool, where: dict, comman
     async def outboxes_empty():
         acked = {}
         for host_id, url in urls.items():
-            async with session.get(url + "/healthz") as answer:
+            async with session.get(url + "/healthz", headers=HEALTH_HEADERS) as answer:
                 events = (await answer.json())["spoke"]["events"]
             if events["waiting"]:
                 return None

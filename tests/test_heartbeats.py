@@ -7,7 +7,7 @@ import pytest
 from capsul.hub import db
 from capsul.hub.db import hosts
 from capsul.hub.spokes.heartbeats import sweep
-from tests.conftest import eventually, host_row
+from tests.conftest import HEALTH_HEADERS, eventually, host_row
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ async def test_hung_and_dead_spokes_go_offline_without_holding_up_anything(start
 
     await asyncio.wait_for(hung_server.accepted.wait(), 10)
     # A heartbeat to the hung spoke is outstanding right now; the web console still answers.
-    async with https.get(node.console_url + "/healthz") as resp:
+    async with https.get(node.console_url + "/healthz", headers=HEALTH_HEADERS) as resp:
         assert resp.status == 200
         assert "local" in (await resp.json())["spokes"]["online"]
 
@@ -65,7 +65,7 @@ async def test_hung_and_dead_spokes_go_offline_without_holding_up_anything(start
     local = await host_row(pool, "local")
     assert local["online"] and local["missed_heartbeats"] == 0
 
-    async with https.get(node.console_url + "/healthz") as resp:
+    async with https.get(node.console_url + "/healthz", headers=HEALTH_HEADERS) as resp:
         report = await resp.json()
     assert report["spokes"] == {"online": ["local"], "offline": ["gone", "hung"]}
     assert report["database"] == {"reachable": True} and report["ok"] is True

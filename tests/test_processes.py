@@ -11,7 +11,7 @@ import pytest
 
 from capsul import tls
 from capsul.embedded_postgres import EmbeddedPostgres
-from tests.conftest import eventually, shared_tmpdir
+from tests.conftest import HEALTH_HEADERS, eventually, shared_tmpdir
 from tests.processes import CapsulProcess, run_cli, token_lines
 from tests.spoke_cluster import free_port
 
@@ -37,7 +37,7 @@ async def hub_database(postgres):
 
 
 async def spokes_report(session: aiohttp.ClientSession, hub_console: str) -> dict:
-    async with session.get(hub_console + "/healthz") as resp:
+    async with session.get(hub_console + "/healthz", headers=HEALTH_HEADERS) as resp:
         return (await resp.json())["spokes"]
 
 
@@ -101,7 +101,7 @@ async def test_hub_and_spoke_as_two_processes(tmp_path, hub_database, processes)
     # The spoke starts, announces itself and answers heartbeats over signed HTTPS.
     spoke = await spoke_process(spoke_env).start()
     await eventually(online)
-    async with https.get(spoke.urls["api"] + "/healthz") as resp:
+    async with https.get(spoke.urls["api"] + "/healthz", headers=HEALTH_HEADERS) as resp:
         report = await resp.json()
     assert report["spoke"]["host_id"] == "spoke1" and report["spoke"]["libvirt"]["connected"]
 
@@ -144,7 +144,7 @@ async def test_hub_and_spoke_as_two_processes(tmp_path, hub_database, processes)
     await eventually(offline)
 
     async def refused():
-        async with https.get(spoke.urls["api"] + "/healthz") as resp:
+        async with https.get(spoke.urls["api"] + "/healthz", headers=HEALTH_HEADERS) as resp:
             hub_state = (await resp.json())["spoke"]["hub"]
         return not hub_state["announced"] and "401" in (hub_state["error"] or "")
 
@@ -154,7 +154,7 @@ async def test_hub_and_spoke_as_two_processes(tmp_path, hub_database, processes)
 
 
 async def _announced(session, spoke) -> bool:
-    async with session.get(spoke.urls["api"] + "/healthz") as resp:
+    async with session.get(spoke.urls["api"] + "/healthz", headers=HEALTH_HEADERS) as resp:
         return (await resp.json())["spoke"]["hub"]["announced"]
 
 
@@ -186,13 +186,13 @@ async def test_zero_configuration_run_and_clean_shutdown(processes):
             ca = tls.client_context(var / "tls" / "ca.pem")
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ca)) as session:
                 async def spoke_online():
-                    async with session.get(node.urls["console"] + "/healthz") as resp:
+                    async with session.get(node.urls["console"] + "/healthz", headers=HEALTH_HEADERS) as resp:
                         report = await resp.json()
                     return resp.status == 200 and report["spokes"]["online"] == ["local"] and report
 
                 report = await eventually(spoke_online)
                 assert report["database"] == {"reachable": True}
-                async with session.get(node.urls["api"] + "/healthz") as resp:  # HTTPS, CA-verified
+                async with session.get(node.urls["api"] + "/healthz", headers=HEALTH_HEADERS) as resp:  # HTTPS, checked CA
                     assert resp.status == 200
                     assert (await resp.json())["spoke"]["libvirt"] == {"uri": "test:///default",
                                                                        "connected": True}

@@ -263,7 +263,7 @@ async def test_prometheus_metrics_parse_and_need_the_token(start_node, pool, htt
 
 
 async def test_metrics_are_off_without_a_token(start_node, pool):
-    node = await start_node()
+    node = await start_node(METRICS_TOKEN="")
     async with aiohttp.ClientSession() as client:
         async with client.get(node.console_url + "/metrics") as r:
             assert r.status == 404 and "METRICS_TOKEN" in (await r.json())["error"]
