@@ -53,7 +53,8 @@ async def start_hub(bench, i: int) -> tuple[asyncio.subprocess.Process, str]:
            "API_LISTEN": f"127.0.0.1:{free_port()}", "TLS_CERT_FILE": str(config.tls_cert_file),
            "TLS_KEY_FILE": str(config.tls_key_file), "TLS_CA_FILE": str(config.tls_ca_file),
            "CAPSUL_VAR_DIR": str(bench.folder / f"hub{i}"), "LOG_LEVEL": "WARNING", "BILLING_ENABLED": "false",
-           "HEARTBEAT_INTERVAL": "5", "RESYNC_INTERVAL": "3600", "PATH": "/usr/bin:/bin"}
+           "HEARTBEAT_INTERVAL": "5", "RESYNC_INTERVAL": "3600", "PATH": "/usr/bin:/bin",
+           "CONNECTIONS_PER_ADDRESS": "100000"}  # thousands of clients, all from loopback
     hub = await asyncio.create_subprocess_exec(sys.executable, str(REPO / "run.py"), "--hub", cwd=REPO, env=env,
                                                stdout=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
     async with asyncio.timeout(60):

@@ -92,6 +92,9 @@ class Config:
     log_level: str
     base_url: str | None  # None: the console listener's own http:// URL
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]  # may set X-Forwarded-For
+    connections_per_address: int
+    request_head_timeout: float
+    request_body_timeout: float
     secret_key: str | None  # None: one generated key kept in the database, shared by every hub
     admin_emails: frozenset[str]
     console_idle_timeout: float  # 0: never
@@ -178,6 +181,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "TRUSTED_PROXIES": ("", "comma-separated addresses or networks (CIDR) of the load balancers or reverse "
                             "proxies in front of the console; the client's address is then read from the "
                             "X-Forwarded-For they set (for per-client rate limits). Unset: the peer's address"),
+    "CONNECTIONS_PER_ADDRESS": ("100", "connections one client address may hold open at once on each listener; "
+                                       "more are closed at once (TRUSTED_PROXIES are exempt)"),
+    "REQUEST_HEAD_TIMEOUT": ("15", "seconds a connection has to send a request's head (and an idle keep-alive "
+                                   "connection is kept); then it is closed"),
+    "REQUEST_BODY_TIMEOUT": ("30", "seconds a request's body may take to arrive; then 408"),
     "SECRET_KEY": ("", "Fernet key (44 characters, `python -c 'from cryptography.fernet import Fernet; "
                        "print(Fernet.generate_key().decode())'`) encrypting session cookies; unset: one is "
                        "generated and kept in the database, so every hub shares it"),
@@ -488,6 +496,9 @@ FIELDS = {
                                        upper=True)),
     "base_url": ("BASE_URL", _optional_base_url),
     "trusted_proxies": ("TRUSTED_PROXIES", _networks),
+    "connections_per_address": ("CONNECTIONS_PER_ADDRESS", _count(1)),
+    "request_head_timeout": ("REQUEST_HEAD_TIMEOUT", _number_from(0.1)),
+    "request_body_timeout": ("REQUEST_BODY_TIMEOUT", _number_from(0.1)),
     "secret_key": ("SECRET_KEY", _fernet_key),
     "admin_emails": ("ADMIN_EMAIL_ADDRESSES", _emails),
     "console_idle_timeout": ("CONSOLE_IDLE_TIMEOUT", _number_from(0)),

@@ -22,7 +22,7 @@ import aiohttp
 import aiopg
 from aiohttp import web
 
-from capsul import errors, health, tls
+from capsul import errors, health, slow_clients, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
 from capsul.hub import db, usage
@@ -281,7 +281,9 @@ class Node:
     def _api_app(self, session: aiohttp.ClientSession, spoke: SpokeParts | None) -> web.Application:
         """The hub↔spoke listener's app: /healthz, and /hub/* and/or /spoke/*."""
         config = self.config
-        api = web.Application(middlewares=[errors.json_errors_middleware], client_max_size=MAX_BODY)
+        api = web.Application(middlewares=[errors.json_errors_middleware,
+                                           slow_clients.body_deadline(config.request_body_timeout)],
+                              client_max_size=MAX_BODY)
         api.router.add_get("/healthz", health.healthz, name="healthz")
         self._health_check = health.HealthCheck(config, self.pool, spoke.virt if spoke else None, self.spoke_state,
                                                 self.sweep_status if config.role.hub else None)
@@ -342,10 +344,13 @@ class Node:
             self._background(scanner.run(), "host key scanner")
 
     async def _serve(self, app: web.Application, sock: socket.socket, ssl_context) -> None:
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5)
+        # NOTE: keepalive_timeout is also the deadline for a request's head (capsul/slow_clients.py).
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5,
+                               keepalive_timeout=self.config.request_head_timeout)
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)
-        await web.SockSite(runner, sock, ssl_context=ssl_context).start()
+        cap = slow_clients.AddressCap(self.config.connections_per_address, self.config.trusted_proxies)
+        await slow_clients.GuardedSite(runner, sock, ssl_context=ssl_context, cap=cap).start()
 
     def _background(self, coro, name: str) -> None:
         task = asyncio.create_task(coro, name=name)

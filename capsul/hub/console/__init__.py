@@ -27,7 +27,7 @@ import aiopg
 import jinja2
 from aiohttp import web
 
-from capsul import errors, health
+from capsul import errors, health, slow_clients
 from capsul.config import REPO_ROOT, Config
 from capsul.hub.capsuls import Hub
 from capsul.hub import prometheus, serial_console, usage
@@ -126,6 +126,7 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     app = web.Application(client_max_size=MAX_FORM_BODY, middlewares=[
         security_headers_middleware,
         html_errors_middleware,
+        slow_clients.body_deadline(config.request_body_timeout),  # NOTE: before anything reads the body (CSRF)
         sessions.session_middleware(session_key, config.base_url),
         sessions.csrf_middleware,
         capsul_pages.not_found_middleware,
