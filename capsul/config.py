@@ -113,6 +113,9 @@ class Config:
     billing_enabled: bool
     metering_interval: float
     min_balance_days: float
+    account_max_capsuls: int
+    account_max_vcpus: int
+    account_max_memory_mb: int
     zero_balance_grace_days: float
     stripe_secret_key: str | None
     stripe_webhook_secret: str | None
@@ -209,7 +212,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "BILLING_ENABLED": ("true", "prepaid billing: hourly charges, a balance needed to create, low-balance mails, "
                                 "shutdown and deletion when it runs out; false for a free deployment"),
     "METERING_INTERVAL": ("3600", "seconds between metering runs (each charges every hour not charged yet)"),
-    "MIN_BALANCE_DAYS": ("1", "days of the chosen size's price a balance must cover to create a capsul"),
+    "MIN_BALANCE_DAYS": ("1", "days of the account's whole hourly rate, the new capsul's included, a balance "
+                              "must cover to create a capsul"),
+    "ACCOUNT_MAX_CAPSULS": ("10", "live capsuls one account may hold at once"),
+    "ACCOUNT_MAX_VCPUS": ("16", "vCPUs one account's live capsuls may have in all"),
+    "ACCOUNT_MAX_MEMORY_MB": ("32768", "MB of memory one account's live capsuls may have in all"),
     "ZERO_BALANCE_GRACE_DAYS": ("7", "days after the balance reached zero (capsuls shut down) before they are deleted"),
     "STRIPE_SECRET_KEY": ("", "Stripe secret key: card payments through Stripe Checkout (off unless set)"),
     "STRIPE_WEBHOOK_SECRET": ("", "the signing secret of the Stripe webhook endpoint BASE_URL/webhooks/stripe"),
@@ -517,6 +524,9 @@ FIELDS = {
     "billing_enabled": ("BILLING_ENABLED", _boolean),
     "metering_interval": ("METERING_INTERVAL", _number_from(1)),
     "min_balance_days": ("MIN_BALANCE_DAYS", _number_from(0)),
+    "account_max_capsuls": ("ACCOUNT_MAX_CAPSULS", _count(0)),
+    "account_max_vcpus": ("ACCOUNT_MAX_VCPUS", _count(0)),
+    "account_max_memory_mb": ("ACCOUNT_MAX_MEMORY_MB", _count(0)),
     "zero_balance_grace_days": ("ZERO_BALANCE_GRACE_DAYS", _number_from(0)),
     "stripe_secret_key": ("STRIPE_SECRET_KEY", _text),
     "stripe_webhook_secret": ("STRIPE_WEBHOOK_SECRET", _text),

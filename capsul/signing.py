@@ -2,7 +2,12 @@
 
     Authorization: Capsul-HMAC-SHA256 host=<host id>, ts=<unix seconds>, nonce=<32 hex>, sig=<64 hex>
 
-`sig` = hex HMAC-SHA256(token, "\\n".join([direction, METHOD, path, ts, nonce, sha256hex(body)])).
+`sig` = hex HMAC-SHA256(token, "\\n".join([direction, METHOD, target, ts, nonce, sha256hex(body)])).
+
+`target` is the request's path with its query string (`/spoke/operation?x=1`), or the path alone
+when there is none. Releases before the query was signed sent none and signed the path: the same
+line, so older and newer hubs and spokes keep verifying each other during a rolling upgrade, and a
+query appended to a request signed without it is refused.
 
 Server side: `signed_api_middleware(direction, lookup)` guards a sub-app; a request it
 lets through carries its verified `SignedRequest` under `request[SIGNED]`. Client
@@ -188,7 +193,7 @@ def signed_api_middleware(verifier: Verifier):
             raise errors.json_error(413, f"request body is larger than {MAX_BODY} bytes")
         try:
             auth, token_index, body = await verifier.verify(
-                request.method, request.rel_url.raw_path, request.headers.get("Authorization"),
+                request.method, request.rel_url.raw_path_qs, request.headers.get("Authorization"),
                 request.read)
         except SignatureInvalid as e:
             log.warning("refused %s %s from %s: %s", request.method, request.rel_url.raw_path,
@@ -234,7 +239,7 @@ async def signed_post(session: aiohttp.ClientSession, base_url: str, path: str, 
     body = json.dumps(payload, separators=(",", ":")).encode()
     url = URL(base_url).with_path(path)
     headers = {
-        "Authorization": authorization_header(token, host_id, direction, "POST", url.raw_path, body),
+        "Authorization": authorization_header(token, host_id, direction, "POST", url.raw_path_qs, body),
         "Content-Type": "application/json",
     }
     try:
@@ -264,7 +269,7 @@ async def signed_websocket(session: aiohttp.ClientSession, base_url: str, path: 
     """Open a websocket at base_url+path whose upgrade request is signed like any other request
     (method GET, empty body). Raises CallFailed as signed_post does; `options` go to ws_connect."""
     url = URL(base_url).with_path(path)
-    headers = {"Authorization": authorization_header(token, host_id, direction, "GET", url.raw_path, b"")}
+    headers = {"Authorization": authorization_header(token, host_id, direction, "GET", url.raw_path_qs, b"")}
     try:
         async with asyncio.timeout(timeout):
             return await session.ws_connect(url, headers=headers, compress=0, **options)

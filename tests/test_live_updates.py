@@ -62,6 +62,24 @@ async def test_only_logged_in_people_from_this_origin_may_connect(console, mail,
     await ws.close()
 
 
+async def test_with_base_url_set_only_its_origin_may_connect(start_node, pool):
+    """The Origin check also let the request's own Host through, which the client writes."""
+    from capsul.hub.accounts import login_tokens
+    node = await start_node(BASE_URL="http://capsul.example")
+    alice = ConsoleClient(node.console_url)
+    try:
+        token = await login_tokens.issue(pool, ALICE, None)
+        await alice.open_login_link(f"{node.console_url}/login/{token}")
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await connect(alice)  # Origin: the console's own address, as the Host header says
+        assert refused.value.status == 403
+        ws = await connect(alice, origin="http://capsul.example")
+        assert (await next_message(ws))["type"] == "snapshot"
+        await ws.close()
+    finally:
+        await alice.close()
+
+
 async def test_snapshot_then_deltas_of_ones_own_capsuls_only(console, mail, people, pool):
     alice = await logged_in(people, mail, ALICE, key=True)
     bob = await logged_in(people, mail, BOB, key=True)

@@ -190,3 +190,17 @@ async def test_unknown_api_path_is_a_json_404(https, node):
     async with https.get(node.api_url + "/nothing-here") as resp:
         assert resp.status == 404
         assert await resp.json() == {"ok": False, "error": "Not Found", "status": 404}
+
+
+async def test_the_query_string_is_signed_and_a_request_without_one_is_as_before(https, node, pool):
+    """The signature left the query out: one could be appended to a captured request. A request
+    with no query signs the same line as older releases did, so they keep talking to this one."""
+    before = await snapshot(pool)
+    status, answer = await send(https, node, "/hub/heartbeat?last_event_seq=1", signed_path="/hub/heartbeat")
+    assert status == 401 and answer["error"] == "signature does not match"
+    assert await snapshot(pool) == before
+    status, _ = await send(https, node, "/hub/heartbeat?x=1")  # signed with its query: accepted
+    assert status == 200
+    old_style = signing.string_to_sign(signing.SPOKE_TO_HUB, "POST", "/hub/heartbeat", 1, "0" * 32, b"{}")
+    assert old_style == b"spoke->hub\nPOST\n/hub/heartbeat\n1\n" + b"0" * 32 + b"\n" + \
+        b"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"  # sha256 of {}

@@ -65,6 +65,11 @@ class Unavailable(CapsulError):
     status = 503
 
 
+class OverAccountLimit(CapsulError):
+    """More capsuls, vCPUs or memory than one account may hold (ACCOUNT_MAX_*)."""
+    status = 403
+
+
 @dataclass
 class Hub:
     """What the service layer works with; one per hub process."""
@@ -118,6 +123,8 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
             async with cur.begin():
                 if await ops_db.operation_exists(cur, op_id):
                     raise _AlreadyRequested()
+                await accounts.lock_account(cur, account)  # NOTE: one create at a time sees what it holds
+                await _check_account_limits(cur, hub.config, account, size_row)
                 if hub.config.billing_enabled:
                     await _check_balance(cur, hub.config, account, size_row)
                 await vms.insert_pending_vm(cur, vm_id, account, size, image, keys)
@@ -136,17 +143,32 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
     return await get_capsul(hub, account, vm_id)
 
 
+async def _check_account_limits(cur, config: Config, account: str, size_row: dict) -> None:
+    """One account may not take a whole host (or every host): at most ACCOUNT_MAX_CAPSULS live
+    capsuls, ACCOUNT_MAX_VCPUS vCPUs and ACCOUNT_MAX_MEMORY_MB of memory, this one counted."""
+    held = await vms.account_holdings(cur, account)
+    for what, have, adding, limit in (
+            ("capsuls", held["capsuls"], 1, config.account_max_capsuls),
+            ("vCPUs", held["vcpus"], size_row["vcpus"], config.account_max_vcpus),
+            ("MB of memory", held["memory_mb"], size_row["memory_mb"], config.account_max_memory_mb)):
+        if have + adding > limit:
+            raise OverAccountLimit(f"An account may have at most {limit} {what} at once, and yours has {have}: "
+                                   f"a {size_row['id']} would take it past that. Delete a capsul first, or ask "
+                                   f"support for a higher limit.")
+
+
 async def _check_balance(cur, config: Config, account: str, size_row: dict) -> None:
-    """A create needs MIN_BALANCE_DAYS of the size's price, so create-and-delete-before-billing
-    cannot be used for free. The account row lock makes one create at a time see the balance."""
-    await accounts.lock_account(cur, account)
-    needed = (ledger.hourly_price(size_row["dollars_per_month"]) * 24
-              * Decimal(str(config.min_balance_days))).quantize(ledger.CENT)
+    """A create needs MIN_BALANCE_DAYS of the account's whole hourly rate, its new capsul included,
+    so neither create-and-delete-before-billing nor a pile of capsuls on one small balance is free.
+    The caller holds the account's row lock: one create at a time sees the balance."""
+    rate = await ledger.hourly_rate(cur, account) + ledger.hourly_price(size_row["dollars_per_month"])
+    needed = (rate * 24 * Decimal(str(config.min_balance_days))).quantize(ledger.CENT)
     have = await ledger.balance(cur, account)
     if have < needed:
-        raise InsufficientBalance(f"a {size_row['id']} needs a balance of at least ${needed} "
-                                  f"({config.min_balance_days:g} day(s) of it); yours is ${have.quantize(ledger.CENT)}."
-                                  f" Add funds on your account page")
+        raise InsufficientBalance(
+            f"Your capsuls with this {size_row['id']} would cost ${rate * 24:.2f} a day, and a create needs a balance "
+            f"of {config.min_balance_days:g} day(s) of that, ${needed}; yours is ${have.quantize(ledger.CENT)}. "
+            f"Add funds on your account page.")
 
 
 class _AlreadyRequested(Exception):

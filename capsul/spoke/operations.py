@@ -65,6 +65,7 @@ class SpokeOperations:
         self._reserving = asyncio.Lock()
         self._creating: dict[str, asyncio.Task] = {}  # vm id -> its offer being checked and claimed
         self._builds: dict[str, asyncio.Task] = {}  # vm id -> its build under way
+        self._shutdowns: dict[str, asyncio.Task] = {}  # vm id -> the one wait for its ACPI shutdown
 
     def _once(self, op_id: str, make) -> asyncio.Task:
         task = self._operations.get(op_id)
@@ -151,10 +152,19 @@ class SpokeOperations:
         try:
             state = await self.virt.command(vm_id, command)
             if command == "shutdown" and state != "stopped":
-                state = await self._await_shutdown(vm_id)
+                state = await asyncio.shield(self._shutdown_wait(vm_id))
             return {"vm_id": vm_id, "state": state}
         except VmNotFound as e:
             raise OperationError(str(e), 404) from None
+
+    def _shutdown_wait(self, vm_id: str) -> asyncio.Task:
+        """The one wait for this capsul's shutdown: a repeated `shutdown` joins it, never starts another."""
+        task = self._shutdowns.get(vm_id)
+        if task is None:
+            task = self._shutdowns[vm_id] = asyncio.create_task(self._await_shutdown(vm_id),
+                                                                name=f"shutdown of {vm_id}")
+            task.add_done_callback(lambda _: self._shutdowns.pop(vm_id, None))
+        return task
 
     async def _await_shutdown(self, vm_id: str) -> str:
         """An ACPI shutdown is a request: wait for the guest to stop, then force it if so configured."""
@@ -293,6 +303,9 @@ class SpokeOperations:
         """Wait for builds under way, so no claimed VM is left half-made by a clean stop."""
         if self._builds:
             await asyncio.gather(*self._builds.values(), return_exceptions=True)
+        for task in list(self._shutdowns.values()):  # waits, nothing half-done: they can stop
+            task.cancel()
+        await asyncio.gather(*self._shutdowns.values(), return_exceptions=True)
 
 
 def _vm_id(body: dict) -> str:

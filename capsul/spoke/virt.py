@@ -739,7 +739,7 @@ def dhcp_plan(network_xml: str, name: str, wanted: tuple[str, str] | None) -> st
                  and h.get("name") == name]
         stale = [h for h in hosts if h not in exact and ((h.get("mac") or "").lower() == mac or h.get("ip") == ipv4
                                                          or h.get("name") == name)]
-        add = None if exact else f"<host mac='{mac}' name='{name}' ip='{ipv4}'/>"
+        add = None if exact else ET.tostring(ET.Element("host", mac=mac, name=name, ip=ipv4), encoding="unicode")
         return index, [ET.tostring(h, encoding="unicode").strip() for h in stale], add
     if wanted is None:
         return 0, [], None  # nothing reserved under that name

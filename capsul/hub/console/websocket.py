@@ -34,12 +34,11 @@ def origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser: cross-site websocket hijacking needs one
-    allowed = {f"{request.scheme}://{request.host}"}
+    # NOTE: with BASE_URL set, its origin only: the request's own Host is whatever the client wrote.
     base_url = request.app[config_key].base_url
-    if base_url:
-        allowed.add(base_url)
+    allowed = base_url or f"{request.scheme}://{request.host}"
     parts = urlsplit(origin)
-    return f"{parts.scheme}://{parts.netloc}" in allowed
+    return f"{parts.scheme}://{parts.netloc}" == allowed
 
 
 async def _token_identity(request: web.Request) -> api_tokens.TokenIdentity | None:

@@ -20,6 +20,15 @@ def new_vm_id() -> str:
     return "capsul-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
 
 
+async def account_holdings(cur, account: str) -> dict:
+    """{capsuls, vcpus, memory_mb} of the account's live capsuls."""
+    await cur.execute(
+        f"""SELECT count(*) AS capsuls, coalesce(sum(s.vcpus), 0) AS vcpus, coalesce(sum(s.memory_mb), 0) AS memory_mb
+            FROM vms v JOIN vm_sizes s ON s.id = v.size
+            WHERE v.account = %s AND {vm_states.live_sql('v.state')}""", (account,))
+    return await cur.fetchone()
+
+
 async def insert_pending_vm(cur, vm_id: str, account: str, size: str, os: str, keys: list[dict]) -> None:
     await cur.execute("INSERT INTO vms (id, account, size, os) VALUES (%s, %s, %s, %s)",
                       (vm_id, account, size, os))
