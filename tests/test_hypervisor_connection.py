@@ -109,3 +109,34 @@ def _equal(get, expected):
     async def check():
         return await get() == expected
     return check()
+
+
+async def test_a_domain_deleted_while_the_spoke_walks_its_domains_is_skipped(tmp_path):
+    """The soak's 24 failed creates: a capsul deleted between libvirt's listing and the question
+    about it failed the whole capacity count, and with it another person's create."""
+    import libvirt
+
+    from capsul.spoke import virt
+    host_file = tmp_path / "host.xml"
+    host_file.write_text(HOST_XML.format(cpus=4, memory_kib=4 * 1024 * 1024))
+    hypervisor = Hypervisor(f"test://{host_file}")
+    await hypervisor.connect()
+    try:
+        for name in ("capsul-aaaaaaaaaa", "capsul-bbbbbbbbbb", "capsul-cccccccccc"):
+            await hypervisor.define_and_start(name, TEST_DOMAIN.format(name=name))
+        conn = hypervisor._conn
+
+        def read_deleting_the_next(dom):  # the first question undefines a domain listed after it
+            if dom.name() == "capsul-aaaaaaaaaa":
+                other = conn.lookupByName("capsul-bbbbbbbbbb")
+                other.destroy()
+                other.undefine()
+            return dom.name(), dom.info()[3]
+        seen = await asyncio.to_thread(virt._of_each_capsul, conn, read_deleting_the_next)
+        assert sorted(seen) == [("capsul-aaaaaaaaaa", 1), ("capsul-cccccccccc", 1)]
+        with pytest.raises(libvirt.libvirtError):  # anything else still fails the call
+            await asyncio.to_thread(virt._of_each_capsul, conn, lambda dom: dom.migrateSetMaxDowntime(-1, 0))
+        capacity = await hypervisor.capacity()
+        assert capacity.committed_cpus == 2
+    finally:
+        await hypervisor.close()

@@ -269,3 +269,32 @@ async def test_abandoned_creates_are_failed_by_housekeeping(pool):
         with pytest.raises(ops_db.ClaimRefused, match="closed"):
             await ops_db.claim(cur, str(old_op), "s1")
         assert (await vms.get_vm(cur, ids["1 second"][1]))["state"] == "pending"  # still being placed
+
+
+async def test_creates_while_other_capsuls_are_deleted_all_succeed(start_node, pool):
+    """Three people loop create -> running -> delete at once on one spoke (the soak's shape, bounded):
+    every create succeeds, though each spoke call walks domains that others are deleting."""
+    node = await start_node()
+    people = [ALICE, "bob@example.org", "carol@example.org"]
+    for email in people:
+        await add_account_with_key(pool, email)
+    from tests.conftest import spoke_ready, wait_for_state
+    await spoke_ready(pool)
+    failures: list[BaseException] = []
+
+    async def cycles(email: str) -> int:
+        done = 0
+        for _ in range(25):
+            try:
+                vm = await capsuls.create_capsul(node.hub, email, "f1-xs", "debian12", ["laptop"])
+                await wait_for_state(pool, vm["id"], "running")
+                await capsuls.destroy_capsul(node.hub, email, vm["id"])
+                done += 1
+            except capsuls.CapsulError as e:
+                failures.append(e)
+        return done
+    finished = await asyncio.gather(*(cycles(email) for email in people))
+    assert failures == [] and finished == [25, 25, 25]
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state, count(*) AS n FROM vms GROUP BY state")
+        assert {r["state"]: r["n"] for r in await cur.fetchall()} == {"deleted": 75}

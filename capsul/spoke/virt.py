@@ -128,6 +128,25 @@ def lifecycle_state(event: int, detail: int) -> str | None:
     return None  # DEFINED, SHUTDOWN (a STOPPED follows)
 
 
+def _vanished(e: libvirt.libvirtError) -> bool:
+    """The domain was undefined between being listed and being asked (a delete going on)."""
+    return e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+
+
+def _of_each_capsul(conn: libvirt.virConnect, read) -> list:
+    """read(domain) for every capsul domain, skipping one that vanished after the listing: a delete
+    at that moment must not fail the whole call (a create's offer was refused so, 24 in 10,000)."""
+    results = []
+    for dom in conn.listAllDomains():
+        if dom.name().startswith(CAPSUL_PREFIX):  # name() is kept client-side: no call to libvirtd
+            try:
+                results.append(read(dom))
+            except libvirt.libvirtError as e:
+                if not _vanished(e):
+                    raise
+    return results
+
+
 def _message(e: libvirt.libvirtError) -> str:
     return e.get_error_message() or str(e)
 
@@ -417,13 +436,9 @@ class Hypervisor:
         conn = self._conn_or_raise()
         try:
             _model, memory_mb, cpus, *_ = conn.getInfo()
-            committed_cpus = committed_kib = 0
-            for dom in conn.listAllDomains():
-                if not dom.name().startswith(CAPSUL_PREFIX):
-                    continue
-                _state, max_kib, _kib, vcpus, _cputime = dom.info()
-                committed_cpus += vcpus
-                committed_kib += max_kib
+            sizes = _of_each_capsul(conn, lambda dom: dom.info())  # (state, max KiB, KiB, vCPUs, CPU time)
+            committed_cpus = sum(info[3] for info in sizes)
+            committed_kib = sum(info[1] for info in sizes)
         except libvirt.libvirtError as e:
             raise HypervisorError(f"libvirt: {_message(e)}") from None
         return Capacity(cpus=cpus, memory_mb=memory_mb, committed_cpus=committed_cpus,
@@ -437,8 +452,8 @@ class Hypervisor:
     def _list_capsuls(self) -> list[dict]:
         conn = self._conn_or_raise()
         try:
-            return [{"vm_id": dom.name(), "state": _STATES.get(dom.state()[0], "stopped")}
-                    for dom in conn.listAllDomains() if dom.name().startswith(CAPSUL_PREFIX)]
+            return _of_each_capsul(conn, lambda dom: {"vm_id": dom.name(),
+                                                      "state": _STATES.get(dom.state()[0], "stopped")})
         except libvirt.libvirtError as e:
             raise HypervisorError(f"libvirt: {_message(e)}") from None
 
@@ -473,7 +488,8 @@ class Hypervisor:
                     if unfinished:
                         _remove_build_mark(dom)
                 except libvirt.libvirtError as e:
-                    log.error("cannot finish the interrupted build of %s: %s", name, _message(e))
+                    if not _vanished(e):  # deleted meanwhile: nothing to finish
+                        log.error("cannot finish the interrupted build of %s: %s", name, _message(e))
             return started
         try:
             return await asyncio.to_thread(run)
