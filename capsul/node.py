@@ -53,6 +53,7 @@ from capsul.spoke.keys import hypervisor, metrics_token, operations, state, usag
 from capsul.spoke.operations import SpokeOperations
 from capsul.spoke.state import SpokeState
 from capsul.spoke.usage import UsageSampler
+from capsul.spoke.kept_domains import TEST_DRIVER_URI, KeptDomains
 from capsul.spoke.virt import Hypervisor
 
 log = logging.getLogger(__name__)
@@ -268,9 +269,17 @@ class Node:
         self.spoke_state = SpokeState(config.spoke_host_id, last_event_seq=first_seq - 1)
         outbox = EventOutbox(self.spoke_state, journal, stopped_debounce=config.stopped_debounce)
         virt = Hypervisor(config.libvirt_uri)
-        virt.on_lifecycle(outbox.emit)
+        kept = KeptDomains(config.spoke_dir / "test-domains.json", virt) \
+            if config.libvirt_uri == TEST_DRIVER_URI else None
+        if kept is None:
+            virt.on_lifecycle(outbox.emit)
+        else:  # NOTE: one callback: libvirt refuses a second registration for the same events
+            virt.on_lifecycle(lambda *event: (outbox.emit(*event), kept.changed()))
         await virt.connect()
         self._stack.push_async_callback(virt.close)
+        if kept is not None:
+            await kept.restore()
+            self._stack.push_async_callback(kept.close)  # NOTE: before virt.close: it reads the domains
         for vm_id in await virt.finish_interrupted_builds():
             log.warning("started %s: its build was interrupted (this spoke stopped mid-way)", vm_id)
         hub = HubClient(session, config)

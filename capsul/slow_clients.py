@@ -22,18 +22,23 @@ log = logging.getLogger(__name__)
 BODIED_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def body_deadline(seconds: float):
+def body_deadline(seconds: float, *, skip: tuple[str, ...] = ()):
     """A middleware: the body is read within `seconds` (aiohttp keeps it: the handler's read() or
-    post() gets it), else 408."""
+    post() gets it), else 408. Paths under `skip` are a sub-app's, which answers in its own error
+    shape and has this middleware of its own."""
     @web.middleware
     async def middleware(request: web.Request, handler):
-        if request.method in BODIED_METHODS and request.body_exists:
+        if request.method in BODIED_METHODS and request.body_exists and not request.path.startswith(skip):
             try:
                 async with asyncio.timeout(seconds):
                     await request.read()
             except TimeoutError:
                 log.warning("%s %s: the body did not arrive within %g s", request.method, request.path, seconds)
                 raise web.HTTPRequestTimeout(reason="The request's body took too long to arrive.") from None
+            except web.HTTPRequestEntityTooLarge:
+                raise web.HTTPRequestEntityTooLarge(
+                    max_size=request.client_max_size, actual_size=request.content_length or 0,
+                    text=f"the request body is larger than {request.client_max_size} bytes") from None
         return await handler(request)
     return middleware
 

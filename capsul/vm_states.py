@@ -35,6 +35,18 @@ ACTIONS = {
 }
 DESTROYABLE = ON_HOST
 
+# Why a capsul crashed when its host's listing lacks it (a resync found it gone): no action can
+# reach it, only a delete, and it is not billed while so (hub/db/ledger.py).
+MISSING_ON_HOST = "its host does not have it"
+
+
+def actions_for(state: str, problem: str | None) -> list[str]:
+    """What a person may do now with a capsul in `state` whose problem (hub/db/vms.py PROBLEM_SQL) is
+    `problem`."""
+    if problem == MISSING_ON_HOST:
+        return []
+    return [action for action, states in ACTIONS.items() if state in states]
+
 
 def live_sql(column: str = "state") -> str:
     """`<column> NOT IN ('deleted', 'failed')`, built from GONE: spelled as the partial indexes

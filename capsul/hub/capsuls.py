@@ -188,7 +188,10 @@ async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) 
     if action not in ACTIONS:
         raise InvalidRequest(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
     vm = await get_capsul(hub, account, vm_id)
-    if vm["state"] not in ACTIONS[action]:
+    if vm["problem"] == vm_states.MISSING_ON_HOST:
+        raise WrongState("Its host no longer has this capsul, so it cannot be started or stopped; you are not "
+                         "charged for it. Delete it, or ask support.")
+    if action not in vm_states.actions_for(vm["state"], vm["problem"]):
         raise WrongState(f"a capsul that is {vm['state']} cannot {action.replace('-', ' ')}")
     if action == "start" and hub.config.billing_enabled:
         async with db.cursor(hub.pool) as cur:

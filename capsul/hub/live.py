@@ -28,6 +28,7 @@ from datetime import datetime
 import aiopg
 import psycopg2
 
+from capsul import vm_states
 from capsul.vm_ids import is_vm_id
 from capsul import lifecycle_words
 from capsul.backoff import Backoff
@@ -62,8 +63,9 @@ def capsul_view(vm: dict, *, with_owner: bool = False) -> dict:
         "id": vm["id"], "state": vm["state"], "size": vm["size"], "os": vm["os"],
         "public_ipv4": vm["public_ipv4"], "public_ipv6": vm.get("public_ipv6"), "created_at": vm["created_at"],
         "failure_reason": vm["failure_reason"],
+        "problem": lifecycle_words.readable(vm.get("problem")),
         "state_changed_at": vm["state_changed_at"],
-        "actions": [a for a, states in capsuls.ACTIONS.items() if vm["state"] in states],
+        "actions": vm_states.actions_for(vm["state"], vm.get("problem")),
         "deletable": vm["state"] in capsuls.DESTROYABLE,
         "ssh_host_keys": vm.get("ssh_host_keys") or [],
     }

@@ -457,6 +457,37 @@ class Hypervisor:
         except libvirt.libvirtError as e:
             raise HypervisorError(f"libvirt: {_message(e)}") from None
 
+    async def describe_capsul_domains(self) -> list[dict]:
+        """[{name, xml, running}] of every capsul domain (for the test driver, which forgets them)."""
+        def run():
+            return _of_each_capsul(self._conn_or_raise(), lambda dom: {
+                "name": dom.name(), "xml": dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), "running": dom.isActive() == 1})
+        try:
+            return await asyncio.to_thread(run)
+        except libvirt.libvirtError as e:
+            raise HypervisorError(f"libvirt: {_message(e)}") from None
+
+    async def define_kept(self, kept: list[dict]) -> list[str]:
+        """Define each of describe_capsul_domains()'s domains that is not defined, starting those that
+        ran; the names defined. One that cannot be defined is logged and left out."""
+        def run():
+            conn = self._conn_or_raise()
+            present = set(conn.listDefinedDomains()) | {d.name() for d in conn.listAllDomains()}
+            defined = []
+            for domain in kept:
+                name = domain.get("name") if isinstance(domain, dict) else None
+                if not isinstance(name, str) or not name.startswith(CAPSUL_PREFIX) or name in present:
+                    continue
+                try:
+                    dom = conn.defineXML(domain["xml"])
+                    if domain.get("running"):
+                        dom.create()
+                    defined.append(name)
+                except (libvirt.libvirtError, KeyError, TypeError) as e:
+                    log.error("cannot define %s again: %s", name, e)
+            return defined
+        return await asyncio.to_thread(run)
+
     async def finish_interrupted_builds(self) -> list[str]:
         """Finish what a killed spoke left half done; returns the names of the domains started.
 

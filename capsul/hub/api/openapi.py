@@ -151,6 +151,8 @@ SCHEMAS = {
         "created_at": {"type": "string", "format": "date-time"},
         "state_changed_at": {"type": "string", "format": "date-time"},
         "failure_reason": {"type": ["string", "null"]},
+        "problem": {"type": ["string", "null"],
+                    "description": "what is wrong: a failed capsul's reason, or why a crashed one crashed"},
         "actions": {"type": "array", "items": {"type": "string"}, "description": "what the state allows now"},
         "deletable": {"type": "boolean"},
         "ssh_host_keys": {"type": "array", "items": {"type": "object"}}}},

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from capsul import errors
+from capsul import errors, slow_clients
 from capsul.hub import capsuls, db, serial_console, usage
 from capsul.hub.connections import Login, TooManyConnections
 from capsul.hub.accounts import api_tokens, ssh_keys
@@ -259,7 +259,8 @@ async def openapi(request: web.Request) -> web.Response:
 
 def create_public_api(pool, hub: Hub) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[
-        errors.json_errors_middleware, token_auth_middleware, service_errors_middleware])
+        errors.json_errors_middleware, slow_clients.body_deadline(hub.config.request_body_timeout),
+        token_auth_middleware, service_errors_middleware])
     app[db_pool] = pool
     app[hub_service] = hub
     app.add_routes(routes)

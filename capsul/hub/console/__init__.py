@@ -126,7 +126,8 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     app = web.Application(client_max_size=MAX_FORM_BODY, middlewares=[
         security_headers_middleware,
         html_errors_middleware,
-        slow_clients.body_deadline(config.request_body_timeout),  # NOTE: before anything reads the body (CSRF)
+        # NOTE: before anything reads the body (CSRF does); the API sub-app has its own, in its error shape
+        slow_clients.body_deadline(config.request_body_timeout, skip=(API_PREFIX,)),
         sessions.session_middleware(session_key, config.base_url),
         sessions.csrf_middleware,
         capsul_pages.not_found_middleware,

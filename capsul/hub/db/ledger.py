@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from capsul import vm_states
+from capsul.hub.db import vms
 
 HOURS_PER_MONTH = Decimal(730)
 CENT = Decimal("0.01")
@@ -93,9 +94,10 @@ async def recent_manual(cur, limit: int = 20) -> list[dict]:
 async def charge_due_hours(cur, now) -> int:
     """One charge per capsul per started hour not charged yet, up to `now` (or its deletion); how
     many. From the hour after the last charged one (or the creation hour); capsuls never built
-    cost nothing. A repeat charges nothing more (one row per capsul and hour)."""
+    cost nothing, nor does a crashed one its host no longer has. A repeat charges nothing more
+    (one row per capsul and hour)."""
     await cur.execute(
-        """INSERT INTO charges (vm_id, account, hour, amount)
+        f"""INSERT INTO charges (vm_id, account, hour, amount)
             SELECT v.id, v.account, h.hour, round(s.dollars_per_month / %(hours)s, 6)
             FROM vms v
             JOIN vm_sizes s ON s.id = v.size
@@ -105,7 +107,9 @@ async def charge_due_hours(cur, now) -> int:
                 date_trunc('hour', least(coalesce(v.deleted_at, %(now)s), %(now)s)),
                 interval '1 hour') AS h(hour)
             WHERE v.state <> ALL(%(never_built)s) AND v.created_at <= %(now)s
+              AND (v.state <> 'crashed' OR {vms.PROBLEM_SQL} IS DISTINCT FROM %(missing)s)
               AND (v.deleted_at IS NULL OR v.deleted_at > now() - interval '400 days')
             ON CONFLICT (vm_id, hour) DO NOTHING""",
-        {"hours": HOURS_PER_MONTH, "now": now, "never_built": list(vm_states.NEVER_BUILT)})
+        {"hours": HOURS_PER_MONTH, "now": now, "never_built": list(vm_states.NEVER_BUILT),
+         "missing": vm_states.MISSING_ON_HOST})
     return cur.rowcount

@@ -11,9 +11,15 @@ from capsul.hub.db import NotFound
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
-VM_COLUMNS = """v.id, v.account, v.size, v.os, v.host_id, v.network_name, host(v.public_ipv4) AS public_ipv4,
+# What is wrong with a capsul, if anything: a failed one's reason, or why a crashed one crashed (the
+# reason of its last `crashed` event, read through vm_events' (vm_id, id) index).
+PROBLEM_SQL = """CASE WHEN v.state = 'failed' THEN v.failure_reason
+                      WHEN v.state = 'crashed' THEN (SELECT e.reason FROM vm_events e WHERE e.vm_id = v.id
+                                                     AND e.state = 'crashed' ORDER BY e.id DESC LIMIT 1) END"""
+VM_COLUMNS = f"""v.id, v.account, v.size, v.os, v.host_id, v.network_name, host(v.public_ipv4) AS public_ipv4,
                 host(v.public_ipv6) AS public_ipv6,
-                v.state, v.failure_reason, v.created_at, v.state_changed_at, v.deleted_at, v.ssh_host_keys"""
+                v.state, v.failure_reason, {PROBLEM_SQL} AS problem, v.created_at, v.state_changed_at, v.deleted_at,
+                v.ssh_host_keys"""
 
 
 def new_vm_id() -> str:
@@ -169,8 +175,10 @@ async def owners(cur, vm_ids: list[str]) -> dict[str, str | None]:
 async def on_host(cur, host_id: str, *, recent_seconds: float = 0) -> list[dict]:
     """The capsuls the host holds: id, state, and whether it changed within `recent_seconds`."""
     await cur.execute(
-        """SELECT id, state, state_changed_at > now() - make_interval(secs => %s) AS recent
-           FROM vms WHERE host_id = %s AND state = ANY(%s)""", (recent_seconds, host_id, list(vm_states.ON_HOST)))
+        f"""SELECT v.id, v.state, {PROBLEM_SQL} AS problem,
+                   v.state_changed_at > now() - make_interval(secs => %s) AS recent
+            FROM vms v WHERE v.host_id = %s AND v.state = ANY(%s)""",
+        (recent_seconds, host_id, list(vm_states.ON_HOST)))
     return await cur.fetchall()
 
 

@@ -92,9 +92,9 @@ async def _reconcile(cur, report: ResyncReport, vm: dict, actual: str | None) ->
             return  # claimed moments ago: its host may still be building it
         await vms.mark_failed(cur, vm_id, "its host never built it")
         report.changed[vm_id] = "failed"
-    elif state != "crashed":
+    elif state != "crashed" or vm["problem"] != vm_states.MISSING_ON_HOST:
         log.error("capsul %s is not on its host %s any more", vm_id, report.host_id)
-        await vms.set_state(cur, vm_id, "crashed", from_states=vm_states.OWNED, reason="resync: not found on its host")
+        await vms.set_state(cur, vm_id, "crashed", from_states=vm_states.OWNED, reason=vm_states.MISSING_ON_HOST)
         report.changed[vm_id] = "crashed"
 
 

@@ -75,7 +75,7 @@
     setField(document, "state", capsul.state);
     setField(document, "public_ipv4", capsul.public_ipv4 || "—");
     setField(document, "public_ipv6", capsul.public_ipv6 || "—");
-    setField(document, "failure_reason", capsul.failure_reason || "none");
+    setField(document, "problem", capsul.problem || "none");
     setField(document, "login_hint", capsul.public_ipv4 ? "ssh cyberian@" + capsul.public_ipv4 : "(once it has an address)");
     setField(document, "login_hint_ipv6", capsul.public_ipv6 ? "ssh cyberian@" + capsul.public_ipv6 : "");
     hostKeys(capsul.ssh_host_keys);
