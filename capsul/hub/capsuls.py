@@ -204,8 +204,11 @@ async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) 
     state = result.get("state")
     if state in vm_states.REPORTED:
         async with db.cursor(hub.pool) as cur:
-            await vms.set_state(cur, vm_id, state, from_states=vm_states.REPORTED, reason=action,
-                                host_id=vm["host_id"])
+            if action == "reboot":  # libvirt reports no lifecycle event for it (nor the spoke, debounced)
+                await vms.add_event(cur, vm_id, state, reason="rebooted", host_id=vm["host_id"])
+            else:  # NOTE: the host's own event is the timeline's one entry of it
+                await vms.set_state(cur, vm_id, state, from_states=vm_states.REPORTED, reason=action,
+                                    host_id=vm["host_id"], record=False)
     return await get_capsul(hub, account, vm_id)
 
 

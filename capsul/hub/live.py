@@ -67,11 +67,23 @@ def capsul_view(vm: dict, *, with_owner: bool = False) -> dict:
         "state_changed_at": vm["state_changed_at"],
         "actions": vm_states.actions_for(vm["state"], vm.get("problem")),
         "deletable": vm["state"] in capsuls.DESTROYABLE,
+        # a gone capsul's addresses were given back, and may be someone else's now
+        "released": vm["state"] in vm_states.GONE,
         "ssh_host_keys": vm.get("ssh_host_keys") or [],
     }
     if with_owner:
         view["account"], view["host_id"] = vm["account"], vm["host_id"]
     return view
+
+
+def _stored_time(value: object) -> datetime:
+    """The time a notification carries (as the database stored the event), else now."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return datetime.now().astimezone()
 
 
 class LiveClient:
@@ -270,9 +282,10 @@ class ChangeListener:
             return
         event = {"state": change.get("state"), "reason": lifecycle_words.readable(change.get("reason")),
                  "host_id": change.get("host_id"),
-                 "at": datetime.now().astimezone(),
-                 # SSH host keys learnt: the capsul changed, but its timeline did not
-                 "timeline": change.get("state") != "ssh_host_keys"}
+                 "at": _stored_time(change.get("at")),
+                 # SSH host keys learnt, or a person's action answered: the capsul changed, but its
+                 # timeline did not (the host's event of it adds the entry)
+                 "timeline": change.get("timeline", True) and change.get("state") != "ssh_host_keys"}
         self.broadcaster.publish(
             envelope("capsul.state", {"capsul": capsul_view(vm), "event": event}), account=vm["account"],
             text_for_all=envelope("capsul.state", {"capsul": capsul_view(vm, with_owner=True), "event": event}))

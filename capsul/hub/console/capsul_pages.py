@@ -72,9 +72,12 @@ async def _detail(request: web.Request, account: str, *, error: str | None = Non
         events = await vms.events(cur, vm_id)
         size = await catalog.get_size(cur, vm["size"], include_deprecated=True)
         image = await catalog.get_image(cur, vm["os"], include_deprecated=True)
+    glance = await usage.at_a_glance(request.app[db_pool], vm)
     return await render("capsul.html", request, {
         "vm": capsul_view(vm), "events": events, "size": size, "image": image, "error": error,
-        "action_labels": ACTION_LABELS, "usage": await usage.at_a_glance(request.app[db_pool], vm),
+        # libvirt's test driver reports no usage, and has no console nor SSH host keys either
+        "test_driver": glance["usage_reported"] is False,
+        "action_labels": ACTION_LABELS, "usage": glance,
         "usage_ranges": usage.RANGES, "charts_installed": vendor.installed("uPlot.js", "uPlot.css"),
         "vendor": vendor.url}, status=status)
 
@@ -103,6 +106,8 @@ async def action(request: web.Request, account: str) -> web.StreamResponse:
 @sessions.login_required
 async def delete_confirm(request: web.Request, account: str) -> web.StreamResponse:
     vm = await capsuls.get_capsul(request.app[hub_service], account, request.match_info["vm_id"])
+    if vm["state"] not in capsuls.DESTROYABLE:  # deleted already (say, "Back" after deleting): nothing to ask
+        raise web.HTTPSeeOther(request.app.router["capsul"].url_for(vm_id=vm["id"]))
     return await render("delete.html", request, {"vm": capsul_view(vm)})
 
 

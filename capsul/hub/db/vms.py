@@ -69,30 +69,42 @@ NOTIFY_CHANNEL = "vm_changed"
 
 async def add_event(cur, vm_id: str, state: str, *, reason: str | None = None, host_id: str | None = None,
                     seq: int | None = None, notify: bool = True) -> None:
-    """Every state change: one audit row, and a NOTIFY every hub process can LISTEN for
-    (delivered when the transaction commits, so listeners only see committed states).
-    `notify=False` for history that changes no state."""
-    await cur.execute("INSERT INTO vm_events (vm_id, host_id, seq, state, reason) VALUES (%s, %s, %s, %s, %s)",
-                      (vm_id, host_id, seq, state, reason))
-    if not notify:
-        return
+    """One entry on the VM's timeline (its audit row), and a NOTIFY every hub process can LISTEN
+    for (delivered when the transaction commits, so listeners only see committed states), so that
+    an open page shows the same entries as a reload. `notify=False`: nobody is shown it live (an
+    admin's console use)."""
+    await cur.execute("""INSERT INTO vm_events (vm_id, host_id, seq, state, reason) VALUES (%s, %s, %s, %s, %s)
+                         RETURNING at""", (vm_id, host_id, seq, state, reason))
+    at = (await cur.fetchone())["at"]
+    if notify:
+        await _notify(cur, vm_id, state, reason, timeline=True, at=at)
+
+
+async def _notify(cur, vm_id: str, state: str, reason: str | None, *, timeline: bool, at=None) -> None:
+    """Tell every hub the VM changed; `timeline`: with a new entry on its timeline, stamped `at` as
+    it is stored (so the open page shows the time a reload shows)."""
     await cur.execute(
         """SELECT pg_notify(%s, json_build_object('vm_id', id, 'account', account, 'state', %s,
-                                                  'host_id', host_id, 'reason', %s::text)::text)
-           FROM vms WHERE id = %s""", (NOTIFY_CHANNEL, state, reason, vm_id))
+                                                  'host_id', host_id, 'reason', %s::text, 'timeline', %s,
+                                                  'at', coalesce(%s::timestamptz, now()))::text)
+           FROM vms WHERE id = %s""", (NOTIFY_CHANNEL, state, reason, timeline, at, vm_id))
 
 
 async def set_state(cur, vm_id: str, state: str, *, from_states: tuple[str, ...], reason: str | None = None,
-                    host_id: str | None = None, seq: int | None = None) -> bool:
-    """Move the VM to `state` if it is in one of `from_states`; True when it moved."""
+                    host_id: str | None = None, seq: int | None = None, record: bool = True) -> bool:
+    """Move the VM to `state` if it is in one of `from_states`; True when it moved. `record=False`:
+    no timeline entry, because the host's own event of the change makes it (a person's action: its
+    answer moves the state at once, the event tells what happened in the host's one wording)."""
     await cur.execute(
         """UPDATE vms SET state = %s, state_changed_at = now(),
                deleted_at = CASE WHEN %s = 'deleted' THEN now() ELSE deleted_at END
            WHERE id = %s AND state = ANY(%s) AND state <> %s RETURNING id""",
         (state, state, vm_id, list(from_states), state))
     moved = await cur.fetchone() is not None
-    if moved:
+    if moved and record:
         await add_event(cur, vm_id, state, reason=reason, host_id=host_id, seq=seq)
+    elif moved:
+        await _notify(cur, vm_id, state, reason, timeline=False)
     return moved
 
 
@@ -155,7 +167,7 @@ async def set_ssh_host_keys(cur, vm_id: str, keys: list[dict]) -> None:
     if row is not None:
         await cur.execute(
             """SELECT pg_notify(%s, json_build_object('vm_id', id, 'account', account, 'state', 'ssh_host_keys',
-                                                      'host_id', host_id, 'reason', NULL)::text)
+                                                      'host_id', host_id, 'reason', NULL, 'timeline', false)::text)
                FROM vms WHERE id = %s""", (NOTIFY_CHANNEL, vm_id))
 
 
