@@ -4,11 +4,13 @@ real SMTP server catching login mails."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
 from capsul.hub import db
-from tests.conftest import ADMIN_EMAIL, ALICE, HEALTH_HEADERS, BOB, eventually, new_public_key, state_of, wait_for_state
+from tests.conftest import (ADMIN_EMAIL, ALICE, BOB, HEALTH_HEADERS, eventually, new_public_key, spoke_ready, state_of,
+                            wait_for_state)
 from tests.console_client import ConsoleClient, error_of
 
 
@@ -321,7 +323,8 @@ async def test_no_capacity_is_shown_on_the_form(console, mail, people, pool):
     try:
         status, text, _ = await alice.post("/capsuls/create", [("size", "giant"), ("os", "debian12"),
                                                                ("ssh_key", "laptop")])
-        assert status == 503 and "capacity" in error_of(text).lower(), error_of(text)
+        assert status == 503 and "no room for a giant" in error_of(text), error_of(text)
+        assert "local" not in error_of(text) and "MB" not in error_of(text)  # no host internals
         assert 'value="giant" required checked' in text
         assert await count(pool, "SELECT count(*) AS n FROM vms WHERE state <> 'failed'") == 0
     finally:
@@ -550,3 +553,43 @@ async def test_admin_pages_and_searches(console, mail, people, pool, monkeypatch
     assert listed(text) == [] and "No capsuls match stopped" in text
     status, text = await admin.get("/admin?capsuls_before=yesterday")
     assert status == 400
+
+
+async def test_the_create_form_guides_a_first_customer(start_node, mail, pool):
+    """Balance shown, a lone key chosen, sizes no host can take marked, and the balance refusal
+    linking to where it is fixed; a capsul that failed can be dismissed."""
+    node = await start_node(BILLING_ENABLED="true", **mail.env())
+    await spoke_ready(pool)
+    alice = ConsoleClient(node.console_url)
+    try:
+        await alice.login(mail, ALICE)
+        await alice.post("/ssh-keys", {"content": new_public_key(ALICE), "name": "laptop"})
+        async with db.cursor(pool) as cur:  # a size no host can hold
+            await cur.execute("""INSERT INTO vm_sizes (id, dollars_per_month, vcpus, memory_mb, disk_gb)
+                                 VALUES ('giant', 999, 2, 10000000, 25) ON CONFLICT DO NOTHING""")
+        status, page = await alice.get("/capsuls/create")
+        assert status == 200 and "Your balance: <strong>$0.00</strong>" in page
+        assert re.search(r'value="laptop" checked', page)  # the lone key, chosen
+        assert re.search(r'value="giant" required\s*disabled', page) and "no room on our hosts right now" in page
+        assert not re.search(r'value="f1-xs" required\s*disabled', page)
+        status, text, _ = await alice.post("/capsuls/create", [("size", "f1-xs"), ("os", "debian12"),
+                                                               ("ssh_key", "laptop")])
+        assert status == 402 and error_of(text).startswith("Your capsuls with this f1-xs would cost")
+        assert re.search(r'<p class="error" role="alert">.*<a href="/account">Add funds on your account page.</a>',
+                         text)
+        async with db.cursor(pool) as cur:  # credit, then a capsul whose host could not build it
+            from capsul.hub.db import ledger, vms
+            await ledger.add_manual_entry(cur, ALICE, Decimal("50"), "test", ADMIN_EMAIL)
+            failed = vms.new_vm_id()
+            await vms.insert_pending_vm(cur, failed, ALICE, "f1-xs", "debian12", [])
+            await vms.mark_failed(cur, failed, "no host could take it just then")
+        status, page = await alice.get(f"/capsuls/{failed}")
+        assert "no host could take it just then" in page and re.search(r'data-action="delete"[^>]*>Dismiss', page)
+        status, text, _ = await alice.post(f"/capsuls/{failed}/delete", {})
+        assert status == 200 and await state_of(pool, failed) == "deleted"
+    finally:
+        await alice.close()
+        async with db.cursor(pool) as cur:
+            await cur.execute("DELETE FROM operations WHERE vm_id IN (SELECT id FROM vms WHERE size = 'giant')")
+            await cur.execute("DELETE FROM vms WHERE size = 'giant'")
+            await cur.execute("DELETE FROM vm_sizes WHERE id = 'giant'")

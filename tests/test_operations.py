@@ -163,10 +163,15 @@ async def test_an_exhausted_pool_is_no_capacity(start_node, pool):
     assert sorted(vm["public_ipv4"] for vm in made) == ["198.18.0.2", "198.18.0.3"]
     with pytest.raises(capsuls.NoCapacityError) as caught:
         await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
-    assert "no capacity" in caught.value.message and "local: no free IPv4 address" in caught.value.message
+    # the person reads no host's name or fill; the operator's reason is on the operation
+    assert "no room for a f1-xs" in caught.value.message and "local" not in caught.value.message
     async with db.cursor(pool) as cur:  # the refused create left a failed row, holding nothing
-        await cur.execute("SELECT state, public_ipv4, host_id FROM vms WHERE state = 'failed'")
-        assert await cur.fetchall() == [{"state": "failed", "public_ipv4": None, "host_id": None}]
+        await cur.execute("SELECT state, public_ipv4, host_id, failure_reason FROM vms WHERE state = 'failed'")
+        assert await cur.fetchall() == [{"state": "failed", "public_ipv4": None, "host_id": None,
+                                         "failure_reason": "there was no room for it on our hosts"}]
+        await cur.execute("SELECT error FROM operations WHERE status = 'failed'")
+        error = (await cur.fetchone())["error"]
+        assert "no capacity" in error and "local: no free IPv4 address" in error
     # deleting one gives its address back
     await wait_for_state(pool, made[0]["id"], "running")
     await capsuls.destroy_capsul(node.hub, ALICE, made[0]["id"])
@@ -208,8 +213,11 @@ async def test_actions_on_an_offline_host_fail_at_once(start_node, pool):
         await capsuls.destroy_capsul(node.hub, ALICE, vm["id"])
     async with db.cursor(pool) as cur:
         assert (await vms.get_vm(cur, vm["id"]))["state"] == "running"  # the failed delete changed nothing
-    with pytest.raises(capsuls.NoCapacityError, match="no host is online"):
+    with pytest.raises(capsuls.NoCapacityError, match="no room for a f1-xs"):
         await capsuls.create_capsul(node.hub, ALICE, "f1-xs", "debian12", ["laptop"])
+    async with db.cursor(pool) as cur:  # the operator's reason is on the operation
+        await cur.execute("SELECT error FROM operations WHERE status = 'failed' AND type = 'create'")
+        assert "no host is online" in (await cur.fetchone())["error"]
 
 
 async def test_a_spoke_answers_a_repeated_offer_the_same_and_builds_once(start_node, pool):

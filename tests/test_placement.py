@@ -59,8 +59,12 @@ async def test_placement_follows_free_memory(hub, pool, spokes):
     assert owners == {"small": 2, "medium": 4, "large": 8}  # every host filled to its memory
     with pytest.raises(capsuls.NoCapacityError) as caught:
         await capsuls.create_capsul(hub.hub, ALICE, "f1-s", "debian12", ["laptop"])
+    assert "no room for a f1-s" in caught.value.message
+    async with db.cursor(pool) as cur:  # what each host said is the operator's, on the operation
+        await cur.execute("SELECT error FROM operations WHERE status = 'failed'")
+        error = (await cur.fetchone())["error"]
     for host in ("small", "medium", "large"):
-        assert f"{host}: not enough memory (0 MB free)" in caught.value.message
+        assert f"{host}: not enough memory (0 MB free)" in error
     seen = await libvirt_view(hub)
     assert collections.Counter(h for hosts_ in seen.values() for h in hosts_) == owners
 

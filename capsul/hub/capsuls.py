@@ -20,6 +20,7 @@ from capsul.vm_ids import is_vm_id
 from capsul import vm_states
 from capsul.config import Config
 from capsul.hub import db
+from capsul.hub.db import placement as placement_db
 from capsul.hub.db import accounts, catalog, vms
 from capsul.hub.db import ledger
 from capsul.hub.db import operations as ops_db
@@ -35,6 +36,7 @@ DESTROYABLE = vm_states.DESTROYABLE
 
 class CapsulError(Exception):
     status = 400
+    link: tuple[str, str] | None = None  # (route name, words): the page where the person can fix it
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -59,6 +61,7 @@ class NoCapacityError(CapsulError):
 
 class InsufficientBalance(CapsulError):
     status = 402
+    link = ("account", "Add funds on your account page")
 
 
 class Unavailable(CapsulError):
@@ -135,12 +138,20 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
             return await _earlier_create(cur, op_id, account)
     try:
         owner = await hub.dispatcher.place_create(op_id, vm_id, size_row)
-    except NoCapacity as e:
-        raise NoCapacityError(str(e)) from None
-    except OperationFailed as e:
-        raise Unavailable(str(e)) from None
+    except NoCapacity:  # NOTE: which hosts and how full they are is the operator's (log, admin page)
+        raise NoCapacityError(no_room_words(size_row["id"])) from None
+    except OperationFailed:
+        raise Unavailable(NOT_PLACED_WORDS) from None
     log.info("capsul %s (%s, %s) for %s is owned by %s", vm_id, size, image, account, owner)
     return await get_capsul(hub, account, vm_id)
+
+
+def no_room_words(size: str) -> str:
+    return (f"There is no room for a {size} on our hosts right now. Choose a smaller size, or try again later: "
+            "we have been told.")
+
+
+NOT_PLACED_WORDS = "Your capsul could not be created just now. Nothing is charged; try again in a few minutes."
 
 
 async def _check_account_limits(cur, config: Config, account: str, size_row: dict) -> None:
@@ -167,8 +178,7 @@ async def _check_balance(cur, config: Config, account: str, size_row: dict) -> N
     if have < needed:
         raise InsufficientBalance(
             f"Your capsuls with this {size_row['id']} would cost ${rate * 24:.2f} a day, and a create needs a balance "
-            f"of {config.min_balance_days:g} day(s) of that, ${needed}; yours is ${have.quantize(ledger.CENT)}. "
-            f"Add funds on your account page.")
+            f"of {config.min_balance_days:g} day(s) of that, ${needed}; yours is ${have.quantize(ledger.CENT)}.")
 
 
 class _AlreadyRequested(Exception):
@@ -196,7 +206,7 @@ async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) 
     if action == "start" and hub.config.billing_enabled:
         async with db.cursor(hub.pool) as cur:
             if await ledger.balance(cur, vm["account"]) <= 0:
-                raise InsufficientBalance("your balance is used up: add funds on your account page to start it")
+                raise InsufficientBalance("Your balance is used up: add funds to start it.")
     try:
         result = await hub.dispatcher.to_owner("vm_state_command", {"command": action}, vm, account=account)
     except OperationFailed as e:
@@ -216,6 +226,10 @@ async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) 
 async def destroy_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
     """Delete the VM on its host, then in the database (its address is free again)."""
     vm = await get_capsul(hub, account, vm_id)
+    if vm["state"] == vm_states.FAILED:  # never built: nothing on a host to delete; off the person's page
+        async with db.cursor(hub.pool) as cur:
+            await vms.dismiss_failed(cur, vm_id)
+        return await get_capsul(hub, account, vm_id)
     if vm["state"] not in DESTROYABLE:
         if vm["state"] == "pending":
             raise WrongState("this capsul is still being placed on a host; try again in a moment")
@@ -231,6 +245,16 @@ async def destroy_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
     async with db.cursor(hub.pool) as cur:
         await vms.set_state(cur, vm_id, "deleted", from_states=("deleting",), host_id=vm["host_id"])
     return await get_capsul(hub, account, vm_id)
+
+
+async def sizes_with_room(hub: Hub, sizes: list[dict]) -> set[str]:
+    """The ids of `sizes` some online host has room for now, as placement sees it (the create
+    form marks the others; a create of one may still be refused in between)."""
+    async with db.cursor(hub.pool) as cur:
+        hosts = await placement_db.rank_hosts(cur, cpu_ratio=hub.config.overcommit_cpu_ratio,
+                                              memory_ratio=hub.config.overcommit_memory_ratio)
+    return {size["id"] for size in sizes
+            if any(placement_db.why_not(h, size["vcpus"], size["memory_mb"]) is None for h in hosts)}
 
 
 async def capacity_available(hub: Hub, size: str) -> dict:

@@ -66,7 +66,7 @@ def capsul_view(vm: dict, *, with_owner: bool = False) -> dict:
         "problem": lifecycle_words.readable(vm.get("problem")),
         "state_changed_at": vm["state_changed_at"],
         "actions": vm_states.actions_for(vm["state"], vm.get("problem")),
-        "deletable": vm["state"] in capsuls.DESTROYABLE,
+        "deletable": vm["state"] in capsuls.DESTROYABLE or vm["state"] == vm_states.FAILED,  # a failed one: dismissed
         # a gone capsul's addresses were given back, and may be someone else's now
         "released": vm["state"] in vm_states.GONE,
         "ssh_host_keys": vm.get("ssh_host_keys") or [],

@@ -13,7 +13,7 @@ from capsul.hub import capsuls, db, usage
 from capsul.hub.accounts import ssh_keys
 from capsul.hub.console import sessions, vendor
 from capsul.hub.console.render import render
-from capsul.hub.db import catalog, vms
+from capsul.hub.db import catalog, ledger, vms
 from capsul.hub.keys import db_pool
 from capsul.hub.keys import hub_service
 from capsul.hub.live import capsul_view
@@ -32,12 +32,17 @@ async def capsul_list(request: web.Request, account: str) -> web.StreamResponse:
 
 
 async def _create_form(request: web.Request, account: str, *, chosen: dict, error: str | None = None,
-                       status: int = 200) -> web.Response:
+                       error_link: tuple[str, str] | None = None, status: int = 200) -> web.Response:
+    hub = request.app[hub_service]
     async with db.cursor(request.app[db_pool]) as cur:
         sizes, images = await catalog.list_sizes(cur), await catalog.list_images(cur)
+        balance = await ledger.balance(cur, account) if hub.config.billing_enabled else None
     keys = await ssh_keys.list_ssh_keys(request.app[db_pool], account)
+    if len(keys) == 1 and not chosen["keys"]:
+        chosen = {**chosen, "keys": [keys[0]["name"]]}  # a lone key: the one to log in with
     return await render("create.html", request, {
-        "sizes": sizes, "images": images, "keys": keys, "chosen": chosen, "error": error}, status=status)
+        "sizes": sizes, "images": images, "keys": keys, "chosen": chosen, "error": error, "error_link": error_link,
+        "with_room": await capsuls.sizes_with_room(hub, sizes), "balance": balance}, status=status)
 
 
 @routes.get("/capsuls/create", name="create")
@@ -53,14 +58,15 @@ async def create(request: web.Request, account: str) -> web.StreamResponse:
     chosen = {"size": str(form.get("size", "")), "os": str(form.get("os", "")),
               "keys": [str(k) for k in form.getall("ssh_key", [])]}
     if not chosen["size"]:
-        return await _create_form(request, account, chosen=chosen, error="choose a size", status=400)
+        return await _create_form(request, account, chosen=chosen, error="Choose a size.", status=400)
     if not chosen["os"]:
-        return await _create_form(request, account, chosen=chosen, error="choose an operating system", status=400)
+        return await _create_form(request, account, chosen=chosen, error="Choose an operating system.", status=400)
     try:
         vm = await capsuls.create_capsul(request.app[hub_service], account, chosen["size"], chosen["os"],
                                          chosen["keys"])
     except capsuls.CapsulError as e:
-        return await _create_form(request, account, chosen=chosen, error=e.message, status=e.status)
+        return await _create_form(request, account, chosen=chosen, error=e.message, error_link=e.link,
+                                  status=e.status)
     raise web.HTTPSeeOther(request.app.router["capsul"].url_for(vm_id=vm["id"]))
 
 
@@ -106,7 +112,7 @@ async def action(request: web.Request, account: str) -> web.StreamResponse:
 @sessions.login_required
 async def delete_confirm(request: web.Request, account: str) -> web.StreamResponse:
     vm = await capsuls.get_capsul(request.app[hub_service], account, request.match_info["vm_id"])
-    if vm["state"] not in capsuls.DESTROYABLE:  # deleted already (say, "Back" after deleting): nothing to ask
+    if not capsul_view(vm)["deletable"]:  # deleted already (say, "Back" after deleting): nothing to ask
         raise web.HTTPSeeOther(request.app.router["capsul"].url_for(vm_id=vm["id"]))
     return await render("delete.html", request, {"vm": capsul_view(vm)})
 

@@ -161,8 +161,9 @@ async def close_offer(cur, op_id: uuid.UUID, host_id: str, status: str, answer: 
         return await owner(cur, op_id)
 
 
-async def fail_create(cur, op_id: uuid.UUID, reason: str) -> str | None:
-    """No host claimed: fail the create and its VM (address released), close every offer.
+async def fail_create(cur, op_id: uuid.UUID, reason: str, for_person: str | None = None) -> str | None:
+    """No host claimed: fail the create (with the operator's `reason`) and its VM (with
+    `for_person`, the words its owner reads, else the same), address released, every offer closed.
 
     Returns the owner instead, changing nothing, if a claim got in first.
     """
@@ -178,7 +179,7 @@ async def fail_create(cur, op_id: uuid.UUID, reason: str) -> str | None:
         await cur.execute(
             """UPDATE operations SET status = 'failed', error = %s, completed_at = now()
                WHERE id = %s AND status = 'pending'""", (reason, str(op_id)))
-        await vms.mark_failed(cur, op["vm_id"], reason)
+        await vms.mark_failed(cur, op["vm_id"], for_person or reason)
         return None
 
 

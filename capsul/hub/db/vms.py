@@ -120,6 +120,17 @@ async def mark_failed(cur, vm_id: str, reason: str) -> bool:
     return failed
 
 
+async def dismiss_failed(cur, vm_id: str) -> bool:
+    """A failed capsul its owner dismissed: deleted (its reason stays on its timeline)."""
+    await cur.execute(
+        """UPDATE vms SET state = 'deleted', failure_reason = NULL, deleted_at = now(), state_changed_at = now()
+           WHERE id = %s AND state = 'failed' RETURNING id""", (vm_id,))
+    dismissed = await cur.fetchone() is not None
+    if dismissed:
+        await add_event(cur, vm_id, "deleted", reason="dismissed")
+    return dismissed
+
+
 async def events(cur, vm_id: str) -> list[dict]:
     """The VM's timeline, reasons in words (older rows hold libvirt's raw codes)."""
     await cur.execute("SELECT host_id, seq, state, reason, at FROM vm_events WHERE vm_id = %s ORDER BY id",

@@ -203,8 +203,10 @@ class Dispatcher:
                 return owner
         no_room = unplaceable & set(refusals)
         reason = _no_host_reason(size, refusals, no_room)
+        for_person = ("there was no room for it on our hosts" if no_room == set(refusals)
+                      else "no host could take it just then")
         async with db.cursor(self.pool) as cur:
-            owner = await ops_db.fail_create(cur, op_id, reason)
+            owner = await ops_db.fail_create(cur, op_id, reason, for_person)
         if owner:  # a claim got in just before the create was failed
             return owner
         log.warning("create %s of %s failed: %s", op_id, vm_id, reason)
