@@ -110,6 +110,7 @@ class Config:
     mail_password: str | None
     mail_use_tls: bool
     mail_default_sender: str
+    support_email: str | None
     billing_enabled: bool
     metering_interval: float
     min_balance_days: float
@@ -209,6 +210,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "MAIL_PASSWORD": ("", "SMTP password"),
     "MAIL_USE_TLS": ("true", "STARTTLS before sending (as Flask-Mail's MAIL_USE_TLS); false for a local relay"),
     "MAIL_DEFAULT_SENDER": ("capsul@localhost", "the From address of login mails"),
+    "SUPPORT_EMAIL": ("", "where people write for help, shown on the support page; unset: MAIL_DEFAULT_SENDER "
+                          "when a MAIL_SERVER is set"),
     "BILLING_ENABLED": ("true", "prepaid billing: hourly charges, a balance needed to create, low-balance mails, "
                                 "shutdown and deletion when it runs out; false for a free deployment"),
     "METERING_INTERVAL": ("3600", "seconds between metering runs (each charges every hour not charged yet)"),
@@ -395,6 +398,10 @@ def _sender(name: str, value: str) -> str:
     return value
 
 
+def _optional_email(name: str, value: str) -> str | None:
+    return _sender(name, value) if value else None
+
+
 def _http_url(name: str, value: str) -> str | None:
     if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
         raise ConfigError(name, f"expected an http(s):// URL, got {value!r}")
@@ -521,6 +528,7 @@ FIELDS = {
     "mail_password": ("MAIL_PASSWORD", _text),
     "mail_use_tls": ("MAIL_USE_TLS", _boolean),
     "mail_default_sender": ("MAIL_DEFAULT_SENDER", _sender),
+    "support_email": ("SUPPORT_EMAIL", _optional_email),
     "billing_enabled": ("BILLING_ENABLED", _boolean),
     "metering_interval": ("METERING_INTERVAL", _number_from(1)),
     "min_balance_days": ("MIN_BALANCE_DAYS", _number_from(0)),

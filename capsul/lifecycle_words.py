@@ -26,6 +26,11 @@ WORDS = {
 SHUTDOWN_BY = {1: "shut down from inside", 2: "shut down (asked by its host)"}
 EVENT_NAMES = {1: "removed", 2: "started", 3: "paused", 4: "resumed", 5: "stopped", 7: "suspended", 8: "crashed"}
 
+# A person's action, in the words its host's event uses: the hub enters the action when the host
+# answers, and the event that follows is that same entry (hub/db/vms.py attach_host_event).
+ACTION_WORDS = {"start": WORDS[(2, 0)], "force-stop": WORDS[(5, 1)], "shutdown": SHUTDOWN_BY[2],
+                "reboot": "rebooted"}
+
 _CODE_RE = re.compile(r"^libvirt event (\d+)/(\d+)$")
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 import aiopg
 
 from capsul.vm_ids import is_vm_id
-from capsul import vm_states
+from capsul import lifecycle_words, vm_states
 from capsul.config import Config
 from capsul.hub import db
 from capsul.hub.db import placement as placement_db
@@ -214,11 +214,12 @@ async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) 
     state = result.get("state")
     if state in vm_states.REPORTED:
         async with db.cursor(hub.pool) as cur:
+            words = lifecycle_words.ACTION_WORDS[action]  # as the host's event will say it (one entry)
             if action == "reboot":  # libvirt reports no lifecycle event for it (nor the spoke, debounced)
-                await vms.add_event(cur, vm_id, state, reason="rebooted", host_id=vm["host_id"])
-            else:  # NOTE: the host's own event is the timeline's one entry of it
-                await vms.set_state(cur, vm_id, state, from_states=vm_states.REPORTED, reason=action,
-                                    host_id=vm["host_id"], record=False)
+                await vms.add_event(cur, vm_id, state, reason=words, host_id=vm["host_id"])
+            else:
+                await vms.set_state(cur, vm_id, state, from_states=vm_states.REPORTED, reason=words,
+                                    host_id=vm["host_id"])
     return await get_capsul(hub, account, vm_id)
 
 

@@ -283,8 +283,7 @@ class ChangeListener:
         event = {"state": change.get("state"), "reason": lifecycle_words.readable(change.get("reason")),
                  "host_id": change.get("host_id"),
                  "at": _stored_time(change.get("at")),
-                 # SSH host keys learnt, or a person's action answered: the capsul changed, but its
-                 # timeline did not (the host's event of it adds the entry)
+                 # SSH host keys learnt: the capsul changed, but its timeline did not
                  "timeline": change.get("timeline", True) and change.get("state") != "ssh_host_keys"}
         self.broadcaster.publish(
             envelope("capsul.state", {"capsul": capsul_view(vm), "event": event}), account=vm["account"],

@@ -37,7 +37,7 @@ from capsul.hub.console import (account_pages, admin_pages, api_token_pages, cap
 from capsul.hub.api.routes import create_public_api
 from capsul.hub.billing import providers
 from capsul.hub.console.keys import client_session, mailer, payment_providers, public_url
-from capsul.hub.console.render import render
+from capsul.hub.console.render import render, sentence
 from capsul.hub.console.websocket import close_all_going_away, live_connections, websocket
 from capsul.hub.connections import Connections
 from capsul.hub.keys import hub_service, broadcaster, connections_key, db_pool
@@ -47,6 +47,8 @@ from capsul.hub.mailer import Mailer
 log = logging.getLogger(__name__)
 STATIC_DIR = REPO_ROOT / "capsul" / "hub" / "console" / "static"
 MAX_FORM_BODY = 64 * 1024  # bytes: the biggest form is an SSH key
+COMPRESS_FROM = 1024  # bytes
+COMPRESSED_TYPES = ("text/html", "application/json", "text/css", "text/javascript", "application/javascript")
 API_PREFIX = "/api/"  # the public JSON API (hub/api/routes.py): its own auth and error shape
 
 
@@ -78,13 +80,20 @@ async def html_errors_middleware(request: web.Request, handler):
         return await _error_page(request, 500, "Something went wrong on our side; it has been logged.")
 
 
+# An error page's title and heading, in words (the status code alone told a person nothing).
+ERROR_TITLES = {400: "That request could not be used", 401: "Log in first", 402: "A balance is needed",
+                403: "Not allowed", 404: "Page not found", 405: "Not done that way", 408: "That took too long",
+                409: "Not now", 413: "Too big", 429: "Too many at once", 500: "Something went wrong",
+                503: "Not available right now"}
+
+
 async def _error_page(request: web.Request, status: int, message: str) -> web.Response:
+    context = {"status": status, "message": message, "title": ERROR_TITLES.get(status, f"Error {status}")}
     try:
         try:
-            return await render("error.html", request, {"status": status, "message": message}, status=status)
+            return await render("error.html", request, context, status=status)
         except errors.DATABASE_DOWN:  # who is logged in cannot be looked up: the page without it
-            return await render("error.html", request, {"status": status, "message": message}, status=status,
-                                anonymous=True)
+            return await render("error.html", request, context, status=status, anonymous=True)
     except Exception:  # the page itself failed (say, the session cannot be read): plain text then
         log.exception("cannot render the error page")
         return web.Response(status=status, text=f"{status}: {message}\n")
@@ -99,10 +108,20 @@ async def security_headers_middleware(request: web.Request, handler):
     # NOTE: login links carry a secret in their path: never cache pages, never send them on.
     if not request.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
+    elif "v" in request.query:  # a versioned static file (static()'s ?v=<hash>): a new file is a new URL
+        response.headers.setdefault("Cache-Control", vendor.IMMUTABLE)
+    # Pages and JSON compress well (a console page was 503 KB); websockets, files and small bodies are left be.
+    if (type(response) is web.Response and response.body is not None and len(response.body) > COMPRESS_FROM
+            and response.content_type in COMPRESSED_TYPES and "Content-Encoding" not in response.headers):
+        response.enable_compression()
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'")
     return response
+
+
+async def _favicon(request: web.Request) -> web.Response:
+    raise web.HTTPMovedPermanently(request.app.router["static"].url_for(filename="favicon.svg"))
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -152,6 +171,7 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     env.filters["when_seconds"] = lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else "—"
     env.filters["iso"] = lambda t: t.isoformat() if t else ""
     env.filters["bytes"] = usage.human_bytes
+    env.filters["sentence"] = sentence
     env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
     for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, api_token_pages, account_pages,
                    payment_pages, admin_pages, serial_console_pages, usage_pages, vendor):
@@ -161,4 +181,5 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     app.router.add_get("/healthz", _healthz, name="healthz")
     app.router.add_get("/metrics", _metrics, name="metrics")
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)
+    app.router.add_get("/favicon.ico", _favicon, name="favicon")  # what browsers ask for by themselves
     return app

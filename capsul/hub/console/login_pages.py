@@ -11,7 +11,7 @@ from aiohttp import web
 from capsul.hub.accounts import login_tokens
 from capsul.hub.console import sessions
 from capsul.hub.console.client_address import client_address
-from capsul.hub.console.keys import mailer, public_url
+from capsul.hub.console.keys import config_key, mailer, public_url
 from capsul.hub.console.redirects import safe_next
 from capsul.hub.console.render import render
 from capsul.hub.keys import db_pool
@@ -20,12 +20,17 @@ from capsul.hub.mailer import MailFailed
 routes = web.RouteTableDef()
 
 
+def _mails(request: web.Request) -> bool:
+    """Whether login links are mailed (else written to the log: the pages must not say "we sent")."""
+    return request.app[config_key].mail_server is not None
+
+
 @routes.get("/login", name="login")
 async def login_form(request: web.Request) -> web.StreamResponse:
     if await sessions.current_account(request):
         raise web.HTTPSeeOther(safe_next(request.query.get("next")))
-    return await render("login.html", request,
-                                          {"email": "", "next": safe_next(request.query.get("next"))})
+    return await render("login.html", request, {"email": "", "next": safe_next(request.query.get("next")),
+                                                "mails": _mails(request)})
 
 
 @routes.post("/login")
@@ -39,12 +44,12 @@ async def request_link(request: web.Request) -> web.StreamResponse:
             request.app.router["login_link"].url_for(token=token).with_query(next=next_path))
         await request.app[mailer].send_login_link(address, link)
     except login_tokens.LoginRefused as e:
-        return await render("login.html", request,
-                            {"email": email, "next": next_path, "error": str(e)}, status=e.status)
+        return await render("login.html", request, {"email": email, "next": next_path, "error": str(e),
+                                                    "mails": _mails(request)}, status=e.status)
     except MailFailed as e:
-        return await render("login.html", request,
-                            {"email": email, "next": next_path, "error": str(e)}, status=503)
-    return await render("login_sent.html", request, {"email": address})
+        return await render("login.html", request, {"email": email, "next": next_path, "error": str(e),
+                                                    "mails": _mails(request)}, status=503)
+    return await render("login_sent.html", request, {"email": address, "mails": _mails(request)})
 
 
 # NOTE: only the shape issue() makes matches (anything else is a 404), and the confirm page's form
@@ -66,8 +71,8 @@ async def redeem_link(request: web.Request) -> web.StreamResponse:
     try:
         email = await login_tokens.redeem(request.app[db_pool], request.match_info["token"])
     except login_tokens.LoginRefused as e:
-        return await render("login.html", request,
-                            {"email": "", "next": "/capsuls", "error": str(e)}, status=e.status)
+        return await render("login.html", request, {"email": "", "next": "/capsuls", "error": str(e),
+                                                    "mails": _mails(request)}, status=e.status)
     await sessions.log_in(request, email)
     raise web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
 

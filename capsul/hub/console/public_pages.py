@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from capsul.hub import db
+from capsul.hub.console.keys import config_key
 from capsul.hub.console.render import render
 from capsul.hub.db import catalog
 from capsul.vm_ids import is_vm_id
@@ -39,7 +40,9 @@ async def changelog(request: web.Request) -> web.Response:
 
 @routes.get("/support", name="support")
 async def support(request: web.Request) -> web.Response:
-    return await render("support.html", request, {})
+    config = request.app[config_key]
+    contact = config.support_email or (config.mail_default_sender if config.mail_server else None)
+    return await render("support.html", request, {"contact": contact})
 
 
 # The older capsul served its pages under /console: the list at /console/, a capsul at

@@ -15,3 +15,13 @@ async def render(template: str, request: web.Request, context: dict, *, status: 
             "csrf_token": await sessions.csrf_token(request),
             "flashes": [] if anonymous else await sessions.take_flashes(request)}
     return aiohttp_jinja2.render_template(template, request, {**page, **context}, status=status)
+
+
+def sentence(text: object) -> str:
+    """A refusal as a person reads it: a capital first, a full stop last (the service layer's
+    messages are also the API's, which start lower-case)."""
+    text = str(text or "").strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?)" else text + "."

@@ -54,6 +54,14 @@ class _CookieStorage(EncryptedCookieStorage):
         cookie = super().load_cookie(request)
         return cookie if isinstance(cookie, str) and cookie.isascii() else None
 
+    def save_cookie(self, response: web.StreamResponse, cookie_data: str, *, max_age: int | None = None) -> None:
+        """A session without a max_age (a visitor's) gets a cookie that ends with the browser session:
+        the base class would give every cookie the storage's 30 days."""
+        if cookie_data and max_age is None:
+            response.set_cookie(self.cookie_name, cookie_data, **{**self._cookie_params, "max_age": None})
+            return
+        super().save_cookie(response, cookie_data, max_age=max_age)
+
 
 def session_middleware(key: str, base_url: str | None):
     storage = _CookieStorage(
@@ -68,6 +76,10 @@ async def get_session(request: web.Request) -> aiohttp_session.Session:
 
 async def csrf_token(request: web.Request) -> str:
     session = await get_session(request)
+    if "account" not in session:
+        # NOTE: a visitor's cookie (a CSRF token and flashes) ends with the browser session; only a
+        # login is kept for SESSION_MAX_AGE.
+        session.max_age = None
     if CSRF_FIELD not in session:
         session[CSRF_FIELD] = secrets.token_urlsafe(32)
     return session[CSRF_FIELD]

@@ -72,9 +72,10 @@ async def _apply(cur, host_id: str, event: dict) -> None:
         return  # deleting, deleted or failed: what libvirt says about its end adds nothing
     elif not await vms.set_state(cur, vm_id, state, from_states=vm_states.OWNED, reason=event.get("reason"),
                                  host_id=host_id, seq=event["seq"]):
-        # no change (a person's action or a resync got there first): still the VM's history, and
-        # the one entry of what happened, shown live as on a reload
-        await vms.add_event(cur, vm_id, state, reason=event.get("reason"), host_id=host_id, seq=event["seq"])
+        # no change: a person's action (answered first) or a resync entered it already; else it is
+        # still the VM's history, shown live as on a reload
+        if not await vms.attach_host_event(cur, vm_id, state, host_id=host_id, seq=event["seq"]):
+            await vms.add_event(cur, vm_id, state, reason=event.get("reason"), host_id=host_id, seq=event["seq"])
 
 
 async def with_events_after(cur, host_id: str, seq: int) -> set[str]:

@@ -77,35 +77,40 @@ async def add_event(cur, vm_id: str, state: str, *, reason: str | None = None, h
                          RETURNING at""", (vm_id, host_id, seq, state, reason))
     at = (await cur.fetchone())["at"]
     if notify:
-        await _notify(cur, vm_id, state, reason, timeline=True, at=at)
-
-
-async def _notify(cur, vm_id: str, state: str, reason: str | None, *, timeline: bool, at=None) -> None:
-    """Tell every hub the VM changed; `timeline`: with a new entry on its timeline, stamped `at` as
-    it is stored (so the open page shows the time a reload shows)."""
-    await cur.execute(
-        """SELECT pg_notify(%s, json_build_object('vm_id', id, 'account', account, 'state', %s,
-                                                  'host_id', host_id, 'reason', %s::text, 'timeline', %s,
-                                                  'at', coalesce(%s::timestamptz, now()))::text)
-           FROM vms WHERE id = %s""", (NOTIFY_CHANNEL, state, reason, timeline, at, vm_id))
+        # NOTE: stamped as stored, so the open page shows the time a reload shows
+        await cur.execute(
+            """SELECT pg_notify(%s, json_build_object('vm_id', id, 'account', account, 'state', %s,
+                                                      'host_id', host_id, 'reason', %s::text, 'at', %s::timestamptz)::text)
+               FROM vms WHERE id = %s""", (NOTIFY_CHANNEL, state, reason, at, vm_id))
 
 
 async def set_state(cur, vm_id: str, state: str, *, from_states: tuple[str, ...], reason: str | None = None,
-                    host_id: str | None = None, seq: int | None = None, record: bool = True) -> bool:
-    """Move the VM to `state` if it is in one of `from_states`; True when it moved. `record=False`:
-    no timeline entry, because the host's own event of the change makes it (a person's action: its
-    answer moves the state at once, the event tells what happened in the host's one wording)."""
+                    host_id: str | None = None, seq: int | None = None) -> bool:
+    """Move the VM to `state` if it is in one of `from_states`; True when it moved."""
     await cur.execute(
         """UPDATE vms SET state = %s, state_changed_at = now(),
                deleted_at = CASE WHEN %s = 'deleted' THEN now() ELSE deleted_at END
            WHERE id = %s AND state = ANY(%s) AND state <> %s RETURNING id""",
         (state, state, vm_id, list(from_states), state))
     moved = await cur.fetchone() is not None
-    if moved and record:
+    if moved:
         await add_event(cur, vm_id, state, reason=reason, host_id=host_id, seq=seq)
-    elif moved:
-        await _notify(cur, vm_id, state, reason, timeline=False)
     return moved
+
+
+MERGE_WINDOW = 60  # seconds: a host's event this soon after the hub's own entry of the same state is that entry
+
+
+async def attach_host_event(cur, vm_id: str, state: str, *, host_id: str, seq: int) -> bool:
+    """The host's event of a change the hub has already entered on the timeline (a person's action,
+    answered before the event came): the same entry, now numbered; True if there was one. So the
+    timeline has one entry per event, in one wording, live as on a reload."""
+    await cur.execute(
+        """UPDATE vm_events SET seq = %s, host_id = %s
+           WHERE id = (SELECT id FROM vm_events WHERE vm_id = %s ORDER BY id DESC LIMIT 1)
+             AND state = %s AND seq IS NULL AND at > now() - make_interval(secs => %s) RETURNING id""",
+        (seq, host_id, vm_id, state, MERGE_WINDOW))
+    return await cur.fetchone() is not None
 
 
 async def mark_failed(cur, vm_id: str, reason: str) -> bool:
