@@ -15,6 +15,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from capsul.hub import db
+from capsul.hub.db import hosts as hosts_db
+from capsul.hub.db import vms as vms_db
 from capsul.prometheus_http import exposition, token_checked
 
 OPERATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -71,21 +73,15 @@ async def _fleet_registry(pool) -> CollectorRegistry:
                 "arrived", ["host"], registry=registry)
     states = Gauge("capsul_capsuls", "Capsuls by state (deleted ones not counted)", ["state"], registry=registry)
     async with db.cursor(pool) as cur:
-        await cur.execute(
-            """SELECT h.id, h.online, h.capacity,
-                      extract(epoch FROM now() - (SELECT max(at) FROM vm_events e WHERE e.host_id = h.id
-                                                  AND e.seq IS NOT NULL)) AS lag
-               FROM hosts h ORDER BY h.id""")
-        for host in await cur.fetchall():
+        for host in await hosts_db.with_event_lag(cur):
             online.labels(host["id"]).set(1 if host["online"] else 0)
             for resource, value in (host["capacity"] or {}).items():
                 if isinstance(value, (int, float)):
                     capacity.labels(host["id"], resource).set(value)
             if host["lag"] is not None:
                 lag.labels(host["id"]).set(float(host["lag"]))
-        await cur.execute("SELECT state, count(*) AS n FROM vms WHERE state <> 'deleted' GROUP BY state")
-        for row in await cur.fetchall():
-            states.labels(row["state"]).set(row["n"])
+        for state, n in (await vms_db.count_by_state(cur)).items():
+            states.labels(state).set(n)
     return registry
 
 

@@ -18,7 +18,8 @@ import aiopg
 import psycopg2
 
 from capsul.hub import capsuls, db
-from capsul.hub.db import locks
+from capsul.hub.db import catalog, locks
+from capsul.hub.db import hosts as hosts_db
 from capsul.hub.db import usage as usage_db
 from capsul.hub.mailer import MailFailed, Mailer
 from capsul.hub.spokes import leases
@@ -71,26 +72,16 @@ async def graph(hub: capsuls.Hub, account: str | None, vm_id: str, range_name: s
             "usage_reported": glance["usage_reported"], "series": columns(points), "transfer": glance["transfer"]}
 
 
-async def _host_reports_usage(cur, host_id: str | None) -> bool | None:
-    if host_id is None:
-        return None
-    await cur.execute("SELECT reports_usage FROM hosts WHERE id = %s", (host_id,))
-    row = await cur.fetchone()
-    return row["reports_usage"] if row else None
-
-
 async def at_a_glance(pool: aiopg.Pool, vm: dict, now: datetime | None = None) -> dict:
     """What the detail page shows without JavaScript: the newest point, this month's transfer,
     and whether the capsul's host reports usage at all."""
     now = now or utc_now()
     async with db.cursor(pool) as cur:
         latest = (await usage_db.latest(cur, [vm["id"]])).get(vm["id"])
-        reports = await _host_reports_usage(cur, vm.get("host_id"))
+        reports = await hosts_db.reports_usage(cur, vm["host_id"]) if vm.get("host_id") else None
         transfer = (await usage_db.transfer_this_month(cur, [vm["id"]], now)).get(vm["id"], 0)
-        await cur.execute("SELECT bandwidth_gb FROM vm_sizes WHERE id = %s", (vm["size"],))
-        size = await cur.fetchone()
-    return {"latest": latest, "usage_reported": reports,
-            "transfer": allowance_view(transfer, size["bandwidth_gb"] if size else 0)}
+        size = await catalog.get_size(cur, vm["size"], include_deprecated=True)
+    return {"latest": latest, "usage_reported": reports, "transfer": allowance_view(transfer, size["bandwidth_gb"])}
 
 
 def allowance_view(transfer_bytes: int, bandwidth_gb: int) -> dict:
@@ -105,8 +96,7 @@ async def transfers(pool: aiopg.Pool, vms: list[dict], now: datetime | None = No
         return {}
     async with db.cursor(pool) as cur:
         used = await usage_db.transfer_this_month(cur, [v["id"] for v in vms], now or utc_now())
-        await cur.execute("SELECT id, bandwidth_gb FROM vm_sizes")
-        allowance = {r["id"]: r["bandwidth_gb"] for r in await cur.fetchall()}
+        allowance = await catalog.bandwidth_by_size(cur)
     return {v["id"]: allowance_view(used.get(v["id"], 0), allowance.get(v["size"], 0)) for v in vms}
 
 

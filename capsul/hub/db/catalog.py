@@ -81,3 +81,9 @@ async def set_deprecated(cur, table: str, item_id: str, deprecated: bool) -> Non
     await cur.execute(f"UPDATE {table} SET deprecated = %s WHERE id = %s", (deprecated, item_id))
     if cur.rowcount == 0:
         raise NotFound(f"no {'size' if table == 'vm_sizes' else 'OS image'} {item_id!r}")
+
+
+async def bandwidth_by_size(cur) -> dict[str, int]:
+    """Every size's monthly transfer allowance in GB, deprecated sizes included."""
+    await cur.execute("SELECT id, bandwidth_gb FROM vm_sizes")
+    return {r["id"]: r["bandwidth_gb"] for r in await cur.fetchall()}

@@ -178,3 +178,20 @@ async def lock_for_events(cur, host_id: str) -> int | None:
     await cur.execute("SELECT last_applied_seq FROM hosts WHERE id = %s FOR UPDATE", (host_id,))
     row = await cur.fetchone()
     return row["last_applied_seq"] if row else None
+
+
+async def reports_usage(cur, host_id: str) -> bool | None:
+    """Whether the host's spoke samples usage (libvirt's test driver does not); None: no such host."""
+    await cur.execute("SELECT reports_usage FROM hosts WHERE id = %s", (host_id,))
+    row = await cur.fetchone()
+    return row["reports_usage"] if row else None
+
+
+async def with_event_lag(cur) -> list[dict]:
+    """Every host: id, online, capacity, and `lag`, the seconds since its newest event applied."""
+    await cur.execute(
+        """SELECT h.id, h.online, h.capacity,
+                  extract(epoch FROM now() - (SELECT max(at) FROM vm_events e WHERE e.host_id = h.id
+                                              AND e.seq IS NOT NULL)) AS lag
+           FROM hosts h ORDER BY h.id""")
+    return await cur.fetchall()

@@ -213,3 +213,9 @@ async def on_host(cur, host_id: str, *, recent_seconds: float = 0) -> list[dict]
 async def owner_and_state(cur, vm_id: str) -> dict | None:
     await cur.execute("SELECT host_id, state FROM vms WHERE id = %s", (vm_id,))
     return await cur.fetchone()
+
+
+async def count_by_state(cur) -> dict[str, int]:
+    """How many capsuls are in each state, deleted ones not counted."""
+    await cur.execute("SELECT state, count(*) AS n FROM vms WHERE state <> 'deleted' GROUP BY state")
+    return {r["state"]: r["n"] for r in await cur.fetchall()}
