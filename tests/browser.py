@@ -22,8 +22,9 @@ class Browsers:
         self.browser = browser
         self.contexts: list[BrowserContext] = []
 
-    async def new_page(self) -> Page:
-        context = await self.browser.new_context()
+    async def new_page(self, **options) -> Page:
+        """A page in a context of its own (its own cookies); `options` for the context, such as viewport."""
+        context = await self.browser.new_context(**options)
         context.set_default_timeout(15_000)
         self.contexts.append(context)
         return await context.new_page()
