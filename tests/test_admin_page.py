@@ -86,3 +86,34 @@ async def test_amounts_are_plain_dollars_with_two_decimals(console, mail, people
     alice = await logged_in(people, mail, ALICE)
     status, text, _ = await alice.post("/account/pay", {"provider": "stripe", "amount": typed})
     assert status < 500
+
+
+async def test_an_admin_opens_any_capsul_and_acts_on_an_account_with_a_reason(console, mail, people, pool):
+    alice = await logged_in(people, mail, ALICE, key=True)
+    vm_id = await create_capsul(alice, pool)
+    admin = await logged_in(people, mail, ADMIN_EMAIL)
+    status, page = await admin.get("/admin")
+    assert f'<a href="/capsuls/{vm_id}">{vm_id}</a>' in page and f'href="/admin/accounts/{ALICE}"' in page
+    status, page = await admin.get(f"/capsuls/{vm_id}")  # was a 404 for the admin
+    assert status == 200 and "act on it from their account page" in page and 'data-action="shutdown"' not in page
+    status, page = await admin.get(f"/admin?q={vm_id[7:12]}")  # a part of an id
+    assert f">{vm_id}<" in page and "ids or emails containing" in page
+    status, page = await admin.get("/admin?q=alice@exa")  # a part of an email
+    assert f">{vm_id}<" in page
+
+    status, page = await admin.get(f"/admin/accounts/{ALICE}")
+    assert status == 200 and "1 of" in page and vm_id in page
+    status, text, _ = await admin.post(f"/admin/accounts/{ALICE}/capsuls/{vm_id}", {"action": "force-stop",
+                                                                                       "reason": ""})
+    assert status == 400 and "Give a reason" in error_of(text)
+    from tests.conftest import state_of, wait_for_state
+    assert await state_of(pool, vm_id) == "running"
+    status, text, _ = await admin.post(f"/admin/accounts/{ALICE}/capsuls/{vm_id}",
+                                       {"action": "force-stop", "reason": "abuse report #12"})
+    assert status == 200 and await state_of(pool, vm_id) == "stopped"
+    status, page = await alice.get(f"/capsuls/{vm_id}")  # the owner reads why, on the timeline
+    assert f"forced off by admin {ADMIN_EMAIL}: abuse report #12" in page
+    await admin.post(f"/admin/accounts/{ALICE}/capsuls/{vm_id}", {"action": "delete", "reason": "abuse report #12"})
+    await wait_for_state(pool, vm_id, "deleted")
+    status, _ = await alice.get(f"/admin/accounts/{ALICE}")
+    assert status == 404  # not an admin

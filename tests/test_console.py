@@ -444,7 +444,10 @@ async def test_admin_view_is_for_allow_listed_emails_only(console, mail, people,
     assert status == 200
     assert 'data-host-id="local"' in text and ">online<" in text
     assert vm_id in text and ALICE in text  # VMs per host, with their owners
-    assert "create" in text and "completed" in text  # recent operations with their outcome
+    assert "<td>create</td>" in text and "assigned" in text  # recent operations with their outcome
+    assert "<td>list</td>" not in text  # the minute-by-minute sweeps are left out, unless asked for
+    status, swept = await admin.get("/admin?q=list")
+    assert "<td>list</td>" in swept and "completed" in swept
     assert 'id="no-conflicts"' in text
 
     async with db.cursor(pool) as cur:

@@ -193,8 +193,9 @@ async def _earlier_create(cur, op_id: uuid.UUID, account: str) -> dict:
 
 
 @measured("action")
-async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) -> dict:
-    """start, shutdown, force-stop or reboot; returns the VM with the state its host reports."""
+async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str, *, by: str | None = None) -> dict:
+    """start, shutdown, force-stop or reboot; returns the VM with the state its host reports. `by`:
+    who did it and why, when not its owner (an admin), kept on its timeline."""
     if action not in ACTIONS:
         raise InvalidRequest(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
     vm = await get_capsul(hub, account, vm_id)
@@ -215,6 +216,8 @@ async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) 
     if state in vm_states.REPORTED:
         async with db.cursor(hub.pool) as cur:
             words = lifecycle_words.ACTION_WORDS[action]  # as the host's event will say it (one entry)
+            if by:
+                words = f"{words} by {by}"
             if action == "reboot":  # libvirt reports no lifecycle event for it (nor the spoke, debounced)
                 await vms.add_event(cur, vm_id, state, reason=words, host_id=vm["host_id"])
             else:
@@ -224,8 +227,9 @@ async def capsul_action(hub: Hub, account: str | None, vm_id: str, action: str) 
 
 
 @measured("delete")
-async def destroy_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
-    """Delete the VM on its host, then in the database (its address is free again)."""
+async def destroy_capsul(hub: Hub, account: str | None, vm_id: str, *, by: str | None = None) -> dict:
+    """Delete the VM on its host, then in the database (its address is free again). `by`: who and
+    why, when not its owner (an admin), kept on its timeline."""
     vm = await get_capsul(hub, account, vm_id)
     if vm["state"] == vm_states.FAILED:  # never built: nothing on a host to delete; off the person's page
         async with db.cursor(hub.pool) as cur:
@@ -236,7 +240,8 @@ async def destroy_capsul(hub: Hub, account: str | None, vm_id: str) -> dict:
             raise WrongState("this capsul is still being placed on a host; try again in a moment")
         raise WrongState(f"this capsul is {vm['state']} already")
     async with db.cursor(hub.pool) as cur:
-        await vms.set_state(cur, vm_id, "deleting", from_states=DESTROYABLE, reason="delete requested")
+        await vms.set_state(cur, vm_id, "deleting", from_states=DESTROYABLE,
+                            reason=f"delete requested by {by}" if by else "delete requested")
     try:
         await hub.dispatcher.to_owner("destroy", {"network_name": vm["network_name"]}, vm, account=account)
     except OperationFailed as e:

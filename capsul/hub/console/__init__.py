@@ -12,6 +12,7 @@ script (static/live.js) keeps them current over GET /ws. Modules, one per part o
     account_pages.py   balance, payments, charges per capsul
     payment_pages.py   adding funds through a provider, and its signed webhooks
     admin_pages.py     hosts, operations, conflicts, consistency check
+    admin_account_pages.py  an account as an admin sees it: balance, capsuls, ledger, limits, stop/delete
     serial_console_pages.py  a capsul's serial console: the terminal page and its websocket
     usage_pages.py     the series a capsul's usage graphs draw
     vendor.py          browser libraries from npm (xterm.js), served under /static/vendor/
@@ -31,9 +32,9 @@ from capsul import errors, health, slow_clients
 from capsul.config import REPO_ROOT, Config
 from capsul.hub.capsuls import Hub
 from capsul.hub import prometheus, serial_console, usage
-from capsul.hub.console import (account_pages, admin_pages, api_token_pages, capsul_pages, login_pages,
-                                payment_pages, public_pages, serial_console_pages, sessions, ssh_key_pages, usage_pages,
-                                vendor)
+from capsul.hub.console import (account_pages, admin_account_pages, admin_pages, api_token_pages, capsul_pages,
+                                login_pages, payment_pages, public_pages, serial_console_pages, sessions, ssh_key_pages,
+                                usage_pages, vendor)
 from capsul.hub.api.routes import create_public_api
 from capsul.hub.billing import providers
 from capsul.hub.console.keys import client_session, mailer, payment_providers, public_url
@@ -174,7 +175,7 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     env.filters["sentence"] = sentence
     env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
     for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, api_token_pages, account_pages,
-                   payment_pages, admin_pages, serial_console_pages, usage_pages, vendor):
+                   payment_pages, admin_pages, admin_account_pages, serial_console_pages, usage_pages, vendor):
         app.add_routes(module.routes)
     app.add_subapp("/api/v1/", create_public_api(pool, hub))
     app.router.add_get("/ws", websocket, name="ws")

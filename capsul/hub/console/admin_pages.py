@@ -40,11 +40,12 @@ async def _page(request: web.Request, *, ledger_form: dict | None = None, status
         raise web.HTTPBadRequest(reason="That page link is not one this page made.") from None
     hosts_after = request.query.get("hosts_after") or None
     async with db.cursor(request.app[db_pool]) as cur:
-        host_rows = await admin_search.hosts(cur, q if _names_a_host(q) else "", after=hosts_after)
+        found = await admin_search.search(cur, q)
+        host_rows = await admin_search.hosts(cur, found.host or "", after=hosts_after)
         context = {
-            "q": q, "hosts": host_rows,
+            "q": q, "searched": found.words, "hosts": host_rows,
             "pools": [p for p in await networks.list_pools_of(cur, [h["id"] for h in host_rows])],
-            "vms": await admin_search.capsuls(cur, q, before=capsuls_before),
+            "vms": await admin_search.capsuls(cur, found, before=capsuls_before),
             "operations": await admin_search.operations(cur, q, before=operations_before),
             "conflicts": await vm_events.open_conflicts(cur), "ledger": await ledger.recent_manual(cur),
             "top_transfer": await usage_db.top_consumers(cur, usage.utc_now()), "page": admin_search.PAGE,
@@ -52,12 +53,6 @@ async def _page(request: web.Request, *, ledger_form: dict | None = None, status
             # what the live updates re-read: this page, or (after a form's POST) the plain admin page
             "refresh_url": request.rel_url if request.method == "GET" else request.app.router["admin"].url_for()}
     return await render("admin.html", request, context, status=status)
-
-
-def _names_a_host(q: str) -> bool:
-    """A search that is no capsul id, email, address or state is a host id (hosts are listed by it)."""
-    where, _ = admin_search.capsul_filter(q)
-    return where.startswith("v.host_id")
 
 
 def _time(value: str | None) -> datetime | None:

@@ -73,7 +73,8 @@ async def create(request: web.Request, account: str) -> web.StreamResponse:
 async def _detail(request: web.Request, account: str, *, error: str | None = None,
                   status: int = 200) -> web.Response:
     vm_id = request.match_info["vm_id"]
-    vm = await capsuls.get_capsul(request.app[hub_service], account, vm_id)  # 404 if not theirs
+    admin = sessions.is_admin(request, account)  # an admin sees any capsul; acts on others' from their account page
+    vm = await capsuls.get_capsul(request.app[hub_service], None if admin else account, vm_id)  # else 404
     async with db.cursor(request.app[db_pool]) as cur:
         events = await vms.events(cur, vm_id)
         size = await catalog.get_size(cur, vm["size"], include_deprecated=True)
@@ -83,6 +84,7 @@ async def _detail(request: web.Request, account: str, *, error: str | None = Non
         "vm": capsul_view(vm), "events": events, "size": size, "image": image, "error": error,
         # libvirt's test driver reports no usage, and has no console nor SSH host keys either
         "test_driver": glance["usage_reported"] is False,
+        "others_owner": vm["account"] if vm["account"] != account else None,
         "action_labels": ACTION_LABELS, "usage": glance,
         "usage_ranges": usage.RANGES, "charts_installed": vendor.installed("uPlot.js", "uPlot.css"),
         "vendor": vendor.url}, status=status)

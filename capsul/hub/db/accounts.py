@@ -21,3 +21,8 @@ async def lock_account(cur, email: str) -> bool:
     when there is no such account."""
     await cur.execute("SELECT 1 FROM accounts WHERE email = %s FOR UPDATE", (email,))
     return await cur.fetchone() is not None
+
+
+async def exists(cur, email: str) -> bool:
+    await cur.execute("SELECT 1 FROM accounts WHERE email = %s", (email,))
+    return await cur.fetchone() is not None

@@ -4,6 +4,7 @@ from an index (schema.sql) and reads one page, never the whole table."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import datetime
 
 from capsul import vm_states
@@ -14,30 +15,59 @@ from capsul.vm_ids import is_vm_id
 PAGE = 50
 
 
-def capsul_filter(q: str) -> tuple[str, tuple]:
-    """What the search box means: a capsul id, an email, an address, a state, or a host id."""
-    q = q.strip()
-    if not q:
-        return vm_states.live_sql("v.state"), ()
-    if is_vm_id(q):
-        return "v.id = %s", (q,)
-    if "@" in q:
-        return "v.account = %s", (q.lower(),)
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PART_RE = re.compile(r"[a-z0-9@._+-]{2,100}")
+
+
+class Search:
+    """What the search box means, and the words of the headings that show its results."""
+
+    def __init__(self, q: str, host_ids: set[str]):
+        q = q.strip()
+        self.q, self.host = q, None
+        if not q:
+            self.where, self.args, self.words = vm_states.live_sql("v.state"), (), ""
+        elif is_vm_id(q):
+            self.where, self.args, self.words = "v.id = %s", (q,), f"capsul {q}"
+        elif _EMAIL_RE.fullmatch(q):
+            self.where, self.args, self.words = "v.account = %s", (q.lower(),), f"account {q.lower()}"
+        elif (address := _address(q)) is not None:
+            self.where = "(v.public_ipv4 = %s::inet OR v.public_ipv6 = %s::inet)"
+            self.args, self.words = (address, address), f"address {address}"
+        elif q in vm_states.ALL:
+            self.where, self.args, self.words = "v.state = %s", (q,), f"state {q}"
+        elif q in host_ids:
+            self.host = q
+            self.where, self.args, self.words = f"v.host_id = %s AND {vm_states.live_sql('v.state')}", (q,), f"host {q}"
+        elif _PART_RE.fullmatch(q.lower()):  # a part of an id or an email: read newest first until a page is found
+            part = "%" + q.lower().replace("_", "\\_") + "%"  # no % or \\ can be in it; _ is LIKE's too
+            self.where, self.args = "(v.id LIKE %s OR v.account LIKE %s)", (part, part)
+            self.words = f"ids or emails containing “{q}”"
+        else:
+            self.where, self.args, self.words = "false", (), f"“{q}” (not an id, email, address, state or host)"
+
+
+def _address(q: str) -> str | None:
     try:
-        address = str(ipaddress.ip_address(q))
+        return str(ipaddress.ip_address(q))
     except ValueError:
-        pass
-    else:
-        return "(v.public_ipv4 = %s::inet OR v.public_ipv6 = %s::inet)", (address, address)
-    if q in vm_states.ALL:
-        return "v.state = %s", (q,)
-    return f"v.host_id = %s AND {vm_states.live_sql('v.state')}", (q,)
+        return None
 
 
-async def capsuls(cur, q: str, *, before: tuple[datetime, str] | None = None, limit: int | None = None
+async def search(cur, q: str) -> Search:
+    """`q` understood; a host's id is looked up (one row by its key)."""
+    q = q.strip()
+    known = set()
+    if q:
+        await cur.execute("SELECT id FROM hosts WHERE id = %s", (q,))
+        known = {r["id"] for r in await cur.fetchall()}
+    return Search(q, known)
+
+
+async def capsuls(cur, found: Search, *, before: tuple[datetime, str] | None = None, limit: int | None = None
                   ) -> list[dict]:
-    """One page of capsuls matching `q` (live ones when empty), newest first, older than `before`."""
-    where, args = capsul_filter(q)
+    """One page of the capsuls `found` (live ones when empty), newest first, older than `before`."""
+    where, args = found.where, found.args
     if before is not None:
         where += " AND (v.created_at, v.id) < (%s, %s)"
         args += before
@@ -63,13 +93,16 @@ async def hosts(cur, q: str, *, after: str | None = None, limit: int | None = No
 
 
 async def operations(cur, q: str, *, before: datetime | None = None, limit: int | None = None) -> list[dict]:
-    """One page of operations, newest first: all, or those of a capsul or an account."""
-    where, args = "true", ()
+    """One page of operations, newest first: all but the periodic `list` sweeps (`q` = "list" shows
+    only those), or those of a capsul or an account."""
+    where, args = "type <> 'list'", ()
     q = q.strip()
     if is_vm_id(q):
         where, args = "vm_id = %s", (q,)
     elif "@" in q:
         where, args = "account = %s", (q.lower(),)
+    elif q == "list":
+        where = "type = 'list'"
     if before is not None:
         where += " AND created_at < %s"
         args += (before,)

@@ -93,7 +93,8 @@
     if (consoleLink) consoleLink.hidden = capsul.state !== "running";
     const del = document.querySelector('a[data-action="delete"]');
     if (del) del.hidden = !capsul.deletable;
-    document.getElementById("no-actions").hidden = any || capsul.deletable;
+    const none = document.getElementById("no-actions");  // not on an admin's view of another's capsul
+    if (none) none.hidden = any || capsul.deletable;
   }
 
   function hostKeys(keys) {
@@ -191,7 +192,7 @@
   function connect() {
     const params = new URLSearchParams();
     if (watched) params.set("capsul", watched);
-    if (page === "admin") params.set("scope", "all");
+    if (page === "admin" || document.body.dataset.scope === "all") params.set("scope", "all");  // an admin's view
     if (usage) params.set("usage", "1");
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     socket = new WebSocket(scheme + "//" + location.host + "/ws?" + params.toString());

@@ -1,0 +1,66 @@
+"""An admin's page per account (/admin/accounts/{email}): its balance, capsuls and ledger, the limits
+it has, and stopping or deleting one of its capsuls with a reason kept on the capsul's timeline."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from capsul.hub import capsuls, db
+from capsul.hub.console import sessions
+from capsul.hub.console.render import render
+from capsul.hub.db import accounts as accounts_db
+from capsul.hub.db import ledger, vms
+from capsul.hub.keys import db_pool, hub_service
+from capsul.hub.live import capsul_view
+
+routes = web.RouteTableDef()
+ADMIN_ACTIONS = {"force-stop": "Force off", "delete": "Delete"}
+
+
+@routes.get("/admin/accounts/{email}", name="admin_account")
+@sessions.admin_required
+async def account_page(request: web.Request, admin: str) -> web.StreamResponse:
+    return await _page(request)
+
+
+async def _page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
+    email = request.match_info["email"].strip().lower()
+    async with db.cursor(request.app[db_pool]) as cur:
+        if not await accounts_db.exists(cur, email):
+            raise web.HTTPNotFound()
+        statement = await ledger.statement(cur, email)
+        rows = await vms.list_vms(cur, email, include_gone=True)
+        held = await vms.account_holdings(cur, email)
+    config = request.app[sessions.config_key]
+    return await render("admin_account.html", request, {
+        "email": email, "statement": statement, "capsuls": [capsul_view(r) for r in reversed(rows)],
+        "held": held, "limits": {"capsuls": config.account_max_capsuls, "vcpus": config.account_max_vcpus,
+                                 "memory_mb": config.account_max_memory_mb},
+        "admin_actions": ADMIN_ACTIONS, "error": error}, status=status)
+
+
+@routes.post("/admin/accounts/{email}/capsuls/{vm_id}", name="admin_capsul_action")
+@sessions.admin_required
+async def capsul_action(request: web.Request, admin: str) -> web.StreamResponse:
+    """Force a capsul off, or delete it, with the admin's reason on its timeline (its owner reads it)."""
+    form = await request.post()
+    action, reason = str(form.get("action", "")), str(form.get("reason", "")).strip()
+    email, vm_id = request.match_info["email"].strip().lower(), request.match_info["vm_id"]
+    if action not in ADMIN_ACTIONS:
+        return await _page(request, error="Choose force off or delete.", status=400)
+    if not reason or len(reason) > 300:
+        return await _page(request, error="Give a reason (up to 300 characters): it is kept on the capsul's "
+                                          "timeline, where its owner reads it.", status=400)
+    hub = request.app[hub_service]
+    vm = await capsuls.get_capsul(hub, None, vm_id)
+    if vm["account"] != email:
+        raise web.HTTPNotFound()
+    by = f"admin {admin}: {reason}"
+    try:
+        if action == "delete":
+            await capsuls.destroy_capsul(hub, None, vm_id, by=by)
+        else:
+            await capsuls.capsul_action(hub, None, vm_id, action, by=by)
+    except capsuls.CapsulError as e:
+        return await _page(request, error=e.message, status=e.status)
+    await sessions.flash(request, f"{ADMIN_ACTIONS[action]}: {vm_id} ({reason}).")
+    raise web.HTTPSeeOther(request.app.router["admin_account"].url_for(email=email))
