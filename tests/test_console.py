@@ -288,7 +288,9 @@ async def test_ssh_keys_add_list_duplicate_and_delete(console, mail, people, poo
 
 async def test_an_oversized_form_is_refused(console, mail, people, pool):
     alice = await logged_in(people, mail, ALICE)
-    status, text, _ = await alice.post("/ssh-keys", {"content": "ssh-rsa " + "A" * 100_000})
+    status, text, url = await alice.post("/ssh-keys", {"content": "ssh-rsa " + "A" * 100_000})
+    assert status == 200 and url.path == "/ssh-keys" and "too big" in text  # the form again, saying why
+    status, text, _ = await alice.post("/capsuls/nope/delete", {"content": "A" * 100_000})
     assert status == 413 and "too big" in text
     assert await count(pool, "SELECT count(*) AS n FROM ssh_public_keys") == 0
 
@@ -598,3 +600,26 @@ async def test_the_create_form_guides_a_first_customer(start_node, mail, pool):
             await cur.execute("DELETE FROM operations WHERE vm_id IN (SELECT id FROM vms WHERE size = 'giant')")
             await cur.execute("DELETE FROM vms WHERE size = 'giant'")
             await cur.execute("DELETE FROM vm_sizes WHERE id = 'giant'")
+
+
+async def test_a_newcomer_is_shown_the_first_steps_and_a_private_key_is_never_echoed(start_node, mail, pool):
+    node = await start_node(BILLING_ENABLED="true", **mail.env())
+    alice = ConsoleClient(node.console_url)
+    try:
+        await alice.login(mail, ALICE)
+        status, page = await alice.get("/capsuls")
+        steps = page[page.index('<ol id="first-steps">'):page.index("</ol>")]
+        assert "Add an SSH key" in steps and "Have a balance" in steps and "Done" not in steps
+        private = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
+        status, page, _ = await alice.post("/ssh-keys", {"content": private, "name": "oops"})
+        assert status == 400 and "private key" in error_of(page) and "b3BlbnNzaC1rZXktdjEAAAAA" not in page
+        await alice.post("/ssh-keys", {"content": new_public_key(ALICE), "name": "laptop"})
+        status, page = await alice.get("/capsuls")
+        assert re.search(r'<li class="done"><a href="/ssh-keys">Add an SSH key</a>', page)
+        async with alice.session.post(alice.url("/ssh-keys"), data={"content": "x" * 70_000, "csrf_token": alice.csrf},
+                                      allow_redirects=False) as r:  # too big: back to the form, saying so
+            assert r.status == 303 and r.headers["Location"] == "/ssh-keys?too_big=1"
+        status, page = await alice.get("/ssh-keys?too_big=1")
+        assert 'id="too-big"' in page and 'id="content"' in page
+    finally:
+        await alice.close()

@@ -28,6 +28,11 @@ MAX_NAME = 100
 _NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
 
 
+def looks_private(text: str) -> bool:
+    """A private key pasted by mistake (OpenSSH, PEM or PuTTY): refused, and never shown again."""
+    return "PRIVATE KEY" in text or "PuTTY-User-Key-File" in text or "Private-Lines:" in text
+
+
 class InvalidKey(ValueError):
     """A key or key name that is refused; str() tells the person what to fix."""
 
@@ -48,7 +53,7 @@ def parse_public_key(text: str) -> PublicKey:
     text = (text or "").strip()
     if not text:
         raise InvalidKey("paste a public key, such as the contents of ~/.ssh/id_ed25519.pub")
-    if "PRIVATE KEY" in text:
+    if looks_private(text):
         raise InvalidKey("this is a private key: never share it; paste the .pub file instead")
     if "\n" in text or "\r" in text:
         raise InvalidKey("a public key is one line; paste one key at a time")

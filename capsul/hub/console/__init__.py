@@ -50,7 +50,10 @@ STATIC_DIR = REPO_ROOT / "capsul" / "hub" / "console" / "static"
 MAX_FORM_BODY = 64 * 1024  # bytes: the biggest form is an SSH key
 COMPRESS_FROM = 1024  # bytes
 COMPRESSED_TYPES = ("text/html", "application/json", "text/css", "text/javascript", "application/javascript")
-API_PREFIX = "/api/"  # the public JSON API (hub/api/routes.py): its own auth and error shape
+API_PREFIX = "/api/"
+# The forms a person may fill with too much (a pasted file): their page is shown again, saying so.
+FORM_PAGES = {"/ssh-keys": "ssh_keys", "/capsuls/create": "create", "/api-tokens": "api_tokens",
+              "/admin/ledger": "admin", "/login": "login"}  # the public JSON API (hub/api/routes.py): its own auth and error shape
 
 
 @web.middleware
@@ -64,6 +67,8 @@ async def html_errors_middleware(request: web.Request, handler):
             raise
         message = e.reason if e.status != 404 else "There is no such page here."
         if e.status == 413:
+            if request.method == "POST" and request.path in FORM_PAGES:  # back to the form, not a dead end
+                raise web.HTTPSeeOther(request.app.router[FORM_PAGES[request.path]].url_for().with_query(too_big="1"))
             message = "What you sent is too big."
         return await _error_page(request, e.status, message)
     except errors.DATABASE_DOWN as e:

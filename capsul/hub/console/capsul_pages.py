@@ -26,9 +26,17 @@ ACTION_LABELS = {"start": "Start", "shutdown": "Shut down", "force-stop": "Force
 @routes.get("/capsuls", name="capsuls")
 @sessions.login_required
 async def capsul_list(request: web.Request, account: str) -> web.StreamResponse:
-    rows = await capsuls.list_capsuls(request.app[hub_service], account)
+    hub = request.app[hub_service]
+    rows = await capsuls.list_capsuls(hub, account)
+    first_steps = None
+    if not rows:  # a newcomer: what to do first, and what is done already
+        async with db.cursor(request.app[db_pool]) as cur:
+            balance = await ledger.balance(cur, account) if hub.config.billing_enabled else None
+        first_steps = {"has_key": bool(await ssh_keys.list_ssh_keys(request.app[db_pool], account)),
+                       "billing": hub.config.billing_enabled, "has_credit": balance is None or balance > 0}
     return await render("capsuls.html", request, {"capsuls": [capsul_view(r) for r in rows],
-                                                  "transfer": await usage.transfers(request.app[db_pool], rows)})
+                                                  "transfer": await usage.transfers(request.app[db_pool], rows),
+                                                  "first_steps": first_steps})
 
 
 async def _create_form(request: web.Request, account: str, *, chosen: dict, error: str | None = None,

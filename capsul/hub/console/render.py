@@ -13,7 +13,8 @@ async def render(template: str, request: web.Request, context: dict, *, status: 
     account = None if anonymous else await sessions.current_account(request)
     page = {"account": account, "is_admin": sessions.is_admin(request, account),
             "csrf_token": await sessions.csrf_token(request),
-            "flashes": [] if anonymous else await sessions.take_flashes(request)}
+            "flashes": [] if anonymous else await sessions.take_flashes(request),
+            "too_big": request.query.get("too_big") == "1"}  # sent back here by a form POST over the size limit
     return aiohttp_jinja2.render_template(template, request, {**page, **context}, status=status)
 
 

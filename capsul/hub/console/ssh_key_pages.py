@@ -36,6 +36,8 @@ async def add(request: web.Request, account: str) -> web.StreamResponse:
     try:
         key = await ssh_keys.add_ssh_key(request.app[db_pool], account, entered["content"], entered["name"] or None)
     except ssh_keys.InvalidKey as e:
+        if ssh_keys.looks_private(entered["content"]):  # NOTE: a secret is never put back into a page
+            entered["content"] = ""
         return await _page(request, account, error=str(e), form=entered, status=400)
     await sessions.flash(request, f"Added the key {key['name']!r} ({key['fingerprint']}).")
     raise web.HTTPSeeOther(request.app.router["ssh_keys"].url_for())
