@@ -141,7 +141,15 @@ async def test_the_account_page_matches_the_ledger_and_admins_record_manual_entr
     assert row and row.group(1) == "48" and Decimal(row.group(2)) == (M_HOURLY * 48).quantize(Decimal("0.01"))
     days = expected / M_HOURLY / 24
     assert f"about {days:.1f} days" in text
-    assert "$25.00" in text and "$-5.50" in text and "chargeback fee" in text
+    assert "$25.00" in text and "chargeback fee" in text
+    payments_table = text[text.index('<table id="payments">'):text.index("</table>", text.index('<table id="payments">'))]
+    debits_table = text[text.index('<table id="debits">'):]
+    assert "chargeback fee" not in payments_table and "−$5.50" in debits_table  # a debit is no payment
+    first, last = re.search(r"<td>capsul-acctpage01</td>.*?<td>(\d{4}-[^<]+)</td><td>(\d{4}-[^<]+)</td>",
+                            text).groups()
+    spans = datetime.strptime(last, "%Y-%m-%d %H:%M UTC") - datetime.strptime(first, "%Y-%m-%d %H:%M UTC")
+    assert spans == timedelta(hours=48)  # the period its 48 hours cover, to the end of the last (not 47)
+    assert "$12.67 a month, as on the pricing page" in text  # f1-m's price, as pricing lists it
 
 
 async def test_running_low_warns_once_each_shuts_down_at_zero_and_deletes_after_the_grace(start_node, pool, mail):

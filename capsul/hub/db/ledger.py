@@ -5,6 +5,7 @@ A capsul costs its size's monthly price prorated by the hour (a month is 730 hou
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from capsul import vm_states
@@ -31,12 +32,17 @@ async def balance(cur, account: str) -> Decimal:
     return Decimal((await cur.fetchone())["balance"])
 
 
-async def hourly_rate(cur, account: str) -> Decimal:
-    """What the account's live capsuls cost per hour now."""
+async def monthly_price(cur, account: str) -> Decimal:
+    """What the account's live capsuls cost a month, as the pricing page lists their sizes."""
     await cur.execute(
         f"""SELECT coalesce(sum(s.dollars_per_month), 0) AS monthly FROM vms v JOIN vm_sizes s ON s.id = v.size
             WHERE v.account = %s AND {vm_states.live_sql('v.state')}""", (account,))
-    return hourly_price((await cur.fetchone())["monthly"])
+    return Decimal((await cur.fetchone())["monthly"])
+
+
+async def hourly_rate(cur, account: str) -> Decimal:
+    """What the account's live capsuls cost per hour now."""
+    return hourly_price(await monthly_price(cur, account))
 
 
 async def credit_payment(cur, account: str, amount: Decimal, provider: str, external_id: str) -> bool:
@@ -78,10 +84,13 @@ async def statement(cur, account: str) -> dict:
            GROUP BY c.vm_id, v.size, v.state ORDER BY min(c.hour) DESC""", (account,))
     per_capsul = await cur.fetchall()
     current = await balance(cur, account)
-    rate = await hourly_rate(cur, account)
+    monthly = await monthly_price(cur, account)  # what the pricing page says, summed: not the hourly rate x 720
+    rate = hourly_price(monthly)
     hours_left = (current / rate) if rate > 0 and current > 0 else None
+    for charge in per_capsul:  # the last charged hour is paid to its end: 21:00 to 22:00, not to 21:00
+        charge["period_end"] = charge["last_hour"] + timedelta(hours=1)
     return {"balance": current, "payments": payments, "charges": per_capsul, "hourly_rate": rate,
-            "hours_left": hours_left}
+            "monthly_rate": monthly, "hours_left": hours_left}
 
 
 async def recent_manual(cur, limit: int = 20) -> list[dict]:
