@@ -21,7 +21,7 @@ SCRIPTS = [(name, name, []) for name in ("event_latency", "live_latency", "conso
 # At a large provider's size (docs/scale.md): ~2, ~1.5, ~3 and ~0.5 minutes
 SCRIPTS += [("heartbeat_sweep_1000", "heartbeat_sweep", ["--spokes", "1000", "--interval", "5", "--seconds", "30"]),
             ("creates_at_scale", "creates_at_scale", []), ("many_clients", "many_clients", []),
-            ("failover", "failover", [])]
+            ("failover", "failover", []), ("soak", "soak", ["--seconds", "600"])]  # the embedded default, 10 minutes
 # Need root (a system libvirtd in a namespace of its own) and ~6 + ~4 minutes: run when root.
 if os.geteuid() == 0:
     SCRIPTS += [("cloud_boot", "cloud_boot", []), ("console_latency", "console_latency", [])]
@@ -139,6 +139,13 @@ def rows(r: dict) -> list[tuple[str, str, str, bool]]:
                     f"{f['kill_to_first_create_s']['max']} s after the kill ({len(f['rounds'])} failovers); events "
                     f"lost {f['events_lost']} of {f['events']:,}",
                     f["events_lost"] == 0 and f["every_acknowledged_seq_applied"]))
+    if "soak" in r:
+        k = r["soak"]
+        out.append((f"soak of the embedded default, {k['seconds'] / 60:g} minutes: {k['people']} people's create → "
+                    f"running → force-stop → start → delete loops, {k['websockets']} open pages", "0 failures, RSS flat",
+                    f"{k['cycles']:,} cycles, {k['failed_steps']} failed steps; create → running p50 "
+                    f"{k['create_to_running']['p50_ms']} ms, p99 {k['create_to_running']['p99_ms']} ms; "
+                    f"{k['frames']:,} frames; RSS {k['rss_mb_start']} → {k['rss_mb_end']} MB", k["failed_steps"] == 0))
     if "cloud_boot" in r:
         boot = r["cloud_boot"]["p50"]
         out.append((f"create → SSH answers, Debian 12 cloud image, software emulation "

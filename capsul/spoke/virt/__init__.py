@@ -1,0 +1,25 @@
+"""The spoke's libvirt connection: the only package that imports libvirt. One class, Hypervisor,
+whose calls are split by what they are about:
+
+    connection.py  the connection itself, its reconnects, libvirt's event thread, lifecycle callbacks
+    domains.py     capsul domains: capacity, listing, define and start, commands, destroy, build marks
+    consoles.py    serial consoles on libvirt streams
+    usage.py       every running capsul's counters in one call
+    networks.py    libvirt networks and DHCP reservations
+    common.py      errors, which domains are capsul's, states in capsul's words
+"""
+from __future__ import annotations
+
+from capsul.spoke.virt.common import CAPSUL_PREFIX, HypervisorError, VmNotFound, _of_each_capsul
+from capsul.spoke.virt.connection import Connection, lifecycle_state
+from capsul.spoke.virt.consoles import Consoles, ConsoleUnsupported, SerialStream
+from capsul.spoke.virt.domains import Capacity, Domains
+from capsul.spoke.virt.networks import Networks, dhcp_plan
+from capsul.spoke.virt.usage import Usage
+
+__all__ = ["CAPSUL_PREFIX", "Capacity", "ConsoleUnsupported", "Hypervisor", "HypervisorError", "SerialStream",
+           "VmNotFound", "_of_each_capsul", "dhcp_plan", "lifecycle_state"]
+
+
+class Hypervisor(Connection, Domains, Consoles, Usage, Networks):
+    """One libvirt connection, kept open and reopened when lost, and everything the spoke asks of it."""
