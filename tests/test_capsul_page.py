@@ -107,3 +107,19 @@ async def test_a_deleted_capsuls_addresses_are_shown_as_released(console, mail, 
     assert re.search(r"192\.0\.2\.\d+, 2001:db8::\w+: released when it was deleted", page)
     async with alice.session.get(alice.url(f"/capsuls/{vm_id}/delete"), allow_redirects=False) as r:
         assert r.status == 303 and r.headers["Location"] == f"/capsuls/{vm_id}"  # "Back": no second delete
+
+
+async def test_a_page_whose_login_ended_elsewhere_says_so(console, mail, pool, browsers):  # noqa: F811
+    """It said "reconnecting…" forever."""
+    base = console.console_url
+    phone = await browsers.new_page()
+    await log_in(phone, base, mail, ALICE)
+    await live(phone)  # the capsul list, live
+    laptop = await browsers.new_page()
+    await log_in(laptop, base, mail, ALICE)
+    await laptop.goto(base + "/account")
+    await laptop.get_by_role("button", name="Log out every other browser").click()
+    status = phone.locator("#live-status")
+    await expect(status).to_contain_text("You were logged out")
+    await expect(status.get_by_role("link", name="Log in again")).to_have_attribute("href", "/login?next=%2Fcapsuls")
+    await expect(phone.locator("body")).to_have_attribute("data-live-connected", "logged-out")
