@@ -28,13 +28,19 @@ async def _stored_entries(pool, vm_id: str) -> int:
         return (await cur.fetchone())["n"]
 
 
-async def test_the_live_timeline_is_the_stored_one(console, mail, pool, browsers):  # noqa: F811
+async def alices_new_capsul(console, mail, browsers):
+    """A page on Alice's new capsul, live: (page, its id)."""
     base = console.console_url
     page = await browsers.new_page()
     await log_in(page, base, mail, ALICE)
     await add_key(page, base, "laptop")
     vm_id = await create(page, base, "laptop")
     await live(page)
+    return page, vm_id
+
+
+async def test_the_live_timeline_is_the_stored_one(console, mail, pool, browsers):  # noqa: F811
+    page, vm_id = await alices_new_capsul(console, mail, browsers)
     await expect(state(page)).to_have_text("running")
     for button, after, words in (("Force off", "stopped", "forced off"), ("Start", "running", "started (booted)"),
                                  ("Shut down", "stopped", "shut down"), ("Start", "running", "started (booted)"),
@@ -52,12 +58,7 @@ async def test_the_live_timeline_is_the_stored_one(console, mail, pool, browsers
 
 
 async def test_an_action_shows_as_under_way_until_it_is_answered(console, mail, pool, browsers):  # noqa: F811
-    base = console.console_url
-    page = await browsers.new_page()
-    await log_in(page, base, mail, ALICE)
-    await add_key(page, base, "laptop")
-    vm_id = await create(page, base, "laptop")
-    await live(page)
+    page, vm_id = await alices_new_capsul(console, mail, browsers)
     answered = asyncio.Event()
 
     async def hold(route):  # the request goes to the hub as ever, a moment later: a slow shutdown
@@ -78,12 +79,7 @@ async def test_an_action_shows_as_under_way_until_it_is_answered(console, mail, 
 
 
 async def test_a_crashed_capsul_says_why(console, mail, pool, browsers):  # noqa: F811
-    base = console.console_url
-    page = await browsers.new_page()
-    await log_in(page, base, mail, ALICE)
-    await add_key(page, base, "laptop")
-    vm_id = await create(page, base, "laptop")
-    await live(page)
+    page, vm_id = await alices_new_capsul(console, mail, browsers)
     async with db.cursor(pool) as cur:  # as a spoke's event of a crash would leave it
         from capsul.hub.db import vms
         await vms.set_state(cur, vm_id, "crashed", from_states=("running",), reason="libvirt event 8/0")

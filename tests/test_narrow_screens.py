@@ -8,7 +8,7 @@ import pytest
 from capsul.hub import db
 from capsul.hub.db import ledger
 from tests.conftest import ADMIN_EMAIL, ALICE, new_public_key
-from tests.test_browser import browsers, chromium, create, live, log_in  # noqa: F401 - fixtures
+from tests.test_browser import browsers, chromium, create, log_in  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
 
