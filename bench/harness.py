@@ -102,8 +102,8 @@ async def bench_node(**env_overrides: str) -> AsyncIterator[Bench]:
                "BILLING_ENABLED": "false",
                # the benches open thousands of websockets as few people
                "LIVE_CONNECTIONS_PER_ACCOUNT": "100000", "LIVE_CONNECTIONS_PER_TOKEN": "100000",
-               "CONNECTIONS_PER_ADDRESS": "100000", "ACCOUNT_MAX_CAPSULS": "1000000",
-               "ACCOUNT_MAX_VCPUS": "1000000", "ACCOUNT_MAX_MEMORY_MB": "1000000000", **env_overrides}
+               "CONNECTIONS_PER_ADDRESS": "100000", "ACCOUNT_MAX_CAPSULS": "0", "ACCOUNT_MAX_VCPUS": "0",
+               "ACCOUNT_MAX_MEMORY_MB": "0", **env_overrides}  # no account limits: one account makes them all
         node = Node(load_config(Role.BOTH, env, Path("/dev/null")))
         await node.start()
         async with db.cursor(node.pool) as cur:

@@ -97,7 +97,7 @@ def test_env(postgres, tls_files, tmp_path) -> dict[str, str]:
         "BILLING_ENABLED": "false",  # the billing tests turn it on
         "METRICS_TOKEN": METRICS_TOKEN,  # /healthz's report (and /metrics) need it
         # tests make many capsuls as one person; tests/test_account_limits.py checks the limits
-        "ACCOUNT_MAX_CAPSULS": "100000", "ACCOUNT_MAX_VCPUS": "100000", "ACCOUNT_MAX_MEMORY_MB": "100000000",
+        "ACCOUNT_MAX_CAPSULS": "0", "ACCOUNT_MAX_VCPUS": "0", "ACCOUNT_MAX_MEMORY_MB": "0",
     }
 
 

@@ -126,7 +126,6 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
             async with cur.begin():
                 if await ops_db.operation_exists(cur, op_id):
                     raise _AlreadyRequested()
-                await accounts.lock_account(cur, account)  # NOTE: one create at a time sees what it holds
                 await _check_account_limits(cur, hub.config, account, size_row)
                 if hub.config.billing_enabled:
                     await _check_balance(cur, hub.config, account, size_row)
@@ -156,13 +155,19 @@ NOT_PLACED_WORDS = "Your capsul could not be created just now. Nothing is charge
 
 async def _check_account_limits(cur, config: Config, account: str, size_row: dict) -> None:
     """One account may not take a whole host (or every host): at most ACCOUNT_MAX_CAPSULS live
-    capsuls, ACCOUNT_MAX_VCPUS vCPUs and ACCOUNT_MAX_MEMORY_MB of memory, this one counted."""
-    held = await vms.account_holdings(cur, account)
+    capsuls, ACCOUNT_MAX_VCPUS vCPUs and ACCOUNT_MAX_MEMORY_MB of memory, this one counted (0: no limit)."""
+    limits = (config.account_max_capsuls, config.account_max_vcpus, config.account_max_memory_mb)
+    if not any(limits):
+        return
+    await accounts.lock_account(cur, account)  # NOTE: one create at a time sees what the account holds
+    # NOTE: an account over its capsul limit is refused whatever its sums: read no more rows than that
+    held = await vms.account_holdings(cur, account, at_most=config.account_max_capsuls + 1
+                                      if config.account_max_capsuls else None)
     for what, have, adding, limit in (
             ("capsuls", held["capsuls"], 1, config.account_max_capsuls),
             ("vCPUs", held["vcpus"], size_row["vcpus"], config.account_max_vcpus),
             ("MB of memory", held["memory_mb"], size_row["memory_mb"], config.account_max_memory_mb)):
-        if have + adding > limit:
+        if limit and have + adding > limit:
             raise OverAccountLimit(f"An account may have at most {limit} {what} at once, and yours has {have}: "
                                    f"a {size_row['id']} would take it past that. Delete a capsul first, or ask "
                                    f"support for a higher limit.")
@@ -171,7 +176,8 @@ async def _check_account_limits(cur, config: Config, account: str, size_row: dic
 async def _check_balance(cur, config: Config, account: str, size_row: dict) -> None:
     """A create needs MIN_BALANCE_DAYS of the account's whole hourly rate, its new capsul included,
     so neither create-and-delete-before-billing nor a pile of capsuls on one small balance is free.
-    The caller holds the account's row lock: one create at a time sees the balance."""
+    The account's row lock makes one create at a time see the balance."""
+    await accounts.lock_account(cur, account)
     rate = await ledger.hourly_rate(cur, account) + ledger.hourly_price(size_row["dollars_per_month"])
     needed = (rate * 24 * Decimal(str(config.min_balance_days))).quantize(ledger.CENT)
     have = await ledger.balance(cur, account)

@@ -9,7 +9,7 @@ Every such connection is opened here and closed here, so that one place
   token revoked (both NOTIFYd to every hub, hub/live.py's ChangeListener calls `end_session` and
   `end_token`), or the session or token reaching its expiry (a timer per connection).
 
-    held = await connections.open(pool, LIVE, login, end=connection.cancel)   # TooManyConnections
+    held = await connections.open(pool, LIVE, login, end=connection.end)   # TooManyConnections
     ...
     connections.close(held)          # in the connection's own `finally`
 """
@@ -78,7 +78,6 @@ class Connections:
         self._by_account: dict[tuple[str, str], set[Held]] = {}
         self._by_token: dict[tuple[str, int], set[Held]] = {}
         self._by_session: dict[int, set[Held]] = {}
-        self._token_holders: dict[int, set[Held]] = {}
 
     def count(self, kind: str, account: str) -> int:
         return len(self._by_account.get((kind, account), ()))
@@ -97,7 +96,6 @@ class Connections:
         self._by_account.setdefault((kind, login.account), set()).add(held)
         if login.token_id is not None:
             self._by_token.setdefault((kind, login.token_id), set()).add(held)
-            self._token_holders.setdefault(login.token_id, set()).add(held)
         if login.session_id is not None:
             self._by_session.setdefault(login.session_id, set()).add(held)
         if login.expires_at is not None:
@@ -117,7 +115,6 @@ class Connections:
         _discard(self._by_account, (held.kind, login.account), held)
         if login.token_id is not None:
             _discard(self._by_token, (held.kind, login.token_id), held)
-            _discard(self._token_holders, login.token_id, held)
         if login.session_id is not None:
             _discard(self._by_session, login.session_id, held)
 
@@ -127,7 +124,8 @@ class Connections:
 
     def end_token(self, token_id: int) -> int:
         """An API token was revoked: end its connections; how many."""
-        return self._end_all(self._token_holders.get(token_id, ()), TOKEN_REVOKED)
+        return self._end_all([h for kind in self.caps for h in self._by_token.get((kind, token_id), ())],
+                             TOKEN_REVOKED)
 
     def _end_all(self, holders, why: str) -> int:
         chosen = list(holders)

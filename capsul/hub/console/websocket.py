@@ -119,11 +119,8 @@ class LiveConnection:
         try:
             async with asyncio.timeout(CLOSE_WAIT):
                 await self.ws.close(code=code, message=why.encode())
-        except (TimeoutError, ConnectionError):
-            pass
-        finally:
-            if not self.ws.closed:  # the page did not take the close frame in time
-                self.cancel()
+        except (TimeoutError, ConnectionError):  # the page did not take the close frame in time
+            self.cancel()
 
     async def close_going_away(self) -> None:
         """The hub is stopping: say so (1001), so the page reconnects at once, to another hub."""

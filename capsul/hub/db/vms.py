@@ -26,12 +26,12 @@ def new_vm_id() -> str:
     return "capsul-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
 
 
-async def account_holdings(cur, account: str) -> dict:
-    """{capsuls, vcpus, memory_mb} of the account's live capsuls."""
+async def account_holdings(cur, account: str, *, at_most: int | None = None) -> dict:
+    """{capsuls, vcpus, memory_mb} of the account's live capsuls (of at most `at_most` of them)."""
     await cur.execute(
         f"""SELECT count(*) AS capsuls, coalesce(sum(s.vcpus), 0) AS vcpus, coalesce(sum(s.memory_mb), 0) AS memory_mb
-            FROM vms v JOIN vm_sizes s ON s.id = v.size
-            WHERE v.account = %s AND {vm_states.live_sql('v.state')}""", (account,))
+            FROM (SELECT v.size FROM vms v WHERE v.account = %s AND {vm_states.live_sql('v.state')} LIMIT %s) v
+            JOIN vm_sizes s ON s.id = v.size""", (account, at_most))
     return await cur.fetchone()
 
 
