@@ -132,8 +132,10 @@ async def test_a_refused_create_keeps_the_choices_in_the_browser(console, mail, 
     await page.goto(base + "/capsuls/create")
     await page.get_by_label(re.compile(r"f1-s:")).check()
     await page.get_by_label("Operating system").select_option("alpine320")
+    await expect(page.get_by_label("laptop")).to_be_checked()  # a lone key is chosen for the person
+    await page.get_by_label("laptop").uncheck()
     await page.get_by_role("button", name="Create").click()  # no key chosen
-    await expect(page.get_by_role("alert")).to_contain_text("choose at least one SSH key")
+    await expect(page.get_by_role("alert")).to_contain_text("Choose at least one SSH key")
     await expect(page.get_by_label(re.compile(r"f1-s:"))).to_be_checked()
     await expect(page.get_by_label("Operating system")).to_have_value("alpine320")
 
