@@ -79,14 +79,21 @@ def state(page: Page):
     return page.locator('[data-field="state"]')
 
 
+async def alices_new_capsul(console, mail, browsers) -> tuple[Page, str]:
+    """A page on Alice's new capsul (logged in, a key added, created through the form), live."""
+    base = console.console_url
+    page = await browsers.new_page()
+    await log_in(page, base, mail, ALICE)
+    await add_key(page, base, "laptop")
+    vm_id = await create(page, base, "laptop")
+    await live(page)
+    return page, vm_id
+
+
 async def test_login_keys_create_live_state_actions_from_another_session_and_delete(console, mail, browsers):
     base = console.console_url
-    first = await browsers.new_page()
-    await log_in(first, base, mail, ALICE)
-    await add_key(first, base, "laptop")
-    vm_id = await create(first, base, "laptop")
+    first, vm_id = await alices_new_capsul(console, mail, browsers)
     await first.evaluate("window.notReloaded = true")  # gone if the page were reloaded
-    await live(first)
     await expect(state(first)).to_have_text("running")
     await expect(first.locator("#timeline")).to_contain_text("running")
     await expect(first.get_by_role("button", name="Shut down")).to_be_visible()

@@ -12,7 +12,7 @@ from playwright.async_api import expect
 
 from capsul.hub import db
 from tests.conftest import ALICE, state_of, wait_for_state
-from tests.test_browser import add_key, browsers, chromium, create, live, log_in, state  # noqa: F401 - fixtures
+from tests.test_browser import alices_new_capsul, browsers, chromium, live, log_in, state  # noqa: F401 - fixtures
 from tests.test_console import create_capsul, logged_in
 
 pytestmark = pytest.mark.slow
@@ -26,17 +26,6 @@ async def _stored_entries(pool, vm_id: str) -> int:
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT count(*) AS n FROM vm_events WHERE vm_id = %s", (vm_id,))
         return (await cur.fetchone())["n"]
-
-
-async def alices_new_capsul(console, mail, browsers):
-    """A page on Alice's new capsul, live: (page, its id)."""
-    base = console.console_url
-    page = await browsers.new_page()
-    await log_in(page, base, mail, ALICE)
-    await add_key(page, base, "laptop")
-    vm_id = await create(page, base, "laptop")
-    await live(page)
-    return page, vm_id
 
 
 async def test_the_live_timeline_is_the_stored_one(console, mail, pool, browsers):  # noqa: F811
