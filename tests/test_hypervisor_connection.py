@@ -122,18 +122,24 @@ async def test_a_domain_deleted_while_the_spoke_walks_its_domains_is_skipped(tmp
     hypervisor = Hypervisor(f"test://{host_file}")
     await hypervisor.connect()
     try:
-        for name in ("capsul-aaaaaaaaaa", "capsul-bbbbbbbbbb", "capsul-cccccccccc"):
+        names = ["capsul-aaaaaaaaaa", "capsul-bbbbbbbbbb", "capsul-cccccccccc"]
+        for name in names:
             await hypervisor.define_and_start(name, TEST_DOMAIN.format(name=name))
         conn = hypervisor._conn
+        asked: list[str] = []
+        deleted: list[str] = []
 
-        def read_deleting_the_next(dom):  # the first question undefines a domain listed after it
-            if dom.name() == "capsul-aaaaaaaaaa":
-                other = conn.lookupByName("capsul-bbbbbbbbbb")
+        def read_deleting_another(dom):  # the first question undefines another listed domain, not asked yet
+            if not asked:
+                victim = next(n for n in names if n != dom.name())
+                other = conn.lookupByName(victim)
                 other.destroy()
                 other.undefine()
+                deleted.append(victim)
+            asked.append(dom.name())
             return dom.name(), dom.info()[3]
-        seen = await asyncio.to_thread(virt._of_each_capsul, conn, read_deleting_the_next)
-        assert sorted(seen) == [("capsul-aaaaaaaaaa", 1), ("capsul-cccccccccc", 1)]
+        seen = await asyncio.to_thread(virt._of_each_capsul, conn, read_deleting_another)
+        assert sorted(seen) == [(n, 1) for n in names if n not in deleted] and len(deleted) == 1
         with pytest.raises(libvirt.libvirtError):  # anything else still fails the call
             await asyncio.to_thread(virt._of_each_capsul, conn, lambda dom: dom.migrateSetMaxDowntime(-1, 0))
         capacity = await hypervisor.capacity()
