@@ -107,7 +107,10 @@ class Domains:
         ran; the names defined. One that cannot be defined is logged and left out."""
         def run():
             conn = self._conn_or_raise()
-            present = set(conn.listDefinedDomains()) | {d.name() for d in conn.listAllDomains()}
+            try:
+                present = {d.name() for d in conn.listAllDomains()}  # running and shut off alike
+            except libvirt.libvirtError as e:
+                raise HypervisorError(f"libvirt: {_message(e)}") from None
             defined = []
             for domain in kept:
                 name = domain.get("name") if isinstance(domain, dict) else None
