@@ -9,7 +9,12 @@
     python run.py add-network --id ID --cidr CIDR --gateway IP [--dns IP ...] [--first IP --last IP]
                               [--ipv6-cidr CIDR --ipv6-gateway IP] [--network NAME]
                                                an address pool for a spoke's capsuls
+    python run.py remove-network --id ID [--network NAME]
+                                               remove a pool that no live capsul uses
     python run.py networks                     every pool, and what each guest is told
+    python run.py db-status                    which schema the hub's database has, and what would change
+    python run.py migrate [--dry-run]          apply the database migrations this version brings
+    python run.py --version                    this code's version
     python run.py conflicts                    VMs reported by a host that does not own them
     python run.py issue-cert --name NAME --out DIR
                                                a certificate from the local CA, for a spoke elsewhere
@@ -35,8 +40,10 @@ import psycopg2
 from capsul import catalog_cli, serial_console_cli, tls, watch
 from capsul.config import HOST_ID_RE, ConfigError, Role, load_config, parse_https_url
 from capsul.embedded_postgres import EmbeddedPostgres, PostgresError
+from capsul.hub.db import migrations
 from capsul.node import Node, StartError
 from capsul.spoke.virt import HypervisorError
+from capsul.version import VERSION
 
 # Young-generation collections every 50,000 allocations (not 700), a full pass after 100 of the
 # middle one's: see serve().
@@ -47,6 +54,7 @@ log = logging.getLogger("capsul")
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="run.py", description="capsul: small virtual machines, hub and spokes")
+    parser.add_argument("--version", action="version", version=f"capsul {VERSION}")
     roles = parser.add_mutually_exclusive_group()
     roles.add_argument("--hub", action="store_true", help="run only the hub (web console, database, heartbeats)")
     roles.add_argument("--spoke", action="store_true", help="run only a spoke (libvirt host)")
@@ -72,7 +80,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                          "gets one address from it")
     net.add_argument("--ipv6-gateway", help="the IPv6 router: an address inside --ipv6-cidr or its fe80:: one")
     net.add_argument("--network", default="default", help="the libvirt network capsuls attach to (default: default)")
+    remove = commands.add_parser("remove-network", help="remove a spoke's pool that no live capsul uses")
+    remove.add_argument("--id", required=True, help="the spoke's id")
+    remove.add_argument("--network", default="default", help="the pool's libvirt network (default: default)")
     commands.add_parser("networks", help="list every pool: addresses, gateways, DNS, libvirt network, use")
+    commands.add_parser("db-status", help="which migrations the hub's database has, which it lacks, and which "
+                                          "capsul versions may run on it")
+    migrate = commands.add_parser("migrate", help="apply the migrations this version brings (back up first: "
+                                                  "docs/upgrading.md)")
+    migrate.add_argument("--dry-run", action="store_true", help="only say what would be applied")
     commands.add_parser("conflicts", help="list VMs reported by a host that does not own them")
     cert = commands.add_parser("issue-cert", help="issue a TLS certificate from this machine's CA "
                                                   "(CAPSUL_VAR_DIR/tls) for a spoke on another machine")
@@ -89,7 +105,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     catalog_cli.check(parser, args)
     if args.command and (args.hub or args.spoke):
         parser.error(f"{args.command} runs against the hub's database; drop --hub/--spoke")
-    if args.command in ("add-host", "rotate-token", "add-network"):
+    if args.command in ("add-host", "rotate-token", "add-network", "remove-network"):
         if not HOST_ID_RE.match(args.id):
             parser.error("--id: use 1-63 of a-z 0-9 _ . - starting with a letter or digit")
     return args
@@ -122,8 +138,9 @@ async def serve(config) -> int:
 
 
 @contextlib.asynccontextmanager
-async def hub_database(config):
-    """A pool on the hub's database, starting (and afterwards stopping) the embedded one if needed."""
+async def hub_database(config, *, schema: bool = True):
+    """A pool on the hub's database, starting (and afterwards stopping) the embedded one if needed;
+    its schema brought up to date as a hub's start would (AUTO_MIGRATE), unless `schema` is False."""
     from capsul.hub import db
 
     postgres, started = None, False
@@ -135,7 +152,11 @@ async def hub_database(config):
     try:
         pool = await db.create_pool(dsn, maxsize=2)
         try:
-            await db.apply_schema(pool)
+            if schema:
+                try:
+                    await db.bring_schema_up_to_date(pool, auto_migrate=config.auto_migrate)
+                except migrations.Refused as e:
+                    raise StartError(str(e)) from None
             yield pool
         finally:
             pool.close()
@@ -193,6 +214,50 @@ async def add_network(config, args) -> int:
               "route); run add-network again with --gateway", file=sys.stderr)
     if not row["dns_servers"]:
         print("capsul: note: no --dns given: guests get no DNS servers from capsul", file=sys.stderr)
+    return 0
+
+
+async def remove_network(config, args) -> int:
+    from capsul.hub import db
+    from capsul.hub.db import networks
+
+    async with hub_database(config) as pool_db, db.cursor(pool_db) as cur:
+        try:
+            async with cur.begin():
+                row = await networks.remove_pool(cur, args.id, args.network)
+        except (db.Conflict, db.NotFound) as e:
+            print(f"capsul: {e}", file=sys.stderr)
+            return 2
+    print(f"host {args.id}: removed {networks.describe_pool(row)}")
+    return 0
+
+
+async def db_status(config) -> int:
+    """Exit 0 when this code may run on the database as it is, 1 when it needs migrating, 2 when refused."""
+    async with hub_database(config, schema=False) as pool:
+        status = await migrations.status(pool)
+    print(f"capsul {VERSION}")
+    for line in migrations.describe(status):
+        print(line)
+    return 2 if status.refusal else 0 if status.up_to_date or status.kind == "empty" else 1
+
+
+async def migrate(config, dry_run: bool) -> int:
+    async with hub_database(config, schema=False) as pool:
+        status = await migrations.status(pool)
+        for line in migrations.describe(status):
+            print(line)
+        if status.refusal:
+            return 2
+        if dry_run or not status.pending:
+            return 0
+        try:
+            _, told = await migrations.upgrade(pool)
+        except migrations.Refused as e:
+            print(f"capsul: {e}", file=sys.stderr)
+            return 2
+    for line in told:
+        print(line)
     return 0
 
 
@@ -261,6 +326,12 @@ def main(argv: list[str]) -> int:
             return asyncio.run(list_conflicts(config))
         if args.command == "add-network":
             return asyncio.run(add_network(config, args))
+        if args.command == "remove-network":
+            return asyncio.run(remove_network(config, args))
+        if args.command == "db-status":
+            return asyncio.run(db_status(config))
+        if args.command == "migrate":
+            return asyncio.run(migrate(config, args.dry_run))
         if args.command == "networks":
             return asyncio.run(list_networks(config))
         if args.command == "issue-cert":

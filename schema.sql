@@ -1,6 +1,8 @@
--- capsul's whole database schema. Applied at every hub start (under an advisory lock)
--- and safe to apply any number of times: only CREATE ... IF NOT EXISTS and
--- ADD COLUMN IF NOT EXISTS here.
+-- capsul's whole database schema, as of this version. A fresh install applies it alone, once,
+-- to an empty database. Every change after it ships as a numbered migration in
+-- capsul/hub/db/migrations/ AND is made here too, so that a fresh install and an upgraded
+-- database are the same (tests/test_upgrades.py compares their pg_dump --schema-only).
+-- The IF NOT EXISTS and ADD COLUMN lines below are the history of the releases before migrations.
 
 -- One row per spoke (hypervisor host). Tokens are shared HMAC secrets (docs/architecture.md §3),
 -- so they are stored as they are; they are never logged.
@@ -483,3 +485,19 @@ CREATE INDEX IF NOT EXISTS vms_state_newest ON vms (state, created_at DESC, id D
 CREATE INDEX IF NOT EXISTS vms_host_newest ON vms (host_id, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS operations_newest ON operations (created_at DESC);
 CREATE INDEX IF NOT EXISTS operations_account ON operations (account, created_at DESC);
+
+-- Which migrations this database has (capsul/hub/db/migrations/), and the range of capsul
+-- versions that may run on it.
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  id         integer PRIMARY KEY,    -- the number in the migration's file name
+  name       text NOT NULL,
+  checksum   text NOT NULL,          -- sha256 of the file as applied: a released migration is never edited
+  applied_at timestamptz NOT NULL DEFAULT now(),
+  applied_by text NOT NULL           -- the capsul version that applied it
+);
+CREATE TABLE IF NOT EXISTS schema_state (
+  only_row       boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+  oldest_version text NOT NULL,      -- the oldest capsul that may run on this database
+  newest_version text NOT NULL,      -- the newest capsul that upgraded it
+  updated_at     timestamptz NOT NULL DEFAULT now()
+);

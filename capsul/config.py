@@ -60,6 +60,7 @@ class Config:
     var_dir: Path
     database_url: str | None  # None: run the embedded PostgreSQL under var_dir
     pg_bin_dir: Path | None  # None: find PostgreSQL's binaries
+    auto_migrate: bool  # a hub brings its database's schema up to date when it starts
     libvirt_uri: str
     console_listen: Listen
     api_listen: Listen
@@ -89,6 +90,7 @@ class Config:
     libvirt_domain_type: str
     shutdown_timeout: float
     shutdown_force: bool
+    drain_seconds: float  # after SIGTERM, a hub says "draining" on /healthz this long before it stops
     log_level: str
     base_url: str | None  # None: the console listener's own http:// URL
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]  # may set X-Forwarded-For
@@ -149,6 +151,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "CAPSUL_VAR_DIR": ("var", "state folder: embedded PostgreSQL, self-signed TLS (relative to the repository)"),
     "DATABASE_URL": ("", "PostgreSQL to use (libpq URL or DSN); unset: a private cluster under CAPSUL_VAR_DIR"),
     "PG_BIN_DIR": ("", "folder of initdb/pg_ctl for the embedded cluster; unset: newest /usr/lib/postgresql/*/bin"),
+    "AUTO_MIGRATE": ("true", "a hub applies the database migrations it brings when it starts; false: it refuses a "
+                             "database that needs them (run `run.py migrate`)"),
     "LIBVIRT_URI": ("test:///default", "hypervisor the spoke manages"),
     "CONSOLE_LISTEN": ("127.0.0.1:5000", "host:port of the web console (hub, plain HTTP)"),
     "API_LISTEN": ("127.0.0.1:5443", "host:port of the hub↔spoke API (HTTPS); port 0 picks a free one"),
@@ -178,6 +182,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "LIBVIRT_DOMAIN_TYPE": ("kvm", "kvm, or qemu for software emulation (libvirt's test driver always uses test)"),
     "SHUTDOWN_TIMEOUT": ("60", "seconds a `shutdown` (ACPI) may take before it is reported as not done"),
     "SHUTDOWN_FORCE": ("true", "whether a shutdown that times out forces the VM off"),
+    "DRAIN_SECONDS": ("0", "after SIGTERM a hub answers 503 \"draining\" on /healthz this long, still serving, so a "
+                           "load balancer stops sending to it first (set it above the balancer's check interval × fall)"),
     "LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "BASE_URL": ("", "the console's public URL, used in login links and for the websocket Origin check, "
                      "e.g. https://capsul.example; unset: the console listener's http:// URL. "
@@ -477,6 +483,7 @@ FIELDS = {
     "var_dir": ("CAPSUL_VAR_DIR", _repo_path),
     "database_url": ("DATABASE_URL", _database_url),
     "pg_bin_dir": ("PG_BIN_DIR", _pg_bin_dir),
+    "auto_migrate": ("AUTO_MIGRATE", _boolean),
     "libvirt_uri": ("LIBVIRT_URI", _libvirt_uri),
     "console_listen": ("CONSOLE_LISTEN", _listen),
     "api_listen": ("API_LISTEN", _listen),
@@ -506,6 +513,7 @@ FIELDS = {
     "libvirt_domain_type": ("LIBVIRT_DOMAIN_TYPE", _choice(("kvm", "qemu"), "use kvm, or qemu for software emulation")),
     "shutdown_timeout": ("SHUTDOWN_TIMEOUT", _number_from(0)),
     "shutdown_force": ("SHUTDOWN_FORCE", _boolean),
+    "drain_seconds": ("DRAIN_SECONDS", _number_from(0)),
     "log_level": ("LOG_LEVEL", _choice(("DEBUG", "INFO", "WARNING", "ERROR"), "use DEBUG, INFO, WARNING or ERROR",
                                        upper=True)),
     "base_url": ("BASE_URL", _optional_base_url),

@@ -31,7 +31,7 @@ from capsul.hub.billing.metering import run_metering
 from capsul.hub.capsuls import Hub
 from capsul.hub.console import create_console_app
 from capsul.hub.console.sessions import session_key
-from capsul.hub.db import hosts, networks
+from capsul.hub.db import hosts, migrations, networks
 from capsul.hub.housekeeping import run_housekeeping
 from capsul.hub.keys import db_pool, resyncer, spoke_client
 from capsul.hub.connections import Connections, connection_caps
@@ -90,14 +90,12 @@ def bind(listen: Listen, variable: str) -> socket.socket:
 
 
 async def _ensure_test_hypervisor_pool(cur, host_id: str) -> None:
-    """The test hypervisor runs no real VMs: documentation addresses will do. A pool an older
-    capsul made here (no gateway, handing out .1) is upgraded; one an operator set is kept."""
-    pools = await networks.list_pools(cur, host_id)
-    if pools and not (len(pools) == 1 and pools[0]["gateway"] is None and str(pools[0]["cidr"]) == "192.0.2.0/24"):
+    """The test hypervisor runs no real VMs: documentation addresses will do. One an operator set is
+    kept, and an older release's pool without a gateway was mended by a migration
+    (hub/db/migrations/0002_embedded_pool_gateway.py)."""
+    if await networks.has_pool(cur, host_id):
         return
     async with cur.begin():
-        if pools:  # capsuls of the test driver do not outlive its process: nothing is stranded
-            await networks.delete_pools(cur, host_id)
         await networks.add_host_network(cur, host_id, TEST_HYPERVISOR_POOL)
     log.info("gave spoke %s the pool %s and %s, gateways %s and %s (run.py add-network to change it)",
              host_id, TEST_HYPERVISOR_POOL.cidr, TEST_HYPERVISOR_POOL.ipv6_cidr, TEST_HYPERVISOR_POOL.gateway,
@@ -249,7 +247,10 @@ class Node:
         self.dsn = dsn
         self.pool = await db.create_pool(dsn)
         self._stack.push_async_callback(self._close_pool)
-        await db.apply_schema(self.pool)
+        try:
+            await db.bring_schema_up_to_date(self.pool, auto_migrate=self.config.auto_migrate)
+        except migrations.Refused as e:
+            raise StartError(str(e)) from None
 
     async def _register_local_spoke(self) -> Config:
         """The spoke sharing this process is registered with fresh tokens at every start; the

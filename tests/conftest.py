@@ -61,8 +61,9 @@ def tls_files() -> tls.TlsFiles:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-# Every table of schema.sql but the catalog it seeds (sizes, images) and the hubs' shared secrets.
-KEPT_TABLES = {"vm_sizes", "os_images", "hub_secrets"}
+# Every table of schema.sql but the catalog it seeds (sizes, images), the hubs' shared secrets
+# and the record of its migrations.
+KEPT_TABLES = {"vm_sizes", "os_images", "hub_secrets", "schema_migrations", "schema_state"}
 EMPTIED_TABLES = [t for t in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", (REPO / "schema.sql").read_text())
                   if t not in KEPT_TABLES]
 
@@ -71,7 +72,7 @@ EMPTIED_TABLES = [t for t in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", (RE
 async def pool(postgres) -> AsyncIterator[aiopg.Pool]:
     """A pool on the test database, schema applied and tables emptied before the test."""
     p = await db.create_pool(postgres.dsn, maxsize=4)
-    await db.apply_schema(p)
+    await db.bring_schema_up_to_date(p)
     async with db.cursor(p) as cur:
         await cur.execute(f"TRUNCATE {', '.join(EMPTIED_TABLES)} CASCADE")
     yield p

@@ -13,8 +13,9 @@ from tests.conftest import PYTHON, REPO, child_env
 class CapsulProcess:
     """One `run.py` child: stdout parsed for the URLs it prints, stderr kept in a log file."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_file: Path, *, prefix: list[str] | None = None):
-        self.args, self.env, self.log_file = args, env, log_file
+    def __init__(self, args: list[str], env: dict[str, str], log_file: Path, *, prefix: list[str] | None = None,
+                 cwd: Path = REPO):
+        self.args, self.env, self.log_file, self.cwd = args, env, log_file, cwd  # cwd: another release's tree
         self.prefix = prefix or []  # a wrapper such as ["ip", "netns", "exec", NS]
         self.proc: asyncio.subprocess.Process | None = None
         self.urls: dict[str, str] = {}
@@ -27,7 +28,7 @@ class CapsulProcess:
         try:
             # its own process group, so a wrapper and what it runs are stopped together
             self.proc = await asyncio.create_subprocess_exec(
-                *self.prefix, PYTHON, "run.py", *self.args, cwd=REPO, env=child_env(self.env),
+                *self.prefix, PYTHON, "run.py", *self.args, cwd=self.cwd, env=child_env(self.env),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=log,
                 start_new_session=True)
         finally:

@@ -9,16 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import aiopg
 import psycopg2.extras
-
-from capsul.config import REPO_ROOT
-from capsul.hub.db import locks
-
-SCHEMA_FILE = REPO_ROOT / "schema.sql"
-SCHEMA_LOCK = locks.SCHEMA
 
 
 class NotFound(Exception):
@@ -43,12 +36,13 @@ async def cursor(pool: aiopg.Pool) -> AsyncIterator[aiopg.Cursor]:
             yield cur
 
 
-async def apply_schema(pool: aiopg.Pool, schema_file: Path = SCHEMA_FILE) -> None:
-    sql = schema_file.read_text()
-    async with cursor(pool) as cur:
-        async with cur.begin():
-            await cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            await cur.execute(sql)
+async def bring_schema_up_to_date(pool: aiopg.Pool, *, auto_migrate: bool = True) -> list[str]:
+    """Install the schema on an empty database or apply the migrations it lacks (migrations/);
+    migrations.Refused, with the database unchanged, when this code may not run on it."""
+    from capsul.hub.db import migrations
+
+    _, told = await migrations.upgrade(pool, apply=auto_migrate)
+    return told
 
 
 async def is_reachable(pool: aiopg.Pool, timeout: float = 2.0) -> bool:

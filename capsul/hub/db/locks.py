@@ -9,7 +9,7 @@ These guard a decision inside one transaction. Periodic work that one hub at a t
 """
 from __future__ import annotations
 
-SCHEMA = 0x6361_7073  # applying schema.sql: several hubs may start at once
+SCHEMA = 0x6361_7073  # installing or migrating the schema (migrations/): several hubs may start at once
 PLACEMENT = 0x6361_7070  # ranking hosts and offering a create: one placement decision at a time
 METERING = 0x6361_7075  # hourly charges: one hub meters at a time
 USAGE = 0x6361_7076  # usage roll-ups and pruning: one hub at a time

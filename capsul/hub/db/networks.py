@@ -250,5 +250,19 @@ def describe_pool(row: dict) -> str:
     return text + f"; DNS {', '.join(row['dns_servers']) or 'none'}"
 
 
-async def delete_pools(cur, host_id: str) -> None:
-    await cur.execute("DELETE FROM host_network WHERE host_id = %s", (host_id,))
+async def remove_pool(cur, host_id: str, network_name: str) -> dict:
+    """Remove a host's pool (the row removed); NotFound when there is none, Conflict while a live
+    capsul holds an address of it. Must run inside a transaction."""
+    await cur.execute(f"""SELECT {POOL_COLUMNS} FROM host_network WHERE host_id = %s AND network_name = %s
+                          FOR UPDATE""", (host_id, network_name))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"host {host_id!r} has no pool on network {network_name!r} (run.py networks lists them)")
+    await cur.execute(f"""SELECT id, host(public_ipv4) AS ipv4, count(*) OVER () AS live FROM vms
+                          WHERE host_id = %s AND network_name = %s AND {LIVE} ORDER BY id LIMIT 1""",
+                      (host_id, network_name))
+    if (held := await cur.fetchone()) is not None:
+        raise Conflict(f"{held['live']} live capsul(s) use this pool, such as {held['id']} ({held['ipv4']}): "
+                       f"delete them first")
+    await cur.execute("DELETE FROM host_network WHERE host_id = %s AND network_name = %s", (host_id, network_name))
+    return row

@@ -1,0 +1,485 @@
+-- capsul's whole database schema. Applied at every hub start (under an advisory lock)
+-- and safe to apply any number of times: only CREATE ... IF NOT EXISTS and
+-- ADD COLUMN IF NOT EXISTS here.
+
+-- One row per spoke (hypervisor host). Tokens are shared HMAC secrets (docs/architecture.md §3),
+-- so they are stored as they are; they are never logged.
+CREATE TABLE IF NOT EXISTS hosts (
+  id                   text PRIMARY KEY CHECK (id ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'),
+  https_url            text NOT NULL CHECK (https_url ~ '^https://[^/]+$'),
+  token                text NOT NULL,   -- the spoke's SPOKE_HOST_TOKEN: it signs spoke->hub
+  hub_token            text NOT NULL,   -- the spoke's HUB_TOKEN: the hub signs hub->spoke
+  previous_token       text,            -- after rotate-token, valid until previous_valid_until
+  previous_hub_token   text,
+  previous_valid_until timestamptz,
+  online               boolean NOT NULL DEFAULT false,
+  missed_heartbeats    integer NOT NULL DEFAULT 0,
+  last_heartbeat_at    timestamptz,     -- last answer (or announcement) from the spoke
+  last_error           text,            -- why the last heartbeat failed, if it did
+  capacity             jsonb,           -- {cpus, memory_mb, committed_cpus, committed_memory_mb}
+  last_event_seq       bigint,          -- the spoke's last sent event sequence number
+  created_at           timestamptz NOT NULL DEFAULT now(),
+  CHECK (token <> hub_token),
+  CHECK ((previous_token IS NULL) = (previous_valid_until IS NULL))
+);
+
+-- People. Login (magic links) comes with the web console; the email is the account id.
+CREATE TABLE IF NOT EXISTS accounts (
+  email      text PRIMARY KEY CHECK (email = lower(email) AND email ~ '^[^@\s]+@[^@\s]+$'),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS ssh_public_keys (
+  account    text NOT NULL REFERENCES accounts(email) ON DELETE CASCADE,
+  name       text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  content    text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (account, name),
+  UNIQUE (account, content)
+);
+
+-- What can be bought: sizes and OS images. Seeded below; operators add and deprecate them with
+-- run.py add-size / add-image / deprecate-size / deprecate-image (capsul/catalog_cli.py).
+CREATE TABLE IF NOT EXISTS vm_sizes (
+  id                text PRIMARY KEY,
+  dollars_per_month numeric(10, 2) NOT NULL CHECK (dollars_per_month >= 0),
+  vcpus             integer NOT NULL CHECK (vcpus > 0),
+  memory_mb         integer NOT NULL CHECK (memory_mb > 0),
+  disk_gb           integer NOT NULL CHECK (disk_gb > 0),
+  bandwidth_gb      integer NOT NULL DEFAULT 0 CHECK (bandwidth_gb >= 0),
+  deprecated        boolean NOT NULL DEFAULT false
+);
+INSERT INTO vm_sizes (id, dollars_per_month, vcpus, memory_mb, disk_gb, bandwidth_gb) VALUES
+  ('f1-xs',  5.33, 1,  512, 25,  500),
+  ('f1-s',   7.16, 1, 1024, 25, 1000),
+  ('f1-m',  12.67, 1, 2048, 25, 2000),
+  ('f1-l',  20.00, 2, 3072, 25, 3000),
+  ('f1-x',  27.00, 3, 4096, 25, 4000),
+  ('f1-xx', 50.00, 4, 8192, 25, 5000)
+ON CONFLICT (id) DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS os_images (
+  id          text PRIMARY KEY CHECK (id ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'),
+  description text NOT NULL,
+  file_name   text NOT NULL,  -- in the spoke's OS image folder
+  deprecated  boolean NOT NULL DEFAULT false
+);
+INSERT INTO os_images (id, description, file_name) VALUES
+  ('debian12', 'Debian 12 (bookworm)', 'debian-12-genericcloud-amd64.qcow2'),
+  ('alpine320', 'Alpine Linux 3.20', 'alpine-3.20-cloudinit.qcow2'),
+  ('ubuntu24', 'Ubuntu 24.04 LTS', 'ubuntu-24.04-server-cloudimg-amd64.img')
+ON CONFLICT (id) DO NOTHING;
+
+-- Per-host IPv4 pools: VMs on a host get addresses from first_usable..last_usable.
+CREATE TABLE IF NOT EXISTS host_network (
+  host_id      text NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+  network_name text NOT NULL DEFAULT 'default',  -- the libvirt network VMs attach to
+  cidr         cidr NOT NULL CHECK (family(cidr) = 4),
+  first_usable inet NOT NULL,
+  last_usable  inet NOT NULL,
+  PRIMARY KEY (host_id, network_name),
+  CHECK (first_usable << cidr AND last_usable << cidr AND first_usable <= last_usable)
+);
+
+-- Capsuls. host_id is the owner (NULL until a spoke claims the create).
+CREATE TABLE IF NOT EXISTS vms (
+  id             text PRIMARY KEY CHECK (id ~ '^capsul-[a-z0-9]{10}$'),
+  account        text NOT NULL REFERENCES accounts(email),
+  size           text NOT NULL REFERENCES vm_sizes(id),
+  os             text NOT NULL REFERENCES os_images(id),
+  host_id        text REFERENCES hosts(id),
+  network_name   text,
+  public_ipv4    inet,
+  state          text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'creating', 'running', 'stopped',
+                   'paused', 'crashed', 'deleting', 'deleted', 'failed')),
+  failure_reason text,
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  state_changed_at timestamptz NOT NULL DEFAULT now(),
+  deleted_at     timestamptz,
+  CHECK ((state = 'failed') = (failure_reason IS NOT NULL)),
+  CHECK (state IN ('pending', 'failed', 'deleted') OR host_id IS NOT NULL)
+);
+-- One address per live VM: a deleted or failed VM has given its address back.
+CREATE UNIQUE INDEX IF NOT EXISTS vms_live_ipv4 ON vms (public_ipv4)
+  WHERE public_ipv4 IS NOT NULL AND state NOT IN ('deleted', 'failed');
+CREATE INDEX IF NOT EXISTS vms_account ON vms (account, created_at);
+CREATE INDEX IF NOT EXISTS vms_host ON vms (host_id) WHERE state NOT IN ('deleted', 'failed');
+
+CREATE TABLE IF NOT EXISTS vm_ssh_public_key (
+  vm_id      text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  account    text NOT NULL,
+  key_name   text NOT NULL,
+  content    text NOT NULL,  -- a copy: deleting the key later does not change the VM
+  PRIMARY KEY (vm_id, key_name)
+);
+
+-- Work the hub asks spokes to do (docs/architecture.md §3).
+CREATE TABLE IF NOT EXISTS operations (
+  id           uuid PRIMARY KEY,
+  type         text NOT NULL CHECK (type IN ('list', 'capacity_available', 'get', 'destroy',
+                 'vm_state_command', 'create')),
+  account      text REFERENCES accounts(email),
+  vm_id        text REFERENCES vms(id),
+  payload      jsonb NOT NULL DEFAULT '{}',
+  status       text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'assigned', 'completed', 'failed')),
+  result       jsonb,
+  error        text,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  assigned_at  timestamptz,
+  completed_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS operations_vm ON operations (vm_id);
+CREATE INDEX IF NOT EXISTS operations_recent ON operations (created_at);
+
+-- Every host an operation was offered or sent to, and what it answered.
+CREATE TABLE IF NOT EXISTS host_operation (
+  host_id           text NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+  operation_id      uuid NOT NULL REFERENCES operations(id) ON DELETE CASCADE,
+  assignment_status text NOT NULL CHECK (assignment_status IN ('offered', 'claimed', 'refused', 'timeout',
+                      'error', 'closed', 'sent', 'answered')),
+  offered_at        timestamptz NOT NULL DEFAULT now(),
+  answered_at       timestamptz,
+  answer            jsonb,
+  PRIMARY KEY (host_id, operation_id)
+);
+-- Exactly one owner per create: at most one claimed row per operation.
+CREATE UNIQUE INDEX IF NOT EXISTS host_operation_one_claim ON host_operation (operation_id)
+  WHERE assignment_status = 'claimed';
+
+-- A VM reported by a host that does not own it. Shown to admins; never billed (billing
+-- reads vms, where a VM has one row and one owner).
+CREATE TABLE IF NOT EXISTS ownership_conflicts (
+  id           bigserial PRIMARY KEY,
+  vm_id        text NOT NULL,
+  owner        text,
+  reported_by  text NOT NULL,
+  operation_id uuid REFERENCES operations(id) ON DELETE SET NULL,
+  seen_at      timestamptz NOT NULL DEFAULT now(),
+  resolved_at  timestamptz,
+  UNIQUE (vm_id, reported_by)
+);
+
+-- The audit trail of every VM's state.
+CREATE TABLE IF NOT EXISTS vm_events (
+  id        bigserial PRIMARY KEY,
+  vm_id     text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  host_id   text,
+  seq       bigint,       -- the spoke's event sequence number, when it came from a spoke
+  state     text NOT NULL,
+  reason    text,
+  at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS vm_events_vm ON vm_events (vm_id, id);
+
+-- The last event sequence number the hub applied from each spoke.
+ALTER TABLE hosts ADD COLUMN IF NOT EXISTS last_applied_seq bigint NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS vm_events_host_seq ON vm_events (host_id, seq) WHERE seq IS NOT NULL;
+
+-- OS images that boot a kernel directly (no bootloader on the disk): small test guests.
+ALTER TABLE os_images ADD COLUMN IF NOT EXISTS kernel_file text;
+ALTER TABLE os_images ADD COLUMN IF NOT EXISTS initrd_file text;
+ALTER TABLE os_images ADD COLUMN IF NOT EXISTS kernel_cmdline text;
+
+-- A key's SHA256 fingerprint: the same key twice in one account is refused, whatever its comment.
+ALTER TABLE ssh_public_keys ADD COLUMN IF NOT EXISTS fingerprint text;
+CREATE UNIQUE INDEX IF NOT EXISTS ssh_public_keys_fingerprint ON ssh_public_keys (account, fingerprint);
+
+-- Magic-link login tokens: only a hash is stored; single use; they expire.
+CREATE TABLE IF NOT EXISTS login_tokens (
+  token_hash   text PRIMARY KEY,   -- sha256 hex of the token mailed to the person
+  email        text NOT NULL CHECK (email = lower(email)),
+  requested_by inet,               -- the client address that asked for it (rate limits)
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  expires_at   timestamptz NOT NULL,
+  used_at      timestamptz
+);
+CREATE INDEX IF NOT EXISTS login_tokens_email ON login_tokens (email, created_at);
+CREATE INDEX IF NOT EXISTS login_tokens_client ON login_tokens (requested_by, created_at);
+
+-- Logged-in browsers. The session cookie carries a random secret; only its hash is kept, and
+-- a session counts only while its row says so: logging out (here or from another browser)
+-- ends it on every hub, whatever copies of the cookie exist.
+CREATE TABLE IF NOT EXISTS login_sessions (
+  id            bigserial PRIMARY KEY,
+  secret_hash   text NOT NULL UNIQUE,   -- sha256 hex of the secret in the cookie
+  account       text NOT NULL REFERENCES accounts(email) ON DELETE CASCADE,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  last_seen_at  timestamptz NOT NULL DEFAULT now(),
+  client_address inet,
+  user_agent    text,
+  ended_at      timestamptz
+);
+CREATE INDEX IF NOT EXISTS login_sessions_account ON login_sessions (account, created_at);
+
+-- Secrets every hub process must share, made once by whichever hub starts first
+-- (the session cookie key, unless SECRET_KEY is set).
+CREATE TABLE IF NOT EXISTS hub_secrets (
+  name       text PRIMARY KEY,
+  value      text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- SSH host key fingerprints a spoke read from the VM's console (cloud-init prints them).
+ALTER TABLE vms ADD COLUMN IF NOT EXISTS ssh_host_keys jsonb;
+
+-- Personal API tokens: scripts act as their person. Only a hash of the secret is kept.
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id           bigserial PRIMARY KEY,
+  account      text NOT NULL REFERENCES accounts(email) ON DELETE CASCADE,
+  name         text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  token_hash   text NOT NULL UNIQUE,   -- sha256 hex of the secret shown once
+  scope        text NOT NULL CHECK (scope IN ('read', 'write')),
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  expires_at   timestamptz,
+  last_used_at timestamptz,
+  revoked_at   timestamptz
+);
+-- A name is reused only after its token is revoked.
+CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_live_name ON api_tokens (account, name) WHERE revoked_at IS NULL;
+
+-- Billing (prepaid). Money is numeric, never float.
+-- Credits: provider payments (unique on the provider's own id, so a replayed webhook credits
+-- nothing more) and admins' manual credits or debits (with a reason).
+CREATE TABLE IF NOT EXISTS payments (
+  id          bigserial PRIMARY KEY,
+  account     text NOT NULL REFERENCES accounts(email),
+  amount      numeric(12, 2) NOT NULL CHECK (amount <> 0),
+  provider    text NOT NULL CHECK (provider IN ('stripe', 'btcpay', 'manual')),
+  external_id text,              -- the provider's event / invoice id
+  reason      text,              -- manual entries: why, and who
+  created_by  text,              -- manual entries: the admin
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  CHECK (provider = 'manual' OR (external_id IS NOT NULL AND amount > 0)),
+  CHECK (provider <> 'manual' OR reason IS NOT NULL)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS payments_external ON payments (provider, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS payments_account ON payments (account, created_at);
+
+-- Hourly debits: one per capsul per started hour, so a repeated metering run charges nothing.
+CREATE TABLE IF NOT EXISTS charges (
+  vm_id      text NOT NULL REFERENCES vms(id),
+  account    text NOT NULL REFERENCES accounts(email),
+  hour       timestamptz NOT NULL CHECK (hour = date_trunc('hour', hour)),
+  amount     numeric(14, 6) NOT NULL CHECK (amount >= 0),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (vm_id, hour)
+);
+CREATE INDEX IF NOT EXISTS charges_account ON charges (account, hour);
+
+-- Where each account is in the running-low sequence; a top-up above a week's worth ends it.
+CREATE TABLE IF NOT EXISTS balance_episodes (
+  account           text PRIMARY KEY REFERENCES accounts(email),
+  warned_week_at    timestamptz,
+  warned_day_at     timestamptz,
+  zero_at           timestamptz,   -- reached zero: mailed, capsuls shut down
+  deletion_warned_at timestamptz,
+  deleted_at        timestamptz    -- capsuls deleted after the grace period
+);
+
+-- Payments started with a provider (a Stripe Checkout session, a BTCPay invoice): who pays how
+-- much, and where it stands. Credited (into payments) only when the provider's signed webhook
+-- says it is paid / settled.
+CREATE TABLE IF NOT EXISTS payment_intents (
+  provider    text NOT NULL CHECK (provider IN ('stripe', 'btcpay')),
+  external_id text NOT NULL,        -- checkout session id / invoice id
+  account     text NOT NULL REFERENCES accounts(email),
+  amount      numeric(12, 2) NOT NULL CHECK (amount > 0),
+  status      text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'processing', 'paid', 'expired', 'invalid')),
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (provider, external_id)
+);
+
+-- Periodic work shared by several hubs (heartbeat sweeps, full resyncs): whichever hub comes
+-- first in each interval takes the turn (leases.take_turn); the others skip it.
+CREATE TABLE IF NOT EXISTS periodic_runs (
+  name        text PRIMARY KEY,
+  last_run_at timestamptz NOT NULL
+);
+
+-- Pools know their network: what the guest is told through cloud-init's
+-- network-config. A pool without a gateway (one made before these columns) is never used for a
+-- new capsul: its guest would have no route. The gateway lies in the network, outside the range.
+ALTER TABLE host_network ADD COLUMN IF NOT EXISTS gateway inet;
+ALTER TABLE host_network ADD COLUMN IF NOT EXISTS dns_servers inet[] NOT NULL DEFAULT '{}';
+ALTER TABLE host_network ADD COLUMN IF NOT EXISTS ipv6_cidr cidr;      -- e.g. a routed /64 per pool
+ALTER TABLE host_network ADD COLUMN IF NOT EXISTS ipv6_gateway inet;
+DO $$ BEGIN
+  ALTER TABLE host_network ADD CONSTRAINT host_network_gateway
+    CHECK (gateway IS NULL OR (family(gateway) = 4 AND gateway << cidr
+                               AND NOT (gateway BETWEEN first_usable AND last_usable)));
+  ALTER TABLE host_network ADD CONSTRAINT host_network_ipv6
+    CHECK ((ipv6_cidr IS NULL) = (ipv6_gateway IS NULL)
+           AND (ipv6_cidr IS NULL OR (family(ipv6_cidr) = 6 AND family(ipv6_gateway) = 6)));
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+-- Each capsul on a pool with IPv6 gets one IPv6 address; unique among live capsuls, like IPv4.
+ALTER TABLE vms ADD COLUMN IF NOT EXISTS public_ipv6 inet;
+CREATE UNIQUE INDEX IF NOT EXISTS vms_live_ipv6 ON vms (public_ipv6)
+  WHERE public_ipv6 IS NOT NULL AND state NOT IN ('deleted', 'failed');
+
+-- libvirt networks a host's pools name that its spoke reported missing or inactive at the last
+-- heartbeat ({name: why}); nothing is placed on such a host.
+ALTER TABLE hosts ADD COLUMN IF NOT EXISTS missing_networks jsonb NOT NULL DEFAULT '{}';
+
+-- Whether a host's hypervisor reports usage (libvirt's test driver does not), as its spoke
+-- said when it last started; NULL until it has.
+ALTER TABLE hosts ADD COLUMN IF NOT EXISTS reports_usage boolean;
+
+-- Usage (docs/architecture.md §10). A sample is one interval of one capsul as its spoke measured
+-- it: its length, CPU seconds used, memory in use at its end, and the bytes and operations of
+-- the interval (deltas, so roll-ups are exact sums). Raw samples are kept 24 hours, 5-minute
+-- roll-ups 31 days, hourly roll-ups 13 months (hub/usage.py prunes them).
+CREATE TABLE IF NOT EXISTS usage_samples (
+  vm_id            text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  at               timestamptz NOT NULL,  -- the end of the interval
+  seconds          double precision NOT NULL CHECK (seconds > 0),
+  vcpus            integer NOT NULL CHECK (vcpus > 0),
+  cpu_seconds      double precision NOT NULL CHECK (cpu_seconds >= 0),
+  memory_bytes     bigint NOT NULL CHECK (memory_bytes >= 0),
+  disk_read_bytes  bigint NOT NULL CHECK (disk_read_bytes >= 0),
+  disk_write_bytes bigint NOT NULL CHECK (disk_write_bytes >= 0),
+  disk_read_ops    bigint NOT NULL CHECK (disk_read_ops >= 0),
+  disk_write_ops   bigint NOT NULL CHECK (disk_write_ops >= 0),
+  net_rx_bytes     bigint NOT NULL CHECK (net_rx_bytes >= 0),
+  net_tx_bytes     bigint NOT NULL CHECK (net_tx_bytes >= 0),
+  PRIMARY KEY (vm_id, at)
+);
+CREATE INDEX IF NOT EXISTS usage_samples_at ON usage_samples (at);
+
+-- Roll-ups of samples into 5-minute and hourly buckets: sums, so that any coarser figure is exact
+-- (CPU % = cpu_seconds / vcpu_seconds; memory's average = memory_byte_seconds / seconds).
+CREATE TABLE IF NOT EXISTS usage_5min (
+  vm_id               text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  bucket              timestamptz NOT NULL,
+  samples             integer NOT NULL,
+  seconds             double precision NOT NULL,
+  vcpu_seconds        double precision NOT NULL,
+  cpu_seconds         double precision NOT NULL,
+  memory_byte_seconds double precision NOT NULL,
+  memory_max_bytes    bigint NOT NULL,
+  disk_read_bytes     bigint NOT NULL,
+  disk_write_bytes    bigint NOT NULL,
+  disk_read_ops       bigint NOT NULL,
+  disk_write_ops      bigint NOT NULL,
+  net_rx_bytes        bigint NOT NULL,
+  net_tx_bytes        bigint NOT NULL,
+  PRIMARY KEY (vm_id, bucket)
+);
+CREATE INDEX IF NOT EXISTS usage_5min_bucket ON usage_5min (bucket);
+CREATE TABLE IF NOT EXISTS usage_hourly (LIKE usage_5min INCLUDING ALL);
+DO $$ BEGIN
+  ALTER TABLE usage_hourly ADD CONSTRAINT usage_hourly_vm FOREIGN KEY (vm_id) REFERENCES vms(id) ON DELETE CASCADE;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+-- How far each roll-up is done, and the earliest sample that arrived late (a spoke catching up
+-- after the hub was unreachable) into a bucket already rolled up: redone from there.
+CREATE TABLE IF NOT EXISTS usage_rollup_marks (
+  level       text PRIMARY KEY CHECK (level IN ('5min', 'hourly')),
+  done_until  timestamptz,
+  dirty_from  timestamptz
+);
+INSERT INTO usage_rollup_marks (level) VALUES ('5min'), ('hourly') ON CONFLICT DO NOTHING;
+
+-- Each capsul's transfer (received + sent) per calendar month (UTC), added to as samples arrive,
+-- against its size's bandwidth_gb; and the allowance mails sent (once per level and month).
+CREATE TABLE IF NOT EXISTS usage_monthly (
+  vm_id          text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  month          date NOT NULL,
+  transfer_bytes bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (vm_id, month)
+);
+CREATE TABLE IF NOT EXISTS bandwidth_notices (
+  vm_id   text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  month   date NOT NULL,
+  percent integer NOT NULL CHECK (percent IN (80, 100)),
+  sent_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (vm_id, month, percent)
+);
+
+-- What each host's live capsuls take (count, their sizes' vCPUs and memory, IPv4 addresses held),
+-- so that ranking hosts for a create reads one row per host instead of every capsul
+-- (hub/db/placement.py). A trigger on vms appends a delta for every change, in the change's own
+-- transaction: appends never wait on each other, so busy hosts cannot deadlock on a shared
+-- counter row. The placement decision (under its advisory lock, one at a time) folds committed
+-- deltas into host_load and adds any newer ones when it ranks. Offers not yet answered are few
+-- and are added at ranking time.
+CREATE TABLE IF NOT EXISTS host_load (
+  host_id   text PRIMARY KEY,
+  capsuls   bigint NOT NULL DEFAULT 0,
+  vcpus     bigint NOT NULL DEFAULT 0,
+  memory_mb bigint NOT NULL DEFAULT 0,
+  addresses bigint NOT NULL DEFAULT 0
+);
+ALTER TABLE host_load SET (fillfactor = 50);  -- room for HOT updates: rows change at every fold
+CREATE TABLE IF NOT EXISTS host_load_deltas (
+  id        bigserial PRIMARY KEY,
+  host_id   text NOT NULL,
+  capsuls   integer NOT NULL,
+  vcpus     integer NOT NULL,
+  memory_mb integer NOT NULL,
+  addresses integer NOT NULL
+);
+CREATE OR REPLACE FUNCTION vms_host_load() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' AND OLD.host_id IS NOT NULL AND OLD.state NOT IN ('deleted', 'failed') THEN
+    INSERT INTO host_load_deltas (host_id, capsuls, vcpus, memory_mb, addresses)
+    SELECT OLD.host_id, -1, -s.vcpus, -s.memory_mb, -(OLD.public_ipv4 IS NOT NULL)::integer
+    FROM vm_sizes s WHERE s.id = OLD.size;
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.host_id IS NOT NULL AND NEW.state NOT IN ('deleted', 'failed') THEN
+    INSERT INTO host_load_deltas (host_id, capsuls, vcpus, memory_mb, addresses)
+    SELECT NEW.host_id, 1, s.vcpus, s.memory_mb, (NEW.public_ipv4 IS NOT NULL)::integer
+    FROM vm_sizes s WHERE s.id = NEW.size;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER vms_host_load AFTER INSERT OR DELETE OR UPDATE OF host_id, state, size, public_ipv4 ON vms
+  FOR EACH ROW EXECUTE FUNCTION vms_host_load();
+-- Filled once when the tables are new (an existing database upgrading); the trigger keeps it after.
+INSERT INTO host_load (host_id, capsuls, vcpus, memory_mb, addresses)
+SELECT v.host_id, count(*), sum(s.vcpus), sum(s.memory_mb), count(v.public_ipv4)
+FROM vms v JOIN vm_sizes s ON s.id = v.size
+WHERE v.host_id IS NOT NULL AND v.state NOT IN ('deleted', 'failed')
+  AND NOT EXISTS (SELECT 1 FROM host_load) AND NOT EXISTS (SELECT 1 FROM host_load_deltas)
+GROUP BY v.host_id;
+-- Each host's IPv4 pools summed up (addresses in pools with a gateway; pools without one, which
+-- are never used), kept by a trigger on host_network, so ranking hosts reads one row per host
+-- rather than grouping every pool at every decision. Pools change only by `run.py add-network`.
+CREATE TABLE IF NOT EXISTS host_pools (
+  host_id         text PRIMARY KEY,
+  addresses       bigint NOT NULL,
+  without_gateway integer NOT NULL
+);
+CREATE OR REPLACE FUNCTION host_network_pools() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  changed text;
+BEGIN
+  FOREACH changed IN ARRAY ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.host_id END,
+                                 CASE WHEN TG_OP <> 'DELETE' THEN NEW.host_id END] LOOP
+    CONTINUE WHEN changed IS NULL;
+    DELETE FROM host_pools WHERE host_id = changed;
+    INSERT INTO host_pools (host_id, addresses, without_gateway)
+    SELECT changed, coalesce(sum(last_usable - first_usable + 1) FILTER (WHERE gateway IS NOT NULL), 0),
+           count(*) FILTER (WHERE gateway IS NULL)
+    FROM host_network WHERE host_id = changed HAVING count(*) > 0;
+  END LOOP;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER host_network_pools AFTER INSERT OR DELETE OR UPDATE ON host_network
+  FOR EACH ROW EXECUTE FUNCTION host_network_pools();
+-- Filled once when the table is new (an existing database upgrading); the trigger keeps it after.
+INSERT INTO host_pools (host_id, addresses, without_gateway)
+SELECT host_id, coalesce(sum(last_usable - first_usable + 1) FILTER (WHERE gateway IS NOT NULL), 0),
+       count(*) FILTER (WHERE gateway IS NULL)
+FROM host_network WHERE NOT EXISTS (SELECT 1 FROM host_pools) GROUP BY host_id;
+CREATE INDEX IF NOT EXISTS host_operation_offered ON host_operation (operation_id) WHERE assignment_status = 'offered';
+
+-- The admin view's searches and pages, each served from an index (hub/db/admin_search.py).
+CREATE INDEX IF NOT EXISTS vms_newest ON vms (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS vms_state_newest ON vms (state, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS vms_host_newest ON vms (host_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS operations_newest ON operations (created_at DESC);
+CREATE INDEX IF NOT EXISTS operations_account ON operations (account, created_at DESC);
