@@ -109,8 +109,12 @@ class Status:
 
 
 async def read_status(cur, known: list[Migration], version: str = versions.VERSION) -> Status:
-    await cur.execute("SELECT to_regclass('vms') IS NOT NULL AS has_vms, "
-                      "to_regclass('schema_migrations') IS NOT NULL AS migrated")
+    # (pg_tables, not to_regclass: after waiting for the schema lock, the catalog cache may not yet
+    # show a table another hub just made, while a query of the catalog does)
+    await cur.execute("""SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema()
+                                        AND tablename = 'vms') AS has_vms,
+                                EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema()
+                                        AND tablename = 'schema_migrations') AS migrated""")
     row = await cur.fetchone()
     if not row["has_vms"] and not row["migrated"]:
         return Status("empty", pending=list(known))
