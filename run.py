@@ -131,6 +131,8 @@ async def serve(config) -> int:
         print(f"  web console:   {node.console_url}/", flush=True)
     print(f"  hub-spoke API: {node.api_url}/", flush=True)
     await stopping.wait()
+    stopping.clear()
+    await node.drain(config.drain_seconds, cut_short=stopping)
     log.info("shutting down")
     await node.stop()
     log.info("stopped")

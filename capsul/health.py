@@ -13,6 +13,7 @@ from capsul.hub import db
 from capsul.hub.db import hosts
 from capsul.hub.spokes.heartbeats import SweepStatus
 from capsul.spoke.state import SpokeState
+from capsul.version import VERSION
 
 if TYPE_CHECKING:  # only for the annotation: the console must not load libvirt
     from capsul.spoke.virt import Hypervisor
@@ -26,10 +27,13 @@ class HealthCheck:
     hypervisor: Hypervisor | None = None
     spoke_state: SpokeState | None = None
     sweeps: SweepStatus | None = None
+    draining: bool = False  # SIGTERM came: a load balancer should send elsewhere (capsul/node.py drains)
 
     async def report(self) -> tuple[bool, dict]:
-        report: dict = {"role": self.config.role.value}
-        healthy = True
+        report: dict = {"role": self.config.role.value, "version": VERSION}
+        healthy = not self.draining
+        if self.draining:
+            report["status"] = "draining"
         if self.pool is not None:
             reachable = await db.is_reachable(self.pool)
             report["database"] = {"reachable": reachable}
@@ -69,5 +73,5 @@ async def healthz(request: web.Request, *, details: bool | None = None) -> web.R
     check = request.app[health_check]
     healthy, report = await check.report()
     if not (details or bearer_matches(request, check.config.metrics_token)):
-        report = {"ok": healthy}
+        report = {"ok": healthy, **({"status": "draining"} if check.draining else {})}
     return web.json_response(report, status=200 if healthy else 503)

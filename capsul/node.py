@@ -391,5 +391,19 @@ class Node:
             self.pool.terminate()
             await self.pool.wait_closed()
 
+    async def drain(self, seconds: float, cut_short: asyncio.Event | None = None) -> None:
+        """Before stopping: /healthz answers 503 "draining" for `seconds` while everything is still
+        served, so a load balancer takes this hub out before it stops listening (a rolling restart
+        then fails no request). Ends early when `cut_short` is set (a second SIGTERM or Ctrl-C)."""
+        if not self.config.role.hub or seconds <= 0 or self._health_check is None:
+            return
+        self._health_check.draining = True
+        log.info("draining for %g s (DRAIN_SECONDS): /healthz says 503 so balancers send elsewhere", seconds)
+        try:
+            await asyncio.wait_for((cut_short or asyncio.Event()).wait(), seconds)
+        except TimeoutError:
+            pass
+
     async def stop(self) -> None:
+        """Stop listening, finish requests in flight (websockets are told GOING_AWAY), stop the rest."""
         await self._stack.aclose()

@@ -64,7 +64,8 @@ async def test_hubs_behind_haproxy_lose_no_state_change(test_env, pool, mail, br
     port = free_port()
     base = f"http://127.0.0.1:{port}"  # what people reach: HAProxy
     common = {**test_env, **mail.env(), "HEARTBEAT_INTERVAL": "0.5", "HEARTBEAT_TIMEOUT": "0.5",
-              "TRUSTED_PROXIES": "127.0.0.1", "BASE_URL": base, "METRICS_TOKEN": METRICS_TOKEN}
+              "TRUSTED_PROXIES": "127.0.0.1", "BASE_URL": base, "METRICS_TOKEN": METRICS_TOKEN,
+              "DRAIN_SECONDS": "5"}  # above the check's 2 s × fall 2: out of HAProxy before it stops listening
     a = CapsulProcess([], {**common, "CAPSUL_VAR_DIR": str(tmp_path / "a")}, tmp_path / "a.log")  # hub + spoke
     b, c = (CapsulProcess(["--hub"], {**common, "CAPSUL_VAR_DIR": str(tmp_path / name),
                                       "CONSOLE_LISTEN": f"127.0.0.1:{free_port()}"}, tmp_path / f"{name}.log")
@@ -134,7 +135,7 @@ async def test_hubs_behind_haproxy_lose_no_state_change(test_env, pool, mail, br
         await both_see("running")
         await eventually(lambda: both_clients_on(c), within=30)
 
-        await c.stop(signal.SIGTERM)  # drained: it says GOING_AWAY to its websockets and stops
+        await c.stop(signal.SIGTERM)  # drained (5 s of 503 on /healthz), then GOING_AWAY to its websockets
         await api_action(base, write_token, vm_id, "force-stop")
         await both_see("stopped")
         await eventually(lambda: both_clients_on(a), within=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from capsul.hub import db
+from capsul.hub.console import changelog as changelog_file
 from capsul.hub.console.keys import config_key
 from capsul.hub.console.render import render
 from capsul.hub.db import catalog
@@ -35,7 +36,7 @@ async def faq(request: web.Request) -> web.Response:
 
 @routes.get("/changelog", name="changelog")
 async def changelog(request: web.Request) -> web.Response:
-    return await render("changelog.html", request, {})
+    return await render("changelog.html", request, {"releases": changelog_file.releases()})
 
 
 @routes.get("/support", name="support")
