@@ -32,10 +32,11 @@ import aiohttp
 from aiohttp import web
 
 from capsul import tls
-from capsul.embedded_postgres import SUPERUSER, EmbeddedPostgres
+from capsul.embedded_postgres import EmbeddedPostgres
 from tests import payment_standins as standins
 from tests.conftest import PYTHON, REPO, child_env, new_public_key
 from tests.console_client import ConsoleClient
+from tests.databases import tool
 from tests.mail_catcher import MailCatcher
 from tests.processes import CapsulProcess, run_command
 
@@ -98,9 +99,8 @@ class Release:
         return (self.tree / path).exists()
 
     async def sql(self, query: str) -> list[dict]:
-        _, out = await self.pg._run("psql", "-h", str(self.pg.data_dir), "-U", SUPERUSER, "-d", "capsul", "-tA",
-                                    "-c", f"SELECT coalesce(json_agg(q), '[]') FROM ({query}) q")
-        return json.loads(out)
+        return json.loads(await tool(self.pg, "psql", "-d", "capsul", "-tA",
+                                     "-c", f"SELECT coalesce(json_agg(q), '[]') FROM ({query}) q"))
 
     async def stop(self) -> None:
         for process in reversed(self.processes):
@@ -108,9 +108,7 @@ class Release:
                 await process.stop()
 
     async def dump(self, out: Path) -> None:
-        _, text = await self.pg._run("pg_dump", "-h", str(self.pg.data_dir), "-U", SUPERUSER, "--no-owner",
-                                     "--no-privileges", "capsul")
-        out.write_text(text + "\n")
+        out.write_text(await tool(self.pg, "pg_dump", "--no-owner", "--no-privileges", "capsul") + "\n")
 
 
 async def register_spoke2(release: Release, hub: CapsulProcess) -> CapsulProcess:

@@ -177,7 +177,7 @@ async def upgrade(pool: aiopg.Pool, *, apply: bool = True, folder: Path = FOLDER
         before = await read_status(cur, known, version)
         if before.refusal:
             raise Refused(before.refusal)
-        if before.up_to_date or (before.kind == "migrated" and not before.pending):
+        if before.kind == "migrated" and not before.pending:
             return before, []
         if not apply and before.kind != "empty":
             raise Refused(f"the database needs {len(before.pending)} migration(s) ({before.pending[0].name} "
