@@ -52,7 +52,8 @@ class HealthCheck:
             report["spoke"] = {
                 "host_id": self.spoke_state.host_id,
                 "libvirt": {"uri": self.hypervisor.uri, "connected": connected},
-                "hub": {"announced": self.spoke_state.hub_announced, "error": self.spoke_state.hub_error},
+                "hub": {"announced": self.spoke_state.hub_announced, "error": self.spoke_state.hub_error,
+                        "version": self.spoke_state.hub_version},
                 "events": {"acknowledged_through": self.spoke_state.last_event_seq,
                            "waiting": self.spoke_state.events_waiting},
                 "networks": {"named_by_pools": self.spoke_state.networks,

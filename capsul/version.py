@@ -42,3 +42,20 @@ def release_before(version: str) -> str:
 
 def at_least(version: str, oldest: str) -> bool:
     return parse(version) >= parse(oldest)
+
+
+# Releases before 0.7.0 never said their version: a spoke that says none is taken as the newest of
+# them, so it is served while that is one release behind and refused after.
+UNSAID = "0.6.0"
+MAX_LENGTH = 20
+
+
+def spoke_refusal(spoke_version: str | None, hub_version: str | None = None) -> str | None:
+    """Why a hub of `hub_version` (this code's) does not work with a spoke of `spoke_version`,
+    or None when it does: spokes of its own release or one release behind (docs/upgrading.md)."""
+    hub_version = hub_version or VERSION
+    oldest = release_before(hub_version)
+    if at_least(spoke_version or UNSAID, oldest):
+        return None
+    return (f"this spoke runs capsul {spoke_version or 'before 0.7.0'} and this hub runs {hub_version}, which "
+            f"works with spokes of {oldest} or later: upgrade the spoke (docs/upgrading.md)")

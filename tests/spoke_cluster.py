@@ -8,7 +8,7 @@ from pathlib import Path
 
 from capsul.hub import db
 from capsul.hub.db import hosts, networks
-from tests.conftest import checked_pool, eventually
+from tests.conftest import REPO, checked_pool, eventually
 from tests.processes import CapsulProcess
 
 HOST_XML = """<?xml version="1.0"?>
@@ -52,12 +52,13 @@ class SpokeCluster:
 
 async def start_spokes(pool, hub_api_url: str, specs: list[SpokeSpec], folder: Path, tls_files,
                        *, prefix: list[str] | None = None, extra_env: dict | None = None,
-                       tls_for=None, host_xml: str = HOST_XML) -> SpokeCluster:
+                       tls_for=None, host_xml: str = HOST_XML, cwd: Path = REPO) -> SpokeCluster:
     """Register each spoke (tokens, IPv4 pool), start its process, wait until the hub sees it online.
 
     `prefix` runs each spoke under a wrapper (e.g. `ip netns exec NS`), given as a callable of the spec;
     `tls_for(spec)` gives the spoke's TLS_* settings (default: the shared test certificate);
-    `host_xml` is the libvirt test host file, with {cpus} and {memory_kib} filled in.
+    `host_xml` is the libvirt test host file, with {cpus} and {memory_kib} filled in;
+    `cwd` is the tree whose run.py runs (another release's, for tests of mixed versions).
     """
     cluster = SpokeCluster(folder)
     for spec in specs:
@@ -75,7 +76,7 @@ async def start_spokes(pool, hub_api_url: str, specs: list[SpokeSpec], folder: P
                "LIBVIRT_URI": f"test://{host_file}", "CAPSUL_VAR_DIR": str(folder / spec.host_id),
                **tls_env, **(extra_env or {})}
         cluster.processes[spec.host_id] = CapsulProcess(["--spoke"], env, folder / f"{spec.host_id}.log",
-                                                        prefix=prefix(spec) if prefix else None)
+                                                        prefix=prefix(spec) if prefix else None, cwd=cwd)
     try:
         await asyncio.gather(*(p.start() for p in cluster.processes.values()))
 

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from capsul import signing
+from capsul.version import VERSION
 from capsul.hub import db
 from capsul.hub.db import hosts
 from tests.conftest import eventually, host_row
@@ -51,7 +52,7 @@ async def snapshot(pool):
 async def test_a_signed_heartbeat_is_accepted_and_recorded(https, node, pool):
     before = await host_row(pool, "local")
     status, answer = await send(https, node, "/hub/heartbeat", b'{"last_event_seq": 42}')
-    assert (status, answer) == (200, {"ok": True, "host_id": "local", "networks": ["default"]})
+    assert (status, answer) == (200, {"ok": True, "host_id": "local", "networks": ["default"], "version": VERSION})
     after = await host_row(pool, "local")
     assert after["last_event_seq"] == 42 and after["last_heartbeat_at"] > before["last_heartbeat_at"]
 

@@ -13,6 +13,7 @@ from capsul.spoke.keys import hypervisor, operations, state
 from capsul.spoke.operations import OperationError
 from capsul.spoke.state import SpokeState
 from capsul.spoke.virt import Hypervisor, HypervisorError
+from capsul.version import VERSION
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -25,11 +26,14 @@ MAX_NETWORKS = 64
 async def heartbeat(request: web.Request) -> web.Response:
     """Liveness: answers with this host's capacity, the last event sequence number sent, and which
     of the libvirt networks its pools name (`networks` in the body) are missing or inactive."""
-    names = request[signing.SIGNED].body.get("networks", [])
+    body = request[signing.SIGNED].body
+    names = body.get("networks", [])
     if (not isinstance(names, list) or len(names) > MAX_NETWORKS
             or not all(isinstance(n, str) and 0 < len(n) <= 100 for n in names)):
         raise errors.json_error(400, f"networks must be a list of at most {MAX_NETWORKS} libvirt network names")
     virt, spoke = request.config_dict[hypervisor], request.config_dict[state]
+    if isinstance(body.get("version"), str) and len(body["version"]) <= 20:
+        spoke.hub_version = body["version"]
     try:
         capacity = await virt.capacity_quickly()
     except HypervisorError as e:
@@ -37,7 +41,7 @@ async def heartbeat(request: web.Request) -> web.Response:
     await check_networks(virt, spoke, names)
     return web.json_response({"ok": True, "host_id": spoke.host_id, "capacity": capacity.as_dict(),
                               "last_event_seq": spoke.last_event_seq,
-                              "missing_networks": spoke.missing_networks})
+                              "missing_networks": spoke.missing_networks, "version": VERSION})
 
 
 async def check_networks(virt: Hypervisor, spoke: SpokeState, names: list[str], *, wait: float = 0.5) -> None:

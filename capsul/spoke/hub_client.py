@@ -10,6 +10,7 @@ from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.spoke.state import SpokeState
 from capsul.spoke.virt import Hypervisor, HypervisorError
+from capsul.version import VERSION
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ async def announce(hub: HubClient, virt: Hypervisor, spoke: SpokeState, *, timeo
         try:
             answer = await hub.call("/hub/heartbeat", {"capacity": capacity, "last_event_seq": spoke.last_event_seq,
                                                        "started_at": spoke.started_at,
-                                                       "reports_usage": virt.reports_usage}, timeout=timeout)
+                                                       "reports_usage": virt.reports_usage, "version": VERSION},
+                                    timeout=timeout)
         except signing.CallFailed as e:
             if str(e) != spoke.hub_error:  # say each distinct problem once, not every retry
                 log.warning("cannot announce this spoke to the hub at %s: %s (retrying)", hub.hub_url, e)
@@ -48,7 +50,9 @@ async def announce(hub: HubClient, virt: Hypervisor, spoke: SpokeState, *, timeo
             await backoff.wait()
             continue
         spoke.hub_announced, spoke.hub_error = True, None
-        log.info("announced spoke %s to the hub at %s", hub.host_id, hub.hub_url)
+        spoke.hub_version = answer.get("version") if isinstance(answer.get("version"), str) else None
+        log.info("announced spoke %s (capsul %s) to the hub at %s (capsul %s)", hub.host_id, VERSION, hub.hub_url,
+                 spoke.hub_version or "before 0.7.0")
         await _check_networks_at_start(virt, spoke, answer.get("networks"))
         return
 

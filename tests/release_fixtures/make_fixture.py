@@ -57,6 +57,14 @@ async def until(check, *, within: float = 60, what: str = "a condition"):
     return result
 
 
+def extract(commit: str, tree: Path) -> Path:
+    """That commit's tree (git archive), to run its own run.py from."""
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
 class Release:
     """One release's tree, its database and its processes."""
 
@@ -67,9 +75,7 @@ class Release:
         self.processes: list[CapsulProcess] = []
 
     async def prepare(self) -> None:
-        self.tree.mkdir()
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", self.commit], check=True, capture_output=True)
-        subprocess.run(["tar", "-x", "-C", str(self.tree)], input=archive.stdout, check=True)
+        extract(self.commit, self.tree)
         (self.work / "pg").mkdir()
         self.work.chmod(0o755)
         (self.work / "pg").chmod(0o755)

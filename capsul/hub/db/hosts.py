@@ -15,7 +15,7 @@ CALL_COLUMNS = ("id, https_url, online, hub_token, missing_networks, "
                 # the libvirt networks its pools name: the heartbeat asks the spoke whether they exist
                 "array(SELECT n.network_name FROM host_network n WHERE n.host_id = hosts.id ORDER BY 1) AS networks")
 PUBLIC_COLUMNS = ("id, https_url, online, missed_heartbeats, last_heartbeat_at, last_error, "
-                  "capacity, last_event_seq, created_at, missing_networks")
+                  "capacity, last_event_seq, created_at, missing_networks, version")
 
 
 def new_token() -> str:
@@ -93,19 +93,33 @@ async def get_host_to_call(cur, host_id: str) -> dict | None:
 
 
 async def record_heartbeat(cur, host_id: str, capacity: dict | None, last_event_seq: int | None,
-                           reports_usage: bool | None = None) -> bool:
+                           reports_usage: bool | None = None, version: str | None = None) -> bool:
     """The spoke answered (or announced itself): online now. Returns whether it was offline before."""
     await cur.execute(
         """UPDATE hosts h SET online = true, missed_heartbeats = 0, last_heartbeat_at = now(),
                last_error = NULL, capacity = COALESCE(%s, h.capacity),
-               last_event_seq = COALESCE(%s, h.last_event_seq), reports_usage = COALESCE(%s, h.reports_usage)
+               last_event_seq = COALESCE(%s, h.last_event_seq), reports_usage = COALESCE(%s, h.reports_usage),
+               version = %s
            FROM hosts old WHERE h.id = old.id AND h.id = %s
            RETURNING old.online AS was_online""",
-        (Json(capacity) if capacity is not None else None, last_event_seq, reports_usage, host_id))
+        (Json(capacity) if capacity is not None else None, last_event_seq, reports_usage, version, host_id))
     row = await cur.fetchone()
     if row is None:
         raise NotFound(f"no host {host_id!r}")
     return not row["was_online"]
+
+
+async def record_refused(cur, host_id: str, version: str | None, reason: str) -> bool:
+    """The spoke runs a version this hub does not work with: offline at once, with the reason the
+    admin page shows. Returns whether it was online before."""
+    await cur.execute(
+        """UPDATE hosts h SET online = false, last_heartbeat_at = now(), last_error = %s, version = %s
+           FROM hosts old WHERE h.id = old.id AND h.id = %s
+           RETURNING old.online AS was_online""", (reason[:500], version, host_id))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"no host {host_id!r}")
+    return row["was_online"]
 
 
 async def record_missed_heartbeat(cur, host_id: str, error: str, misses_allowed: int) -> bool:
@@ -122,24 +136,27 @@ async def record_missed_heartbeat(cur, host_id: str, error: str, misses_allowed:
     return row["was_online"] and not row["online"]
 
 
-async def record_sweep(cur, answered: dict[str, tuple[dict, int, dict]], missed: dict[str, str],
-                       misses_allowed: int) -> tuple[list[str], list[str]]:
-    """A whole heartbeat sweep in two statements (not two per host: a sweep of many spokes must
-    not take the pool's connections from web requests). `answered`: host id -> (capacity,
-    last event seq, missing networks {name: why}); `missed`: host id -> error. Returns (came
-    online, went offline)."""
+async def record_sweep(cur, answered: dict[str, tuple[dict, int, dict, str | None]], missed: dict[str, str],
+                       misses_allowed: int, refused: dict[str, tuple[str | None, str]] | None = None
+                       ) -> tuple[list[str], list[str]]:
+    """A whole heartbeat sweep in at most three statements (not some per host: a sweep of many
+    spokes must not take the pool's connections from web requests). `answered`: host id ->
+    (capacity, last event seq, missing networks {name: why}, version); `missed`: host id -> error;
+    `refused`: host id -> (version, why this hub does not work with it): offline at once. Returns
+    (came online, went offline)."""
     came_online, went_offline = [], []
     if answered:
         ids = list(answered)
         await cur.execute(
             """UPDATE hosts h SET online = true, missed_heartbeats = 0, last_heartbeat_at = now(),
-                   last_error = NULL, capacity = a.capacity, last_event_seq = a.seq, missing_networks = a.missing
-               FROM hosts old, unnest(%s::text[], %s::jsonb[], %s::bigint[], %s::jsonb[])
-                    AS a(id, capacity, seq, missing)
+                   last_error = NULL, capacity = a.capacity, last_event_seq = a.seq, missing_networks = a.missing,
+                   version = a.version
+               FROM hosts old, unnest(%s::text[], %s::jsonb[], %s::bigint[], %s::jsonb[], %s::text[])
+                    AS a(id, capacity, seq, missing, version)
                WHERE h.id = old.id AND h.id = a.id
                RETURNING h.id, old.online AS was_online""",
             (ids, [Json(answered[i][0]) for i in ids], [answered[i][1] for i in ids],
-             [Json(answered[i][2]) for i in ids]))
+             [Json(answered[i][2]) for i in ids], [answered[i][3] for i in ids]))
         came_online = sorted(r["id"] for r in await cur.fetchall() if not r["was_online"])
     if missed:
         ids = list(missed)
@@ -151,6 +168,15 @@ async def record_sweep(cur, answered: dict[str, tuple[dict, int, dict]], missed:
                RETURNING h.id, old.online AS was_online, h.online""",
             (misses_allowed, ids, [missed[i][:500] for i in ids]))
         went_offline = sorted(r["id"] for r in await cur.fetchall() if r["was_online"] and not r["online"])
+    if refused:
+        ids = list(refused)
+        await cur.execute(
+            """UPDATE hosts h SET online = false, last_heartbeat_at = now(), last_error = a.error, version = a.version
+               FROM hosts old, unnest(%s::text[], %s::text[], %s::text[]) AS a(id, version, error)
+               WHERE h.id = old.id AND h.id = a.id
+               RETURNING h.id, old.online AS was_online""",
+            (ids, [refused[i][0] for i in ids], [refused[i][1][:500] for i in ids]))
+        went_offline = sorted(went_offline + [r["id"] for r in await cur.fetchall() if r["was_online"]])
     return came_online, went_offline
 
 

@@ -10,12 +10,13 @@ import aiopg
 from aiohttp import web
 
 from capsul import errors, signing
+from capsul import version as versions
 from capsul.hub import db
 from capsul.hub.db import hosts, networks, operations, vm_events
 from capsul.hub.db import usage as usage_db
 from capsul.vm_ids import is_vm_id
 from capsul.hub.keys import db_pool, resyncer
-from capsul.hub.spokes.heartbeats import CAPACITY_KEYS
+from capsul.hub.spokes.heartbeats import CAPACITY_KEYS, spoke_version
 from capsul.limits import INT4_MAX, INT8_MAX, is_int
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,18 @@ async def heartbeat(request: web.Request) -> web.Response:
     reports_usage = signed.body.get("reports_usage")
     if reports_usage is not None and not isinstance(reports_usage, bool):
         raise errors.json_error(400, "reports_usage must be true or false")
+    version = spoke_version(signed.body.get("version"))
+    if version is False:
+        raise errors.json_error(400, f"version must be a version such as {versions.VERSION}")
+    if why := versions.spoke_refusal(version):
+        async with db.cursor(request.config_dict[db_pool]) as cur:
+            async with cur.begin():
+                await hosts.record_refused(cur, signed.host_id, version, why)
+                await hosts.notify_changed(cur)
+        log.warning("spoke %s announced itself and is refused: %s", signed.host_id, why)
+        raise errors.json_error(409, why)
     async with db.cursor(request.config_dict[db_pool]) as cur:
-        came_online = await hosts.record_heartbeat(cur, signed.host_id, capacity, seq, reports_usage)
+        came_online = await hosts.record_heartbeat(cur, signed.host_id, capacity, seq, reports_usage, version)
         names = await networks.pool_network_names(cur, signed.host_id)
     if came_online:
         log.info("spoke %s announced itself and is online", signed.host_id)
@@ -47,7 +58,7 @@ async def heartbeat(request: web.Request) -> web.Response:
         log.warning("spoke %s signs with its previous token; update its SPOKE_HOST_TOKEN and HUB_TOKEN",
                     signed.host_id)
     # the libvirt networks its pools name: the spoke checks at once that they exist
-    return web.json_response({"ok": True, "host_id": signed.host_id, "networks": names})
+    return web.json_response({"ok": True, "host_id": signed.host_id, "networks": names, "version": versions.VERSION})
 
 
 USAGE_FIELDS = ("memory_bytes", *usage_db.FIGURES)

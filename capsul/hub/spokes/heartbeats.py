@@ -15,6 +15,7 @@ import aiopg
 import psycopg2
 
 from capsul import signing
+from capsul import version as versions
 from capsul.config import Config
 from capsul.hub import db
 from capsul.hub.db import hosts
@@ -29,22 +30,40 @@ log = logging.getLogger(__name__)
 IN_FLIGHT = 20
 
 
-async def ask_one(client: SpokeClient, config: Config, host: dict) -> tuple[dict, int, dict] | str:
-    """One spoke's heartbeat: (capacity, last event seq, missing networks), or why it did not
-    answer. The spoke is told which libvirt networks its pools name, and says which are missing."""
+class Refused(Exception):
+    """The spoke answered, but runs a version this hub does not work with."""
+
+    def __init__(self, version: str | None, reason: str):
+        super().__init__(reason)
+        self.version, self.reason = version, reason
+
+
+async def ask_one(client: SpokeClient, config: Config,
+                  host: dict) -> tuple[dict, int, dict, str | None] | str | Refused:
+    """One spoke's heartbeat: (capacity, last event seq, missing networks, version), why it did not
+    answer, or Refused. The spoke is told which libvirt networks its pools name, and says which are
+    missing; and this hub's version."""
     try:
-        answer = await client.call(host, "/spoke/heartbeat", {"networks": host.get("networks") or []},
+        answer = await client.call(host, "/spoke/heartbeat", {"networks": host.get("networks") or [],
+                                                              "version": versions.VERSION},
                                    timeout=config.heartbeat_timeout)
         return _parse_answer(answer)
     except signing.CallFailed as e:
         return str(e)
+    except Refused as e:
+        return e
 
 
 CAPACITY_KEYS = ("cpus", "memory_mb", "committed_cpus", "committed_memory_mb")
 
 
-def _parse_answer(answer: dict) -> tuple[dict, int, dict]:
+def _parse_answer(answer: dict) -> tuple[dict, int, dict, str | None]:
     capacity, seq = answer.get("capacity"), answer.get("last_event_seq")
+    version = spoke_version(answer.get("version"))
+    if version is False:
+        raise signing.CallFailed(f"invalid heartbeat answer: version must be a version such as {versions.VERSION}")
+    if why := versions.spoke_refusal(version):
+        raise Refused(version, why)
     missing = answer.get("missing_networks", {})
     keys = CAPACITY_KEYS
     if (not isinstance(capacity, dict) or not all(is_int(capacity.get(k), 0, INT4_MAX) for k in keys)
@@ -53,7 +72,21 @@ def _parse_answer(answer: dict) -> tuple[dict, int, dict]:
     if not isinstance(missing, dict) or not all(isinstance(k, str) and isinstance(v, str) and len(k) <= 200
                                                 and len(v) <= 200 for k, v in missing.items()):
         raise signing.CallFailed("invalid heartbeat answer: missing_networks must map names to reasons")
-    return {k: capacity[k] for k in keys}, seq, missing
+    return {k: capacity[k] for k in keys}, seq, missing, version
+
+
+def spoke_version(value) -> str | None | bool:
+    """The version a spoke says it runs: the text, None when it says none (releases before
+    0.7.0), or False when what it says is not a version."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > versions.MAX_LENGTH:
+        return False
+    try:
+        versions.parse(value)
+    except ValueError:
+        return False
+    return value
 
 
 async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[str, bool]:
@@ -69,23 +102,26 @@ async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[s
             return await ask_one(client, config, host)
     answers = await asyncio.gather(*(ask(h) for h in targets), return_exceptions=True)
     for host, answer in zip(targets, answers):
-        if isinstance(answer, BaseException):  # a bug of ours, not the spoke's silence: counted as a miss, never fatal
+        # a bug of ours, not the spoke's silence: counted as a miss, never fatal
+        if isinstance(answer, BaseException) and not isinstance(answer, Refused):
             log.error("heartbeat to %s failed unexpectedly: %r", host["id"], answer)
-    answers = [f"heartbeat failed: {a!r}" if isinstance(a, BaseException) else a for a in answers]
-    answered = {h["id"]: a for h, a in zip(targets, answers) if not isinstance(a, str)}
+    answers = [a if isinstance(a, (tuple, str, Refused)) else f"heartbeat failed: {a!r}" for a in answers]
+    answered = {h["id"]: a for h, a in zip(targets, answers) if isinstance(a, tuple)}
     missed = {h["id"]: a for h, a in zip(targets, answers) if isinstance(a, str)}
+    refused = {h["id"]: (a.version, a.reason) for h, a in zip(targets, answers) if isinstance(a, Refused)}
     async with db.cursor(pool) as cur:
         async with cur.begin():
-            came_online, went_offline = await hosts.record_sweep(cur, answered, missed, config.heartbeat_misses)
+            came_online, went_offline = await hosts.record_sweep(cur, answered, missed, config.heartbeat_misses,
+                                                                 refused)
             await hosts.notify_changed(cur)
     for host_id in came_online:
         log.info("spoke %s is online", host_id)
     for host_id in went_offline:
-        log.warning("spoke %s is offline: %s", host_id, missed[host_id])
+        log.warning("spoke %s is offline: %s", host_id, missed[host_id] if host_id in missed else refused[host_id][1])
     for host_id in set(missed) - set(went_offline):
         log.debug("spoke %s missed a heartbeat: %s", host_id, missed[host_id])
     for host in targets:
-        missing = answered.get(host["id"], (None, None, {}))[2]
+        missing = answered.get(host["id"], (None, None, {}, None))[2]
         if missing and missing != host.get("missing_networks"):
             log.warning("spoke %s: %s; nothing is placed on it until that is fixed", host["id"],
                         "; ".join(f"libvirt network {n} is {why}" for n, why in sorted(missing.items())))
