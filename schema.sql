@@ -503,5 +503,5 @@ CREATE TABLE IF NOT EXISTS schema_state (
 );
 
 -- The capsul version each spoke says it runs (migration 0003): shown on the admin page; a hub
--- refuses spokes more than one release behind. NULL: it has said none, as those before 0.7.0.
+-- refuses spokes more than one release behind. NULL: it has said none, as those before 0.8.0.
 ALTER TABLE hosts ADD COLUMN IF NOT EXISTS version text CHECK (version ~ '^\d{1,4}\.\d{1,4}\.\d{1,4}$');

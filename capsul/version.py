@@ -44,9 +44,10 @@ def at_least(version: str, oldest: str) -> bool:
     return parse(version) >= parse(oldest)
 
 
-# Releases before 0.7.0 never said their version: a spoke that says none is taken as the newest of
-# them, so it is served while that is one release behind and refused after.
-UNSAID = "0.6.0"
+# Spokes before 0.8.0 never said their version: one that says none is taken as the newest of them,
+# so it is served while that is one release behind and refused after.
+UNSAID = "0.7.0"
+UNSAID_LABEL = "before 0.8.0"
 MAX_LENGTH = 20
 
 
@@ -57,5 +58,5 @@ def spoke_refusal(spoke_version: str | None, hub_version: str | None = None) -> 
     oldest = release_before(hub_version)
     if at_least(spoke_version or UNSAID, oldest):
         return None
-    return (f"this spoke runs capsul {spoke_version or 'before 0.7.0'} and this hub runs {hub_version}, which "
+    return (f"this spoke runs capsul {spoke_version or UNSAID_LABEL} and this hub runs {hub_version}, which "
             f"works with spokes of {oldest} or later: upgrade the spoke (docs/upgrading.md)")

@@ -11,6 +11,7 @@ from capsul import signing
 from capsul.config import Role
 from capsul.hub import db
 from capsul.hub.accounts import api_tokens
+from capsul.hub.console import changelog
 from capsul.hub.db import hosts
 from capsul.hub.spokes import heartbeats
 from capsul.version import VERSION, release_before, spoke_refusal
@@ -24,11 +25,13 @@ from tests.spoke_cluster import HOST_XML, SpokeSpec, free_port, start_spokes
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-# The release before this one, as CHANGELOG.md has it. The next release moves this to 0.7.0's commit.
-PREVIOUS = ("4e26ded", "0.6.0")
+# The release before this one, as CHANGELOG.md has it (its heading names the commit that landed).
+PREVIOUS = next((r.commit, r.version) for r in changelog.releases() if r.version == release_before(VERSION))
 
 
-def test_the_previous_release_is_the_one_before_this_one():
+def test_the_changelog_names_every_earlier_release_with_its_commit():
+    assert changelog.releases()[0].version == VERSION
+    assert all(r.commit for r in changelog.releases()[1:]) and PREVIOUS[0]
     assert release_before(VERSION) == PREVIOUS[1]
 
 
@@ -43,7 +46,7 @@ async def test_a_spoke_one_release_behind_serves_this_hub(start_node, pool, prev
                                  tls_files, cwd=previous_tree)
     try:
         row = await host_row(pool, "old")
-        assert row["online"] and row["version"] is None  # 0.6.0 says no version: taken as 0.6.0, served
+        assert row["online"] and row["version"] is None  # 0.7.0 says no version: taken as 0.7.0, served
         await add_account_with_key(pool, ALICE)
         secret, _ = await api_tokens.create_token(pool, ALICE, "deploy", "write", None)
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {secret}"}) as http:
@@ -151,7 +154,7 @@ async def test_a_spoke_too_old_is_refused_with_the_reason_on_the_admin_page(star
         return await signing.signed_post(https, hub.api_url, "/hub/heartbeat", body, host_id="ancient", token=token,
                                          direction=signing.SPOKE_TO_HUB, timeout=10)
 
-    old = "0.5.0"
+    old = "0.6.0"
     reason = spoke_refusal(old)
     assert reason and old in reason and release_before(VERSION) in reason
     with pytest.raises(signing.CallFailed) as refused:

@@ -10,7 +10,7 @@ from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.spoke.state import SpokeState
 from capsul.spoke.virt import Hypervisor, HypervisorError
-from capsul.version import VERSION
+from capsul.version import UNSAID_LABEL, VERSION
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ async def announce(hub: HubClient, virt: Hypervisor, spoke: SpokeState, *, timeo
         spoke.hub_announced, spoke.hub_error = True, None
         spoke.hub_version = answer.get("version") if isinstance(answer.get("version"), str) else None
         log.info("announced spoke %s (capsul %s) to the hub at %s (capsul %s)", hub.host_id, VERSION, hub.hub_url,
-                 spoke.hub_version or "before 0.7.0")
+                 spoke.hub_version or UNSAID_LABEL)
         await _check_networks_at_start(virt, spoke, answer.get("networks"))
         return
 

@@ -13,6 +13,6 @@ class SpokeState:
     events_waiting: int = 0  # events in the outbox, not yet acknowledged by the hub
     hub_announced: bool = False  # the hub has acknowledged our start
     hub_error: str | None = None  # why the last call to the hub failed
-    hub_version: str | None = None  # the capsul version the hub says it runs (hubs before 0.7.0 say none)
+    hub_version: str | None = None  # the capsul version the hub says it runs (hubs before 0.8.0 say none)
     networks: list[str] = field(default_factory=list)  # the libvirt networks this host's pools name (from the hub)
     missing_networks: dict[str, str] = field(default_factory=dict)  # of those: name -> "missing" / "inactive"

@@ -30,7 +30,7 @@ from aiohttp import web
 
 from capsul import errors, health, slow_clients
 from capsul.config import REPO_ROOT, Config
-from capsul.version import VERSION
+from capsul.version import UNSAID_LABEL, VERSION
 from capsul.hub.capsuls import Hub
 from capsul.hub import prometheus, serial_console, usage
 from capsul.hub.console import (account_pages, admin_account_pages, admin_pages, api_token_pages, capsul_pages,
@@ -180,6 +180,7 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     env.filters["bytes"] = usage.human_bytes
     env.filters["sentence"] = sentence
     env.globals["capsul_version"] = VERSION
+    env.globals["unsaid_version"] = UNSAID_LABEL  # what a spoke too old to say its version shows
     env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
     for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, api_token_pages, account_pages,
                    payment_pages, admin_pages, admin_account_pages, serial_console_pages, usage_pages, vendor):

@@ -77,7 +77,7 @@ def _parse_answer(answer: dict) -> tuple[dict, int, dict, str | None]:
 
 def spoke_version(value) -> str | None | bool:
     """The version a spoke says it runs: the text, None when it says none (releases before
-    0.7.0), or False when what it says is not a version."""
+    0.8.0), or False when what it says is not a version."""
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > versions.MAX_LENGTH:
