@@ -15,29 +15,20 @@ from capsul.hub.console import changelog
 from capsul.hub.db import hosts
 from capsul.hub.spokes import heartbeats
 from capsul.version import VERSION, release_before, spoke_refusal
-from tests.conftest import (ADMIN_EMAIL, ALICE, PYTHON, add_account_with_key, child_env, eventually, host_row,
-                            new_public_key)
+from tests.conftest import ADMIN_EMAIL, ALICE, add_account_with_key, eventually, host_row, new_public_key
 from tests.console_client import ConsoleClient
 from tests.databases import fresh_cluster
-from tests.processes import CapsulProcess, run_command
-from tests.release_fixtures.make_fixture import extract
+from tests.processes import CapsulProcess
+from tests.releases import PREVIOUS, cli, previous_tree, tokens_of  # noqa: F401 - fixture
 from tests.spoke_cluster import HOST_XML, SpokeSpec, free_port, start_spokes
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-# The release before this one, as CHANGELOG.md has it (its heading names the commit that landed).
-PREVIOUS = next((r.commit, r.version) for r in changelog.releases() if r.version == release_before(VERSION))
 
 
 def test_the_changelog_names_every_earlier_release_with_its_commit():
     assert changelog.releases()[0].version == VERSION
     assert all(r.commit for r in changelog.releases()[1:]) and PREVIOUS[0]
     assert release_before(VERSION) == PREVIOUS[1]
-
-
-@pytest.fixture(scope="module")
-def previous_tree(tmp_path_factory):
-    return extract(PREVIOUS[0], tmp_path_factory.mktemp("previous") / "release")
 
 
 async def test_a_spoke_one_release_behind_serves_this_hub(start_node, pool, previous_tree, tls_files, tmp_path):
@@ -96,14 +87,13 @@ async def test_this_spoke_serves_a_hub_one_release_behind(previous_tree, tls_fil
         try:
             await old_hub.start()
             port = free_port()
-            tokens = await previous_cli(previous_tree, common, "add-host", "--id", "new",
-                                        "--url", f"https://127.0.0.1:{port}")
-            await previous_cli(previous_tree, common, "add-network", "--id", "new", "--cidr", "198.51.100.0/24",
+            tokens = await cli(previous_tree, common, "add-host", "--id", "new", "--url", f"https://127.0.0.1:{port}")
+            await cli(previous_tree, common, "add-network", "--id", "new", "--cidr", "198.51.100.0/24",
                                "--gateway", "198.51.100.1", "--dns", "198.51.100.1")
             host_file = tmp_path / "new.xml"
             host_file.write_text(HOST_XML.format(cpus=4, memory_kib=4096 * 1024))
             spoke = CapsulProcess(["--spoke"], {
-                **common, **dict(line.split("=", 1) for line in tokens.split()), "HUB_URL": old_hub.urls["api"],
+                **common, **tokens_of(tokens), "HUB_URL": old_hub.urls["api"],
                 "SPOKE_HOST_ID": "new", "API_LISTEN": f"127.0.0.1:{port}", "LIBVIRT_URI": f"test://{host_file}",
                 "CAPSUL_VAR_DIR": str(tmp_path / "spoke")}, tmp_path / "spoke.log")
             await spoke.start()
@@ -136,12 +126,6 @@ async def test_this_spoke_serves_a_hub_one_release_behind(previous_tree, tls_fil
             for process in (spoke, old_hub):
                 if process is not None:
                     await process.stop()
-
-
-async def previous_cli(tree, env: dict[str, str], *args: str) -> str:
-    status, out, err = await run_command([PYTHON, "run.py", *args], cwd=tree, env=child_env(env), timeout=60)
-    assert status == 0, err
-    return out
 
 
 async def test_a_spoke_too_old_is_refused_with_the_reason_on_the_admin_page(start_node, pool, https, mail):

@@ -23,7 +23,6 @@ import json
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -34,11 +33,12 @@ from aiohttp import web
 from capsul import tls
 from capsul.embedded_postgres import EmbeddedPostgres
 from tests import payment_standins as standins
-from tests.conftest import PYTHON, REPO, child_env, new_public_key
+from tests.conftest import PYTHON, child_env, new_public_key
 from tests.console_client import ConsoleClient
 from tests.databases import tool
 from tests.mail_catcher import MailCatcher
 from tests.processes import CapsulProcess, run_command
+from tests.releases import extract
 
 HERE = Path(__file__).resolve().parent
 ADMIN, ALICE, BOB = "admin@example.org", "alice@example.org", "bob@example.org"
@@ -55,14 +55,6 @@ async def until(check, *, within: float = 60, what: str = "a condition"):
         while not (result := await check()):
             await asyncio.sleep(0.2)
     return result
-
-
-def extract(commit: str, tree: Path) -> Path:
-    """That commit's tree (git archive), to run its own run.py from."""
-    tree.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit], check=True, capture_output=True)
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
-    return tree
 
 
 class Release:
