@@ -43,14 +43,17 @@ async def both_clients_on(hub: CapsulProcess) -> bool:
     return await websockets_on(hub) == 2  # the browser's page and run.py watch
 
 
-def haproxy_config(port: int, hubs: list[tuple[str, str]], socket) -> str:
-    """docs/haproxy.cfg with this test's ports; hubs listed in the order HAProxy fills them."""
+def haproxy_config(port: int, hubs: list[tuple[str, str]], socket, *, fill_first: bool = True) -> str:
+    """docs/haproxy.cfg with this test's ports; with `fill_first`, hubs listed in the order HAProxy
+    fills them (else balanced as shipped)."""
     text = CONFIG.read_text().replace("bind :80", f"bind 127.0.0.1:{port}")
     text = text.replace("/run/haproxy/admin.sock", str(socket))
     servers = "\n".join(f"    server {name} {address} check inter 500ms fall 2 rise 2 maxconn 1000"
                         for name, address in hubs)
     text = re.sub(r"(?m)^    server hub1 .*\n(    server hub\d .*\n)*", servers + "\n", text)
-    return text.replace("balance leastconn", "balance first")  # fill the first hub first: the test kills it
+    if fill_first:  # fill the first hub first: the test kills it
+        text = text.replace("balance leastconn", "balance first")
+    return text
 
 
 async def api_action(base: str, token: str, vm_id: str, action: str) -> None:
