@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +23,11 @@ SCRIPTS = [(name, name, []) for name in ("event_latency", "live_latency", "conso
 SCRIPTS += [("heartbeat_sweep_1000", "heartbeat_sweep", ["--spokes", "1000", "--interval", "5", "--seconds", "30"]),
             ("creates_at_scale", "creates_at_scale", []), ("many_clients", "many_clients", []),
             ("failover", "failover", []), ("soak", "soak", ["--seconds", "600"])]  # the embedded default, 10 minutes
+# Upgrades: a database of the previous release's shape at a large provider's size (~3 minutes),
+# and a rolling upgrade behind HAProxy under traffic (~1 minute; needs haproxy)
+SCRIPTS += [("upgrade", "upgrade", [])]
+if shutil.which("haproxy"):
+    SCRIPTS += [("rolling_restart", "rolling_restart", [])]
 # Need root (a system libvirtd in a namespace of its own) and ~6 + ~4 minutes: run when root.
 if os.geteuid() == 0:
     SCRIPTS += [("cloud_boot", "cloud_boot", []), ("console_latency", "console_latency", [])]
@@ -139,6 +145,18 @@ def rows(r: dict) -> list[tuple[str, str, str, bool]]:
                     f"{f['kill_to_first_create_s']['max']} s after the kill ({len(f['rounds'])} failovers); events "
                     f"lost {f['events_lost']} of {f['events']:,}",
                     f["events_lost"] == 0 and f["every_acknowledged_seq_applied"]))
+    if "upgrade" in r:
+        u = r["upgrade"]
+        out.append((f"upgrade from {u['from']}: {u['capsuls']:,} capsuls, {u['hosts']:,} hosts", "measured; reads of vms "
+                    "never wait", f"{u['seconds']} s ({', '.join(u['migrations'])}); longest lock on vms "
+                    f"{u['longest_vms_lock_ms']} ms; a concurrent read of vms waited at most {u['probe_max_ms']} ms",
+                    True))
+    if "rolling_restart" in r:
+        for one in r["rolling_restart"]["rounds"]:
+            out.append((f"rolling upgrade from {r['rolling_restart']['from']} behind HAProxy, 3 hubs then the spoke, "
+                        f"DRAIN_SECONDS={one['drain_seconds']:g}", "0 failed",
+                        f"{one['served']:,} requests served, {one['failed']} failed, slowest {one['slowest_ms']:,} ms "
+                        f"over {one['seconds']} s", one["failed"] == 0))
     if "soak" in r:
         k = r["soak"]
         out.append((f"soak of the embedded default, {k['seconds'] / 60:g} minutes: {k['people']} people's create → "

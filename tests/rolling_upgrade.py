@@ -46,8 +46,8 @@ class Tally:
 class Traffic:
     """Steady requests through the balancer until stop() (each loop finishes what it began)."""
 
-    def __init__(self, base: str, write_token: str, read_token: str):
-        self.base = base
+    def __init__(self, base: str, write_token: str, read_token: str, *, readers: int = 2, pause: float = 0.05):
+        self.base, self.readers, self.pause = base, readers, pause  # read loops, and each one's pause
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WAIT))
         self.write = {"Authorization": f"Bearer {write_token}"}
         self.read = {"Authorization": f"Bearer {read_token}"}
@@ -91,7 +91,7 @@ class Traffic:
     async def reads(self) -> None:
         while not self.stopping.is_set():
             await self.request("reads", "GET", "/api/v1/capsuls", (200,), headers=self.read)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(self.pause)
 
     async def actions(self, vm_id: str, seen_by_all) -> None:
         """Stop and start `vm_id` in turn; each change must reach every client (`seen_by_all(state)`)."""
@@ -136,12 +136,12 @@ class Traffic:
             self.tallies["creates"].failures.append(f"{vm_id} was never deleted")
 
     def start(self, vm_id: str, seen_by_all) -> None:
-        self.tasks = [asyncio.create_task(self.reads()), asyncio.create_task(self.reads()),
+        self.tasks = [*(asyncio.create_task(self.reads()) for _ in range(self.readers)),
                       asyncio.create_task(self.actions(vm_id, seen_by_all)), asyncio.create_task(self.creates())]
 
     def start_reads(self) -> None:
         self.stopping.clear()
-        self.tasks = [asyncio.create_task(self.reads()), asyncio.create_task(self.reads())]
+        self.tasks = [asyncio.create_task(self.reads()) for _ in range(self.readers)]
 
     async def progress(self, changes: int = 1, creates: int = 1) -> None:
         """Wait until traffic has gone on: `changes` more state changes and `creates` more creates."""
