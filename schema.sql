@@ -248,7 +248,7 @@ CREATE TABLE IF NOT EXISTS payments (
   amount      numeric(12, 2) NOT NULL CHECK (amount <> 0),
   provider    text NOT NULL CHECK (provider IN ('stripe', 'btcpay', 'manual')),
   external_id text,              -- the provider's event / invoice id
-  reason      text,              -- manual entries: why, and who
+  reason      text,              -- manual entries: the admin's reason, shown to admins only
   created_by  text,              -- manual entries: the admin
   created_at  timestamptz NOT NULL DEFAULT now(),
   CHECK (provider = 'manual' OR (external_id IS NOT NULL AND amount > 0)),
@@ -505,3 +505,12 @@ CREATE TABLE IF NOT EXISTS schema_state (
 -- The capsul version each spoke says it runs (migration 0003): shown on the admin page; a hub
 -- refuses spokes more than one release behind. NULL: it has said none, as those before 0.8.0.
 ALTER TABLE hosts ADD COLUMN IF NOT EXISTS version text CHECK (version ~ '^\d{1,4}\.\d{1,4}\.\d{1,4}$');
+
+-- Limits an admin set for one account (migration 0004), over the configured ACCOUNT_MAX_*.
+-- NULL: the configured one; 0: no limit.
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS max_capsuls integer CHECK (max_capsuls >= 0);
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS max_vcpus integer CHECK (max_vcpus >= 0);
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS max_memory_mb integer CHECK (max_memory_mb >= 0);
+
+-- A manual entry's note for its customer (migration 0005); `reason` is the admin's own.
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS customer_note text CHECK (length(customer_note) BETWEEN 1 AND 500);

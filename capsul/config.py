@@ -223,7 +223,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "METERING_INTERVAL": ("3600", "seconds between metering runs (each charges every hour not charged yet)"),
     "MIN_BALANCE_DAYS": ("1", "days of the account's whole hourly rate, the new capsul's included, a balance "
                               "must cover to create a capsul"),
-    "ACCOUNT_MAX_CAPSULS": ("10", "live capsuls one account may hold at once; 0: no limit"),
+    "ACCOUNT_MAX_CAPSULS": ("10", "live capsuls one account may hold at once; 0: no limit (an admin sets one "
+                                   "account's own on its admin page)"),
     "ACCOUNT_MAX_VCPUS": ("16", "vCPUs one account's live capsuls may have in all; 0: no limit"),
     "ACCOUNT_MAX_MEMORY_MB": ("32768", "MB of memory one account's live capsuls may have in all; 0: no limit"),
     "ZERO_BALANCE_GRACE_DAYS": ("7", "days after the balance reached zero (capsuls shut down) before they are deleted"),

@@ -126,7 +126,15 @@ async def test_the_account_page_matches_the_ledger_and_admins_record_manual_entr
     status, text, _ = await admin.post("/admin/ledger", {"account": ALICE, "amount": "25", "reason": "welcome"})
     assert "Recorded $25.00 for alice@example.org: welcome" in text
     assert f"<td>{ADMIN_EMAIL}</td>" in text  # the audit trail names the admin
-    await admin.post("/admin/ledger", {"account": ALICE, "amount": "-5.50", "reason": "chargeback fee"})
+    status, text, _ = await admin.post("/admin/ledger", {"account": ALICE, "amount": "-5.50",
+                                                         "reason": "chargeback fee, ticket 4411, they were rude",
+                                                         "customer_note": "Card chargeback fee"})
+    assert "they were rude" in text and "<td>Card chargeback fee</td>" in text  # admins see both
+    for note in ("x" * 501,):
+        status, text, _ = await admin.post("/admin/ledger", {"account": ALICE, "amount": "1", "reason": "r",
+                                                             "customer_note": note})
+        assert status == 400 and "Nothing recorded" in text and "at most 500 characters" in text
+        assert f'value="{note}"' in text  # kept as typed
 
     await vm_row(pool, "capsul-acctpage01", ALICE, "f1-m", T0)
     await metering.meter(pool, T0 + timedelta(hours=47, minutes=2))  # 48 started hours
@@ -141,7 +149,8 @@ async def test_the_account_page_matches_the_ledger_and_admins_record_manual_entr
     assert row and row.group(1) == "48" and Decimal(row.group(2)) == (M_HOURLY * 48).quantize(Decimal("0.01"))
     days = expected / M_HOURLY / 24
     assert f"about {days:.1f} days" in text
-    assert "$25.00" in text and "chargeback fee" in text
+    assert "$25.00" in text and "Card chargeback fee" in text
+    assert "ticket 4411" not in text and "rude" not in text and "welcome" not in text  # the admin's reasons are theirs
     payments_table = text[text.index('<table id="payments">'):text.index("</table>", text.index('<table id="payments">'))]
     debits_table = text[text.index('<table id="debits">'):]
     assert "chargeback fee" not in payments_table and "−$5.50" in debits_table  # a debit is no payment
@@ -150,6 +159,8 @@ async def test_the_account_page_matches_the_ledger_and_admins_record_manual_entr
     spans = datetime.strptime(last, "%Y-%m-%d %H:%M UTC") - datetime.strptime(first, "%Y-%m-%d %H:%M UTC")
     assert spans == timedelta(hours=48)  # the period its 48 hours cover, to the end of the last (not 47)
     assert "$12.67 a month, as on the pricing page" in text  # f1-m's price, as pricing lists it
+    status, text = await admin.get(f"/admin/accounts/{ALICE}")
+    assert "ticket 4411" in text and "Card chargeback fee" in text
 
 
 async def test_running_low_warns_once_each_shuts_down_at_zero_and_deletes_after_the_grace(start_node, pool, mail):

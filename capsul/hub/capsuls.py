@@ -155,18 +155,18 @@ NOT_PLACED_WORDS = "Your capsul could not be created just now. Nothing is charge
 
 async def _check_account_limits(cur, config: Config, account: str, size_row: dict) -> None:
     """One account may not take a whole host (or every host): at most ACCOUNT_MAX_CAPSULS live
-    capsuls, ACCOUNT_MAX_VCPUS vCPUs and ACCOUNT_MAX_MEMORY_MB of memory, this one counted (0: no limit)."""
-    limits = (config.account_max_capsuls, config.account_max_vcpus, config.account_max_memory_mb)
-    if not any(limits):
+    capsuls, ACCOUNT_MAX_VCPUS vCPUs and ACCOUNT_MAX_MEMORY_MB of memory, this one counted (0: no
+    limit), or what an admin set for this account (its admin page)."""
+    limits = accounts.effective_limits(await accounts.own_limits(cur, account), config)
+    if not any(limits.values()):
         return
     await accounts.lock_account(cur, account)  # NOTE: one create at a time sees what the account holds
     # NOTE: an account over its capsul limit is refused whatever its sums: read no more rows than that
-    held = await vms.account_holdings(cur, account, at_most=config.account_max_capsuls + 1
-                                      if config.account_max_capsuls else None)
+    held = await vms.account_holdings(cur, account, at_most=limits["capsuls"] + 1 if limits["capsuls"] else None)
     for what, have, adding, limit in (
-            ("capsuls", held["capsuls"], 1, config.account_max_capsuls),
-            ("vCPUs", held["vcpus"], size_row["vcpus"], config.account_max_vcpus),
-            ("MB of memory", held["memory_mb"], size_row["memory_mb"], config.account_max_memory_mb)):
+            ("capsuls", held["capsuls"], 1, limits["capsuls"]),
+            ("vCPUs", held["vcpus"], size_row["vcpus"], limits["vcpus"]),
+            ("MB of memory", held["memory_mb"], size_row["memory_mb"], limits["memory_mb"])):
         if limit and have + adding > limit:
             raise OverAccountLimit(f"An account may have at most {limit} {what} at once, and yours has {have}: "
                                    f"a {size_row['id']} would take it past that. Delete a capsul first, or ask "

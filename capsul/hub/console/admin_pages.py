@@ -69,12 +69,13 @@ def _capsuls_cursor(value: str | None) -> tuple[datetime, str] | None:
 @routes.post("/admin/ledger", name="admin_ledger")
 @sessions.admin_required
 async def manual_entry(request: web.Request, account: str) -> web.StreamResponse:
-    """A manual credit or debit, with a reason; kept in the ledger with the admin's email. A
+    """A manual credit or debit, with the admin's reason (admins only) and a note for the customer
+    (optional); kept in the ledger with the admin's email. A
     refusal is shown next to the form with what was typed; a debit that would take the balance
     below zero asks to be confirmed first."""
     form = await request.post()
     typed = {"account": str(form.get("account", "")).strip(), "amount": str(form.get("amount", "")).strip(),
-             "reason": str(form.get("reason", ""))}
+             "reason": str(form.get("reason", "")), "customer_note": str(form.get("customer_note", ""))}
     target = typed["account"].lower()
     amount = parse_money(typed["amount"], negative=True)
     if amount is None:
@@ -91,7 +92,8 @@ async def manual_entry(request: web.Request, account: str) -> web.StreamResponse
                     warning = (f"This debit takes {target}'s balance from ${balance:.2f} to ${balance + amount:.2f}, "
                                "below zero, and their capsuls are shut down at zero. Tick the box to record it anyway.")
                 else:
-                    entry = await ledger.add_manual_entry(cur, target, amount, typed["reason"], account)
+                    entry = await ledger.add_manual_entry(cur, target, amount, typed["reason"], account,
+                                                          typed["customer_note"])
     except ledger.LedgerRefused as e:
         return await _page(request, status=400, ledger_form={**typed, "error": f"Nothing recorded: {e}."})
     if entry is None:

@@ -54,28 +54,35 @@ async def credit_payment(cur, account: str, amount: Decimal, provider: str, exte
     return await cur.fetchone() is not None
 
 
-async def add_manual_entry(cur, account: str, amount: Decimal, reason: str, admin: str) -> dict:
-    """An admin's credit (positive) or debit (negative), with a reason, kept in the ledger."""
+async def add_manual_entry(cur, account: str, amount: Decimal, reason: str, admin: str,
+                           note: str | None = None) -> dict:
+    """An admin's credit (positive) or debit (negative), kept in the ledger with the admin's own
+    reason (shown to admins only) and, if given, a note for the customer (their account page)."""
     amount = Decimal(amount).quantize(CENT)
-    reason = (reason or "").strip()
+    reason, note = (reason or "").strip(), (note or "").strip() or None
     if amount == 0 or abs(amount) > MAX_MANUAL:
         raise LedgerRefused(f"an amount is a non-zero number of dollars, at most {MAX_MANUAL} either way")
     if not reason or len(reason) > 500:
-        raise LedgerRefused("give a reason (up to 500 characters): it stays in the ledger")
+        raise LedgerRefused("give a reason (up to 500 characters): it stays in the ledger, for admins")
+    if note is not None and len(note) > 500:
+        raise LedgerRefused("a note for the customer is at most 500 characters")
     await cur.execute("SELECT 1 FROM accounts WHERE email = %s", (account,))
     if await cur.fetchone() is None:
         raise LedgerRefused(f"no account {account!r}")
     await cur.execute(
-        """INSERT INTO payments (account, amount, provider, reason, created_by) VALUES (%s, %s, 'manual', %s, %s)
-           RETURNING id, account, amount, provider, reason, created_by, created_at""",
-        (account, amount, reason, admin))
+        """INSERT INTO payments (account, amount, provider, reason, created_by, customer_note)
+           VALUES (%s, %s, 'manual', %s, %s, %s)
+           RETURNING id, account, amount, provider, reason, created_by, customer_note, created_at""",
+        (account, amount, reason, admin, note))
     return await cur.fetchone()
 
 
-async def statement(cur, account: str) -> dict:
-    """What the account page shows: balance, payments, charges per capsul, rate, how long it lasts."""
-    await cur.execute("""SELECT amount, provider, external_id, reason, created_at FROM payments
-                         WHERE account = %s ORDER BY created_at DESC, id DESC""", (account,))
+async def statement(cur, account: str, *, for_admin: bool = False) -> dict:
+    """What the account page shows: balance, payments, charges per capsul, rate, how long it lasts.
+    Each payment's `customer_note`; for an admin also the admin's `reason` and who made it."""
+    admin_columns = "reason, created_by, external_id" if for_admin else "NULL AS reason, NULL AS created_by"
+    await cur.execute(f"""SELECT amount, provider, customer_note, {admin_columns}, created_at FROM payments
+                          WHERE account = %s ORDER BY created_at DESC, id DESC""", (account,))
     payments = await cur.fetchall()
     await cur.execute(
         """SELECT c.vm_id, v.size, v.state, count(*) AS hours, sum(c.amount) AS total, min(c.hour) AS first_hour,
@@ -95,8 +102,8 @@ async def statement(cur, account: str) -> dict:
 
 async def recent_manual(cur, limit: int = 20) -> list[dict]:
     """The latest manual entries, for the admin view's audit trail."""
-    await cur.execute("""SELECT account, amount, reason, created_by, created_at FROM payments WHERE provider = 'manual'
-                         ORDER BY created_at DESC, id DESC LIMIT %s""", (limit,))
+    await cur.execute("""SELECT account, amount, reason, customer_note, created_by, created_at FROM payments
+                         WHERE provider = 'manual' ORDER BY created_at DESC, id DESC LIMIT %s""", (limit,))
     return await cur.fetchall()
 
 
