@@ -93,7 +93,7 @@ CREATE TABLE IF NOT EXISTS vms (
   network_name   text,
   public_ipv4    inet,
   state          text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'creating', 'running', 'stopped',
-                   'paused', 'crashed', 'deleting', 'deleted', 'failed')),
+                   'paused', 'crashed', 'deleting', 'deleted', 'failed', 'rebuilding', 'resizing')),  -- 0006
   failure_reason text,
   created_at     timestamptz NOT NULL DEFAULT now(),
   state_changed_at timestamptz NOT NULL DEFAULT now(),
@@ -119,7 +119,7 @@ CREATE TABLE IF NOT EXISTS vm_ssh_public_key (
 CREATE TABLE IF NOT EXISTS operations (
   id           uuid PRIMARY KEY,
   type         text NOT NULL CHECK (type IN ('list', 'capacity_available', 'get', 'destroy',
-                 'vm_state_command', 'create')),
+                 'vm_state_command', 'create', 'rebuild', 'resize')),  -- rebuild, resize: 0006
   account      text REFERENCES accounts(email),
   vm_id        text REFERENCES vms(id),
   payload      jsonb NOT NULL DEFAULT '{}',
@@ -514,3 +514,9 @@ ALTER TABLE accounts ADD COLUMN IF NOT EXISTS max_memory_mb integer CHECK (max_m
 
 -- A manual entry's note for its customer (migration 0005); `reason` is the admin's own.
 ALTER TABLE payments ADD COLUMN IF NOT EXISTS customer_note text CHECK (length(customer_note) BETWEEN 1 AND 500);
+
+-- Rebuild and resize (migration 0006, capsul/hub/capsul_changes.py): how many times a capsul was
+-- rebuilt (its NoCloud instance-id is its id and this number, so cloud-init runs again), and the
+-- size each hour was charged at (NULL before 0006: the capsul's size).
+ALTER TABLE vms ADD COLUMN IF NOT EXISTS generation integer NOT NULL DEFAULT 0 CHECK (generation >= 0);
+ALTER TABLE charges ADD COLUMN IF NOT EXISTS size text REFERENCES vm_sizes(id);

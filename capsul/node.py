@@ -25,7 +25,7 @@ from aiohttp import web
 from capsul import errors, health, slow_clients, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
-from capsul.hub import db, usage
+from capsul.hub import capsul_changes, db, usage
 from capsul.hub.billing import low_balance
 from capsul.hub.billing.metering import run_metering
 from capsul.hub.capsuls import Hub
@@ -121,12 +121,14 @@ def _certificate_names(config: Config, api_host: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SpokeParts:
-    """What a spoke runs on: its libvirt connection, event outbox, hub client, operations and usage sampler."""
+    """What a spoke runs on: its libvirt connection, event outbox, hub client, operations, usage sampler
+    and host key scanner (None on the test driver)."""
     virt: Hypervisor
     outbox: EventOutbox
     hub: HubClient
     operations: SpokeOperations
     usage: UsageSampler
+    host_keys: HostKeyScanner | None = None
 
 
 @contextlib.asynccontextmanager
@@ -286,7 +288,13 @@ class Node:
         hub = HubClient(session, config)
         spoke_ops = SpokeOperations(config, virt, hub, outbox)
         self._stack.push_async_callback(spoke_ops.close)
-        return SpokeParts(virt, outbox, hub, spoke_ops, UsageSampler(virt))
+        for line in await spoke_ops.changes.recover():
+            log.warning("%s: this spoke stopped in the middle of it", line)
+        # the test driver runs no guests, so it has no console logs to read host keys from
+        scanner = HostKeyScanner(config.vm_storage_dir, outbox.emit_host_keys) if spoke_ops.storage.real else None
+        if scanner is not None:
+            spoke_ops.changes.forget_host_keys = scanner.forget
+        return SpokeParts(virt, outbox, hub, spoke_ops, UsageSampler(virt), scanner)
 
     def _api_app(self, session: aiohttp.ClientSession, spoke: SpokeParts | None) -> web.Application:
         """The hub↔spoke listener's app: /healthz, and /hub/* and/or /spoke/*."""
@@ -321,6 +329,7 @@ class Node:
         config = self.config
         self._background(run_heartbeats(self.pool, self.spoke_client, config, self.sweep_status), "heartbeats")
         self._background(run_housekeeping(self.pool, config), "housekeeping")
+        self._background(capsul_changes.resume_forever(self.hub), "unfinished rebuilds and resizes")
         self._background(self.resyncer.run(), "resync")
         self.hub.metrics.sweep_status = self.sweep_status
         if config.billing_enabled:
@@ -349,9 +358,8 @@ class Node:
         self._background(spoke.outbox.push_forever(spoke.hub, timeout=config.operation_timeout), "event pusher")
         self._background(spoke.usage.run(spoke.hub, interval=config.metrics_interval,
                                          timeout=config.operation_timeout), "usage sampler")
-        if spoke.operations.storage.real:  # the test driver runs no guests, so it has no console logs
-            scanner = HostKeyScanner(config.vm_storage_dir, spoke.outbox.emit_host_keys)
-            self._background(scanner.run(), "host key scanner")
+        if spoke.host_keys is not None:
+            self._background(spoke.host_keys.run(), "host key scanner")
 
     async def _serve(self, app: web.Application, sock: socket.socket, ssl_context) -> None:
         # NOTE: keepalive_timeout is also the deadline for a request's head (capsul/slow_clients.py).

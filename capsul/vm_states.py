@@ -4,6 +4,7 @@ partial indexes use the same "gone" test as `live_sql()`.
 
     pending -> creating -> running / stopped / paused / crashed -> deleting -> deleted
                   \\-> failed (with a reason; never placed, or its host could not build it)
+    running / stopped -> rebuilding or resizing -> the state its host reports after it
 """
 from __future__ import annotations
 
@@ -16,13 +17,17 @@ CRASHED = "crashed"
 DELETING = "deleting"  # its host was asked to delete it
 DELETED = "deleted"
 FAILED = "failed"
+REBUILDING = "rebuilding"  # its host is putting a fresh disk under it (capsul/hub/capsul_changes.py)
+RESIZING = "resizing"  # its host is changing its vCPUs, memory or disk
 
-ALL = (PENDING, CREATING, RUNNING, STOPPED, PAUSED, CRASHED, DELETING, DELETED, FAILED)
+ALL = (PENDING, CREATING, RUNNING, STOPPED, PAUSED, CRASHED, DELETING, DELETED, FAILED, REBUILDING, RESIZING)
 GONE = (DELETED, FAILED)  # holds no host, no address, no charge
 LIVE = tuple(s for s in ALL if s not in GONE)
 REPORTED = (RUNNING, STOPPED, PAUSED, CRASHED)  # what libvirt can say of a capsul its host has
 OWNED = (CREATING, *REPORTED)  # on its host and not being deleted: libvirt's word is taken
-ON_HOST = (*OWNED, DELETING)  # a host holds (or held until moments ago) its domain
+CHANGING = (REBUILDING, RESIZING)  # one change under way: no other action, no delete, until it ends
+CHANGEABLE = (RUNNING, STOPPED)  # what a rebuild or resize starts from
+ON_HOST = (*OWNED, DELETING, *CHANGING)  # a host holds (or held until moments ago) its domain
 EVENT_STATES = (*REPORTED, *GONE)  # what a spoke's event may say
 NEVER_BUILT = (PENDING, FAILED)  # cost nothing: billing charges every other capsul by the hour
 
@@ -33,7 +38,7 @@ ACTIONS = {
     "force-stop": (RUNNING, PAUSED, CRASHED),
     "reboot": (RUNNING,),
 }
-DESTROYABLE = ON_HOST
+DESTROYABLE = (*OWNED, DELETING)
 
 # Why a capsul crashed when its host's listing lacks it (a resync found it gone): no action can
 # reach it, only a delete, and it is not billed while so (hub/db/ledger.py).

@@ -27,7 +27,8 @@ JSON_VALUES = st.recursive(
     max_leaves=20)
 # the keys the endpoints look for, so fuzzing reaches past the first check
 FIELDS = ["id", "type", "vm_id", "command", "events", "seq", "state", "reason", "ts", "capacity", "last_event_seq",
-          "vcpus", "memory_mb", "ssh_host_keys", "size", "os_image", "public_ipv4"]
+          "vcpus", "memory_mb", "ssh_host_keys", "size", "os_image", "public_ipv4", "version", "payload", "disk_gb",
+          "restart", "force"]
 BODIES = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), JSON_VALUES, max_size=8)
 # Event batches that get past the shape check, so the numbers in them reach the database code.
 EVENTS = st.fixed_dictionaries({"events": st.lists(st.fixed_dictionaries({
@@ -35,6 +36,16 @@ EVENTS = st.fixed_dictionaries({"events": st.lists(st.fixed_dictionaries({
     "state": st.sampled_from(["running", "stopped", "deleted", "ssh_host_keys"]),
     "reason": st.none() | st.text(max_size=20) | st.text(min_size=2000, max_size=3000),
     "ts": SCALARS}), max_size=4)})
+# Rebuilds and resizes of the spoke's capsul that get past the operation's own checks, so that the
+# payload's fields reach the spoke's file names, domain XML and seed (capsul/spoke/changes.py).
+PAYLOAD_FIELDS = ["vm_id", "vcpus", "memory_mb", "disk_gb", "generation", "os_image", "os_image_file", "kernel_file",
+                  "ssh_public_keys", "dns_servers", "public_ipv4", "network_name", "ipv4_prefix"]
+CHANGES = st.fixed_dictionaries({
+    "id": st.just(str(uuid.uuid4())) | st.builds(lambda: str(uuid.uuid4())) | st.text(max_size=10),
+    "type": st.sampled_from(["rebuild", "resize"]), "vm_id": st.just("capsul-aaaaaaaaaa") | st.text(max_size=20),
+    "payload": st.dictionaries(st.sampled_from(PAYLOAD_FIELDS), JSON_VALUES, max_size=8) | SCALARS,
+    "vcpus": SCALARS, "memory_mb": SCALARS, "disk_gb": SCALARS, "restart": st.sampled_from(["now", "next-stop"])
+    | SCALARS, "force": SCALARS})
 HEARTBEATS = st.fixed_dictionaries({
     "last_event_seq": SCALARS, "networks": st.lists(st.text(max_size=120), max_size=3) | SCALARS,
     "capacity": st.fixed_dictionaries({k: SCALARS | EDGE_INTEGERS for k in
@@ -74,7 +85,7 @@ SPOKE_PATHS = ["/spoke/heartbeat", "/spoke/operation", f"/spoke/operation/{uuid.
 
 
 @FUZZ
-@given(body=BODIES | EVENTS | HEARTBEATS, which=st.integers(0, 7))
+@given(body=BODIES | EVENTS | HEARTBEATS | CHANGES, which=st.integers(0, 7))
 async def test_every_signed_json_endpoint_answers_fuzzed_bodies_without_a_500(console, https, body, which):
     path = (HUB_PATHS + SPOKE_PATHS)[which]
     direction = signing.SPOKE_TO_HUB if path.startswith("/hub/") else signing.HUB_TO_SPOKE
@@ -88,14 +99,15 @@ async def test_every_signed_json_endpoint_answers_fuzzed_bodies_without_a_500(co
             assert set(answer) == {"ok", "error", "status"} and answer["ok"] is False
 
 
-PUBLIC_FIELDS = ["size", "os", "ssh_keys", "name", "content", "action"]
+PUBLIC_FIELDS = ["size", "os", "ssh_keys", "name", "content", "action", "restart", "force"]
 PUBLIC_BODIES = st.dictionaries(st.sampled_from(PUBLIC_FIELDS) | st.text(max_size=8), JSON_VALUES, max_size=6)
-PUBLIC_PATHS = ["/api/v1/capsuls", "/api/v1/ssh-keys", "/api/v1/capsuls/capsul-aaaaaaaaaa/actions"]
+PUBLIC_PATHS = ["/api/v1/capsuls", "/api/v1/ssh-keys", "/api/v1/capsuls/capsul-aaaaaaaaaa/actions",
+                "/api/v1/capsuls/capsul-aaaaaaaaaa/rebuild", "/api/v1/capsuls/capsul-aaaaaaaaaa/resize"]
 _tokens: dict[int, str] = {}
 
 
 @FUZZ
-@given(body=PUBLIC_BODIES, which=st.integers(0, 2))
+@given(body=PUBLIC_BODIES, which=st.integers(0, len(PUBLIC_PATHS) - 1))
 async def test_every_public_json_endpoint_answers_fuzzed_bodies_without_a_500(console, https, pool, body, which):
     """Odd types, integers past PostgreSQL's ranges, long strings: a 4xx in the one error shape."""
     if id(console) not in _tokens:

@@ -3,7 +3,8 @@
 - user-data: the hostname (the capsul id), the login user `cyberian` with the chosen SSH keys,
   no password login, the root filesystem grown to the disk, host key fingerprints printed on
   the serial console (where the spoke reads them, see `host_keys.py`);
-- meta-data: the instance id, so cloud-init runs its first-boot modules once per capsul;
+- meta-data: the instance id, so cloud-init runs its first-boot modules once per capsul, and
+  again after each rebuild (the id and its generation);
 - network-config (version 2, matched by MAC): the addresses the hub allocated, default
   routes and DNS, so the address a person is shown is the address the guest has.
 
@@ -57,12 +58,22 @@ def user_data(payload: dict) -> str:
         "  devices: [\"/\"]",
         "resize_rootfs: true",
         "no_ssh_fingerprints: false",
+        # every image has C.UTF-8; cloud-init's default (en_US.UTF-8) is missing from Debian's
+        # cloud images, where update-locale then fails and cloud-init reports an error
+        "locale: C.UTF-8",
     ]
     return "\n".join(lines) + "\n"
 
 
+def instance_id(payload: dict) -> str:
+    """The capsul id, and after a rebuild its generation too: a new instance-id is what makes
+    cloud-init run its first-boot modules again (keys, host keys, growpart) on the fresh disk."""
+    generation = int(payload.get("generation") or 0)
+    return payload["vm_id"] if generation == 0 else f"{payload['vm_id']}-{generation}"
+
+
 def meta_data(payload: dict) -> str:
-    return f"instance-id: {payload['vm_id']}\nlocal-hostname: {payload['vm_id']}\n"
+    return f"instance-id: {instance_id(payload)}\nlocal-hostname: {payload['vm_id']}\n"
 
 
 def network_config(payload: dict) -> str | None:

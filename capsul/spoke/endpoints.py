@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from aiohttp import web
 
@@ -20,6 +21,7 @@ routes = web.RouteTableDef()
 
 
 MAX_NETWORKS = 64
+NETWORK_NAME = re.compile(r"[^\x00-\x1f\x7f/]{1,100}")  # what libvirt takes as a network's name (no NUL, no /)
 
 
 @routes.post("/heartbeat", name="spoke_heartbeat")
@@ -29,7 +31,7 @@ async def heartbeat(request: web.Request) -> web.Response:
     body = request[signing.SIGNED].body
     names = body.get("networks", [])
     if (not isinstance(names, list) or len(names) > MAX_NETWORKS
-            or not all(isinstance(n, str) and 0 < len(n) <= 100 for n in names)):
+            or not all(isinstance(n, str) and NETWORK_NAME.fullmatch(n) for n in names)):
         raise errors.json_error(400, f"networks must be a list of at most {MAX_NETWORKS} libvirt network names")
     virt, spoke = request.config_dict[hypervisor], request.config_dict[state]
     if isinstance(body.get("version"), str) and len(body["version"]) <= 20:

@@ -64,6 +64,11 @@ class HostKeyScanner:
         self._reported: set[str] = set()
         self.scans = 0  # completed scans (tests wait on it)
 
+    def forget(self, vm_id: str) -> None:
+        """A rebuilt guest prints new host keys: read its console log again."""
+        self._reported.discard(vm_id)
+        self._seen_sizes.pop(vm_id, None)
+
     def scan_once(self) -> list[tuple[str, list[dict]]]:
         """Blocking file work (run in a thread): what is newly found."""
         found = []

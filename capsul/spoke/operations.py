@@ -21,6 +21,8 @@ from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.limits import INT4_MAX, is_int
 from capsul.protocol import REFUSED_CLAIMED, REFUSED_NO_ROOM
+from capsul.spoke.change_journal import ChangeJournal
+from capsul.spoke.changes import CapsulChanges, ChangeRefused
 from capsul.spoke.cloud_init import mac_for_ipv4
 from capsul.spoke.domain_xml import build_domain_xml, interface_networks
 from capsul.spoke.events import EventOutbox
@@ -66,6 +68,9 @@ class SpokeOperations:
         self._creating: dict[str, asyncio.Task] = {}  # vm id -> its offer being checked and claimed
         self._builds: dict[str, asyncio.Task] = {}  # vm id -> its build under way
         self._shutdowns: dict[str, asyncio.Task] = {}  # vm id -> the one wait for its ACPI shutdown
+        self._changing: dict[str, asyncio.Lock] = {}  # vm id -> held while it is rebuilt or resized
+        self.changes = CapsulChanges(config, virt, self.storage, ChangeJournal(config.spoke_dir / "changes"),
+                                     domain_type=self.domain_type, why_no_room=self._why_no_room)
 
     def _once(self, op_id: str, make) -> asyncio.Task:
         task = self._operations.get(op_id)
@@ -81,7 +86,9 @@ class SpokeOperations:
         if not isinstance(op_id, str) or not op_id:
             raise OperationError("operation id missing")
         handlers = {"list": self._list, "capacity_available": self._capacity_available, "get": self._get,
-                    "destroy": self._destroy, "vm_state_command": self._vm_state_command}
+                    "destroy": self._destroy, "vm_state_command": self._vm_state_command,
+                    "rebuild": lambda body: self._change(op_id, "rebuild", body),
+                    "resize": lambda body: self._change(op_id, "resize", body)}
         if op_type not in handlers:
             raise OperationError(f"unknown operation type {op_type!r}")
         # shield: a hub that gives up waiting does not cancel work half-done
@@ -143,6 +150,22 @@ class SpokeOperations:
             except HypervisorError as e:
                 log.error("removing the DHCP reservation of %s: %s", vm_id, e)
         return released
+
+    async def _change(self, op_id: str, op_type: str, body: dict) -> dict:
+        """A rebuild or resize (capsul/spoke/changes.py), one at a time per capsul."""
+        vm_id = _vm_id(body)
+        try:
+            uuid.UUID(op_id)
+        except ValueError:
+            raise OperationError("operation id must be a UUID") from None
+        await self._build_done(vm_id)
+        async with self._changing.setdefault(vm_id, asyncio.Lock()):
+            try:
+                return await self.changes.run(op_id, op_type, body)
+            except ChangeRefused as e:
+                raise OperationError(str(e), e.status) from None
+            except StorageError as e:
+                raise OperationError(f"{op_type} of {vm_id}: {e}", 503) from None
 
     async def _vm_state_command(self, body: dict) -> dict:
         vm_id, command = _vm_id(body), body.get("command")

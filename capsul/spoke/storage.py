@@ -60,12 +60,92 @@ class Storage:
         if not files.disk.exists():
             base_format = (await _qemu_img("info", "--output=json", str(image)))
             fmt = json.loads(base_format).get("format", "raw")
-            partial = files.disk.with_name(files.disk.name + ".partial")
+            partial = _beside(files.disk, "partial")
             await _qemu_img("create", "-f", "qcow2", "-F", fmt, "-b", str(image), str(partial))
             await _qemu_img("resize", str(partial), f"{int(payload['disk_gb'])}G")
             os.replace(partial, files.disk)  # a crash mid-way never leaves a half-made disk in place
         await asyncio.to_thread(write_seed_iso, files.seed, payload)
         return files
+
+    # --- rebuild and resize (capsul/spoke/changes.py) ---------------------------------------
+
+    def check_image(self, payload: dict) -> None:
+        """StorageError unless this host has the payload's OS image (and its boot files)."""
+        if not self.real:
+            return
+        for name in (payload["os_image_file"], payload.get("kernel_file"), payload.get("initrd_file")):
+            path = self.images_dir / name if name else None
+            if path is not None and (not path.is_file() or not os.access(path, os.R_OK)):
+                raise StorageError(f"this host does not have the OS image {payload['os_image']}")
+
+    def files_for(self, payload: dict) -> GuestFiles:
+        """The capsul's files with the payload's boot files (nothing is made)."""
+        files = self.paths(payload["vm_id"])
+        boot = {k: self.images_dir / payload[f"{k}_file"] for k in ("kernel", "initrd") if payload.get(f"{k}_file")}
+        return GuestFiles(files.disk, files.seed, files.console_log, boot.get("kernel"), boot.get("initrd"))
+
+    async def prepare_rebuild(self, payload: dict) -> GuestFiles:
+        """A fresh disk overlay and seed beside the capsul's own (`.rebuild`), which stay in use until
+        swap_in(); idempotent. Returns the files as they will be named once swapped in."""
+        files = self.files_for(payload)
+        if not self.real:
+            return files
+        self.check_image(payload)
+        disk, seed = _beside(files.disk, "rebuild"), _beside(files.seed, "rebuild")
+        if not disk.exists():
+            image = self.images_dir / payload["os_image_file"]
+            fmt = json.loads(await _qemu_img("info", "--output=json", str(image))).get("format", "raw")
+            partial = _beside(files.disk, "partial")
+            await _qemu_img("create", "-f", "qcow2", "-F", fmt, "-b", str(image), str(partial))
+            await _qemu_img("resize", str(partial), f"{int(payload['disk_gb'])}G")
+            os.replace(partial, disk)
+        await asyncio.to_thread(write_seed_iso, seed, payload)
+        return files
+
+    async def swap_in(self, vm_id: str) -> None:
+        """The rebuilt disk and seed become the capsul's; its old ones are kept aside (`.old`) until
+        drop_old(). Idempotent: a swap already made is left as it is."""
+        if not self.real:
+            return
+        files = self.paths(vm_id)
+
+        def swap():
+            files.console_log.unlink(missing_ok=True)  # the old guest's host keys are not the new one's
+            for path in (files.disk, files.seed):
+                new, old = _beside(path, "rebuild"), _beside(path, "old")
+                if new.exists():
+                    if path.exists():
+                        os.replace(path, old)
+                    os.replace(new, path)
+        await asyncio.to_thread(swap)
+
+    async def drop_rebuild(self, vm_id: str) -> None:
+        """Remove what prepare_rebuild() made (a rebuild undone before its swap)."""
+        await self._unlink([_beside(p, suffix) for p in (self.paths(vm_id).disk, self.paths(vm_id).seed)
+                            for suffix in ("rebuild", "partial")])
+
+    async def drop_old(self, vm_id: str) -> None:
+        """Remove the disk and seed a rebuild replaced."""
+        await self._unlink([_beside(self.paths(vm_id).disk, "old"), _beside(self.paths(vm_id).seed, "old")])
+
+    async def disk_gb(self, vm_id: str) -> int | None:
+        """The disk's virtual size in whole GB (None on the test driver, or with no disk)."""
+        if not self.real or not self.paths(vm_id).disk.exists():
+            return None
+        info = json.loads(await _qemu_img("info", "--output=json", "-U", str(self.paths(vm_id).disk)))
+        return int(info["virtual-size"]) // 2**30
+
+    async def grow(self, vm_id: str, disk_gb: int) -> None:
+        """Grow the (unused: its domain is off) disk to `disk_gb`; a disk as big already is left."""
+        have = await self.disk_gb(vm_id)
+        if have is not None and have < disk_gb:
+            await _qemu_img("resize", str(self.paths(vm_id).disk), f"{int(disk_gb)}G")
+
+    async def _unlink(self, paths: list[Path]) -> None:
+        if not self.real:
+            return
+        for path in paths:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
 
     async def remove(self, vm_id: str) -> list[Path]:
         """Delete the VM's files; returns those that existed. Harmless to repeat."""
@@ -73,14 +153,19 @@ class Storage:
             return []
         files = self.paths(vm_id)
         removed = []
-        for path in (files.disk, files.disk.with_name(files.disk.name + ".partial"), files.seed,
-                     files.console_log):
+        for path in (files.disk, _beside(files.disk, "partial"), files.seed, files.console_log,
+                     *(_beside(p, suffix) for p in (files.disk, files.seed) for suffix in ("rebuild", "old"))):
             try:
                 await asyncio.to_thread(path.unlink)
                 removed.append(path)
             except FileNotFoundError:
                 pass
         return removed
+
+
+def _beside(path: Path, suffix: str) -> Path:
+    """`path.suffix`: a file kept next to `path` while it is being made or replaced."""
+    return path.with_name(f"{path.name}.{suffix}")
 
 
 async def _qemu_img(*args: str) -> str:

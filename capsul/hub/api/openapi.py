@@ -38,6 +38,9 @@ def _created() -> dict:
 
 
 VM_ID = {"name": "vm_id", "in": "path", "required": True, "schema": {"type": "string", "example": "capsul-abcde12345"}}
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string",
+                                                                                         "maxLength": 200},
+                   "description": "a retry with the same key returns the first result and does nothing again"}
 
 PATHS = {
     "/sizes": {"get": {"summary": "Sizes on sale", "operationId": "listSizes",
@@ -63,9 +66,7 @@ PATHS = {
                 "responses": {"200": _json(_many("capsuls", "Capsul"), "capsuls"), **_errors()}},
         "post": {"summary": "Create a capsul: returns once a host owns it; `running` follows",
                  "operationId": "createCapsul",
-                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                                 "schema": {"type": "string", "maxLength": 200},
-                                 "description": "a retry with the same key returns the first result"}],
+                 "parameters": [IDEMPOTENCY_KEY],
                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
                      "type": "object", "required": ["size", "os", "ssh_keys"], "properties": {
                          "size": {"type": "string", "example": "f1-xs"},
@@ -87,6 +88,37 @@ PATHS = {
             "type": "object", "required": ["action"], "properties": {
                 "action": {"type": "string", "enum": ["start", "shutdown", "force-stop", "reboot"]}}}}}},
         "responses": {"200": _json(_one("capsul", "Capsul"), "the capsul afterwards"),
+                      **_errors(400, 402, 403, 404, 409, 503)}}},
+    "/capsuls/{vm_id}/rebuild": {"post": {
+        "summary": "Reinstall it: a fresh disk of an image; id, addresses and size stay", "operationId": "rebuildCapsul",
+        "parameters": [VM_ID, IDEMPOTENCY_KEY],
+        "description": (
+            "Everything on its disk is erased. Its disk becomes a fresh copy of `os` (default: its own image) and "
+            "cloud-init runs again with `ssh_keys` (names of your keys; default: the capsul's own keys), so its SSH "
+            "host keys change (the new fingerprints appear once the guest prints them). Running or stopped, it ends "
+            "running. While its host works the state is `rebuilding`; 202 if the host has not answered yet (it is "
+            "asked again until it does: follow the state)."),
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {
+                "os": {"type": "string"}, "ssh_keys": {"type": "array", "items": {"type": "string"}}}}}}},
+        "responses": {"200": _json(_one("capsul", "Capsul"), "rebuilt"),
+                      "202": _json(_one("capsul", "Capsul"), "under way (rebuilding)"),
+                      **_errors(400, 404, 409, 503)}}},
+    "/capsuls/{vm_id}/resize": {"post": {
+        "summary": "Give it another size: vCPUs and memory at a restart, the disk grown", "operationId": "resizeCapsul",
+        "parameters": [VM_ID, IDEMPOTENCY_KEY],
+        "description": (
+            "vCPUs and memory change when the capsul restarts: `restart` `now` (the default) shuts it down (ACPI) "
+            "and starts it again, forcing it off after SHUTDOWN_TIMEOUT only if `force` is true; `next-stop` leaves "
+            "it running until it next stops. The disk only grows (the guest grows its filesystem at its next boot); "
+            "a smaller disk is refused (409). The new price applies from the next hour. 503 when its host has no "
+            "room; 402/403 when the balance or the account's limits do not cover the new size."),
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["size"], "properties": {
+                "size": {"type": "string"}, "restart": {"type": "string", "enum": ["now", "next-stop"]},
+                "force": {"type": "boolean", "default": False}}}}}},
+        "responses": {"200": _json(_one("capsul", "Capsul"), "resized"),
+                      "202": _json(_one("capsul", "Capsul"), "under way (resizing)"),
                       **_errors(400, 402, 403, 404, 409, 503)}}},
     "/capsuls/{vm_id}/metrics": {"get": {
         "summary": "The capsul's usage series", "operationId": "capsulMetrics",

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from aiohttp import web
 
-from capsul import errors, slow_clients
-from capsul.hub import capsuls, db, serial_console, usage
+from capsul import errors, slow_clients, vm_states
+from capsul.hub import capsul_changes, capsuls, db, serial_console, usage
 from capsul.hub.connections import Login, TooManyConnections
 from capsul.hub.accounts import api_tokens, ssh_keys
 from capsul.hub.api.openapi import openapi_document
@@ -208,6 +208,46 @@ async def capsul_action(request: web.Request) -> web.Response:
     vm = await capsuls.capsul_action(request.app[hub_service], account_of(request), request.match_info["vm_id"],
                                      field(body, "action", str))
     return reply({"capsul": capsul_view(vm)})
+
+
+def _change_operation_id(request: web.Request, kind: str) -> uuid.UUID | None:
+    """The operation id an Idempotency-Key names for a rebuild or resize of this capsul (None: a new one)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY_RE.match(key):
+        raise errors.json_error(400, "Idempotency-Key must be 1 to 200 printable ASCII characters")
+    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{account_of(request)}\n{kind}\n{request.match_info['vm_id']}\n{key}")
+
+
+def _changed(vm: dict) -> web.Response:
+    """200 once its host has done it; 202 while it is still under way (its host has not answered yet)."""
+    return reply({"capsul": capsul_view(vm)}, status=202 if vm["state"] in vm_states.CHANGING else 200)
+
+
+@routes.post("/capsuls/{vm_id}/rebuild")
+async def rebuild_capsul(request: web.Request) -> web.Response:
+    """Reinstall from `os` (default: its own image) with `ssh_keys` (default: its own keys): the
+    disk is erased, id, addresses and size stay. Ends running."""
+    body = await json_body(request)
+    vm = await capsul_changes.rebuild_capsul(
+        request.app[hub_service], account_of(request), request.match_info["vm_id"],
+        image=field(body, "os", str, required=False), ssh_keys=field(body, "ssh_keys", list, required=False),
+        operation_id=_change_operation_id(request, "rebuild"))
+    return _changed(vm)
+
+
+@routes.post("/capsuls/{vm_id}/resize")
+async def resize_capsul(request: web.Request) -> web.Response:
+    """Another `size`: vCPUs and memory at a restart (`restart`: now, the default, or next-stop;
+    `force`: whether a guest that ignores the shutdown is forced off), the disk grown."""
+    body = await json_body(request)
+    force = field(body, "force", bool, required=False)
+    vm = await capsul_changes.resize_capsul(
+        request.app[hub_service], account_of(request), request.match_info["vm_id"], field(body, "size", str),
+        restart=field(body, "restart", str, required=False) or capsul_changes.RESTART_NOW,
+        force=bool(force), operation_id=_change_operation_id(request, "resize"))
+    return _changed(vm)
 
 
 @routes.get("/capsuls/{vm_id}/metrics")

@@ -85,10 +85,10 @@ async def statement(cur, account: str, *, for_admin: bool = False) -> dict:
                           WHERE account = %s ORDER BY created_at DESC, id DESC""", (account,))
     payments = await cur.fetchall()
     await cur.execute(
-        """SELECT c.vm_id, v.size, v.state, count(*) AS hours, sum(c.amount) AS total, min(c.hour) AS first_hour,
-                  max(c.hour) AS last_hour
+        """SELECT c.vm_id, coalesce(c.size, v.size) AS size, v.state, count(*) AS hours, sum(c.amount) AS total,
+                  min(c.hour) AS first_hour, max(c.hour) AS last_hour
            FROM charges c JOIN vms v ON v.id = c.vm_id WHERE c.account = %s
-           GROUP BY c.vm_id, v.size, v.state ORDER BY min(c.hour) DESC""", (account,))
+           GROUP BY c.vm_id, coalesce(c.size, v.size), v.state ORDER BY min(c.hour) DESC""", (account,))
     per_capsul = await cur.fetchall()
     current = await balance(cur, account)
     monthly = await monthly_price(cur, account)  # what the pricing page says, summed: not the hourly rate x 720
@@ -113,8 +113,8 @@ async def charge_due_hours(cur, now) -> int:
     cost nothing, nor does a crashed one its host no longer has. A repeat charges nothing more
     (one row per capsul and hour)."""
     await cur.execute(
-        f"""INSERT INTO charges (vm_id, account, hour, amount)
-            SELECT v.id, v.account, h.hour, round(s.dollars_per_month / %(hours)s, 6)
+        f"""INSERT INTO charges (vm_id, account, hour, amount, size)
+            SELECT v.id, v.account, h.hour, round(s.dollars_per_month / %(hours)s, 6), v.size
             FROM vms v
             JOIN vm_sizes s ON s.id = v.size
             CROSS JOIN LATERAL generate_series(

@@ -49,10 +49,11 @@ LOAD = """
 
 
 async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set[str] = frozenset(),
-                     room_for: tuple[int, int] | None = None, limit: int | None = None) -> list[dict]:
+                     room_for: tuple[int, int] | None = None, limit: int | None = None,
+                     only: str | None = None) -> list[dict]:
     """Online hosts with a known capacity, most free memory first, then most free vCPUs; with
     `room_for` (vCPUs, memory MB) only those with room for it (and a free address, and their
-    networks present), at most `limit`. Reads one row per host (host_load and its deltas,
+    networks present), at most `limit`; with `only`, that one host. Reads one row per host (host_load and its deltas,
     kept by a trigger on vms), not every capsul; offers not yet answered are added here (few:
     only creates in flight)."""
     fits = ""
@@ -77,12 +78,24 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
                coalesce(p.without_gateway, 0) AS pools_without_gateway, h.missing_networks
         FROM hosts h LEFT JOIN load l ON l.host_id = h.id LEFT JOIN offers o ON o.host_id = h.id
              LEFT JOIN pools p ON p.host_id = h.id
-        WHERE h.online AND h.capacity IS NOT NULL AND NOT (h.id = ANY(%(exclude)s))) ranked
+        WHERE h.online AND h.capacity IS NOT NULL AND NOT (h.id = ANY(%(exclude)s))
+              AND (%(only)s::text IS NULL OR h.id = %(only)s)) ranked
         {fits}
         ORDER BY free_memory_mb DESC, free_vcpus DESC, id LIMIT %(limit)s""",
         {"cpu_ratio": cpu_ratio, "memory_ratio": memory_ratio, "exclude": list(exclude),
-         "vcpus": room_for[0] if room_for else 0, "memory_mb": room_for[1] if room_for else 0, "limit": limit})
+         "vcpus": room_for[0] if room_for else 0, "memory_mb": room_for[1] if room_for else 0, "limit": limit,
+         "only": only})
     return await cur.fetchall()
+
+
+async def host_has_room(cur, host_id: str, more_vcpus: int, more_memory_mb: int, *, cpu_ratio: float,
+                        memory_ratio: float) -> bool:
+    """Whether the host can give one of its capsuls that many more vCPUs and MB (a resize: no new
+    address is needed). Under the placement lock, like a create's decision."""
+    if more_vcpus <= 0 and more_memory_mb <= 0:
+        return True
+    rows = await rank_hosts(cur, cpu_ratio=cpu_ratio, memory_ratio=memory_ratio, only=host_id)
+    return bool(rows) and rows[0]["free_vcpus"] >= more_vcpus and rows[0]["free_memory_mb"] >= more_memory_mb
 
 
 async def live_capsuls_by_host(cur, host_ids: list[str]) -> dict[str, int]:

@@ -166,6 +166,13 @@ async def create_payload(cur, vm_id: str) -> dict:
     return dict(row)
 
 
+async def ssh_keys_of(cur, vm_id: str) -> list[dict]:
+    """The keys put in the capsul (copies: name and content), by name."""
+    await cur.execute("SELECT key_name AS name, content FROM vm_ssh_public_key WHERE vm_id = %s ORDER BY key_name",
+                      (vm_id,))
+    return await cur.fetchall()
+
+
 async def count_by_host(cur) -> dict[str, int]:
     """Live VMs per host (the admin view)."""
     await cur.execute("""SELECT host_id, count(*) AS n FROM vms

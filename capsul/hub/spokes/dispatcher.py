@@ -155,6 +155,16 @@ class Dispatcher:
             await ops_db.finish_operation(cur, op_id, result=result)
         return result
 
+    async def send_change(self, host: dict, body: dict, *, timeout: float) -> dict:
+        """A rebuild or resize (capsul/hub/capsul_changes.py) to the capsul's host; its result, or
+        CallFailed (a 4xx: refused, nothing changed; else no answer: it may still be done)."""
+        answer = await self._call(host, "/spoke/operation", body, timeout=timeout,
+                                  retries=self.config.operation_retries)
+        result = answer.get("result")
+        if not isinstance(result, dict) or result.get("vm_id") != body["vm_id"]:
+            raise signing.CallFailed("answer has no result for this capsul", kind="invalid")
+        return result
+
     async def list_everywhere(self) -> FanOut:
         """Every capsul domain on every online spoke; ownership conflicts are recorded."""
         result = await self.to_all("list", {}, validate=_valid_list)

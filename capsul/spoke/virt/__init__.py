@@ -3,6 +3,7 @@ whose calls are split by what they are about:
 
     connection.py  the connection itself, its reconnects, libvirt's event thread, lifecycle callbacks
     domains.py     capsul domains: capacity, listing, define and start, commands, destroy, build marks
+    changes.py     what rebuild and resize need: defined again, vCPUs and memory changed, disks grown
     consoles.py    serial consoles on libvirt streams
     usage.py       every running capsul's counters in one call
     networks.py    libvirt networks and DHCP reservations
@@ -10,6 +11,7 @@ whose calls are split by what they are about:
 """
 from __future__ import annotations
 
+from capsul.spoke.virt.changes import Changes
 from capsul.spoke.virt.common import CAPSUL_PREFIX, HypervisorError, VmNotFound, _of_each_capsul
 from capsul.spoke.virt.connection import Connection, lifecycle_state
 from capsul.spoke.virt.consoles import Consoles, ConsoleUnsupported, SerialStream
@@ -21,5 +23,5 @@ __all__ = ["CAPSUL_PREFIX", "Capacity", "ConsoleUnsupported", "Hypervisor", "Hyp
            "VmNotFound", "_of_each_capsul", "dhcp_plan", "lifecycle_state"]
 
 
-class Hypervisor(Connection, Domains, Consoles, Usage, Networks):
+class Hypervisor(Connection, Domains, Changes, Consoles, Usage, Networks):
     """One libvirt connection, kept open and reopened when lost, and everything the spoke asks of it."""

@@ -31,6 +31,15 @@ def _remove_build_mark(dom: libvirt.virDomain) -> None:
                     libvirt.VIR_DOMAIN_AFFECT_CONFIG)
 
 
+def _start_unmarked(dom: libvirt.virDomain) -> str:
+    """Start the domain unless it runs, then remove its build mark; its state afterwards."""
+    if not dom.isActive():
+        dom.create()
+    if _has_build_mark(dom):
+        _remove_build_mark(dom)
+    return _STATES.get(dom.state()[0], "stopped")
+
+
 @dataclass(frozen=True)
 class Capacity:
     cpus: int
@@ -209,11 +218,7 @@ class Domains:
             try:
                 if dom is None:
                     dom = conn.defineXML(domain_xml)
-                if not dom.isActive():
-                    dom.create()
-                if _has_build_mark(dom):
-                    _remove_build_mark(dom)
-                return _STATES.get(dom.state()[0], "stopped")
+                return _start_unmarked(dom)
             except libvirt.libvirtError as e:
                 raise HypervisorError(f"libvirt: {_message(e)}") from None
         return await asyncio.to_thread(run)

@@ -1,0 +1,252 @@
+"""Rebuild and resize (DESIGN §14): changes to a capsul that exists, made by its own host.
+
+Each is an operation with an id (an Idempotency-Key gives the same id, as for a create), sent to
+the capsul's host only, which does it, journaled, and answers the outcome (capsul/spoke/changes.py).
+While it is under way the capsul is `rebuilding` or `resizing`, pushed live like every state, and
+no other action or change is taken. The host's answer ends it:
+
+- done: the capsul takes the state its host reports; a rebuild also its new image, keys and
+  generation (a new NoCloud instance-id: cloud-init runs again), its old host keys forgotten;
+- refused (4xx: nothing was changed): the capsul is put back as it was, size and state;
+- no answer (its host is down, or slow): it stays under way, and resume_unfinished() sends it
+  again, with the same id, until the host answers; any hub may, and a hub restarted in the middle
+  does. The host answers a repeated id from its journal, so nothing is done twice.
+
+A resize takes its new size when it begins, under the placement lock with the host's room
+checked, so the kept host load and the price move in the same transaction: charges follow
+from the next hour (hourly metering), and an undo moves them back.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from decimal import Decimal
+
+import psycopg2
+
+from capsul import signing
+from capsul.hub import db
+from capsul.hub.capsuls import (CapsulError, Hub, InsufficientBalance, InvalidRequest, NoCapacityError,
+                                OverAccountLimit, Unavailable, WrongState, get_capsul)
+from capsul.hub.db import accounts, catalog, changes, hosts, ledger, placement, vms
+from capsul.hub.db import operations as ops_db
+from capsul.hub.spokes import leases
+
+log = logging.getLogger(__name__)
+
+RESTART_NOW, AT_NEXT_STOP = "now", "next-stop"
+RESUME_EVERY = 5.0  # seconds between looks for changes left unfinished
+
+
+def call_timeout(hub: Hub) -> float:
+    """How long a host may take to answer a change: a resize may wait SHUTDOWN_TIMEOUT for its guest."""
+    return hub.config.operation_timeout + hub.config.shutdown_timeout
+
+
+async def rebuild_capsul(hub: Hub, account: str | None, vm_id: str, *, image: str | None = None,
+                         ssh_keys: list[str] | None = None, operation_id: uuid.UUID | None = None) -> dict:
+    """Reinstall the capsul from `image` (default: its own) with `ssh_keys` (names of the
+    account's keys; default: the capsul's own). Returns the capsul as its host left it, or
+    `rebuilding` if its host has not answered yet."""
+    vm = await get_capsul(hub, account, vm_id)
+    op_id = operation_id or uuid.uuid4()
+    if ssh_keys is not None and (not isinstance(ssh_keys, list) or not ssh_keys
+                                 or not all(isinstance(k, str) for k in ssh_keys)):
+        raise InvalidRequest("choose at least one SSH key, or you could not log in to the rebuilt capsul")
+    async with db.cursor(hub.pool) as cur:
+        if await ops_db.operation_exists(cur, op_id):
+            return await _earlier(hub, cur, op_id, vm, "rebuild")
+        try:
+            image_row = await catalog.get_image(cur, image or vm["os"], include_deprecated=True)
+        except db.NotFound as e:
+            raise InvalidRequest(str(e)) from None
+        if image_row["deprecated"]:
+            raise WrongState(f"The image {image_row['id']} is no longer offered: choose another.")
+        if ssh_keys is None:
+            keys = await vms.ssh_keys_of(cur, vm_id)
+        else:
+            keys = await accounts.ssh_keys_by_name(cur, vm["account"], list(dict.fromkeys(ssh_keys)))
+            missing = sorted(set(ssh_keys) - {k["name"] for k in keys})
+            if missing:
+                raise InvalidRequest(f"you have no SSH key named {', '.join(map(repr, missing))}")
+        keys = [{"name": k["name"], "content": k["content"]} for k in keys]
+        if not keys:
+            raise InvalidRequest("choose at least one SSH key, or you could not log in to the rebuilt capsul")
+        await _host_is_up(cur, vm)
+        try:
+            async with cur.begin():
+                row = await changes.lock_for_change(cur, vm_id, vm["account"])
+                spoke = await vms.create_payload(cur, vm_id)
+                spoke.update(os_image=image_row["id"], os_image_file=image_row["file_name"],
+                             kernel_file=image_row["kernel_file"], initrd_file=image_row["initrd_file"],
+                             kernel_cmdline=image_row["kernel_cmdline"], generation=row["generation"] + 1,
+                             ssh_public_keys=[k["content"] for k in keys])
+                await changes.begin(cur, row, op_id, "rebuild",
+                                    {"os": image_row["id"], "keys": keys, "generation": row["generation"] + 1,
+                                     "spoke": {"payload": spoke}},
+                                    words=f"rebuilding with {image_row['id']}: everything on its disk is erased")
+        except changes.ChangeRefused as e:
+            raise WrongState(str(e)) from None
+    log.info("rebuilding %s with %s (operation %s)", vm_id, image_row["id"], op_id)
+    return await send(hub, op_id)
+
+
+async def resize_capsul(hub: Hub, account: str | None, vm_id: str, size: str, *, restart: str = RESTART_NOW,
+                        force: bool = False, operation_id: uuid.UUID | None = None) -> dict:
+    """Give the capsul another size: vCPUs and memory at a restart (`now`: an ACPI shutdown,
+    forced off after SHUTDOWN_TIMEOUT only with `force`; `next-stop`: when it next stops), the
+    disk grown (never shrunk)."""
+    vm = await get_capsul(hub, account, vm_id)
+    op_id = operation_id or uuid.uuid4()
+    if restart not in (RESTART_NOW, AT_NEXT_STOP):
+        raise InvalidRequest(f"restart is {RESTART_NOW!r} or {AT_NEXT_STOP!r}")
+    if not isinstance(force, bool):
+        raise InvalidRequest("force is true or false")
+    async with db.cursor(hub.pool) as cur:
+        if await ops_db.operation_exists(cur, op_id):
+            return await _earlier(hub, cur, op_id, vm, "resize")
+        try:
+            new = await catalog.get_size(cur, size)
+            old = await catalog.get_size(cur, vm["size"], include_deprecated=True)
+        except db.NotFound as e:
+            raise InvalidRequest(str(e)) from None
+        if new["id"] == old["id"]:
+            raise InvalidRequest(f"this capsul is a {old['id']} already")
+        if new["disk_gb"] < old["disk_gb"]:
+            raise WrongState(f"A disk only grows: a {new['id']} has {new['disk_gb']} GB, less than this capsul's "
+                             f"{old['disk_gb']} GB. Choose a size with a disk of {old['disk_gb']} GB or more.")
+        await _host_is_up(cur, vm)
+        try:
+            async with cur.begin():
+                row = await changes.lock_for_change(cur, vm_id, vm["account"])
+                await _check_account_for(cur, hub, row, old, new)
+                await placement.lock_placement(cur)  # NOTE: the room checked is the room taken, as for a create
+                if not await placement.host_has_room(cur, row["host_id"], new["vcpus"] - old["vcpus"],
+                                                     new["memory_mb"] - old["memory_mb"],
+                                                     cpu_ratio=hub.config.overcommit_cpu_ratio,
+                                                     memory_ratio=hub.config.overcommit_memory_ratio):
+                    raise NoCapacityError(f"There is no room for a {new['id']} where this capsul is right now. "
+                                          "Choose a smaller size, or try again later: we have been told.")
+                when = "now" if restart == RESTART_NOW else "at its next stop"
+                await changes.begin(cur, row, op_id, "resize",
+                                    {"size": new["id"], "restart": restart, "force": force,
+                                     "spoke": {"vcpus": new["vcpus"], "memory_mb": new["memory_mb"],
+                                               "disk_gb": new["disk_gb"], "restart": restart, "force": force}},
+                                    words=f"resizing from {old['id']} to {new['id']} ({when})", new_size=new["id"])
+        except changes.ChangeRefused as e:
+            raise WrongState(str(e)) from None
+    log.info("resizing %s from %s to %s (operation %s)", vm_id, old["id"], new["id"], op_id)
+    return await send(hub, op_id)
+
+
+async def _host_is_up(cur, vm: dict) -> None:
+    host = await hosts.get_host_to_call(cur, vm["host_id"]) if vm["host_id"] else None
+    if host is None or not host["online"]:
+        raise Unavailable("This capsul's host cannot be reached right now, so nothing was changed: try again in a "
+                          "few minutes.")
+
+
+async def _check_account_for(cur, hub: Hub, vm: dict, old: dict, new: dict) -> None:
+    """The account's limits and, with billing, its balance, counted with the new size instead of the old."""
+    limits = accounts.effective_limits(await accounts.own_limits(cur, vm["account"]), hub.config)
+    await accounts.lock_account(cur, vm["account"])
+    held = await vms.account_holdings(cur, vm["account"])
+    for what, have, adding, limit in (("vCPUs", held["vcpus"], new["vcpus"] - old["vcpus"], limits["vcpus"]),
+                                      ("MB of memory", held["memory_mb"], new["memory_mb"] - old["memory_mb"],
+                                       limits["memory_mb"])):
+        if limit and adding > 0 and have + adding > limit:
+            raise OverAccountLimit(f"An account may have at most {limit} {what} at once, and yours has {have}: a "
+                                   f"{new['id']} would take it past that. Ask support for a higher limit.")
+    if hub.config.billing_enabled:
+        rate = (await ledger.hourly_rate(cur, vm["account"]) - ledger.hourly_price(old["dollars_per_month"])
+                + ledger.hourly_price(new["dollars_per_month"]))
+        needed = (rate * 24 * Decimal(str(hub.config.min_balance_days))).quantize(ledger.CENT)
+        have = await ledger.balance(cur, vm["account"])
+        if have < needed:
+            raise InsufficientBalance(
+                f"With this capsul as a {new['id']} your capsuls would cost ${rate * 24:.2f} a day, and a change needs a "
+                f"balance of {hub.config.min_balance_days:g} day(s) of that, ${needed}; yours is "
+                f"${have.quantize(ledger.CENT)}.")
+
+
+async def _earlier(hub: Hub, cur, op_id: uuid.UUID, vm: dict, op_type: str) -> dict:
+    """A repeated request (the same Idempotency-Key): the first one's capsul, nothing new."""
+    op = await ops_db.get_operation(cur, op_id)
+    if op["type"] != op_type or op["vm_id"] != vm["id"]:
+        raise InvalidRequest("this operation id was already used for something else")
+    return await get_capsul(hub, vm["account"], vm["id"])
+
+
+async def send(hub: Hub, op_id: uuid.UUID) -> dict:
+    """Send the change to its capsul's host and end it by the answer (or leave it under way when
+    there is none); the capsul afterwards."""
+    async with db.cursor(hub.pool) as cur:
+        op = await ops_db.get_operation(cur, op_id)
+        vm = await vms.get_vm(cur, op["vm_id"], None)
+        host = await hosts.get_host_to_call(cur, vm["host_id"])
+    body = {"id": str(op_id), "type": op["type"], "vm_id": vm["id"], **op["payload"]["spoke"]}
+    try:
+        result = await hub.dispatcher.send_change(host, body, timeout=call_timeout(hub))
+    except signing.CallFailed as e:
+        if e.status is None or e.status >= 500:  # no answer: its host may still do it, and says so when asked again
+            log.warning("%s of %s: no answer from %s yet (%s); it is asked again", op["type"], vm["id"],
+                        vm["host_id"], e)
+            return await get_capsul(hub, None, vm["id"])
+        reason = str(e.body.get("error") or e)
+        await _end(hub, op_id, vm["host_id"], error=reason)
+        raise WrongState(_refusal_words(op["type"], reason)) from None
+    await _end(hub, op_id, vm["host_id"], result=result)
+    return await get_capsul(hub, None, vm["id"])
+
+
+def _refusal_words(op_type: str, reason: str) -> str:
+    what = "rebuilt" if op_type == "rebuild" else "resized"
+    return f"It could not be {what}: {reason[0].lower() + reason[1:]}"
+
+
+async def _end(hub: Hub, op_id: uuid.UUID, host_id: str, *, result: dict | None = None,
+               error: str | None = None) -> None:
+    async with db.cursor(hub.pool) as cur:
+        async with cur.begin():
+            op = await changes.lock_operation(cur, op_id)
+            if op is None:
+                return  # another hub ended it
+            payload = op["payload"]
+            if error is not None:
+                what = "rebuild" if op["type"] == "rebuild" else f"resize to {payload['size']}"
+                await changes.undo(cur, op, host_id, error, words=f"{what} not done: {error}")
+                log.info("%s of %s not done: %s", op["type"], op["vm_id"], error)
+            elif op["type"] == "rebuild":
+                await changes.finish(cur, op, host_id, result, words=f"rebuilt with {payload['os']}",
+                                     rebuilt={"os": payload["os"], "keys": payload["keys"],
+                                              "generation": payload["generation"]})
+            else:
+                later = result.get("applies") == "at the next start"
+                words = f"resized to {payload['size']}" + (": its vCPUs and memory change at its next start" if later
+                                                           else "")
+                await changes.finish(cur, op, host_id, result, words=words)
+
+
+async def resume_unfinished(hub: Hub, older_than: float) -> int:
+    """Send again every change left under way longer than `older_than` seconds; how many."""
+    async with db.cursor(hub.pool) as cur:
+        stale = await changes.unfinished(cur, older_than)
+    for op in stale:
+        try:
+            await send(hub, op["id"])
+        except CapsulError as e:
+            log.info("%s of %s, sent again: %s", op["type"], op["vm_id"], e)
+    return len(stale)
+
+
+async def resume_forever(hub: Hub) -> None:
+    """Changes whose hub stopped in the middle, or whose host did not answer, are sent again
+    (one hub a round; any hub may)."""
+    while True:
+        try:
+            if await leases.take_turn(hub.pool, "unfinished-changes", RESUME_EVERY):
+                await resume_unfinished(hub, older_than=call_timeout(hub))
+        except (psycopg2.Error, OSError, TimeoutError) as e:
+            log.error("sending unfinished changes again failed: %s", e)
+        await asyncio.sleep(RESUME_EVERY)

@@ -1,0 +1,190 @@
+"""Rebuild and resize on the test hypervisor, through the JSON API of a real node (DESIGN §14):
+each an operation with an id that its host does, journaled; refusals that change nothing; one
+change at a time; the kept host load and the account's charges follow the size. The real
+guest's side (SSH in, nproc, df) is tests/test_rebuild_resize_guest.py."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from capsul.hub import capsul_changes, db
+from capsul.hub.db import changes, placement, vms
+from tests.conftest import eventually, wait_for_state
+from tests.test_public_api import Api, api, assert_error  # noqa: F401 - fixture
+
+BIG_DISK = "t1-bigdisk"  # a size with a bigger disk than the catalog's (all 25 GB)
+
+
+@pytest.fixture
+async def sizes(pool):
+    """Sizes the catalog lacks: a bigger disk, and more than any host has."""
+    async with db.cursor(pool) as cur:
+        await cur.execute("""INSERT INTO vm_sizes (id, dollars_per_month, vcpus, memory_mb, disk_gb, bandwidth_gb)
+                             VALUES (%s, 9.00, 2, 1024, 40, 1000), ('t1-huge', 99.00, 4096, 1024, 40, 1000)""",
+                          (BIG_DISK,))
+    yield
+    async with db.cursor(pool) as cur:
+        for table in ("charges", "vms"):  # (emptied before the next test; the sizes are kept tables')
+            await cur.execute(f"UPDATE {table} SET size = 'f1-xs' WHERE size IN (%s, 't1-huge')", (BIG_DISK,))
+        await cur.execute("DELETE FROM vm_sizes WHERE id IN (%s, 't1-huge')", (BIG_DISK,))
+
+
+async def running_capsul(alice: Api, pool) -> str:
+    status, body = await alice.call("POST", "/capsuls", {"size": "f1-xs", "os": "debian12", "ssh_keys": ["laptop"]})
+    assert status == 201, body
+    vm_id = body["capsul"]["id"]
+    await wait_for_state(pool, vm_id, "running")
+    return vm_id
+
+
+async def row(pool, query: str, *args) -> dict:
+    async with db.cursor(pool) as cur:
+        await cur.execute(query, args)
+        return await cur.fetchone()
+
+
+async def timeline(pool, vm_id: str) -> list[str]:
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state || coalesce(': ' || reason, '') AS line FROM vm_events WHERE vm_id = %s "
+                          "ORDER BY id", (vm_id,))
+        return [r["line"] for r in await cur.fetchall()]
+
+
+async def test_a_rebuild_keeps_id_addresses_and_size_and_runs_again(api, pool, console):
+    alice = await api()
+    vm_id = await running_capsul(alice, pool)
+    before = await row(pool, "SELECT public_ipv4, public_ipv6, size, host_id, generation FROM vms WHERE id = %s", vm_id)
+    await alice.call("POST", f"/capsuls/{vm_id}/actions", {"action": "force-stop"})
+    status, body = await alice.call("POST", f"/capsuls/{vm_id}/rebuild", {"os": "alpine320"},
+                                    headers={"Idempotency-Key": "rebuild-1"})
+    assert status == 200 and body["capsul"]["state"] == "running", body  # stopped before: it ends running
+    after = await row(pool, "SELECT public_ipv4, public_ipv6, size, host_id, generation, os FROM vms WHERE id = %s",
+                      vm_id)
+    assert {k: after[k] for k in before if k != "generation"} == {k: before[k] for k in before if k != "generation"}
+    assert (after["generation"], after["os"]) == (before["generation"] + 1, "alpine320")
+    lines = await timeline(pool, vm_id)
+    assert any(line.startswith("rebuilding: rebuilding with alpine320: everything on its disk is erased")
+               for line in lines), lines
+    assert lines[-1] == "running: rebuilt with alpine320", lines
+    # the same Idempotency-Key: the first rebuild's answer, nothing done again
+    status, again = await alice.call("POST", f"/capsuls/{vm_id}/rebuild", {"os": "alpine320"},
+                                     headers={"Idempotency-Key": "rebuild-1"})
+    assert status == 200 and again["capsul"]["id"] == vm_id
+    assert (await row(pool, "SELECT count(*) AS n FROM operations WHERE type = 'rebuild'"))["n"] == 1
+    assert (await row(pool, "SELECT generation FROM vms WHERE id = %s", vm_id))["generation"] == 1
+    # the spoke answers a repeated operation id from its journal
+    op = await row(pool, "SELECT id FROM operations WHERE type = 'rebuild'")
+    journal = await console.spoke_operations.changes.journal.get(str(op["id"]))
+    assert journal["result"]["generation"] == 1 and journal["step"] == "done"
+
+
+async def test_refusals_change_nothing(api, pool, console, sizes):
+    alice = await api()
+    vm_id = await running_capsul(alice, pool)
+    before = await row(pool, "SELECT state, size, os, generation FROM vms WHERE id = %s", vm_id)
+    async with db.cursor(pool) as cur:
+        await cur.execute("UPDATE os_images SET deprecated = true WHERE id = 'ubuntu24'")
+    try:
+        status, body = await alice.call("POST", f"/capsuls/{vm_id}/rebuild", {"os": "ubuntu24"})
+        assert_error(status, body, 409, "no longer offered")
+    finally:
+        async with db.cursor(pool) as cur:
+            await cur.execute("UPDATE os_images SET deprecated = false WHERE id = 'ubuntu24'")
+    for body, expected, words in (({"os": "nope"}, 400, "unknown OS image"),
+                                  ({"ssh_keys": ["nope"]}, 400, "no SSH key named"),
+                                  ({"ssh_keys": []}, 400, "at least one SSH key"),
+                                  ({"ssh_keys": "laptop"}, 400, "must be a list"),
+                                  ({"os": 12}, 400, "must be a string")):
+        status, answer = await alice.call("POST", f"/capsuls/{vm_id}/rebuild", body)
+        assert_error(status, answer, expected, words)
+    status, answer = await alice.call("POST", f"/capsuls/{vm_id}/resize", {"size": BIG_DISK})
+    assert status == 200 and answer["capsul"]["size"] == BIG_DISK
+    for body, expected, words in (({"size": "f1-xs"}, 409, "A disk only grows"),
+                                  ({"size": BIG_DISK}, 400, "already"),
+                                  ({"size": "t1-huge"}, 503, "no room for a t1-huge"),
+                                  ({"size": "f1-l", "restart": "later"}, 400, "restart is"),
+                                  ({"size": "f1-l", "force": "yes"}, 400, "'force' must be"),
+                                  ({"size": 2**40}, 400, "must be a string"),
+                                  ({}, 400, "'size' must be")):
+        status, answer = await alice.call("POST", f"/capsuls/{vm_id}/resize", body)
+        assert_error(status, answer, expected, words)
+    after = await row(pool, "SELECT state, size, os, generation FROM vms WHERE id = %s", vm_id)
+    assert after == {**before, "size": BIG_DISK}
+    assert await placement_recount(pool) == []
+    # another person's capsul is not there
+    bob = await api("bob@example.org")
+    status, answer = await bob.call("POST", f"/capsuls/{vm_id}/rebuild", {})
+    assert_error(status, answer, 404)
+
+
+async def placement_recount(pool) -> list:
+    async with db.cursor(pool) as cur:
+        return await placement.load_differences(cur)
+
+
+async def test_a_resize_changes_the_definition_and_the_kept_load(api, pool, console, sizes):
+    alice = await api()
+    vm_id = await running_capsul(alice, pool)
+    status, body = await alice.call("POST", f"/capsuls/{vm_id}/resize", {"size": BIG_DISK, "restart": "now",
+                                                                         "force": True})
+    assert status == 200 and body["capsul"]["state"] == "running" and body["capsul"]["size"] == BIG_DISK, body
+    virt = console.spoke_operations.virt
+    assert await virt.defined_size(vm_id) == (2, 1024)
+    assert await placement_recount(pool) == []
+    assert (await timeline(pool, vm_id))[-1] == f"running: resized to {BIG_DISK}"
+    # at the next stop: the definition changes now, the running guest keeps its size until it stops
+    status, body = await alice.call("POST", f"/capsuls/{vm_id}/resize", {"size": "t1-huge", "restart": "next-stop"})
+    assert status == 503  # no room, still
+    async with db.cursor(pool) as cur:
+        await cur.execute("UPDATE vm_sizes SET vcpus = 3 WHERE id = 't1-huge'")
+    status, body = await alice.call("POST", f"/capsuls/{vm_id}/resize", {"size": "t1-huge", "restart": "next-stop"})
+    assert status == 200 and body["capsul"]["state"] == "running", body
+    assert await virt.defined_size(vm_id) == (3, 1024)
+    assert "its vCPUs and memory change at its next start" in (await timeline(pool, vm_id))[-1]
+    assert await placement_recount(pool) == []
+
+
+async def test_a_rebuild_and_a_resize_at_once_one_wins(api, pool, console, sizes):
+    alice = await api()
+    vm_id = await running_capsul(alice, pool)
+    async with db.cursor(pool) as held:  # both requests wait on the capsul's row; the first to get it wins
+        await held.execute("BEGIN")
+        await held.execute("SELECT 1 FROM vms WHERE id = %s FOR UPDATE", (vm_id,))
+        both = asyncio.gather(alice.call("POST", f"/capsuls/{vm_id}/rebuild", {}),
+                              alice.call("POST", f"/capsuls/{vm_id}/resize", {"size": BIG_DISK}))
+
+        async def waiting() -> bool:
+            async with db.cursor(pool) as cur:
+                await cur.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                  "AND datname = current_database()")
+                return (await cur.fetchone())["n"] >= 2
+        await eventually(waiting)
+        await held.execute("COMMIT")
+        (s1, b1), (s2, b2) = await both
+    assert sorted([s1, s2]) == [200, 409], (b1, b2)
+    loser = b1 if s1 == 409 else b2
+    assert "already: wait until that has finished" in loser["error"], loser
+    assert await placement_recount(pool) == []
+
+
+async def test_a_change_left_under_way_is_sent_again_and_ends(api, pool, console):
+    """As after a hub stopped between beginning a rebuild and its host's answer."""
+    alice = await api()
+    vm_id = await running_capsul(alice, pool)
+    op_id = uuid.uuid4()
+    async with db.cursor(pool) as cur:
+        async with cur.begin():
+            vm = await changes.lock_for_change(cur, vm_id, None)
+            spoke = await vms.create_payload(cur, vm_id)
+            spoke.update(generation=1)
+            await changes.begin(cur, vm, op_id, "rebuild", {"os": "debian12", "generation": 1,
+                                                            "keys": await vms.ssh_keys_of(cur, vm_id),
+                                                            "spoke": {"payload": spoke}}, words="rebuilding")
+    assert (await row(pool, "SELECT state FROM vms WHERE id = %s", vm_id))["state"] == "rebuilding"
+    assert await capsul_changes.resume_unfinished(console.hub, older_than=0) == 1
+    assert (await row(pool, "SELECT state, generation FROM vms WHERE id = %s", vm_id)) == \
+        {"state": "running", "generation": 1}
+    assert (await row(pool, "SELECT status FROM operations WHERE id = %s", op_id))["status"] == "completed"
+    assert await capsul_changes.resume_unfinished(console.hub, older_than=0) == 0
