@@ -53,6 +53,13 @@ def actions_for(state: str, problem: str | None) -> list[str]:
     return [action for action, states in ACTIONS.items() if state in states]
 
 
+def changes_for(state: str, problem: str | None) -> list[str]:
+    """Whether a person may rebuild or resize it now: only from CHANGEABLE states, on its host."""
+    if problem == MISSING_ON_HOST or state not in CHANGEABLE:
+        return []
+    return ["rebuild", "resize"]
+
+
 def live_sql(column: str = "state") -> str:
     """`<column> NOT IN ('deleted', 'failed')`, built from GONE: spelled as the partial indexes
     in schema.sql are, so that PostgreSQL can use them."""

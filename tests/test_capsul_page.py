@@ -108,3 +108,24 @@ async def test_a_page_whose_login_ended_elsewhere_says_so(console, mail, pool, b
     await expect(status).to_contain_text("You were logged out")
     await expect(status.get_by_role("link", name="Log in again")).to_have_attribute("href", "/login?next=%2Fcapsuls")
     await expect(phone.locator("body")).to_have_attribute("data-live-connected", "logged-out")
+
+
+async def test_a_rebuild_and_a_resize_reach_the_open_page_live(console, mail, pool, browsers):  # noqa: F811
+    """Made elsewhere (another browser, the API): the open page's timeline gets both entries of
+    each, in order, and its state and buttons follow, without a reload."""
+    from capsul.hub import capsul_changes
+    page, vm_id = await alices_new_capsul(console, mail, browsers)
+    await expect(state(page)).to_have_text("running")
+    await page.evaluate("window.notReloaded = true")
+    await capsul_changes.rebuild_capsul(console.hub, ALICE, vm_id, image="alpine320")
+    await expect(page.locator("#timeline li").first).to_contain_text("rebuilt with alpine320")
+    assert "rebuilding with alpine320: everything on its disk is erased" in (await _timeline(page))[1]
+    await capsul_changes.resize_capsul(console.hub, ALICE, vm_id, "f1-s", restart="now")
+    await expect(page.locator("#timeline li").first).to_contain_text("resized to f1-s")
+    assert "resizing from f1-xs to f1-s (now)" in (await _timeline(page))[1]
+    await expect(state(page)).to_have_text("running")
+    await expect(page.locator('a[data-change="rebuild"]')).to_be_visible()
+    assert await page.evaluate("window.notReloaded") is True
+    shown = await _timeline(page)
+    await page.reload()
+    assert await _timeline(page) == shown  # live as stored

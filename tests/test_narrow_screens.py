@@ -43,7 +43,8 @@ async def test_every_page_fits_a_phone(console, mail, pool, browsers):  # noqa: 
     async with db.cursor(pool) as cur:
         await ledger.add_manual_entry(cur, ALICE, 50, "credit for " + LONG, ADMIN_EMAIL)
     vm_id = await create(alice, base, LONG[:100])
-    for path in ("/capsuls", f"/capsuls/{vm_id}", f"/capsuls/{vm_id}/delete", "/capsuls/create", "/ssh-keys",
+    for path in ("/capsuls", f"/capsuls/{vm_id}", f"/capsuls/{vm_id}/delete", f"/capsuls/{vm_id}/rebuild",
+                 f"/capsuls/{vm_id}/resize", "/capsuls/create", "/ssh-keys",
                  "/api-tokens", "/account", f"/capsuls/{vm_id}/console"):
         wide.append(await _fits(alice, path, base))
 

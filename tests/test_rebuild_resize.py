@@ -5,6 +5,7 @@ guest's side (SSH in, nproc, df) is tests/test_rebuild_resize_guest.py."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 import pytest
@@ -188,3 +189,36 @@ async def test_a_change_left_under_way_is_sent_again_and_ends(api, pool, console
         {"state": "running", "generation": 1}
     assert (await row(pool, "SELECT status FROM operations WHERE id = %s", op_id))["status"] == "completed"
     assert await capsul_changes.resume_unfinished(console.hub, older_than=0) == 0
+
+
+async def test_the_console_rebuilds_and_resizes_with_the_persons_words(console, people, mail, pool, sizes):
+    from tests.console_client import error_of
+    from tests.test_console import create_capsul, logged_in
+    alice = await logged_in(people, mail, "alice@example.org", key=True)
+    vm_id = await create_capsul(alice, pool)
+    await wait_for_state(pool, vm_id, "running")
+    status, page = await alice.get(f"/capsuls/{vm_id}")
+    assert f'href="/capsuls/{vm_id}/rebuild"' in page and f'href="/capsuls/{vm_id}/resize"' in page
+    status, page = await alice.get(f"/capsuls/{vm_id}/rebuild")
+    assert status == 200 and "Everything on its disk is erased." in page and f"Type <code>{vm_id}</code>" in page
+    assert 'value="laptop" checked' in page  # its own key, by default
+    status, page, _ = await alice.post(f"/capsuls/{vm_id}/rebuild", [("os", "alpine320"), ("ssh_key", "laptop"),
+                                                                     ("confirm", "capsul-wrong00000")])
+    assert status == 400 and f"Type {vm_id} in the box to confirm" in error_of(page)
+    assert '<option value="alpine320" selected>' in page and 'value="capsul-wrong00000"' in page  # kept
+    assert (await row(pool, "SELECT generation FROM vms WHERE id = %s", vm_id))["generation"] == 0
+    status, page, url = await alice.post(f"/capsuls/{vm_id}/rebuild", [("os", "alpine320"), ("ssh_key", "laptop"),
+                                                                       ("confirm", vm_id)])
+    assert status == 200 and url.path == f"/capsuls/{vm_id}" and "is rebuilt with alpine320" in page
+    assert "rebuilt with alpine320" in page  # on the timeline
+
+    status, page = await alice.get(f"/capsuls/{vm_id}/resize")
+    assert status == 200 and "The new size's price applies from the next hour." in page
+    assert f'value="{BIG_DISK}" required' in page and "a disk only grows" not in page  # all 25 GB or more
+    status, page, url = await alice.post(f"/capsuls/{vm_id}/resize", {"size": "t1-huge", "restart": "now"})
+    assert status == 503 and "no room for a t1-huge" in error_of(page) and 'value="t1-huge" required checked' in page
+    status, page, url = await alice.post(f"/capsuls/{vm_id}/resize", {"size": BIG_DISK, "restart": "next-stop"})
+    assert status == 200 and "its vCPUs and memory change when it is next stopped and started" in page
+    assert f"{BIG_DISK}: 2 vCPU" in page
+    status, page = await alice.get(f"/capsuls/{vm_id}/resize")
+    assert re.search(r'value="f1-xs" required\s+disabled', page) and "a disk only grows" in page  # 25 < 40 GB

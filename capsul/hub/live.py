@@ -66,6 +66,7 @@ def capsul_view(vm: dict, *, with_owner: bool = False) -> dict:
         "problem": lifecycle_words.readable(vm.get("problem")),
         "state_changed_at": vm["state_changed_at"],
         "actions": vm_states.actions_for(vm["state"], vm.get("problem")),
+        "changes": vm_states.changes_for(vm["state"], vm.get("problem")),  # rebuild, resize
         "deletable": vm["state"] in capsuls.DESTROYABLE or vm["state"] == vm_states.FAILED,  # a failed one: dismissed
         # a gone capsul's addresses were given back, and may be someone else's now
         "released": vm["state"] in vm_states.GONE,

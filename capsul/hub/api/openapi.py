@@ -186,6 +186,8 @@ SCHEMAS = {
         "problem": {"type": ["string", "null"],
                     "description": "what is wrong: a failed capsul's reason, or why a crashed one crashed"},
         "actions": {"type": "array", "items": {"type": "string"}, "description": "what the state allows now"},
+        "changes": {"type": "array", "items": {"type": "string", "enum": ["rebuild", "resize"]},
+                    "description": "whether it can be rebuilt or resized now (running or stopped)"},
         "deletable": {"type": "boolean"},
         "ssh_host_keys": {"type": "array", "items": {"type": "object"}}}},
     "Operation": {"type": "object", "properties": {

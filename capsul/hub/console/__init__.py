@@ -7,6 +7,7 @@ script (static/live.js) keeps them current over GET /ws. Modules, one per part o
     public_pages.py    landing, pricing, FAQ, changelog, support
     login_pages.py     magic-link login and logout
     capsul_pages.py    list, create, detail, actions, delete
+    change_pages.py    rebuild and resize forms
     ssh_key_pages.py   add, list, delete keys
     api_token_pages.py make (secret shown once), list, revoke personal API tokens
     account_pages.py   balance, payments, charges per capsul
@@ -34,8 +35,8 @@ from capsul.version import UNSAID_LABEL, VERSION
 from capsul.hub.capsuls import Hub
 from capsul.hub import prometheus, serial_console, usage
 from capsul.hub.console import (account_pages, admin_account_pages, admin_pages, api_token_pages, capsul_pages,
-                                login_pages, payment_pages, public_pages, serial_console_pages, sessions, ssh_key_pages,
-                                usage_pages, vendor)
+                                change_pages, login_pages, payment_pages, public_pages, serial_console_pages, sessions,
+                                ssh_key_pages, usage_pages, vendor)
 from capsul.hub.api.routes import create_public_api
 from capsul.hub.billing import providers
 from capsul.hub.console.keys import client_session, mailer, payment_providers, public_url
@@ -182,8 +183,9 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     env.globals["capsul_version"] = VERSION
     env.globals["unsaid_version"] = UNSAID_LABEL  # what a spoke too old to say its version shows
     env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
-    for module in (public_pages, login_pages, capsul_pages, ssh_key_pages, api_token_pages, account_pages,
-                   payment_pages, admin_pages, admin_account_pages, serial_console_pages, usage_pages, vendor):
+    for module in (public_pages, login_pages, capsul_pages, change_pages, ssh_key_pages, api_token_pages,
+                   account_pages, payment_pages, admin_pages, admin_account_pages, serial_console_pages, usage_pages,
+                   vendor):
         app.add_routes(module.routes)
     app.add_subapp("/api/v1/", create_public_api(pool, hub))
     app.router.add_get("/ws", websocket, name="ws")

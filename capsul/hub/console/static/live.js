@@ -91,6 +91,10 @@
     });
     const consoleLink = document.querySelector("a[data-console]");
     if (consoleLink) consoleLink.hidden = capsul.state !== "running";
+    document.querySelectorAll("a[data-change]").forEach(function (link) {  // rebuild, resize
+      link.hidden = (capsul.changes || []).indexOf(link.dataset.change) < 0;
+      any = any || !link.hidden;
+    });
     const del = document.querySelector('a[data-action="delete"]');
     if (del) del.hidden = !capsul.deletable;
     const none = document.getElementById("no-actions");  // not on an admin's view of another's capsul
