@@ -20,6 +20,10 @@
                                                a certificate from the local CA, for a spoke elsewhere
     python run.py watch                        print your capsul events live (CAPSUL_URL, CAPSUL_TOKEN)
     python run.py console CAPSUL               a capsul's serial console in this terminal; Ctrl-] leaves
+    python run.py rebuild CAPSUL --confirm CAPSUL [--os IMAGE] [--key NAME ...]
+                                               reinstall it: its disk is erased, id and addresses stay
+    python run.py resize CAPSUL SIZE [--at-next-stop] [--force]
+                                               another size: vCPUs and memory at a restart, the disk grown
 
 Configuration comes from the environment and an optional .env file (see README).
 """
@@ -37,7 +41,7 @@ from pathlib import Path
 
 import psycopg2
 
-from capsul import catalog_cli, serial_console_cli, tls, watch
+from capsul import catalog_cli, changes_cli, serial_console_cli, tls, watch
 from capsul.config import HOST_ID_RE, ConfigError, Role, load_config, parse_https_url
 from capsul.embedded_postgres import EmbeddedPostgres, PostgresError
 from capsul.hub.db import migrations
@@ -101,6 +105,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     console = commands.add_parser("console", help="a capsul's serial console in this terminal (a client: reads "
                                                   "CAPSUL_URL and CAPSUL_TOKEN, a read-write API token); Ctrl-] leaves")
     console.add_argument("capsul", help="the capsul's id, e.g. capsul-abcde12345")
+    changes_cli.add_parsers(commands)
     args = parser.parse_args(argv)
     catalog_cli.check(parser, args)
     if args.command and (args.hub or args.spoke):
@@ -311,6 +316,8 @@ def main(argv: list[str]) -> int:
         return watch.main()
     if args.command == "console":
         return serial_console_cli.main(args.capsul)
+    if args.command in ("rebuild", "resize"):  # clients too
+        return changes_cli.main(args)
     role = Role.HUB if args.hub or args.command else Role.SPOKE if args.spoke else Role.BOTH
     try:
         config = load_config(role)

@@ -222,3 +222,43 @@ async def test_the_console_rebuilds_and_resizes_with_the_persons_words(console, 
     assert f"{BIG_DISK}: 2 vCPU" in page
     status, page = await alice.get(f"/capsuls/{vm_id}/resize")
     assert re.search(r'value="f1-xs" required\s+disabled', page) and "a disk only grows" in page  # 25 < 40 GB
+
+
+async def test_the_command_line_rebuilds_and_resizes_and_watch_sees_both(api, pool, console, sizes):
+    from capsul.hub.accounts import api_tokens
+    from tests.conftest import PYTHON, REPO, child_env
+    from tests.processes import run_cli
+    alice = await api()
+    vm_id = await running_capsul(alice, pool)
+    secret, _ = await api_tokens.create_token(pool, "alice@example.org", "cli", "write", None)
+    env = {"CAPSUL_URL": console.console_url, "CAPSUL_TOKEN": secret}
+    watch = await asyncio.create_subprocess_exec(PYTHON, str(REPO / "run.py"), "watch", env=child_env(env),
+                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    lines: list[str] = []
+
+    async def read() -> None:
+        while line := await watch.stdout.readline():
+            lines.append(line.decode().rstrip())
+    reader = asyncio.create_task(read())
+    try:
+        await eventually(lambda: _has(lines, f"{vm_id} running (now)"), within=30)
+        status, out, err = await run_cli(["rebuild", vm_id, "--confirm", "capsul-other00000"], env)
+        assert status == 2 and "--confirm must repeat" in err
+        status, out, err = await run_cli(["rebuild", vm_id, "--confirm", vm_id, "--os", "alpine320"], env)
+        assert status == 0 and f"{vm_id} running, f1-xs, alpine320" in out, (out, err)
+        status, out, err = await run_cli(["resize", vm_id, BIG_DISK, "--at-next-stop"], env)
+        assert status == 0 and f"{vm_id} running, {BIG_DISK}, alpine320" in out, (out, err)
+        status, out, err = await run_cli(["resize", vm_id, "f1-xs"], env)
+        assert status == 1 and "A disk only grows" in err, (out, err)
+        for words in ("rebuilding — rebuilding with alpine320", "running — rebuilt with alpine320",
+                      f"resizing — resizing from f1-xs to {BIG_DISK} (at its next stop)",
+                      f"running — resized to {BIG_DISK}: its vCPUs and memory change at its next start"):
+            await eventually(lambda: _has(lines, f"{vm_id} {words}"), within=30)
+    finally:
+        reader.cancel()
+        watch.kill()
+        await watch.wait()
+
+
+async def _has(lines: list[str], text: str) -> bool:
+    return any(text in line for line in lines)
