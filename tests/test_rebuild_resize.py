@@ -262,3 +262,35 @@ async def test_the_command_line_rebuilds_and_resizes_and_watch_sees_both(api, po
 
 async def _has(lines: list[str], text: str) -> bool:
     return any(text in line for line in lines)
+
+
+async def test_charges_follow_the_size_from_the_next_hour(api, pool, console, sizes, people, mail):
+    """A capsul charged 4 hours as an f1-xs, then resized: the next hour is charged at the new size,
+    and the account page shows each size's hours; the sums equal a recount of the prices."""
+    from datetime import datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from capsul.hub.billing import metering
+    from capsul.hub.db import ledger
+    from tests.test_console import logged_in
+    alice = await api()
+    vm_id = await running_capsul(alice, pool)
+    now = datetime.now(timezone.utc)
+    async with db.cursor(pool) as cur:
+        await cur.execute("UPDATE vms SET created_at = %s WHERE id = %s", (now - timedelta(hours=3), vm_id))
+    assert await metering.meter(pool, now) == 4  # three past hours and this one, as an f1-xs
+    status, body = await alice.call("POST", f"/capsuls/{vm_id}/resize", {"size": BIG_DISK})
+    assert status == 200, body
+    assert await metering.meter(pool, now) == 0  # this hour was charged already, at the old size
+    assert await metering.meter(pool, now + timedelta(hours=1)) == 1  # the next one: the new size
+    async with db.cursor(pool) as cur:
+        statement = await ledger.statement(cur, "alice@example.org")
+        await cur.execute("SELECT id, dollars_per_month FROM vm_sizes WHERE id IN ('f1-xs', %s)", (BIG_DISK,))
+        prices = {r["id"]: ledger.hourly_price(r["dollars_per_month"]) for r in await cur.fetchall()}
+    rows = {c["size"]: (c["hours"], c["total"]) for c in statement["charges"] if c["vm_id"] == vm_id}
+    assert {size: hours for size, (hours, _) in rows.items()} == {"f1-xs": 4, BIG_DISK: 1}
+    for size, (hours, total) in rows.items():
+        assert Decimal(total) == pytest.approx(prices[size] * hours, abs=Decimal("0.0001")), (size, total)
+    person = await logged_in(people, mail, "alice@example.org")
+    status, page = await person.get("/account")
+    assert f"<td>{vm_id}</td><td>f1-xs</td>" in page and f"<td>{vm_id}</td><td>{BIG_DISK}</td>" in page
