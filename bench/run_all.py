@@ -30,7 +30,8 @@ if shutil.which("haproxy"):
     SCRIPTS += [("rolling_restart", "rolling_restart", [])]
 # Need root (a system libvirtd in a namespace of its own) and ~6 + ~4 minutes: run when root.
 if os.geteuid() == 0:
-    SCRIPTS += [("cloud_boot", "cloud_boot", []), ("console_latency", "console_latency", [])]
+    SCRIPTS += [("cloud_boot", "cloud_boot", []), ("console_latency", "console_latency", []),
+                ("rebuild_resize", "rebuild_resize", [])]
 
 
 def run(name: str, script: str, args: list[str]) -> dict:
@@ -170,6 +171,14 @@ def rows(r: dict) -> list[tuple[str, str, str, bool]]:
                     f"(p50 of {len(r['cloud_boot']['runs'])})", "measured and split",
                     f"{boot['total_s']} s: build {boot['build_s']} s, boot {boot['boot_s']} s, "
                     f"cloud-init {boot['cloud_init_s']} s", True))
+    if "rebuild_resize" in r:
+        rr = r["rebuild_resize"]["p50"]
+        out.append((f"rebuild → SSH answers against create → SSH answers, Debian 12, software emulation (p50 of "
+                    f"{len(r['rebuild_resize']['runs'])})", "measured", f"rebuild {rr['rebuild_to_ssh_s']} s, create "
+                    f"{rr['create_to_ssh_s']} s: {rr['rebuild_vs_create']}× create", True))
+        out.append(("resize with \"restart now\": downtime until SSH answers again", "measured",
+                    f"{rr['resize_downtime_s']} s: shut down {rr['resize_shutdown_s']} s, restart "
+                    f"{rr['resize_restart_s']} s, boot {rr['resize_boot_s']} s", True))
     if "console_latency" in r:
         busybox, debian = r["console_latency"]["busybox"], r["console_latency"].get("debian")
         out.append(("serial console keystroke → echo in the browser, busybox shell, software emulation", "measured",

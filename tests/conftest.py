@@ -68,13 +68,23 @@ EMPTIED_TABLES = [t for t in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", (RE
                   if t not in KEPT_TABLES]
 
 
+# The catalog schema.sql seeds: a test's own sizes and images are removed before the next test.
+SEEDED = {table: re.findall(r"^  \('([^']+)'", re.search(rf"INSERT INTO {table} .*?;", (REPO / "schema.sql").read_text(),
+                                                         re.S | re.M).group(0), re.M)
+          for table in ("vm_sizes", "os_images")}
+
+
 @pytest.fixture
 async def pool(postgres) -> AsyncIterator[aiopg.Pool]:
-    """A pool on the test database, schema applied and tables emptied before the test."""
+    """A pool on the test database, schema applied, tables emptied and the catalog as seeded
+    before the test."""
     p = await db.create_pool(postgres.dsn, maxsize=4)
     await db.bring_schema_up_to_date(p)
     async with db.cursor(p) as cur:
         await cur.execute(f"TRUNCATE {', '.join(EMPTIED_TABLES)} CASCADE")
+        for table, ids in SEEDED.items():
+            await cur.execute(f"DELETE FROM {table} WHERE id <> ALL(%s)", (ids,))
+            await cur.execute(f"UPDATE {table} SET deprecated = false WHERE deprecated")
     yield p
     p.close()
     await p.wait_closed()

@@ -116,6 +116,49 @@ class Ssh:
         return out
 
 
+POOL_RANGE = (SUBNET.network_address + 10, SUBNET.network_address + 99)
+
+
+async def start_real_spoke(hub, pool, folder: Path, tls_files, test_env: dict, network: str, image,
+                           sizes: list[tuple[str, int, int, int]] = (("reach-s", 1, 1024, DISK_GB),)):
+    """Spoke reach1 on the tests' libvirtd, its capsuls' files under folder/vms, set up by the
+    operator's steps as docs/networks.md gives them: the pool on the libvirt network, the image
+    (debian12-real), the sizes (id, vCPUs, memory MB, disk GB). Returns its SpokeCluster."""
+    cli_env = {k: v for k, v in test_env.items() if k not in ("CONSOLE_LISTEN", "API_LISTEN")}
+    cluster = await start_spokes(
+        pool, hub.api_url, [SpokeSpec("reach1", 0, 0, "198.18.77.0/24")], folder, tls_files,
+        extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu",
+                   "OS_IMAGES_DIR": str(image.disk.parent), "VM_STORAGE_DIR": str(folder / "vms")})
+    try:
+        async with db.cursor(pool) as cur:
+            await cur.execute("DELETE FROM host_network WHERE host_id = 'reach1'")
+        first, last = POOL_RANGE
+        steps = [["add-network", "--id", "reach1", "--network", network, "--cidr", str(SUBNET),
+                  "--gateway", str(GATEWAY), "--first", str(first), "--last", str(last), "--dns", str(GATEWAY),
+                  "--ipv6-cidr", str(SUBNET6), "--ipv6-gateway", str(GATEWAY6)],
+                 ["add-image", "debian12-real", "--file", image.disk.name, "--description", "Debian 12 (test)",
+                  "--kernel", image.kernel.name, "--initrd", image.initrd.name, "--cmdline", image.cmdline]]
+        steps += [["add-size", name, "--price", "1", "--vcpus", str(vcpus), "--memory-mb", str(memory_mb),
+                   "--disk-gb", str(disk_gb)] for name, vcpus, memory_mb, disk_gb in sizes]
+        for args in steps:
+            status, out, err = await run_cli(args, cli_env)
+            assert status == 0, (args, out, err)
+        await networks_present(pool, "reach1")  # the spoke has told the hub that the pool's network exists
+    except BaseException:
+        await cluster.stop()
+        raise
+    return cluster
+
+
+def resolvers_shown(resolv_conf: str, resolvectl: str) -> set[str]:
+    """The DNS servers the guest uses: /etc/resolv.conf's, or, where it names only
+    systemd-resolved's stub (127.0.0.53: Debian 13, Ubuntu), what resolvectl says."""
+    listed = {line.split()[1] for line in resolv_conf.splitlines() if line.startswith("nameserver ")}
+    if listed <= {"127.0.0.53", "127.0.0.54"}:
+        listed = {word for line in resolvectl.splitlines() for word in line.split(":", 1)[-1].split()}
+    return listed
+
+
 @pytest.fixture(scope="module")
 def namespaced_libvirt():
     with libvirtd.running_libvirtd():
@@ -134,27 +177,9 @@ async def test_a_person_logs_in_at_the_address_they_are_shown(namespaced_libvirt
     cluster = vm_id = None
     try:
         hub = await start_node(Role.HUB, HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1", RESYNC_INTERVAL="3600")
-        cli_env = {k: v for k, v in test_env.items() if k not in ("CONSOLE_LISTEN", "API_LISTEN")}
         storage = folder / "vms"
-        cluster = await start_spokes(
-            pool, hub.api_url, [SpokeSpec("reach1", 0, 0, "198.18.77.0/24")], folder, tls_files,
-            extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu",
-                       "OS_IMAGES_DIR": str(image.disk.parent), "VM_STORAGE_DIR": str(storage)})
-        # The operator's steps, as docs/networks.md gives them: the pool on the libvirt network, the image, a size.
-        async with db.cursor(pool) as cur:
-            await cur.execute("DELETE FROM host_network WHERE host_id = 'reach1'")
-        first, last = SUBNET.network_address + 10, SUBNET.network_address + 99
-        for args in (["add-network", "--id", "reach1", "--network", network, "--cidr", str(SUBNET),
-                      "--gateway", str(GATEWAY), "--first", str(first), "--last", str(last), "--dns", str(GATEWAY),
-                      "--ipv6-cidr", str(SUBNET6), "--ipv6-gateway", str(GATEWAY6)],
-                     ["add-image", "debian12-real", "--file", image.disk.name, "--description", "Debian 12 (test)",
-                      "--kernel", image.kernel.name, "--initrd", image.initrd.name, "--cmdline", image.cmdline],
-                     ["add-size", "reach-s", "--price", "1", "--vcpus", "1", "--memory-mb", "1024",
-                      "--disk-gb", str(DISK_GB)]):
-            status, out, err = await run_cli(args, cli_env)
-            assert status == 0, (args, out, err)
-        await networks_present(pool, "reach1")  # the spoke has told the hub that the pool's network exists
-
+        cluster = await start_real_spoke(hub, pool, folder, tls_files, test_env, network, image)
+        first, last = POOL_RANGE
         ssh = Ssh(folder)
         async with db.cursor(pool) as cur:
             await cur.execute("INSERT INTO accounts (email) VALUES (%s) ON CONFLICT DO NOTHING", (ALICE,))
@@ -193,13 +218,15 @@ async def test_a_person_logs_in_at_the_address_they_are_shown(namespaced_libvirt
             facts = await ssh.run(ipv4, "hostname; echo ---; ip -o addr show dev eth0; echo ---; "
                                         "df -B1 --output=size / | tail -1; echo ---; ip route show default; "
                                         "echo ---; ip -6 route show default; echo ---; cat /etc/resolv.conf; "
-                                        "echo ---; cat /sys/class/net/eth0/address")
-            hostname, addresses, root_size, route4, route6, resolv, nic_mac = facts.split("---\n")
+                                        "echo ---; resolvectl dns 2>/dev/null; echo ---; "
+                                        "cat /sys/class/net/eth0/address; echo ---; cloud-init status --long")
+            hostname, addresses, root_size, route4, route6, resolv, resolvectl, nic_mac, cloud = facts.split("---\n")
             assert hostname.strip() == vm_id
             assert f"inet {ipv4}/{SUBNET.prefixlen}" in addresses and f"inet6 {ipv6}/{SUBNET6.prefixlen}" in addresses
             assert int(root_size) > (DISK_GB - 0.5) * 1024 ** 3, f"root filesystem not grown: {root_size} bytes"
             assert f"via {GATEWAY}" in route4 and f"via {GATEWAY6}" in route6, (route4, route6)
-            assert f"nameserver {GATEWAY}" in resolv
+            assert str(GATEWAY) in resolvers_shown(resolv, resolvectl), (resolv, resolvectl)
+            assert "status: done" in cloud, cloud  # and `cloud-init status` exited 0: no error
             assert nic_mac.strip() == mac
             # the same guest at its IPv6 address: the same host key, the same hostname
             host_key6 = await ssh.scan(ipv6)
