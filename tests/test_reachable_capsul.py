@@ -219,7 +219,7 @@ async def test_a_person_logs_in_at_the_address_they_are_shown(namespaced_libvirt
                                         "df -B1 --output=size / | tail -1; echo ---; ip route show default; "
                                         "echo ---; ip -6 route show default; echo ---; cat /etc/resolv.conf; "
                                         "echo ---; resolvectl dns 2>/dev/null; echo ---; "
-                                        "cat /sys/class/net/eth0/address; echo ---; cloud-init status --long")
+                                        "cat /sys/class/net/eth0/address; echo ---; cloud-init status --wait --long")
             hostname, addresses, root_size, route4, route6, resolv, resolvectl, nic_mac, cloud = facts.split("---\n")
             assert hostname.strip() == vm_id
             assert f"inet {ipv4}/{SUBNET.prefixlen}" in addresses and f"inet6 {ipv6}/{SUBNET6.prefixlen}" in addresses

@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500),
 SIZES = [("reach-s", 1, 1024, DISK_GB), ("reach-m", 2, 1536, DISK_GB + 1)]
 GUEST_FACTS = ("hostname; echo ---; ip -o addr show dev eth0; echo ---; nproc; echo ---; "
                "free -m | awk '/^Mem:/ {print $2}'; echo ---; df -B1 --output=size / | tail -1; echo ---; "
-               "ls ~; echo ---; cloud-init status --long")
+               "ls ~; echo ---; cloud-init status --wait --long")
 
 
 async def guest_facts(ssh: Ssh, address: str) -> dict:
