@@ -290,3 +290,34 @@ async def test_charges_follow_the_size_from_the_next_hour(api, pool, console, si
     person = await logged_in(people, mail, "alice@example.org")
     status, page = await person.get("/account")
     assert f"<td>{vm_id}</td><td>f1-xs</td>" in page and f"<td>{vm_id}</td><td>{BIG_DISK}</td>" in page
+
+
+async def test_a_capsul_being_created_or_without_the_balance_is_not_changed(pool, start_node, mail, sizes):
+    from decimal import Decimal
+
+    from capsul.hub.db import ledger
+    from tests.conftest import pending_create
+    from tests.conftest import add_account_with_key, spoke_ready
+    node = await start_node(BILLING_ENABLED="true", MIN_BALANCE_DAYS="1", **mail.env())
+    await spoke_ready(pool)
+    await add_account_with_key(pool)
+    _, pending = await pending_create(pool, [])
+    for change, body in (("rebuild", {}), ("resize", {"size": BIG_DISK})):
+        with pytest.raises(capsul_changes.WrongState, match="still being created"):
+            if change == "rebuild":
+                await capsul_changes.rebuild_capsul(node.hub, "alice@example.org", pending)
+            else:
+                await capsul_changes.resize_capsul(node.hub, "alice@example.org", pending, BIG_DISK)
+    async with db.cursor(pool) as cur:  # a day of two f1-xs (the pending one counts), not of an f1-xs and the bigger
+        await ledger.add_manual_entry(cur, "alice@example.org", Decimal("0.40"), "test", "admin@example.org")
+    vm = await capsuls_create(node)
+    await wait_for_state(pool, vm, "running")
+    with pytest.raises(capsul_changes.InsufficientBalance, match="a change needs a balance of 1 day"):
+        await capsul_changes.resize_capsul(node.hub, "alice@example.org", vm, BIG_DISK)
+    assert (await row(pool, "SELECT size, state FROM vms WHERE id = %s", vm)) == {"size": "f1-xs", "state": "running"}
+    assert await placement_recount(pool) == []
+
+
+async def capsuls_create(node) -> str:
+    from capsul.hub import capsuls
+    return (await capsuls.create_capsul(node.hub, "alice@example.org", "f1-xs", "debian12", ["laptop"]))["id"]

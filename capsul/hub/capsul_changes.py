@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import psycopg2
 
-from capsul import signing
+from capsul import signing, vm_states
 from capsul.hub import db
 from capsul.hub.capsuls import (CapsulError, Hub, InsufficientBalance, InvalidRequest, NoCapacityError,
                                 OverAccountLimit, Unavailable, WrongState, get_capsul)
@@ -57,6 +57,7 @@ async def rebuild_capsul(hub: Hub, account: str | None, vm_id: str, *, image: st
     async with db.cursor(hub.pool) as cur:
         if await ops_db.operation_exists(cur, op_id):
             return await _earlier(hub, cur, op_id, vm, "rebuild")
+        await _can_change_now(cur, vm, "rebuild")
         try:
             image_row = await catalog.get_image(cur, image or vm["os"], include_deprecated=True)
         except db.NotFound as e:
@@ -73,7 +74,6 @@ async def rebuild_capsul(hub: Hub, account: str | None, vm_id: str, *, image: st
         keys = [{"name": k["name"], "content": k["content"]} for k in keys]
         if not keys:
             raise InvalidRequest("choose at least one SSH key, or you could not log in to the rebuilt capsul")
-        await _host_is_up(cur, vm)
         try:
             async with cur.begin():
                 row = await changes.lock_for_change(cur, vm_id, vm["account"])
@@ -106,6 +106,7 @@ async def resize_capsul(hub: Hub, account: str | None, vm_id: str, size: str, *,
     async with db.cursor(hub.pool) as cur:
         if await ops_db.operation_exists(cur, op_id):
             return await _earlier(hub, cur, op_id, vm, "resize")
+        await _can_change_now(cur, vm, "resize")
         try:
             new = await catalog.get_size(cur, size)
             old = await catalog.get_size(cur, vm["size"], include_deprecated=True)
@@ -116,7 +117,6 @@ async def resize_capsul(hub: Hub, account: str | None, vm_id: str, size: str, *,
         if new["disk_gb"] < old["disk_gb"]:
             raise WrongState(f"A disk only grows: a {new['id']} has {new['disk_gb']} GB, less than this capsul's "
                              f"{old['disk_gb']} GB. Choose a size with a disk of {old['disk_gb']} GB or more.")
-        await _host_is_up(cur, vm)
         try:
             async with cur.begin():
                 row = await changes.lock_for_change(cur, vm_id, vm["account"])
@@ -140,7 +140,10 @@ async def resize_capsul(hub: Hub, account: str | None, vm_id: str, size: str, *,
     return await send(hub, op_id)
 
 
-async def _host_is_up(cur, vm: dict) -> None:
+async def _can_change_now(cur, vm: dict, op_type: str) -> None:
+    """Refused before anything is written: a capsul in no state to change, or its host offline."""
+    if vm["state"] not in vm_states.CHANGEABLE:
+        raise WrongState(changes.why_not(vm["state"], op_type))
     host = await hosts.get_host_to_call(cur, vm["host_id"]) if vm["host_id"] else None
     if host is None or not host["online"]:
         raise Unavailable("This capsul's host cannot be reached right now, so nothing was changed: try again in a "

@@ -36,7 +36,7 @@ async def begin(cur, vm: dict, op_id: uuid.UUID, op_type: str, payload: dict, *,
     """Inside the caller's transaction, with `vm` from lock_for_change(): the capsul goes to its
     changing state (and a resize to its new size), the operation is recorded as sent to its host."""
     if vm["state"] not in vm_states.CHANGEABLE:
-        raise ChangeRefused(_why_not(vm["state"], op_type))
+        raise ChangeRefused(why_not(vm["state"], op_type))
     state = vm_states.REBUILDING if op_type == "rebuild" else vm_states.RESIZING
     payload = {**payload, "before": {"state": vm["state"], "size": vm["size"], "os": vm["os"],
                                      "generation": vm["generation"]}}
@@ -50,7 +50,7 @@ async def begin(cur, vm: dict, op_id: uuid.UUID, op_type: str, payload: dict, *,
     await vms.set_state(cur, vm["id"], state, from_states=vm_states.CHANGEABLE, reason=words, host_id=vm["host_id"])
 
 
-def _why_not(state: str, op_type: str) -> str:
+def why_not(state: str, op_type: str) -> str:
     done = "rebuilt" if op_type == "rebuild" else "resized"
     if state in vm_states.CHANGING:
         return f"This capsul is {state} already: wait until that has finished."
