@@ -58,9 +58,9 @@ class CapsulChanges:
             return known["result"]
         if known is not None and "error" in known:
             raise ChangeRefused(known["error"], known.get("status", 409))
-        if known is not None and known.get("type") == op_type:
-            return await self._carry_on(known)  # begun, then failed on the way (libvirt, disk): go on
         try:
+            if known is not None and known.get("type") == op_type:
+                return await self._carry_on(known)  # begun, then failed on the way (libvirt, disk): go on
             if op_type == "rebuild":
                 return await self._rebuild(op_id, _rebuild_payload(body))
             return await self._resize(op_id, _resize_request(body))
@@ -130,8 +130,7 @@ class CapsulChanges:
         if (more_vcpus or more_memory) and (why := await self.why_no_room(more_vcpus, more_memory)):
             raise ChangeRefused(f"its host has no room for that size ({why}): nothing was changed")
         restart = state == "running" and ask["restart"] == RESTART_NOW
-        if restart:
-            await self._stop_for_resize(vm_id, ask["force"])
+        # journaled before the guest is stopped: a spoke killed while it shuts down starts it again
         entry = await self.journal.write({"op_id": op_id, "type": "resize", "vm_id": vm_id, "step": "begun",
                                           "start_after": restart, "kept_running": state == "running" and not restart,
                                           "ask": ask})
@@ -154,6 +153,8 @@ class CapsulChanges:
     async def _finish_resize(self, entry: dict) -> dict:
         """Every step idempotent: a resize journaled and interrupted is finished by doing it again."""
         ask, vm_id = entry["ask"], entry["vm_id"]
+        if entry["start_after"] and await self.virt.state(vm_id) == "running":
+            await self._stop_for_resize(vm_id, ask["force"])  # refused: nothing is changed yet
         await self.virt.set_defined_size(vm_id, ask["vcpus"], ask["memory_mb"])
         if await self.virt.state(vm_id) == "running":  # at the next stop: the disk grows under the guest
             have_gb = await self.storage.disk_gb(vm_id)
@@ -189,6 +190,9 @@ class CapsulChanges:
                 elif entry.get("type") in ("rebuild", "resize"):
                     await self._carry_on(entry)
                     told.append(f"finished the {entry['type']} of {vm_id}")
+            except ChangeRefused as e:  # a resize whose guest will not shut down: as it was
+                await self.journal.write({**entry, "error": str(e), "status": e.status})
+                told.append(f"gave up the {entry['type']} of {vm_id}: {e}")
             except (HypervisorError, StorageError) as e:
                 log.error("cannot end the interrupted %s of %s: %s", entry.get("type"), vm_id, e)
         for line in told:
