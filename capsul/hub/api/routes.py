@@ -168,13 +168,11 @@ async def create_capsul(request: web.Request) -> web.Response:
     keys = field(body, "ssh_keys", list)
     if not all(isinstance(k, str) for k in keys):
         raise errors.json_error(400, "'ssh_keys' must be a list of your SSH key names")
-    key = request.headers.get("Idempotency-Key")
+    key = _idempotency_key(request)
     replay = False
     if key is None:
         op_id = uuid.uuid4()
     else:
-        if not _IDEMPOTENCY_KEY_RE.match(key):
-            raise errors.json_error(400, "Idempotency-Key must be 1 to 200 printable ASCII characters")
         op_id = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{account}\n{key}")
         async with db.cursor(request.app[db_pool]) as cur:
             try:
@@ -210,13 +208,19 @@ async def capsul_action(request: web.Request) -> web.Response:
     return reply({"capsul": capsul_view(vm)})
 
 
+def _idempotency_key(request: web.Request) -> str | None:
+    """The request's Idempotency-Key header, checked; None without one."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not _IDEMPOTENCY_KEY_RE.match(key):
+        raise errors.json_error(400, "Idempotency-Key must be 1 to 200 printable ASCII characters")
+    return key
+
+
 def _change_operation_id(request: web.Request, kind: str) -> uuid.UUID | None:
     """The operation id an Idempotency-Key names for a rebuild or resize of this capsul (None: a new one)."""
-    key = request.headers.get("Idempotency-Key")
+    key = _idempotency_key(request)
     if key is None:
         return None
-    if not _IDEMPOTENCY_KEY_RE.match(key):
-        raise errors.json_error(400, "Idempotency-Key must be 1 to 200 printable ASCII characters")
     return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{account_of(request)}\n{kind}\n{request.match_info['vm_id']}\n{key}")
 
 
