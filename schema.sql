@@ -93,7 +93,8 @@ CREATE TABLE IF NOT EXISTS vms (
   network_name   text,
   public_ipv4    inet,
   state          text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'creating', 'running', 'stopped',
-                   'paused', 'crashed', 'deleting', 'deleted', 'failed', 'rebuilding', 'resizing')),  -- 0006
+                   'paused', 'crashed', 'deleting', 'deleted', 'failed', 'rebuilding', 'resizing',  -- 0006
+                   'restoring')),  -- 0007
   failure_reason text,
   created_at     timestamptz NOT NULL DEFAULT now(),
   state_changed_at timestamptz NOT NULL DEFAULT now(),
@@ -119,7 +120,8 @@ CREATE TABLE IF NOT EXISTS vm_ssh_public_key (
 CREATE TABLE IF NOT EXISTS operations (
   id           uuid PRIMARY KEY,
   type         text NOT NULL CHECK (type IN ('list', 'capacity_available', 'get', 'destroy',
-                 'vm_state_command', 'create', 'rebuild', 'resize')),  -- rebuild, resize: 0006
+                 'vm_state_command', 'create', 'rebuild', 'resize',  -- rebuild, resize: 0006
+                 'backup', 'restore')),  -- 0007
   account      text REFERENCES accounts(email),
   vm_id        text REFERENCES vms(id),
   payload      jsonb NOT NULL DEFAULT '{}',
@@ -520,3 +522,56 @@ ALTER TABLE payments ADD COLUMN IF NOT EXISTS customer_note text CHECK (length(c
 -- size each hour was charged at (NULL before 0006: the capsul's size).
 ALTER TABLE vms ADD COLUMN IF NOT EXISTS generation integer NOT NULL DEFAULT 0 CHECK (generation >= 0);
 ALTER TABLE charges ADD COLUMN IF NOT EXISTS size text REFERENCES vm_sizes(id);
+
+-- Backups (migration 0007, capsul/hub/backups/, docs/backups.md): the hub's catalogue (offered for
+-- restore once 'done', in the backup store), each capsul's schedule and retention, and backup
+-- storage billed per hour per account.
+CREATE TABLE IF NOT EXISTS backups (
+  id           uuid PRIMARY KEY,
+  vm_id        text NOT NULL REFERENCES vms(id),
+  account      text NOT NULL REFERENCES accounts(email),
+  host_id      text REFERENCES hosts(id) ON DELETE SET NULL,
+  reason       text NOT NULL CHECK (reason IN ('scheduled', 'asked', 'before-rebuild')),
+  status       text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'taking', 'uploading',
+                 'waiting-for-store', 'done', 'failed', 'pruned')),
+  consistency  text CHECK (consistency IN ('application', 'crash', 'stopped')),
+  os_image     text,
+  disk_bytes   bigint CHECK (disk_bytes >= 0),
+  image_bytes  bigint CHECK (image_bytes >= 0),
+  stored_bytes bigint CHECK (stored_bytes >= 0),
+  digest       text CHECK (digest ~ '^[0-9a-f]{64}$'),
+  snapshot     text CHECK (snapshot ~ '^[0-9a-f]{8,64}$'),
+  done_bytes   bigint CHECK (done_bytes >= 0),
+  protected    boolean NOT NULL DEFAULT false,
+  error        text,
+  requested_at timestamptz NOT NULL DEFAULT now(),
+  taken_at     timestamptz,
+  finished_at  timestamptz,
+  pruned_at    timestamptz,
+  CHECK (status <> 'done' OR (snapshot IS NOT NULL AND digest IS NOT NULL AND taken_at IS NOT NULL
+         AND consistency IS NOT NULL AND image_bytes IS NOT NULL)),
+  CHECK (status <> 'failed' OR error IS NOT NULL)
+);
+CREATE INDEX IF NOT EXISTS backups_vm ON backups (vm_id, requested_at DESC);
+CREATE INDEX IF NOT EXISTS backups_account ON backups (account, requested_at DESC);
+CREATE UNIQUE INDEX IF NOT EXISTS backups_one_under_way ON backups (vm_id)
+  WHERE status IN ('queued', 'taking', 'uploading', 'waiting-for-store');
+CREATE TABLE IF NOT EXISTS backup_schedules (
+  vm_id        text PRIMARY KEY REFERENCES vms(id),
+  daily        boolean NOT NULL DEFAULT false,
+  window_start smallint NOT NULL DEFAULT 2 CHECK (window_start BETWEEN 0 AND 23),
+  window_hours smallint NOT NULL DEFAULT 4 CHECK (window_hours BETWEEN 1 AND 24),
+  keep_last    smallint NOT NULL DEFAULT 3 CHECK (keep_last BETWEEN 0 AND 1000),
+  keep_daily   smallint NOT NULL DEFAULT 7 CHECK (keep_daily BETWEEN 0 AND 1000),
+  keep_weekly  smallint NOT NULL DEFAULT 4 CHECK (keep_weekly BETWEEN 0 AND 1000),
+  keep_monthly smallint NOT NULL DEFAULT 3 CHECK (keep_monthly BETWEEN 0 AND 1000),
+  updated_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS backup_charges (
+  account      text NOT NULL REFERENCES accounts(email),
+  hour         timestamptz NOT NULL CHECK (hour = date_trunc('hour', hour)),
+  stored_bytes bigint NOT NULL CHECK (stored_bytes >= 0),
+  amount       numeric(14, 6) NOT NULL CHECK (amount >= 0),
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (account, hour)
+);

@@ -14,16 +14,19 @@ case "$mode" in run|test) ;; *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 
 # qemu-utils: qemu-img, for VM disk overlays on a real hypervisor (and the tests).
 # nodejs + npm: `npm ci` installs the browser libraries the hub serves (package.json, pinned with
 # integrity hashes in package-lock.json); Debian's nodejs comes without npm, NodeSource's with it.
-packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv qemu-utils nodejs)
+# restic: a spoke sends each capsul's backup to the backup store with it (docs/backups.md).
+packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv qemu-utils restic nodejs)
 command -v npm >/dev/null || packages+=(npm)
 # The tests also drive real QEMU guests through a real libvirtd (qemu:///system).
 # busybox-static and cpio build the tiny guest the tests boot; chromium runs the browser tests
 # (Playwright drives it; nothing is downloaded by `playwright install`); mmdebstrap builds the
 # Debian cloud image the reachability test logs in to over SSH (openssh-client); dnsmasq-base
 # serves its libvirt network's DHCP; cloud-init's own tools check the seeds the spoke writes;
-# haproxy is the load balancer the several-hubs test puts in front of three hubs.
+# haproxy is the load balancer the several-hubs test puts in front of three hubs; openssh-server
+# is the backup host the backup tests run in a network namespace of their own (restic over SFTP).
 [ "$mode" = test ] && packages+=(libvirt-daemon-system qemu-system-x86 busybox-static cpio chromium
-                                 mmdebstrap dnsmasq-base openssh-client e2fsprogs cloud-init haproxy)
+                                 mmdebstrap dnsmasq-base openssh-client e2fsprogs cloud-init haproxy
+                                 openssh-server)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -37,7 +40,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Installing a daemon's package (openssh-server) must not start it on this machine: the tests run
+  # their own sshd where they need one. policy-rc.d is Debian's switch for that, removed after.
+  own_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; own_policy=1
+  fi
+  apt-get install -y -q --no-install-recommends "${missing[@]}" || { [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
+  [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
   # On this host cloud-init is only a checker of seeds: keep it from configuring the machine at boot.
   if [[ " ${missing[*]} " == *" cloud-init "* ]]; then touch /etc/cloud/cloud-init.disabled; fi
 fi

@@ -14,7 +14,7 @@ from capsul.hub.accounts import api_tokens
 from capsul.hub.console import changelog
 from capsul.hub.db import hosts
 from capsul.hub.spokes import heartbeats
-from capsul.version import VERSION, release_before, spoke_refusal
+from capsul.version import UNSAID, VERSION, release_before, spoke_refusal
 from tests.conftest import ADMIN_EMAIL, ALICE, add_account_with_key, eventually, host_row, new_public_key
 from tests.console_client import ConsoleClient
 from tests.databases import fresh_cluster
@@ -37,19 +37,19 @@ async def test_a_spoke_one_release_behind_serves_this_hub(start_node, pool, prev
                                  tls_files, cwd=previous_tree)
     try:
         row = await host_row(pool, "old")
-        assert row["online"] and row["version"] is None  # 0.7.0 says no version: taken as 0.7.0, served
+        assert row["online"] and row["version"] == PREVIOUS[1]  # it says its version (from 0.8.0 on)
         await add_account_with_key(pool, ALICE)
         secret, _ = await api_tokens.create_token(pool, ALICE, "deploy", "write", None)
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {secret}"}) as http:
             await create_stop_start_delete(http, hub.console_url)
-        # its heartbeat answers (no version either) keep it online, sweep after sweep
+        # its heartbeat answers keep it online, sweep after sweep
         sweeps = hub.sweep_status.sweeps
 
         async def swept_three_more():
             return hub.sweep_status.sweeps >= sweeps + 3
         await eventually(swept_three_more)
         row = await host_row(pool, "old")
-        assert row["online"] and row["last_error"] is None and row["version"] is None
+        assert row["online"] and row["last_error"] is None and row["version"] == PREVIOUS[1]
     finally:
         await cluster.stop()
 
@@ -171,7 +171,11 @@ async def test_a_spoke_too_old_is_refused_with_the_reason_on_the_admin_page(star
 async def test_a_heartbeat_answer_from_a_spoke_too_old_takes_it_offline_at_once(pool):
     capacity = {"cpus": 4, "memory_mb": 4096, "committed_cpus": 0, "committed_memory_mb": 0}
     answer = {"capacity": capacity, "last_event_seq": 0, "missing_networks": {}}
-    assert heartbeats._parse_answer(answer)[3] is None  # a release before 0.7.0: served
+    if release_before(VERSION) == UNSAID:  # a spoke that says no version is the newest of those before 0.8.0
+        assert heartbeats._parse_answer(answer)[3] is None
+    else:
+        with pytest.raises(heartbeats.Refused):
+            heartbeats._parse_answer(answer)
     assert heartbeats._parse_answer({**answer, "version": release_before(VERSION)})[3] == release_before(VERSION)
     with pytest.raises(heartbeats.Refused) as refused:
         heartbeats._parse_answer({**answer, "version": "0.1.0"})
