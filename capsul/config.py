@@ -127,6 +127,15 @@ class Config:
     btcpay_api_key: str | None
     btcpay_store_id: str | None
     btcpay_webhook_secret: str | None
+    backup_store: str | None  # None: backups are off (docs/backups.md)
+    backup_password_file: Path | None
+    backup_ssh_key: Path | None
+    backup_ssh_known_hosts: Path | None
+    backup_concurrency: int
+    backup_spool_dir: Path
+    backup_store_max_backoff: float
+    backups_per_capsul: int
+    backup_price_per_gb_month: float
 
     @property
     def spoke_dir(self) -> Path:
@@ -235,6 +244,17 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "BTCPAY_API_KEY": ("", "BTCPay Greenfield API key (invoice create and view permissions)"),
     "BTCPAY_STORE_ID": ("", "the BTCPay store to make invoices in"),
     "BTCPAY_WEBHOOK_SECRET": ("", "the secret of the BTCPay webhook pointing at BASE_URL/webhooks/btcpay"),
+    "BACKUP_STORE": ("", "the restic repository backups go to, on another machine: sftp:USER@HOST:/PATH "
+                         "(docs/backups.md), or an absolute path where that machine's store is mounted; unset: no backups"),
+    "BACKUP_PASSWORD_FILE": ("", "a file holding the backup repository's key (restic encrypts with it); lose it "
+                                 "and the backups cannot be read"),
+    "BACKUP_SSH_KEY": ("", "the SSH private key a spoke logs in to the backup host with (sftp: stores)"),
+    "BACKUP_SSH_KNOWN_HOSTS": ("", "a known_hosts file holding the backup host's key: a host that shows another is refused"),
+    "BACKUP_CONCURRENCY": ("1", "backups and restores a spoke runs at once; more wait their turn"),
+    "BACKUP_SPOOL_DIR": ("var/backup-spool", "where a spoke keeps a backup's image until the store has it"),
+    "BACKUP_STORE_MAX_BACKOFF": ("60", "the longest wait, in seconds, between tries of a backup store that does not answer"),
+    "BACKUPS_PER_CAPSUL": ("10", "the most backups one capsul may have in the store; older ones are pruned first"),
+    "BACKUP_PRICE_PER_GB_MONTH": ("0.05", "what a GB of backup storage costs for a month (730 hours), billed hourly"),
 }
 
 
@@ -479,6 +499,20 @@ def parse_https_url(name: str, value: str) -> str:
     return f"https://{parts.netloc}"
 
 
+BACKUP_STORE_RE = re.compile(r"sftp:(?P<user>[a-z_][a-z0-9_.-]{0,31})@(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])"
+                             r"(?::(?P<port>\d{1,5}))?:(?P<path>/[^\s'\"]*)")
+
+
+def _backup_store(name: str, value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if BACKUP_STORE_RE.fullmatch(value) or (value.startswith("/") and not re.search(r"[\s'\"]", value)):
+        return value
+    raise ConfigError(name, f"expected sftp:USER@HOST:/PATH (or sftp:USER@HOST:PORT:/PATH) or an absolute path, "
+                            f"got {value!r}")
+
+
 # Config field -> (its variable, its parser). The rules between variables are _check_together's.
 FIELDS = {
     "var_dir": ("CAPSUL_VAR_DIR", _repo_path),
@@ -552,6 +586,15 @@ FIELDS = {
     "btcpay_api_key": ("BTCPAY_API_KEY", _text),
     "btcpay_store_id": ("BTCPAY_STORE_ID", _text),
     "btcpay_webhook_secret": ("BTCPAY_WEBHOOK_SECRET", _text),
+    "backup_store": ("BACKUP_STORE", _backup_store),
+    "backup_password_file": ("BACKUP_PASSWORD_FILE", _existing_file),
+    "backup_ssh_key": ("BACKUP_SSH_KEY", _existing_file),
+    "backup_ssh_known_hosts": ("BACKUP_SSH_KNOWN_HOSTS", _existing_file),
+    "backup_concurrency": ("BACKUP_CONCURRENCY", _count(1, 64)),
+    "backup_spool_dir": ("BACKUP_SPOOL_DIR", _repo_path),
+    "backup_store_max_backoff": ("BACKUP_STORE_MAX_BACKOFF", _number_from(0.1)),
+    "backups_per_capsul": ("BACKUPS_PER_CAPSUL", _count(1, 1000)),
+    "backup_price_per_gb_month": ("BACKUP_PRICE_PER_GB_MONTH", _number_from(0)),
 }
 
 
@@ -572,6 +615,11 @@ def _check_together(values: dict, role: Role) -> None:
         missing = next(n for n, v in btcpay.items() if not v)
         raise ConfigError(missing, "BTCPAY_URL, BTCPAY_API_KEY, BTCPAY_STORE_ID and BTCPAY_WEBHOOK_SECRET "
                                    "are set together")
+    if values["backup_store"] and values["backup_password_file"] is None:
+        raise ConfigError("BACKUP_PASSWORD_FILE", "required with BACKUP_STORE: the key the backups are encrypted with")
+    if (values["backup_store"] or "").startswith("sftp:") and values["backup_ssh_known_hosts"] is None:
+        raise ConfigError("BACKUP_SSH_KNOWN_HOSTS", "required with an sftp: BACKUP_STORE, so that no other host "
+                                                    "receives the backups")
     if role is Role.SPOKE:
         # A spoke on its own must be told where its hub is and how to sign.
         for name, field in (("HUB_URL", "hub_url"), ("SPOKE_HOST_TOKEN", "spoke_host_token"),

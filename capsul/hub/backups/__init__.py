@@ -1,2 +1,2 @@
-"""Backups on the hub (DESIGN §15, docs/backups.md): the catalogue, schedules, and retention
+"""Backups on the hub (docs/backups.md): the catalogue, schedules, and retention
 (retention.py decides what is pruned; the backup store only carries it out)."""

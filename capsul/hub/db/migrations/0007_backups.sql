@@ -1,5 +1,5 @@
 -- oldest version: 0.8.0
--- Backups (capsul/hub/backups/, DESIGN §15, docs/backups.md):
+-- Backups (capsul/hub/backups/, docs/backups.md):
 -- - backups: the hub's catalogue. A backup is offered for restore only once it is 'done' (in the
 --   backup store); 'failed' ones say why; 'pruned' ones are gone from the store, kept as history;
 -- - backup_schedules: per capsul, daily backups on or off, their window, and their retention;
