@@ -290,6 +290,8 @@ class Node:
         self._stack.push_async_callback(spoke_ops.close)
         for line in await spoke_ops.changes.recover():
             log.warning("%s: this spoke stopped in the middle of it", line)
+        for line in await spoke_ops.backups.recover():
+            log.warning("%s: this spoke stopped in the middle of it", line)
         # the test driver runs no guests, so it has no console logs to read host keys from
         scanner = HostKeyScanner(config.vm_storage_dir, outbox.emit_host_keys) if spoke_ops.storage.real else None
         if scanner is not None:

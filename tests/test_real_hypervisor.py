@@ -54,7 +54,9 @@ async def qemu_spoke(system_libvirt, start_node, pool, tls_files):
 
 
 @contextlib.asynccontextmanager
-async def qemu_setup(system_libvirt, start_node, pool, tls_files, spoke_env: dict | None = None, **hub_env):
+async def qemu_setup(system_libvirt, start_node, pool, tls_files, spoke_env: dict | None = None, *, spool: bool = False,
+                     **hub_env):
+    """spool: the spoke's BACKUP_SPOOL_DIR is the folder's `spool` (tests/test_backups_on_a_spoke.py)."""
     folder = shared_tmpdir("capsul-test-qemu-")
     try:
         images, storage = folder / "images", folder / "vms"
@@ -67,7 +69,7 @@ async def qemu_setup(system_libvirt, start_node, pool, tls_files, spoke_env: dic
             pool, hub.api_url, [SpokeSpec("qemu1", 0, 0, "198.18.5.0/24")], folder, tls_files,
             extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images),
                        "VM_STORAGE_DIR": str(storage), "STOPPED_DEBOUNCE": "0.3", "SHUTDOWN_TIMEOUT": "2",
-                       **(spoke_env or {})})
+                       **({"BACKUP_SPOOL_DIR": str(folder / "spool")} if spool else {}), **(spoke_env or {})})
         setup = QemuSetup(hub, cluster, images, storage)
         try:
             async with db.cursor(pool) as cur:

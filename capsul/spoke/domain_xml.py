@@ -72,6 +72,11 @@ def build_domain_xml(payload: dict, files: GuestFiles, *, domain_type: str) -> s
     ET.SubElement(serial, "target", port="0")
     console = ET.SubElement(devices, "console", type="pty")
     ET.SubElement(console, "target", type="serial", port="0")
+    if domain_type != "test":
+        # qemu-guest-agent's virtio channel: a backup freezes the guest's filesystems through it
+        # (capsul/spoke/backups/jobs.py). libvirt adds the virtio-serial controller it needs.
+        channel = ET.SubElement(devices, "channel", type="unix")
+        ET.SubElement(channel, "target", type="virtio", name="org.qemu.guest_agent.0")
     return ET.tostring(domain, encoding="unicode")
 
 

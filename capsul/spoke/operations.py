@@ -21,6 +21,8 @@ from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.limits import INT4_MAX, is_int
 from capsul.protocol import REFUSED_CLAIMED, REFUSED_NO_ROOM
+from capsul.spoke.backups.jobs import BackupJobs, BackupRefused
+from capsul.spoke.backups.store import ResticStore
 from capsul.spoke.change_journal import ChangeJournal
 from capsul.spoke.changes import CapsulChanges, ChangeRefused
 from capsul.spoke.cloud_init import mac_for_ipv4
@@ -71,6 +73,8 @@ class SpokeOperations:
         self._changing: dict[str, asyncio.Lock] = {}  # vm id -> held while it is rebuilt or resized
         self.changes = CapsulChanges(config, virt, self.storage, ChangeJournal(config.spoke_dir / "changes"),
                                      domain_type=self.domain_type, why_no_room=self._why_no_room)
+        self.backups = BackupJobs(config, virt, ResticStore(config, config.spoke_dir / "restic-cache"),
+                                  ChangeJournal(config.spoke_dir / "backups"))
 
     def _once(self, op_id: str, make) -> asyncio.Task:
         task = self._operations.get(op_id)
@@ -89,6 +93,8 @@ class SpokeOperations:
                     "destroy": self._destroy, "vm_state_command": self._vm_state_command,
                     "rebuild": lambda body: self._change(op_id, "rebuild", body),
                     "resize": lambda body: self._change(op_id, "resize", body)}
+        if op_type == "backup":  # asked again and again for its progress: answered anew each time
+            return await self._backup(op_id, body)
         if op_type not in handlers:
             raise OperationError(f"unknown operation type {op_type!r}")
         # shield: a hub that gives up waiting does not cancel work half-done
@@ -166,6 +172,18 @@ class SpokeOperations:
                 raise OperationError(str(e), e.status) from None
             except StorageError as e:
                 raise OperationError(f"{op_type} of {vm_id}: {e}", 503) from None
+
+    async def _backup(self, op_id: str, body: dict) -> dict:
+        """A backup (capsul/spoke/backups/jobs.py): started by the first ask, its status after."""
+        vm_id = _vm_id(body)
+        try:
+            uuid.UUID(op_id)
+        except ValueError:
+            raise OperationError("operation id must be a UUID") from None
+        try:
+            return await self.backups.ask(op_id, vm_id)
+        except BackupRefused as e:
+            raise OperationError(str(e), e.status) from None
 
     async def _vm_state_command(self, body: dict) -> dict:
         vm_id, command = _vm_id(body), body.get("command")
@@ -324,6 +342,7 @@ class SpokeOperations:
 
     async def close(self) -> None:
         """Wait for builds under way, so no claimed VM is left half-made by a clean stop."""
+        await self.backups.close()  # a backup stopped here is ended (failed) at the next start
         if self._builds:
             await asyncio.gather(*self._builds.values(), return_exceptions=True)
         for task in list(self._shutdowns.values()):  # waits, nothing half-done: they can stop

@@ -4,6 +4,7 @@ whose calls are split by what they are about:
     connection.py  the connection itself, its reconnects, libvirt's event thread, lifecycle callbacks
     domains.py     capsul domains: capacity, listing, define and start, commands, destroy, build marks
     changes.py     what rebuild and resize need: defined again, vCPUs and memory changed, disks grown
+    backups.py     what backups need: the guest agent's freeze and thaw, libvirt's push-mode backup
     consoles.py    serial consoles on libvirt streams
     usage.py       every running capsul's counters in one call
     networks.py    libvirt networks and DHCP reservations
@@ -11,6 +12,7 @@ whose calls are split by what they are about:
 """
 from __future__ import annotations
 
+from capsul.spoke.virt.backups import Backups, BackupProgress
 from capsul.spoke.virt.changes import Changes
 from capsul.spoke.virt.common import CAPSUL_PREFIX, HypervisorError, VmNotFound, _of_each_capsul
 from capsul.spoke.virt.connection import Connection, lifecycle_state
@@ -19,9 +21,9 @@ from capsul.spoke.virt.domains import Capacity, Domains
 from capsul.spoke.virt.networks import Networks, dhcp_plan
 from capsul.spoke.virt.usage import Usage
 
-__all__ = ["CAPSUL_PREFIX", "Capacity", "ConsoleUnsupported", "Hypervisor", "HypervisorError", "SerialStream",
+__all__ = ["BackupProgress", "CAPSUL_PREFIX", "Capacity", "ConsoleUnsupported", "Hypervisor", "HypervisorError", "SerialStream",
            "VmNotFound", "_of_each_capsul", "dhcp_plan", "lifecycle_state"]
 
 
-class Hypervisor(Connection, Domains, Changes, Consoles, Usage, Networks):
+class Hypervisor(Connection, Domains, Changes, Backups, Consoles, Usage, Networks):
     """One libvirt connection, kept open and reopened when lost, and everything the spoke asks of it."""
