@@ -26,6 +26,7 @@ from capsul import errors, health, slow_clients, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
 from capsul.hub import capsul_changes, db, usage
+from capsul.hub.backups import jobs as backup_jobs
 from capsul.hub.billing import low_balance
 from capsul.hub.billing.metering import run_metering
 from capsul.hub.capsuls import Hub
@@ -332,6 +333,8 @@ class Node:
         self._background(run_heartbeats(self.pool, self.spoke_client, config, self.sweep_status), "heartbeats")
         self._background(run_housekeeping(self.pool, config), "housekeeping")
         self._background(capsul_changes.resume_forever(self.hub), "unfinished rebuilds and resizes")
+        if config.backup_store:
+            self._background(backup_jobs.run_forever(self.hub), "backups")
         self._background(self.resyncer.run(), "resync")
         self.hub.metrics.sweep_status = self.sweep_status
         if config.billing_enabled:

@@ -4,7 +4,7 @@ partial indexes use the same "gone" test as `live_sql()`.
 
     pending -> creating -> running / stopped / paused / crashed -> deleting -> deleted
                   \\-> failed (with a reason; never placed, or its host could not build it)
-    running / stopped -> rebuilding or resizing -> the state its host reports after it
+    running / stopped -> rebuilding, resizing or restoring -> the state its host reports after it
 """
 from __future__ import annotations
 
@@ -19,13 +19,15 @@ DELETED = "deleted"
 FAILED = "failed"
 REBUILDING = "rebuilding"  # its host is putting a fresh disk under it (capsul/hub/capsul_changes.py)
 RESIZING = "resizing"  # its host is changing its vCPUs, memory or disk
+RESTORING = "restoring"  # its host is putting a backup's disk under it (capsul/hub/capsul_changes.py)
 
-ALL = (PENDING, CREATING, RUNNING, STOPPED, PAUSED, CRASHED, DELETING, DELETED, FAILED, REBUILDING, RESIZING)
+ALL = (PENDING, CREATING, RUNNING, STOPPED, PAUSED, CRASHED, DELETING, DELETED, FAILED, REBUILDING, RESIZING,
+       RESTORING)
 GONE = (DELETED, FAILED)  # holds no host, no address, no charge
 LIVE = tuple(s for s in ALL if s not in GONE)
 REPORTED = (RUNNING, STOPPED, PAUSED, CRASHED)  # what libvirt can say of a capsul its host has
 OWNED = (CREATING, *REPORTED)  # on its host and not being deleted: libvirt's word is taken
-CHANGING = (REBUILDING, RESIZING)  # one change under way: no other action, no delete, until it ends
+CHANGING = (REBUILDING, RESIZING, RESTORING)  # one change under way: no other action, no delete, until it ends
 CHANGEABLE = (RUNNING, STOPPED)  # what a rebuild or resize starts from
 ON_HOST = (*OWNED, DELETING, *CHANGING)  # a host holds (or held until moments ago) its domain
 EVENT_STATES = (*REPORTED, *GONE)  # what a spoke's event may say

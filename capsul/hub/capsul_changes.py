@@ -1,8 +1,9 @@
-"""Rebuild and resize (DESIGN §14): changes to a capsul that exists, made by its own host.
+"""Rebuild, resize and restore (docs/rebuild-and-resize.md, docs/backups.md): changes to a capsul
+that exists, made by its own host.
 
 Each is an operation with an id (an Idempotency-Key gives the same id, as for a create), sent to
 the capsul's host only, which does it, journaled, and answers the outcome (capsul/spoke/changes.py).
-While it is under way the capsul is `rebuilding` or `resizing`, pushed live like every state, and
+While it is under way the capsul is `rebuilding`, `resizing` or `restoring`, pushed live like every state, and
 no other action or change is taken. The host's answer ends it:
 
 - done: the capsul takes the state its host reports; a rebuild also its new image, keys and
@@ -30,6 +31,7 @@ from capsul.hub import db
 from capsul.hub.capsuls import (CapsulError, Hub, InsufficientBalance, InvalidRequest, NoCapacityError,
                                 OverAccountLimit, Unavailable, WrongState, get_capsul)
 from capsul.hub.db import accounts, catalog, changes, hosts, ledger, placement, vms
+from capsul.hub.db import backups as backups_db
 from capsul.hub.db import operations as ops_db
 from capsul.hub.spokes import leases
 
@@ -140,6 +142,41 @@ async def resize_capsul(hub: Hub, account: str | None, vm_id: str, size: str, *,
     return await send(hub, op_id)
 
 
+async def restore_capsul(hub: Hub, account: str | None, vm_id: str, backup_id: str, *,
+                         operation_id: uuid.UUID | None = None) -> dict:
+    """Put one of the capsul's own backups back under it (docs/backups.md): its host fetches the
+    image from the backup store and checks its digest, and only then stops the capsul, swaps the
+    disk in (its seed, so its addresses and keys, kept), and starts it."""
+    vm = await get_capsul(hub, account, vm_id)
+    op_id = operation_id or uuid.uuid4()
+    async with db.cursor(hub.pool) as cur:
+        if await ops_db.operation_exists(cur, op_id):
+            return await _earlier(hub, cur, op_id, vm, "restore")
+        await _can_change_now(cur, vm, "restore")
+        try:
+            backup = await backups_db.get(cur, backup_id, vm["account"])
+        except db.NotFound as e:
+            raise InvalidRequest(str(e)) from None
+        if backup["vm_id"] != vm_id:
+            raise InvalidRequest(f"backup {backup_id} is of another capsul: restore it into a new capsul instead")
+        if backup["status"] != "done":
+            raise WrongState(f"Backup {backup_id} is {backup['status']}: only a finished backup can be restored.")
+        size = await catalog.get_size(cur, vm["size"], include_deprecated=True)
+        taken = backup["taken_at"].strftime("%Y-%m-%d %H:%M UTC")
+        try:
+            async with cur.begin():
+                row = await changes.lock_for_change(cur, vm_id, vm["account"])
+                await changes.begin(cur, row, op_id, "restore",
+                                    {"backup": str(backup["id"]), "taken_at": taken,
+                                     "spoke": {"backup_id": str(backup["id"]), "snapshot": backup["snapshot"],
+                                               "digest": backup["digest"], "disk_gb": size["disk_gb"]}},
+                                    words=f"restoring the backup of {taken}: what was written since is replaced")
+        except changes.ChangeRefused as e:
+            raise WrongState(str(e)) from None
+    log.info("restoring backup %s into %s (operation %s)", backup_id, vm_id, op_id)
+    return await send(hub, op_id)
+
+
 async def _can_change_now(cur, vm: dict, op_type: str) -> None:
     """Refused before anything is written: a capsul in no state to change, or its host offline."""
     if vm["state"] not in vm_states.CHANGEABLE:
@@ -204,7 +241,7 @@ async def send(hub: Hub, op_id: uuid.UUID) -> dict:
 
 
 def _refusal_words(op_type: str, reason: str) -> str:
-    what = "rebuilt" if op_type == "rebuild" else "resized"
+    what = {"rebuild": "rebuilt", "resize": "resized", "restore": "restored"}[op_type]
     return f"It could not be {what}: {reason[0].lower() + reason[1:]}"
 
 
@@ -217,9 +254,12 @@ async def _end(hub: Hub, op_id: uuid.UUID, host_id: str, *, result: dict | None 
                 return  # another hub ended it
             payload = op["payload"]
             if error is not None:
-                what = "rebuild" if op["type"] == "rebuild" else f"resize to {payload['size']}"
+                what = {"rebuild": "rebuild", "restore": f"restore of the backup of {payload.get('taken_at')}"}.get(
+                    op["type"], f"resize to {payload.get('size')}")
                 await changes.undo(cur, op, host_id, error, words=f"{what} not done: {error}")
                 log.info("%s of %s not done: %s", op["type"], op["vm_id"], error)
+            elif op["type"] == "restore":
+                await changes.finish(cur, op, host_id, result, words=f"restored from the backup of {payload['taken_at']}")
             elif op["type"] == "rebuild":
                 await changes.finish(cur, op, host_id, result, words=f"rebuilt with {payload['os']}",
                                      rebuilt={"os": payload["os"], "keys": payload["keys"],

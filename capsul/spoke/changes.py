@@ -21,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import uuid
 
 from capsul.config import Config
 from capsul.limits import INT4_MAX, is_int
+from capsul.spoke.backups.store import SNAPSHOT_RE, ResticStore, StoreError
 from capsul.spoke.change_journal import ChangeJournal
 from capsul.spoke.domain_xml import build_domain_xml
 from capsul.spoke.storage import Storage, StorageError
@@ -45,8 +47,9 @@ class ChangeRefused(Exception):
 
 class CapsulChanges:
     def __init__(self, config: Config, virt: Hypervisor, storage: Storage, journal: ChangeJournal, *,
-                 domain_type: str, why_no_room, forget_host_keys=lambda vm_id: None):
+                 domain_type: str, why_no_room, forget_host_keys=lambda vm_id: None, store: ResticStore | None = None):
         self.config, self.virt, self.storage, self.journal = config, virt, storage, journal
+        self.store = store  # the backup store a restore reads from (capsul/spoke/backups/store.py)
         self.domain_type = domain_type
         self.why_no_room = why_no_room  # (vcpus, memory_mb) -> why this host has no room, or None
         self.forget_host_keys = forget_host_keys  # a rebuilt guest prints new host keys: read them again
@@ -63,6 +66,8 @@ class CapsulChanges:
                 return await self._carry_on(known)  # begun, then failed on the way (libvirt, disk): go on
             if op_type == "rebuild":
                 return await self._rebuild(op_id, _rebuild_payload(body))
+            if op_type == "restore":
+                return await self._restore(op_id, _restore_request(body))
             return await self._resize(op_id, _resize_request(body))
         except ChangeRefused as e:
             await self.journal.write({"op_id": op_id, "type": op_type, "vm_id": body.get("vm_id"),
@@ -72,6 +77,10 @@ class CapsulChanges:
     async def _carry_on(self, entry: dict) -> dict:
         if entry["type"] == "resize":
             return await self._finish_resize(entry)
+        if entry["type"] == "restore":
+            if entry["step"] != "swapping":
+                return await self._fetch_and_swap(entry)
+            return await self._finish_restore(entry)
         if entry["step"] == "swapping":
             return await self._finish_rebuild(entry)
         await self.storage.prepare_rebuild(entry["payload"])
@@ -112,6 +121,49 @@ class CapsulChanges:
         result = {"vm_id": vm_id, "state": state, "generation": payload["generation"]}
         await self.journal.write({**entry, "step": "done", "result": result})
         log.info("rebuilt %s with %s (generation %d)", vm_id, payload["os_image"], payload["generation"])
+        return result
+
+    # --- restore --------------------------------------------------------------------------
+
+    async def _restore(self, op_id: str, ask: dict) -> dict:
+        vm_id = ask["vm_id"]
+        if self.store is None or not self.store.configured:
+            raise ChangeRefused("this host has no backup store (BACKUP_STORE is unset): nothing was changed")
+        try:
+            was_running = await self.virt.state(vm_id) == "running"
+        except VmNotFound:
+            raise ChangeRefused(f"this host does not have capsul {vm_id}", 404) from None
+        entry = await self.journal.write({"op_id": op_id, "type": "restore", "vm_id": vm_id, "step": "fetching",
+                                          "was_running": was_running, "ask": ask})
+        return await self._fetch_and_swap(entry)
+
+    async def _fetch_and_swap(self, entry: dict) -> dict:
+        """The backup's image fetched beside the capsul's disk and checked; only then is the capsul
+        stopped and the swap journaled."""
+        ask, vm_id = entry["ask"], entry["vm_id"]
+        beside = self.storage.restore_target(vm_id)
+        try:
+            await self.store.get(ask["snapshot"], ask["backup_id"], beside)
+            if await self.storage.digest_of(beside) != ask["digest"]:
+                raise StorageError("the image the backup store returned is not the one backed up (its SHA-256 "
+                                   "differs)")
+            await self.storage.grow_file(beside, ask["disk_gb"])  # the capsul may have grown since
+        except (StoreError, StorageError) as e:
+            await self.storage.drop_rebuild(vm_id)
+            raise ChangeRefused(f"the backup could not be fetched ({e}): nothing was changed") from None
+        await self.virt.command(vm_id, "force-stop")  # its disk is about to be replaced: nothing to save
+        return await self._finish_restore(await self.journal.write({**entry, "step": "swapping"}))
+
+    async def _finish_restore(self, entry: dict) -> dict:
+        """From the swap on, each step idempotent: the backup's disk in (the seed and console log
+        kept: the same addresses, keys and host keys), the capsul started, the old disk dropped."""
+        vm_id = entry["vm_id"]
+        await self.storage.swap_in(vm_id, keep_console_log=True)
+        state = await self.virt.command(vm_id, "start") if await self.virt.state(vm_id) != "running" else "running"
+        await self.storage.drop_old(vm_id)
+        result = {"vm_id": vm_id, "state": state}
+        await self.journal.write({**entry, "step": "done", "result": result})
+        log.info("restored backup %s into %s", entry["ask"]["backup_id"], vm_id)
         return result
 
     # --- resize ---------------------------------------------------------------------------
@@ -180,14 +232,14 @@ class CapsulChanges:
         for entry in await self.journal.unfinished():
             vm_id = entry.get("vm_id")
             try:
-                if entry.get("type") == "rebuild" and entry.get("step") != "swapping":
+                if entry.get("type") in ("rebuild", "restore") and entry.get("step") != "swapping":
                     await self.storage.drop_rebuild(vm_id)
                     if entry.get("was_running"):
                         await self.virt.command(vm_id, "start")
                     await self.journal.write({**entry, "status": 409, "error": "its host restarted before the new "
                                                                                "disk was put in: nothing was changed"})
-                    told.append(f"undid the rebuild of {vm_id}")
-                elif entry.get("type") in ("rebuild", "resize"):
+                    told.append(f"undid the {entry['type']} of {vm_id}")
+                elif entry.get("type") in ("rebuild", "resize", "restore"):
                     await self._carry_on(entry)
                     told.append(f"finished the {entry['type']} of {vm_id}")
             except ChangeRefused as e:  # a resize whose guest will not shut down: as it was
@@ -226,6 +278,24 @@ def _rebuild_payload(body: dict) -> dict:
     if wrong:
         raise ChangeRefused(f"the rebuild payload's {', '.join(wrong)} are not what they should be", 400)
     return payload
+
+
+def _restore_request(body: dict) -> dict:
+    vm_id, backup_id, snapshot, digest, disk_gb = (body.get(k) for k in ("vm_id", "backup_id", "snapshot", "digest",
+                                                                           "disk_gb"))
+    try:
+        backup_id = str(uuid.UUID(backup_id)) if isinstance(backup_id, str) else None
+    except ValueError:
+        backup_id = None
+    if backup_id is None:
+        raise ChangeRefused("backup_id must be a UUID", 400)
+    if not isinstance(snapshot, str) or not SNAPSHOT_RE.fullmatch(snapshot):
+        raise ChangeRefused("snapshot must be a restic snapshot id (hexadecimal)", 400)
+    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise ChangeRefused("digest must be a SHA-256 in hexadecimal", 400)
+    if not is_int(disk_gb, 1, 65536):
+        raise ChangeRefused("disk_gb must be a whole number of GB from 1 to 65536", 400)
+    return {"vm_id": vm_id, "backup_id": backup_id, "snapshot": snapshot, "digest": digest, "disk_gb": disk_gb}
 
 
 def _resize_request(body: dict) -> dict:

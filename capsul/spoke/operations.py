@@ -22,7 +22,7 @@ from capsul.config import Config
 from capsul.limits import INT4_MAX, is_int
 from capsul.protocol import REFUSED_CLAIMED, REFUSED_NO_ROOM
 from capsul.spoke.backups.jobs import BackupJobs, BackupRefused
-from capsul.spoke.backups.store import ResticStore
+from capsul.spoke.backups.store import SNAPSHOT_RE, ResticStore, StoreError
 from capsul.spoke.change_journal import ChangeJournal
 from capsul.spoke.changes import CapsulChanges, ChangeRefused
 from capsul.spoke.cloud_init import mac_for_ipv4
@@ -71,10 +71,10 @@ class SpokeOperations:
         self._builds: dict[str, asyncio.Task] = {}  # vm id -> its build under way
         self._shutdowns: dict[str, asyncio.Task] = {}  # vm id -> the one wait for its ACPI shutdown
         self._changing: dict[str, asyncio.Lock] = {}  # vm id -> held while it is rebuilt or resized
+        store = ResticStore(config, config.spoke_dir / "restic-cache")
         self.changes = CapsulChanges(config, virt, self.storage, ChangeJournal(config.spoke_dir / "changes"),
-                                     domain_type=self.domain_type, why_no_room=self._why_no_room)
-        self.backups = BackupJobs(config, virt, ResticStore(config, config.spoke_dir / "restic-cache"),
-                                  ChangeJournal(config.spoke_dir / "backups"))
+                                     domain_type=self.domain_type, why_no_room=self._why_no_room, store=store)
+        self.backups = BackupJobs(config, virt, store, ChangeJournal(config.spoke_dir / "backups"))
 
     def _once(self, op_id: str, make) -> asyncio.Task:
         task = self._operations.get(op_id)
@@ -92,7 +92,9 @@ class SpokeOperations:
         handlers = {"list": self._list, "capacity_available": self._capacity_available, "get": self._get,
                     "destroy": self._destroy, "vm_state_command": self._vm_state_command,
                     "rebuild": lambda body: self._change(op_id, "rebuild", body),
-                    "resize": lambda body: self._change(op_id, "resize", body)}
+                    "resize": lambda body: self._change(op_id, "resize", body),
+                    "restore": lambda body: self._change(op_id, "restore", body),
+                    "forget_backups": self._forget_backups}
         if op_type == "backup":  # asked again and again for its progress: answered anew each time
             return await self._backup(op_id, body)
         if op_type not in handlers:
@@ -184,6 +186,20 @@ class SpokeOperations:
             return await self.backups.ask(op_id, vm_id)
         except BackupRefused as e:
             raise OperationError(str(e), e.status) from None
+
+    async def _forget_backups(self, body: dict) -> dict:
+        """Forget snapshots in the backup store and prune what nothing else uses: the hub chose them."""
+        snapshots = body.get("snapshots")
+        if (not isinstance(snapshots, list) or not 0 < len(snapshots) <= 1000
+                or not all(isinstance(s, str) and SNAPSHOT_RE.fullmatch(s) for s in snapshots)):
+            raise OperationError("snapshots must be a list of 1 to 1000 snapshot ids (hexadecimal)")
+        if not self.backups.store.configured:
+            raise OperationError("this host has no backup store (BACKUP_STORE is unset)", 503)
+        try:
+            await self.backups.store.forget(snapshots)
+        except StoreError as e:
+            raise OperationError(str(e), 503) from None
+        return {"forgotten": len(snapshots)}
 
     async def _vm_state_command(self, body: dict) -> dict:
         vm_id, command = _vm_id(body), body.get("command")

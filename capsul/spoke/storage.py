@@ -8,6 +8,7 @@ disk (`real=False`): the paths are still computed and put in the domain XML.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import logging
@@ -102,15 +103,35 @@ class Storage:
         await asyncio.to_thread(write_seed_iso, seed, payload)
         return files
 
-    async def swap_in(self, vm_id: str) -> None:
-        """The rebuilt disk and seed become the capsul's; its old ones are kept aside (`.old`) until
-        drop_old(). Idempotent: a swap already made is left as it is."""
+    def restore_target(self, vm_id: str) -> Path:
+        """Where a restore fetches a backup's disk: the rebuild's place, so swap_in() puts it in."""
+        return _beside(self.paths(vm_id).disk, "rebuild")
+
+    async def digest_of(self, path: Path) -> str:
+        def run():
+            digest = hashlib.sha256()
+            with open(path, "rb") as f:
+                while chunk := f.read(2**20):
+                    digest.update(chunk)
+            return digest.hexdigest()
+        return await asyncio.to_thread(run)
+
+    async def grow_file(self, path: Path, disk_gb: int) -> None:
+        """Grow the disk image at `path` to `disk_gb`; one as big already is left."""
+        info = json.loads(await _qemu_img("info", "--output=json", str(path)))
+        if int(info["virtual-size"]) < int(disk_gb) * 2**30:
+            await _qemu_img("resize", str(path), f"{int(disk_gb)}G")
+
+    async def swap_in(self, vm_id: str, *, keep_console_log: bool = False) -> None:
+        """The rebuilt (or restored) disk and seed become the capsul's; its old ones are kept aside
+        (`.old`) until drop_old(). Idempotent: a swap already made is left as it is."""
         if not self.real:
             return
         files = self.paths(vm_id)
 
         def swap():
-            files.console_log.unlink(missing_ok=True)  # the old guest's host keys are not the new one's
+            if not keep_console_log:
+                files.console_log.unlink(missing_ok=True)  # the old guest's host keys are not the new one's
             for path in (files.disk, files.seed):
                 new, old = _beside(path, "rebuild"), _beside(path, "old")
                 if new.exists():
@@ -121,8 +142,10 @@ class Storage:
 
     async def drop_rebuild(self, vm_id: str) -> None:
         """Remove what prepare_rebuild() made (a rebuild undone before its swap)."""
-        await self._unlink([_beside(p, suffix) for p in (self.paths(vm_id).disk, self.paths(vm_id).seed)
-                            for suffix in ("rebuild", "partial")])
+        disk = self.paths(vm_id).disk
+        await self._unlink([_beside(p, suffix) for p in (disk, self.paths(vm_id).seed)
+                            for suffix in ("rebuild", "partial")]
+                           + [_beside(_beside(disk, "rebuild"), "partial")])  # a restore's fetch cut short
 
     async def drop_old(self, vm_id: str) -> None:
         """Remove the disk and seed a rebuild replaced."""

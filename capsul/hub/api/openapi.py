@@ -37,6 +37,7 @@ def _created() -> dict:
             "properties": {"capsul": _ref("Capsul"), "operation_id": {"type": "string", "format": "uuid"}}}
 
 
+BACKUP_ID = {"name": "backup_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 VM_ID = {"name": "vm_id", "in": "path", "required": True, "schema": {"type": "string", "example": "capsul-abcde12345"}}
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string",
                                                                                          "maxLength": 200},
@@ -120,6 +121,46 @@ PATHS = {
         "responses": {"200": _json(_one("capsul", "Capsul"), "resized"),
                       "202": _json(_one("capsul", "Capsul"), "under way (resizing)"),
                       **_errors(400, 402, 403, 404, 409, 503)}}},
+    "/capsuls/{vm_id}/backups": {
+        "get": {
+            "summary": "The capsul's backups and their schedule", "operationId": "capsulBackups", "parameters": [VM_ID],
+            "description": (
+                "Newest first: finished (`done`, restorable), under way (`queued`, `taking`, `uploading`, "
+                "`waiting-for-store`: the backup store does not answer yet, it is tried again) and `failed` ones "
+                "(`error` says why). `consistency`: `application` (the guest's filesystems were frozen through "
+                "qemu-guest-agent), `crash` (no agent answered: as after a power cut), `stopped` (copied while off)."),
+            "responses": {"200": _json(_ref("Backups"), "the backups"), **_errors(404)}},
+        "post": {
+            "summary": "Back it up now", "operationId": "backUpCapsul", "parameters": [VM_ID, IDEMPOTENCY_KEY],
+            "description": ("The guest keeps running (frozen only for the moment the backup's point in time is "
+                            "fixed). 202 while under way: follow GET …/backups or the live events (`capsul.backup`). "
+                            "409 when one is under way already."),
+            "responses": {"200": _json(_one("backup", "Backup"), "ended already"),
+                          "202": _json(_one("backup", "Backup"), "under way"), **_errors(400, 404, 409, 503)}}},
+    "/capsuls/{vm_id}/backups/schedule": {"put": {
+        "summary": "Daily backups, their window, and what is kept", "operationId": "setBackupSchedule",
+        "parameters": [VM_ID],
+        "description": ("`window_start` is an hour of the day in UTC and `window_hours` how long the window is. "
+                        "Retention as Proxmox's: keep-last, then the newest backup of each of the last N days, ISO "
+                        "weeks and months that have one; protected backups are always kept. Fields left out stay."),
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("BackupSchedule")}}},
+        "responses": {"200": _json(_one("schedule", "BackupSchedule"), "the schedule now"), **_errors(400, 404)}}},
+    "/capsuls/{vm_id}/backups/{backup_id}/protect": {"post": {
+        "summary": "Keep a backup whatever the retention says (or let it go again)", "operationId": "protectBackup",
+        "parameters": [VM_ID, BACKUP_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["protected"], "properties": {"protected": {"type": "boolean"}}}}}},
+        "responses": {"200": _json(_one("backup", "Backup"), "the backup now"), **_errors(400, 404)}}},
+    "/capsuls/{vm_id}/backups/{backup_id}/restore": {"post": {
+        "summary": "Put a backup back under the capsul", "operationId": "restoreBackup",
+        "parameters": [VM_ID, BACKUP_ID, IDEMPOTENCY_KEY],
+        "description": ("Its host fetches the backup and checks its digest first; then the capsul is stopped, its "
+                        "disk replaced by the backup's (what was written since is lost), and it starts with the same "
+                        "addresses and keys. While under way the state is `restoring`; 202 if its host has not "
+                        "answered yet. A failed fetch changes nothing (409, with the reason)."),
+        "responses": {"200": _json(_one("capsul", "Capsul"), "restored"),
+                      "202": _json(_one("capsul", "Capsul"), "under way (restoring)"),
+                      **_errors(400, 404, 409, 503)}}},
     "/capsuls/{vm_id}/metrics": {"get": {
         "summary": "The capsul's usage series", "operationId": "capsulMetrics",
         "parameters": [VM_ID, {"name": "range", "in": "query", "required": False,
@@ -186,10 +227,34 @@ SCHEMAS = {
         "problem": {"type": ["string", "null"],
                     "description": "what is wrong: a failed capsul's reason, or why a crashed one crashed"},
         "actions": {"type": "array", "items": {"type": "string"}, "description": "what the state allows now"},
-        "changes": {"type": "array", "items": {"type": "string", "enum": ["rebuild", "resize"]},
+        "changes": {"type": "array", "items": {"type": "string", "enum": ["rebuild", "resize", "restore"]},
                     "description": "whether it can be rebuilt or resized now (running or stopped)"},
         "deletable": {"type": "boolean"},
         "ssh_host_keys": {"type": "array", "items": {"type": "object"}}}},
+    "Backup": {"type": "object", "required": ["id", "status"], "properties": {
+        "id": {"type": "string", "format": "uuid"}, "capsul": {"type": "string"},
+        "status": {"type": "string", "enum": ["queued", "taking", "uploading", "waiting-for-store", "done", "failed",
+                                              "pruned"]},
+        "reason": {"type": "string", "enum": ["asked", "scheduled", "before-rebuild"]},
+        "consistency": {"type": ["string", "null"], "enum": ["application", "crash", "stopped", None]},
+        "os_image": {"type": ["string", "null"]}, "disk_bytes": {"type": ["integer", "null"]},
+        "image_bytes": {"type": ["integer", "null"]},
+        "stored_bytes": {"type": ["integer", "null"], "description": "what it added to the store (deduplicated)"},
+        "digest": {"type": ["string", "null"], "description": "SHA-256 of the backup's image"},
+        "protected": {"type": "boolean"}, "error": {"type": ["string", "null"]},
+        "done_bytes": {"type": ["integer", "null"]}, "total_bytes": {"type": ["integer", "null"]},
+        "requested_at": {"type": "string", "format": "date-time"},
+        "taken_at": {"type": ["string", "null"], "format": "date-time"},
+        "finished_at": {"type": ["string", "null"], "format": "date-time"}}},
+    "BackupSchedule": {"type": "object", "properties": {
+        "daily": {"type": "boolean"}, "window_start": {"type": "integer", "minimum": 0, "maximum": 23},
+        "window_hours": {"type": "integer", "minimum": 1, "maximum": 24},
+        **{k: {"type": "integer", "minimum": 0, "maximum": 1000}
+           for k in ("keep_last", "keep_daily", "keep_weekly", "keep_monthly")}}},
+    "Backups": {"type": "object", "required": ["backups", "schedule"], "properties": {
+        "enabled": {"type": "boolean"}, "backups": {"type": "array", "items": _ref("Backup")},
+        "schedule": _ref("BackupSchedule"), "limit": {"type": "integer"},
+        "price_per_gb_month": {"type": ["number", "null"]}}},
     "Operation": {"type": "object", "properties": {
         "id": {"type": "string", "format": "uuid"}, "type": {"type": "string"},
         "vm_id": {"type": ["string", "null"]},

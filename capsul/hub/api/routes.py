@@ -19,6 +19,8 @@ from capsul import errors, slow_clients, vm_states
 from capsul.hub import capsul_changes, capsuls, db, serial_console, usage
 from capsul.hub.connections import Login, TooManyConnections
 from capsul.hub.accounts import api_tokens, ssh_keys
+from capsul.hub.backups import jobs as backup_jobs
+from capsul.hub.backups import service as backup_service
 from capsul.hub.api.openapi import openapi_document
 from capsul.hub.capsuls import Hub
 from capsul.hub.db import catalog
@@ -251,6 +253,56 @@ async def resize_capsul(request: web.Request) -> web.Response:
         request.app[hub_service], account_of(request), request.match_info["vm_id"], field(body, "size", str),
         restart=field(body, "restart", str, required=False) or capsul_changes.RESTART_NOW,
         force=bool(force), operation_id=_change_operation_id(request, "resize"))
+    return _changed(vm)
+
+
+# --- backups (docs/backups.md) -----------------------------------------------------------------
+
+@routes.get("/capsuls/{vm_id}/backups")
+async def capsul_backups(request: web.Request) -> web.Response:
+    """The capsul's backups, newest first (done, under way, failed), and its schedule."""
+    return reply(await backup_service.list_backups(request.app[hub_service], account_of(request),
+                                                   request.match_info["vm_id"]))
+
+
+@routes.post("/capsuls/{vm_id}/backups")
+async def back_up_capsul(request: web.Request) -> web.Response:
+    """Back up now: 202 with the backup under way (follow it with GET …/backups, or live)."""
+    if request.can_read_body:
+        await json_body(request)  # no fields yet; still JSON, as every body here
+    key = _idempotency_key(request)
+    backup_id = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{account_of(request)}\nbackup\n{request.match_info['vm_id']}\n"
+                                                  f"{key}") if key else None
+    backup = await backup_jobs.back_up(request.app[hub_service], account_of(request), request.match_info["vm_id"],
+                                       backup_id=backup_id)
+    return reply({"backup": backup}, status=200 if backup["status"] in ("done", "failed") else 202)
+
+
+@routes.put("/capsuls/{vm_id}/backups/schedule")
+async def set_backup_schedule(request: web.Request) -> web.Response:
+    """Daily backups on or off, their window (hours of the day, UTC), and what is kept."""
+    body = await json_body(request)
+    schedule = await backup_service.set_schedule(request.app[hub_service], account_of(request),
+                                                 request.match_info["vm_id"], body)
+    return reply({"schedule": schedule})
+
+
+@routes.post("/capsuls/{vm_id}/backups/{backup_id}/protect")
+async def protect_backup(request: web.Request) -> web.Response:
+    """`protected`: true keeps the backup whatever the retention says; false lets it be pruned."""
+    body = await json_body(request)
+    backup = await backup_service.protect(request.app[hub_service], account_of(request), request.match_info["vm_id"],
+                                          request.match_info["backup_id"], field(body, "protected", bool))
+    return reply({"backup": backup})
+
+
+@routes.post("/capsuls/{vm_id}/backups/{backup_id}/restore")
+async def restore_backup(request: web.Request) -> web.Response:
+    """Put the backup back under the capsul: stopped, disk replaced (addresses and keys kept),
+    started. 200 once done, 202 while under way."""
+    vm = await capsul_changes.restore_capsul(
+        request.app[hub_service], account_of(request), request.match_info["vm_id"], request.match_info["backup_id"],
+        operation_id=_change_operation_id(request, "restore"))
     return _changed(vm)
 
 

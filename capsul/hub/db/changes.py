@@ -1,7 +1,7 @@
-"""Queries of rebuilds and resizes (capsul/hub/capsul_changes.py): beginning one (the capsul's
+"""Queries of rebuilds, resizes and restores (capsul/hub/capsul_changes.py): beginning one (the capsul's
 row locked, one change at a time), ending it done or undone, and finding those left unfinished.
 
-A change is an operation row (type rebuild or resize) whose payload holds what the capsul was
+A change is an operation row (type rebuild, resize or restore) whose payload holds what the capsul was
 before, so that an undo puts it back exactly; the capsul's state is `rebuilding` or `resizing`
 while it is under way. A resize changes vms.size when it begins: the host load trigger
 (schema.sql, vms_host_load) moves the kept load in that same transaction, and an undo moves it
@@ -37,7 +37,7 @@ async def begin(cur, vm: dict, op_id: uuid.UUID, op_type: str, payload: dict, *,
     changing state (and a resize to its new size), the operation is recorded as sent to its host."""
     if vm["state"] not in vm_states.CHANGEABLE:
         raise ChangeRefused(why_not(vm["state"], op_type))
-    state = vm_states.REBUILDING if op_type == "rebuild" else vm_states.RESIZING
+    state = {"rebuild": vm_states.REBUILDING, "resize": vm_states.RESIZING, "restore": vm_states.RESTORING}[op_type]
     payload = {**payload, "before": {"state": vm["state"], "size": vm["size"], "os": vm["os"],
                                      "generation": vm["generation"]}}
     await ops_db.insert_operation(cur, op_id, op_type, payload, account=vm["account"], vm_id=vm["id"])
@@ -51,7 +51,7 @@ async def begin(cur, vm: dict, op_id: uuid.UUID, op_type: str, payload: dict, *,
 
 
 def why_not(state: str, op_type: str) -> str:
-    done = "rebuilt" if op_type == "rebuild" else "resized"
+    done = {"rebuild": "rebuilt", "resize": "resized", "restore": "restored"}[op_type]
     if state in vm_states.CHANGING:
         return f"This capsul is {state} already: wait until that has finished."
     if state in (vm_states.PENDING, vm_states.CREATING):
@@ -89,7 +89,7 @@ async def undo(cur, op: dict, host_id: str, reason: str, *, words: str) -> None:
 
 async def lock_operation(cur, op_id: uuid.UUID | str) -> dict | None:
     """A rebuild or resize still under way, locked (so two hubs never end it twice); None once ended."""
-    await cur.execute("""SELECT * FROM operations WHERE id = %s AND type IN ('rebuild', 'resize')
+    await cur.execute("""SELECT * FROM operations WHERE id = %s AND type IN ('rebuild', 'resize', 'restore')
                          AND status IN ('pending', 'assigned') FOR UPDATE""", (str(op_id),))
     return await cur.fetchone()
 
@@ -99,7 +99,7 @@ async def unfinished(cur, older_than_seconds: float, limit: int = 100) -> list[d
     host has not answered), with their capsul's host."""
     await cur.execute(
         """SELECT o.id, o.type, o.vm_id, o.account, o.payload, v.host_id FROM operations o JOIN vms v ON v.id = o.vm_id
-           WHERE o.type IN ('rebuild', 'resize') AND o.status IN ('pending', 'assigned')
+           WHERE o.type IN ('rebuild', 'resize', 'restore') AND o.status IN ('pending', 'assigned')
              AND o.created_at < now() - make_interval(secs => %s)
            ORDER BY o.created_at LIMIT %s""", (older_than_seconds, limit))
     return await cur.fetchall()

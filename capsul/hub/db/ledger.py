@@ -27,8 +27,9 @@ def hourly_price(dollars_per_month: Decimal) -> Decimal:
 async def balance(cur, account: str) -> Decimal:
     await cur.execute(
         """SELECT coalesce((SELECT sum(amount) FROM payments WHERE account = %s), 0)
-                - coalesce((SELECT sum(amount) FROM charges WHERE account = %s), 0) AS balance""",
-        (account, account))
+                - coalesce((SELECT sum(amount) FROM charges WHERE account = %s), 0)
+                - coalesce((SELECT sum(amount) FROM backup_charges WHERE account = %s), 0) AS balance""",
+        (account, account, account))
     return Decimal((await cur.fetchone())["balance"])
 
 

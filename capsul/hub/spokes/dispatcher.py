@@ -156,13 +156,21 @@ class Dispatcher:
         return result
 
     async def send_change(self, host: dict, body: dict, *, timeout: float) -> dict:
-        """A rebuild or resize (capsul/hub/capsul_changes.py) to the capsul's host; its result, or
-        CallFailed (a 4xx: refused, nothing changed; else no answer: it may still be done)."""
+        """A rebuild or resize (capsul/hub/capsul_changes.py) or a backup's ask (capsul/hub/backups/)
+        to the capsul's host; its result, or CallFailed (a 4xx: refused, nothing changed; else no
+        answer: it may still be done)."""
+        result = await self.ask(host, body, timeout=timeout)
+        if result.get("vm_id") != body["vm_id"]:
+            raise signing.CallFailed("answer has no result for this capsul", kind="invalid")
+        return result
+
+    async def ask(self, host: dict, body: dict, *, timeout: float) -> dict:
+        """One operation (its id in `body`) sent to one host, kept nowhere: its result, or CallFailed."""
         answer = await self._call(host, "/spoke/operation", body, timeout=timeout,
                                   retries=self.config.operation_retries)
         result = answer.get("result")
-        if not isinstance(result, dict) or result.get("vm_id") != body["vm_id"]:
-            raise signing.CallFailed("answer has no result for this capsul", kind="invalid")
+        if not isinstance(result, dict):
+            raise signing.CallFailed("answer has no result", kind="invalid")
         return result
 
     async def list_everywhere(self) -> FanOut:
