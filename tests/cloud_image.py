@@ -22,9 +22,11 @@ from pathlib import Path
 CACHE = Path(os.environ.get("CAPSUL_TEST_CACHE", "/var/cache/capsul-test"))
 SUITE = "bookworm"
 # dbus: systemd-logind needs it to act on the ACPI power button, as on Debian's own cloud images
-# (without it a capsul's `shutdown` is ignored until SHUTDOWN_TIMEOUT forces it off)
+# (without it a capsul's `shutdown` is ignored until SHUTDOWN_TIMEOUT forces it off);
+# qemu-guest-agent: a backup freezes the guest's filesystems through it (udev starts it when the
+# domain's agent channel appears), as a provider's own images would carry it
 PACKAGES = ["systemd-sysv", "udev", "dbus", "cloud-init", "openssh-server", "linux-image-cloud-amd64", "ifupdown",
-            "isc-dhcp-client", "iproute2", "netbase", "sudo", "e2fsprogs", "resolvconf"]
+            "isc-dhcp-client", "iproute2", "netbase", "sudo", "e2fsprogs", "resolvconf", "qemu-guest-agent"]
 IMAGE_MB = 1536  # the image's own size; a capsul's disk is an overlay resized to its size's disk_gb
 # Run inside the new root before it is packed: what a cloud image maker does so that every
 # instance is its own (fresh host keys and machine id at first boot) and root mounts read-write.

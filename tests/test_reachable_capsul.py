@@ -120,7 +120,8 @@ POOL_RANGE = (SUBNET.network_address + 10, SUBNET.network_address + 99)
 
 
 async def start_real_spoke(hub, pool, folder: Path, tls_files, test_env: dict, network: str, image,
-                           sizes: list[tuple[str, int, int, int]] = (("reach-s", 1, 1024, DISK_GB),)):
+                           sizes: list[tuple[str, int, int, int]] = (("reach-s", 1, 1024, DISK_GB),),
+                           spoke_env: dict | None = None):
     """Spoke reach1 on the tests' libvirtd, its capsuls' files under folder/vms, set up by the
     operator's steps as docs/networks.md gives them: the pool on the libvirt network, the image
     (debian12-real), the sizes (id, vCPUs, memory MB, disk GB). Returns its SpokeCluster."""
@@ -128,7 +129,8 @@ async def start_real_spoke(hub, pool, folder: Path, tls_files, test_env: dict, n
     cluster = await start_spokes(
         pool, hub.api_url, [SpokeSpec("reach1", 0, 0, "198.18.77.0/24")], folder, tls_files,
         extra_env={"LIBVIRT_URI": libvirtd.URI, "LIBVIRT_DOMAIN_TYPE": "qemu",
-                   "OS_IMAGES_DIR": str(image.disk.parent), "VM_STORAGE_DIR": str(folder / "vms")})
+                   "OS_IMAGES_DIR": str(image.disk.parent), "VM_STORAGE_DIR": str(folder / "vms"),
+                   **(spoke_env or {})})
     try:
         async with db.cursor(pool) as cur:
             await cur.execute("DELETE FROM host_network WHERE host_id = 'reach1'")
