@@ -6,6 +6,7 @@ backup host in a network namespace of its own (tests/backup_host.py), over the J
   agent froze its filesystems); marker 2 written;
 - restored into the same capsul: it boots at the same addresses with the same host key, marker 1
   is there and marker 2 is not (and cloud-init, seeing the same instance, made no new host key);
+- restored into a new capsul: new addresses and host key, its own hostname, marker 1 there;
 - the backup is in the backup host's repository, and nothing is left in the spoke's spool.
 """
 from __future__ import annotations
@@ -38,6 +39,7 @@ async def test_a_backup_of_a_running_guest_restores_what_was_written_before_it( 
     image = await asyncio.to_thread(cloud_image.build)
     folder = shared_tmpdir("capsul-test-backups-")
     cluster = vm_id = None
+    made: list[str] = []
     storage, spool = folder / "vms", folder / "spool"
     try:
         hub = await start_node(Role.HUB, HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1", RESYNC_INTERVAL="3600",
@@ -116,6 +118,25 @@ async def test_a_backup_of_a_running_guest_restores_what_was_written_before_it( 
             async with http.get(f"/api/v1/capsuls/{vm_id}") as r:
                 after = (await r.json())["capsul"]
             assert (after["public_ipv4"], after["public_ipv6"]) == (ipv4, ipv6)
+
+            # the same backup into a new capsul: new addresses, the backup's files
+            async with http.post(f"/api/v1/capsuls/{vm_id}/backups/{backup_id}/new-capsul", json={}) as r:
+                body = await r.json()
+                assert r.status == 201, body
+                copy = body["capsul"]
+            made.append(copy["id"])
+            assert copy["id"] != vm_id and copy["public_ipv4"] not in (None, ipv4)
+
+            async def copy_answers():
+                return await laptop.scan(copy["public_ipv4"])
+            copy_key = await eventually(copy_answers, within=600, every=2)
+            with laptop.known_hosts.open("a") as known:
+                known.write(f"{copy_key}\n")
+            assert copy_key != host_key  # cloud-init saw a new instance: its own host keys
+            assert (await laptop.run(copy["public_ipv4"], "hostname")).strip() == copy["id"]
+            assert (await laptop.run(copy["public_ipv4"], "ls ~")).split() == ["marker1"]
+            facts = await laptop.run(copy["public_ipv4"], "ip -o addr show dev eth0")
+            assert f"inet {copy['public_ipv4']}/" in facts and f"inet {ipv4}/" not in facts
     except BaseException:
         if cluster is not None:
             print(f"--- spoke reach1's log ---\n{cluster.processes['reach1'].log()[-20000:]}")
@@ -126,5 +147,5 @@ async def test_a_backup_of_a_running_guest_restores_what_was_written_before_it( 
         if cluster is not None:
             await cluster.stop()
         if vm_id:
-            libvirtd.remove_domains([vm_id])
+            libvirtd.remove_domains([vm_id, *made])
         shutil.rmtree(folder, ignore_errors=True)

@@ -103,7 +103,7 @@ async def list_capsuls(hub: Hub, account: str | None) -> list[dict]:
 
 @measured("create")
 async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys: list[str], *,
-                        operation_id: uuid.UUID | None = None) -> dict:
+                        operation_id: uuid.UUID | None = None, restore: dict | None = None) -> dict:
     """Validate, insert the VM as pending, and return once exactly one spoke owns it.
 
     A retry with the same operation_id returns the first request's VM and makes nothing new.
@@ -114,9 +114,12 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
     async with db.cursor(hub.pool) as cur:
         try:
             size_row = await catalog.get_size(cur, size)
-            await catalog.get_image(cur, image)
+            await catalog.get_image(cur, image, include_deprecated=restore is not None)
         except db.NotFound as e:
             raise InvalidRequest(str(e)) from None
+        if restore is not None and size_row["disk_gb"] * 2**30 < restore["disk_bytes"]:
+            raise InvalidRequest(f"the backup's disk is {restore['disk_bytes'] / 2**30:g} GB and a {size_row['id']} has "
+                                 f"{size_row['disk_gb']} GB: choose a size whose disk holds it")
         keys = await accounts.ssh_keys_by_name(cur, account, list(dict.fromkeys(ssh_keys)))
         missing = sorted(set(ssh_keys) - {k["name"] for k in keys})
         if missing:
@@ -130,8 +133,10 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
                 if hub.config.billing_enabled:
                     await _check_balance(cur, hub.config, account, size_row)
                 await vms.insert_pending_vm(cur, vm_id, account, size, image, keys)
-                if not await ops_db.insert_operation(cur, op_id, "create", {"size": size, "os": image},
-                                                     account=account, vm_id=vm_id):
+                payload = {"size": size, "os": image}
+                if restore is not None:
+                    payload["restore"] = {k: restore[k] for k in ("backup_id", "snapshot", "digest")}
+                if not await ops_db.insert_operation(cur, op_id, "create", payload, account=account, vm_id=vm_id):
                     raise _AlreadyRequested()
         except _AlreadyRequested:
             return await _earlier_create(cur, op_id, account)

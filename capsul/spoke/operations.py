@@ -72,6 +72,7 @@ class SpokeOperations:
         self._shutdowns: dict[str, asyncio.Task] = {}  # vm id -> the one wait for its ACPI shutdown
         self._changing: dict[str, asyncio.Lock] = {}  # vm id -> held while it is rebuilt or resized
         store = ResticStore(config, config.spoke_dir / "restic-cache")
+        self.storage.store = store
         self.changes = CapsulChanges(config, virt, self.storage, ChangeJournal(config.spoke_dir / "changes"),
                                      domain_type=self.domain_type, why_no_room=self._why_no_room, store=store)
         self.backups = BackupJobs(config, virt, store, ChangeJournal(config.spoke_dir / "backups"))

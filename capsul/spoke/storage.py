@@ -13,10 +13,13 @@ import io
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pycdlib
+
+from capsul.spoke.backups.store import SNAPSHOT_RE, StoreError
 
 from capsul.spoke import cloud_init
 
@@ -37,10 +40,11 @@ class GuestFiles:
 
 
 class Storage:
-    def __init__(self, images_dir: Path, vm_dir: Path, *, real: bool):
+    def __init__(self, images_dir: Path, vm_dir: Path, *, real: bool, store=None):
         self.images_dir = images_dir
         self.vm_dir = vm_dir
         self.real = real
+        self.store = store  # the backup store a create from a backup reads (capsul/spoke/backups/store.py)
 
     def paths(self, vm_id: str) -> GuestFiles:
         return GuestFiles(disk=self.vm_dir / f"{vm_id}.qcow2", seed=self.vm_dir / f"{vm_id}-cidata.iso",
@@ -58,6 +62,8 @@ class Storage:
             if not os.access(path, os.R_OK) or not path.is_file():
                 raise StorageError(f"OS image {payload['os_image']} is missing or unreadable on this host ({path})")
         await asyncio.to_thread(self.vm_dir.mkdir, parents=True, exist_ok=True)
+        if not files.disk.exists() and payload.get("restore"):
+            await self._disk_from_backup(files.disk, payload)
         if not files.disk.exists():
             base_format = (await _qemu_img("info", "--output=json", str(image)))
             fmt = json.loads(base_format).get("format", "raw")
@@ -69,6 +75,27 @@ class Storage:
         return files
 
     # --- rebuild and resize (capsul/spoke/changes.py) ---------------------------------------
+
+    async def _disk_from_backup(self, disk: Path, payload: dict) -> None:
+        """A create from a backup: the backup's image, fetched from the store and checked against its
+        digest, grown to the size's disk, becomes the disk (never a half-fetched one)."""
+        restore, partial = payload["restore"], _beside(disk, "partial")
+        if not (isinstance(restore, dict) and isinstance(restore.get("snapshot"), str)
+                and SNAPSHOT_RE.fullmatch(restore["snapshot"]) and isinstance(restore.get("digest"), str)
+                and re.fullmatch(r"[0-9a-f]{64}", restore["digest"]) and isinstance(restore.get("backup_id"), str)
+                and re.fullmatch(r"[0-9a-f-]{36}", restore["backup_id"])):
+            raise StorageError("the backup to restore is not named as a backup id, snapshot and SHA-256")
+        if self.store is None or not self.store.configured:
+            raise StorageError("this host has no backup store (BACKUP_STORE is unset) to restore from")
+        try:
+            await self.store.get(restore["snapshot"], restore["backup_id"], partial)
+        except StoreError as e:
+            raise StorageError(f"the backup could not be fetched: {e}") from None
+        if await self.digest_of(partial) != restore["digest"]:
+            await self._unlink([partial])
+            raise StorageError("the image the backup store returned is not the one backed up (its SHA-256 differs)")
+        await self.grow_file(partial, int(payload["disk_gb"]))
+        os.replace(partial, disk)
 
     def check_image(self, payload: dict) -> None:
         """StorageError unless this host has the payload's OS image (and its boot files)."""

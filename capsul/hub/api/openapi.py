@@ -161,6 +161,18 @@ PATHS = {
         "responses": {"200": _json(_one("capsul", "Capsul"), "restored"),
                       "202": _json(_one("capsul", "Capsul"), "under way (restoring)"),
                       **_errors(400, 404, 409, 503)}}},
+    "/capsuls/{vm_id}/backups/{backup_id}/new-capsul": {"post": {
+        "summary": "A new capsul from a backup", "operationId": "restoreBackupAsNew",
+        "parameters": [VM_ID, BACKUP_ID, IDEMPOTENCY_KEY],
+        "description": ("Placed like a create, with new addresses; its disk is the backup's (checked against its "
+                        "digest by the host that builds it). `size` (default: the backed-up capsul's) must hold the "
+                        "backup's disk; `ssh_keys` default to the backed-up capsul's. 201 once a host owns it."),
+        "requestBody": {"required": False, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {
+                "size": {"type": "string"}, "ssh_keys": {"type": "array", "items": {"type": "string"}}}}}}},
+        "responses": {"201": _json(_created(), "created: a host owns it, `running` follows"),
+                      "200": _json(_created(), "the same request again (Idempotency-Key)"),
+                      **_errors(400, 402, 403, 404, 409, 503)}}},
     "/capsuls/{vm_id}/metrics": {"get": {
         "summary": "The capsul's usage series", "operationId": "capsulMetrics",
         "parameters": [VM_ID, {"name": "range", "in": "query", "required": False,

@@ -23,6 +23,7 @@ from capsul.hub.backups import jobs as backup_jobs
 from capsul.hub.backups import service as backup_service
 from capsul.hub.api.openapi import openapi_document
 from capsul.hub.capsuls import Hub
+from capsul.hub.db import backups as backups_db
 from capsul.hub.db import catalog
 from capsul.hub.db import operations as ops_db
 from capsul.hub.keys import db_pool, hub_service
@@ -304,6 +305,34 @@ async def restore_backup(request: web.Request) -> web.Response:
         request.app[hub_service], account_of(request), request.match_info["vm_id"], request.match_info["backup_id"],
         operation_id=_change_operation_id(request, "restore"))
     return _changed(vm)
+
+
+@routes.post("/capsuls/{vm_id}/backups/{backup_id}/new-capsul")
+async def restore_backup_as_new(request: web.Request) -> web.Response:
+    """A new capsul from the backup (201 once a host owns it): placed like a create, new addresses;
+    `size` and `ssh_keys` default to the backed-up capsul's."""
+    body = await json_body(request) if request.can_read_body else {}
+    keys = field(body, "ssh_keys", list, required=False)
+    if keys is not None and not all(isinstance(k, str) for k in keys):
+        raise errors.json_error(400, "'ssh_keys' must be a list of your SSH key names")
+    key = _idempotency_key(request)
+    op_id = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{account_of(request)}\nnew-capsul\n"
+                                              f"{request.match_info['backup_id']}\n{key}") if key else uuid.uuid4()
+    hub = request.app[hub_service]
+    async with db.cursor(request.app[db_pool]) as cur:
+        replay = await ops_db.operation_exists(cur, op_id)
+    source = await capsuls.get_capsul(hub, account_of(request), request.match_info["vm_id"])
+    async with db.cursor(request.app[db_pool]) as cur:
+        try:
+            backup = await backups_db.get(cur, request.match_info["backup_id"], account_of(request))
+        except db.NotFound:
+            backup = None
+    if backup is None or backup["vm_id"] != source["id"]:
+        raise errors.json_error(404, f"capsul {source['id']} has no backup {request.match_info['backup_id']:.60}")
+    vm = await backup_jobs.restore_as_new(hub, account_of(request), str(backup["id"]),
+                                          size=field(body, "size", str, required=False), ssh_keys=keys,
+                                          operation_id=op_id)
+    return reply({"capsul": capsul_view(vm), "operation_id": op_id}, status=200 if replay else 201)
 
 
 @routes.get("/capsuls/{vm_id}/metrics")

@@ -23,7 +23,7 @@ import psycopg2
 from capsul import signing, vm_states
 from capsul.hub import db
 from capsul.hub.backups import retention
-from capsul.hub.capsuls import CapsulNotFound, Hub, InvalidRequest, Unavailable, WrongState
+from capsul.hub.capsuls import CapsulNotFound, Hub, InvalidRequest, Unavailable, WrongState, create_capsul
 from capsul.hub.db import backups as catalogue
 from capsul.hub.db import hosts, vms
 from capsul.hub.spokes import leases
@@ -206,3 +206,23 @@ async def run_forever(hub: Hub) -> None:
         except (psycopg2.Error, OSError, TimeoutError) as e:
             log.error("following backups failed: %s", e)
         await asyncio.sleep(FOLLOW_EVERY)
+
+
+async def restore_as_new(hub: Hub, account: str, backup_id: str, *, size: str | None = None,
+                         ssh_keys: list[str] | None = None, operation_id: uuid.UUID | None = None) -> dict:
+    """A new capsul whose disk is this backup's: placed like a create (new addresses), of `size`
+    (default: the backed-up capsul's), with `ssh_keys` (default: the backed-up capsul's). The
+    image inside is the backup's; cloud-init sees a new instance and gives it the new addresses."""
+    async with db.cursor(hub.pool) as cur:
+        try:
+            backup = await catalogue.get(cur, backup_id, account)
+            source = await vms.get_vm(cur, backup["vm_id"], account)
+        except db.NotFound:
+            raise CapsulNotFound(f"no backup {backup_id:.60}") from None
+        if backup["status"] != "done":
+            raise WrongState(f"Backup {backup_id} is {backup['status']}: only a finished backup can be restored.")
+        keys = ssh_keys if ssh_keys is not None else [k["name"] for k in await vms.ssh_keys_of(cur, source["id"])]
+    return await create_capsul(hub, account, size or source["size"], backup["os_image"] or source["os"], keys,
+                               operation_id=operation_id,
+                               restore={"backup_id": str(backup["id"]), "snapshot": backup["snapshot"],
+                                        "digest": backup["digest"], "disk_bytes": backup["disk_bytes"]})

@@ -118,7 +118,7 @@ async def _claim_in_transaction(cur, op_id: str, host_id: str) -> dict | ClaimRe
         await cur.execute("SELECT state FROM vms WHERE id = %s", (op["vm_id"],))
         if (await cur.fetchone())["state"] in (vm_states.DELETING, *vm_states.GONE):
             raise ClaimRefused("the capsul was deleted meanwhile; build nothing")
-        return await vms.create_payload(cur, op["vm_id"])
+        return _with_restore(await vms.create_payload(cur, op["vm_id"]), op)
     if op["status"] == "assigned":
         raise ClaimRefused("operation already claimed by another host")
     if op["status"] != "pending":
@@ -144,7 +144,14 @@ async def _claim_in_transaction(cur, op_id: str, host_id: str) -> dict | ClaimRe
         raise ClaimRefused("the capsul is no longer waiting for a host")
     await vms.add_event(cur, op["vm_id"], "creating", host_id=host_id)
     await cur.execute("UPDATE operations SET status = 'assigned', assigned_at = now() WHERE id = %s", (op_id,))
-    return await vms.create_payload(cur, op["vm_id"])
+    return _with_restore(await vms.create_payload(cur, op["vm_id"]), op)
+
+
+def _with_restore(payload: dict, op: dict) -> dict:
+    """A create from a backup (capsul/hub/backups/jobs.py restore_as_new) tells its host which one:
+    its disk is the backup's image, fetched from the backup store, instead of a fresh overlay."""
+    restore = (op.get("payload") or {}).get("restore")
+    return {**payload, "restore": restore} if restore else payload
 
 
 async def close_offer(cur, op_id: uuid.UUID, host_id: str, status: str, answer: dict) -> str | None:
