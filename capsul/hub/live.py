@@ -13,6 +13,7 @@ Envelope (docs/architecture.md §6): {"type": ..., "ts": <unix seconds>, "data":
     capsul.state    {"capsul": capsul, "event": {"state", "reason", "host_id", "at", "timeline"}}
     hosts.changed   {}  (admins watching everything)
     capsul.usage    {"capsul": id, "point": {"t", "cpu_percent", ...}}  (a detail page asking for usage, while visible)
+    capsul.backup   {"capsul": id, "backup": backup}  (hub/db/backups.py view_of: status, progress, sizes)
     ping            {}
 """
 from __future__ import annotations
@@ -271,6 +272,10 @@ class ChangeListener:
             vm_id = change["vm_id"]
         except (ValueError, KeyError, TypeError):
             log.error("ignoring a malformed %s notification: %.200r", channel, payload)
+            return
+        if change.get("state") == "backup":  # a backup moved on (hub/db/backups.py): no capsul to read
+            self.broadcaster.publish(envelope("capsul.backup", {"capsul": vm_id, "backup": change.get("backup")}),
+                                     account=change.get("account"))
             return
         try:
             async with db.cursor(self.pool) as cur:

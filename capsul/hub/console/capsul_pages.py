@@ -11,7 +11,7 @@ from aiohttp import web
 from capsul.hub import capsuls, db, usage
 
 from capsul.hub.accounts import ssh_keys
-from capsul.hub.console import sessions, vendor
+from capsul.hub.console import backup_pages, sessions, vendor
 from capsul.hub.console.render import render
 from capsul.hub.db import catalog, ledger, vms
 from capsul.hub.keys import db_pool
@@ -88,7 +88,9 @@ async def _detail(request: web.Request, account: str, *, error: str | None = Non
         size = await catalog.get_size(cur, vm["size"], include_deprecated=True)
         image = await catalog.get_image(cur, vm["os"], include_deprecated=True)
     glance = await usage.at_a_glance(request.app[db_pool], vm)
+    backups = await backup_pages.backups_section(request, vm)
     return await render("capsul.html", request, {
+        "backups": backups,
         "vm": capsul_view(vm), "events": events, "size": size, "image": image, "error": error,
         # libvirt's test driver reports no usage, and has no console nor SSH host keys either
         "test_driver": glance["usage_reported"] is False,

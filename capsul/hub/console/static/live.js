@@ -169,6 +169,50 @@
     while (rows.rows.length > fresh.length) rows.deleteRow(fresh.length);
   }
 
+  function backupRow(backup) {  // the Backups section of a capsul's page (templates/capsul.html)
+    const table = document.getElementById("backup-rows");
+    if (!table || !backup) return;
+    let row = table.querySelector('tr[data-backup="' + backup.id + '"]');
+    if (!row) {
+      row = document.createElement("tr");
+      row.dataset.backup = backup.id;
+      ["taken_at", "status", "consistency", "size", "kept", "restore"].forEach(function (field) {
+        const cell = document.createElement("td");
+        cell.dataset.field = field;
+        row.appendChild(cell);
+      });
+      table.tBodies[0].prepend(row);
+    }
+    table.hidden = false;
+    const none = document.getElementById("no-backups");
+    if (none) none.hidden = true;
+    const taken = (backup.taken_at || backup.requested_at || "").slice(0, 16).replace("T", " ");
+    setField(row, "taken_at", taken ? taken + " UTC" : "—");
+    const words = backup.status === "waiting-for-store" ? "waiting for the backup store" : backup.status;
+    setField(row, "status", words + (backup.error ? ": " + backup.error : ""));
+    setField(row, "consistency", backup.consistency || "—");
+    let size = "—";
+    if (backup.image_bytes !== null && backup.image_bytes !== undefined) size = bytes(backup.image_bytes);
+    else if (backup.done_bytes) size = bytes(backup.done_bytes) + (backup.total_bytes ? " of " + bytes(backup.total_bytes) : "") + " so far";
+    setField(row, "size", size);
+    const restore = row.querySelector('[data-field="restore"]');
+    if (restore && backup.status === "done" && !restore.querySelector("a")) {
+      const link = document.createElement("a");
+      link.className = "button";
+      link.dataset.restore = "";
+      link.href = "/capsuls/" + encodeURIComponent(backup.capsul) + "/backups/" + encodeURIComponent(backup.id) + "/restore";
+      link.textContent = "Restore…";
+      restore.appendChild(link);
+    }
+  }
+
+  function bytes(n) {  // as the server's human_bytes (capsul/hub/usage.py): powers of 1000
+    const units = ["B", "kB", "MB", "GB", "TB"];
+    let i = 0;
+    while (Math.abs(n) >= 1000 && i < units.length - 1) { n /= 1000; i += 1; }
+    return (i ? n.toFixed(1) : n.toFixed(0)) + " " + units[i];
+  }
+
   function handle(message) {
     const data = message.data;
     if (message.type === "snapshot") {
@@ -187,6 +231,8 @@
       if (page === "admin") refreshAdmin(message.type);
     } else if (message.type === "hosts.changed" && page === "admin") {
       refreshAdmin(message.type);
+    } else if (message.type === "capsul.backup") {
+      if (page === "detail" && data.capsul === watched) backupRow(data.backup);
     } else if (message.type === "capsul.usage") {
       // the graphs (usage.js) take it from here
       document.dispatchEvent(new CustomEvent("capsul:usage", { detail: data }));
