@@ -7,14 +7,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from capsul.config import Role, load_config
 from capsul.hub import db
+from capsul.hub.accounts import api_tokens
 from capsul.hub.backups import jobs
 from capsul.hub.db import backups as catalogue
 from capsul.spoke.backups.store import ResticStore
-from tests.conftest import add_account_with_key, eventually, spoke_ready, wait_for_state
+from tests.conftest import HEALTH_HEADERS, add_account_with_key, eventually, spoke_ready, wait_for_state
 from tests.test_public_api import Api, assert_error
 
 pytestmark = [pytest.mark.timeout(300)]
@@ -36,8 +39,6 @@ async def backups_node(start_node, pool, store_settings):
 
 @pytest.fixture
 async def alice(backups_node, pool):
-    import aiohttp
-    from capsul.hub.accounts import api_tokens
     await add_account_with_key(pool)
     secret, _ = await api_tokens.create_token(pool, "alice@example.org", "backups", "write", None)
     async with aiohttp.ClientSession() as session:
@@ -72,7 +73,12 @@ async def test_the_schedule_is_set_whole_or_refused_in_words(alice, pool):
     assert_error(status, body, 404)
 
 
-async def test_a_backup_its_host_cannot_take_fails_in_words_and_lists_nothing_restorable(alice, pool):
+def samples_of(text: str) -> dict:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for f in text_string_to_metric_families(text) for s in f.samples}
+
+
+async def test_a_backup_its_host_cannot_take_fails_in_words_and_lists_nothing_restorable(backups_node, alice, pool):
     vm_id = await running_capsul(alice, pool)
     live = await alice.ws(f"?capsul={vm_id}")
     status, body = await alice.call("POST", f"/capsuls/{vm_id}/backups", headers={"Idempotency-Key": "b-1"})
@@ -99,6 +105,14 @@ async def test_a_backup_its_host_cannot_take_fails_in_words_and_lists_nothing_re
     assert "not supported" in found["error"] and found["digest"] is None and found["consistency"] is None
     status, body = await alice.call("POST", f"/capsuls/{vm_id}/backups/{backup_id}/restore")
     assert_error(status, body, 409, "only a finished backup")
+    async with aiohttp.ClientSession() as client:  # counted for Prometheus, on the hub and on the spoke
+        async with client.get(backups_node.console_url + "/metrics", headers=HEALTH_HEADERS) as r:
+            hub_samples = samples_of(await r.text())
+        async with client.get(backups_node.api_url + "/metrics", headers=HEALTH_HEADERS, ssl=False) as r:
+            spoke_samples = samples_of(await r.text())
+    assert hub_samples[("capsul_backups", (("status", "failed"),))] == 1
+    assert spoke_samples[("capsul_spoke_backups_failed_total", ())] == 1
+    assert spoke_samples[("capsul_spoke_backup_jobs", ())] == 0
     status, body = await alice.call("POST", f"/capsuls/{vm_id}/backups/{uuid.uuid4()}/restore")
     assert_error(status, body, 400, "no backup")
     status, body = await alice.call("POST", f"/capsuls/{vm_id}/backups/not-a-uuid/new-capsul", {})

@@ -15,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from capsul.hub import db
+from capsul.hub.db import backups as backups_db
 from capsul.hub.db import hosts as hosts_db
 from capsul.hub.db import vms as vms_db
 from capsul.prometheus_http import exposition, token_checked
@@ -72,6 +73,10 @@ async def _fleet_registry(pool) -> CollectorRegistry:
     lag = Gauge("capsul_host_event_lag_seconds", "Now minus the time the newest event applied from the host "
                 "arrived", ["host"], registry=registry)
     states = Gauge("capsul_capsuls", "Capsuls by state (deleted ones not counted)", ["state"], registry=registry)
+    backups = Gauge("capsul_backups", "Backups in the catalogue by status (failed: jobs that failed)", ["status"],
+                    registry=registry)
+    stored = Gauge("capsul_backup_store_bytes", "Bytes the finished backups added to the backup store",
+                   registry=registry)
     async with db.cursor(pool) as cur:
         for host in await hosts_db.with_event_lag(cur):
             online.labels(host["id"]).set(1 if host["online"] else 0)
@@ -82,6 +87,10 @@ async def _fleet_registry(pool) -> CollectorRegistry:
                 lag.labels(host["id"]).set(float(host["lag"]))
         for state, n in (await vms_db.count_by_state(cur)).items():
             states.labels(state).set(n)
+        totals = await backups_db.totals(cur)
+        for status, n in totals["by_status"].items():
+            backups.labels(status).set(n)
+        stored.set(totals["stored_bytes"])
     return registry
 
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from capsul.prometheus_http import exposition, token_checked
-from capsul.spoke.keys import metrics_token, state, usage_sampler
+from capsul.spoke.keys import metrics_token, operations, state, usage_sampler
 from capsul.spoke.serial_console import consoles
 
 # metric name, help, Counters field, scale
@@ -48,6 +48,15 @@ async def spoke_metrics(request: web.Request) -> web.Response:
           registry=registry).set(spoke.last_event_seq)
     Gauge("capsul_spoke_events_waiting", "Events in the outbox not yet acknowledged by the hub",
           registry=registry).set(spoke.events_waiting)
+    jobs = request.app[operations].backups
+    Gauge("capsul_spoke_backup_jobs", "Backup jobs this spoke runs now (queued, taking, uploading, waiting)",
+          registry=registry).set(len(jobs.running()))
+    Counter("capsul_spoke_backups_done", "Backups this spoke has put in the store since it started",
+            registry=registry).inc(jobs.counts["done"])
+    Counter("capsul_spoke_backups_failed", "Backups that failed on this spoke since it started",
+            registry=registry).inc(jobs.counts["failed"])
+    Counter("capsul_spoke_backup_bytes", "Bytes of backup images this spoke has put in the store since it started",
+            registry=registry).inc(jobs.counts["bytes"])
     Gauge("capsul_spoke_console_sessions", "Serial console sessions open on this spoke", registry=registry).set(
         len(request.app[consoles]))
     return exposition(registry)

@@ -10,6 +10,7 @@ from capsul.hub import db, usage
 
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
+from capsul.hub.db import backups as backups_db
 from capsul.hub.db import admin_search, networks, vm_events
 from capsul.hub.db import accounts as accounts_db
 from capsul.hub.db import ledger
@@ -49,6 +50,8 @@ async def _page(request: web.Request, *, ledger_form: dict | None = None, status
             "operations": await admin_search.operations(cur, q, before=operations_before),
             "conflicts": await vm_events.open_conflicts(cur), "ledger": await ledger.recent_manual(cur),
             "top_transfer": await usage_db.top_consumers(cur, usage.utc_now()), "page": admin_search.PAGE,
+            "backup_hosts": await backups_db.per_host(cur),
+            "backups_enabled": bool(request.app[hub_service].config.backup_store),
             "ledger_form": ledger_form or {},
             # what the live updates re-read: this page, or (after a form's POST) the plain admin page
             "refresh_url": request.rel_url if request.method == "GET" else request.app.router["admin"].url_for()}

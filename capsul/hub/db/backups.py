@@ -207,3 +207,27 @@ async def stored_bytes_by_account(cur) -> dict[str, int]:
     await cur.execute("""SELECT account, sum(stored_bytes)::bigint AS stored FROM backups
                          WHERE status = 'done' GROUP BY account""")
     return {r["account"]: int(r["stored"] or 0) for r in await cur.fetchall()}
+
+
+async def per_host(cur) -> list[dict]:
+    """The admin page's backup jobs by host: under way now, done and failed in the last day, the
+    last failure or store wait in words, and what the store holds for each host's capsuls."""
+    await cur.execute(
+        """SELECT coalesce(host_id, '(gone)') AS host_id,
+                  count(*) FILTER (WHERE status = ANY(%s)) AS under_way,
+                  count(*) FILTER (WHERE status = 'done' AND finished_at > now() - interval '1 day') AS done_day,
+                  count(*) FILTER (WHERE status = 'failed' AND finished_at > now() - interval '1 day') AS failed_day,
+                  coalesce(sum(stored_bytes) FILTER (WHERE status = 'done'), 0)::bigint AS stored_bytes,
+                  (array_agg(error ORDER BY coalesce(finished_at, requested_at) DESC)
+                     FILTER (WHERE error IS NOT NULL))[1] AS last_error
+           FROM backups GROUP BY 1 ORDER BY 1""", (list(UNDER_WAY),))
+    return await cur.fetchall()
+
+
+async def totals(cur) -> dict:
+    """For Prometheus (hub/prometheus.py): backups by status, and the bytes the store holds."""
+    await cur.execute("""SELECT status, count(*) AS n, coalesce(sum(stored_bytes), 0)::bigint AS stored
+                         FROM backups GROUP BY status""")
+    rows = await cur.fetchall()
+    return {"by_status": {r["status"]: r["n"] for r in rows},
+            "stored_bytes": sum(r["stored"] for r in rows if r["status"] == "done")}
