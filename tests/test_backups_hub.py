@@ -119,6 +119,19 @@ async def test_a_backup_its_host_cannot_take_fails_in_words_and_lists_nothing_re
     assert_error(status, body, 404)
 
 
+async def test_a_rebuild_that_asks_to_back_up_first_erases_nothing_when_the_backup_fails(alice, pool):
+    vm_id = await running_capsul(alice, pool)
+    status, body = await alice.call("POST", f"/capsuls/{vm_id}/rebuild", {"back_up_first": "yes"})
+    assert_error(status, body, 400, "back_up_first")
+    status, body = await alice.call("POST", f"/capsuls/{vm_id}/rebuild", {"back_up_first": True})
+    assert_error(status, body, 409, "The backup before the rebuild did not succeed")
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state, generation FROM vms WHERE id = %s", (vm_id,))
+        assert dict(await cur.fetchone()) == {"state": "running", "generation": 0}  # nothing erased
+        await cur.execute("SELECT reason, status FROM backups WHERE vm_id = %s", (vm_id,))
+        assert [dict(r) for r in await cur.fetchall()] == [{"reason": "before-rebuild", "status": "failed"}]
+
+
 async def test_retention_is_carried_out_in_the_store_and_only_then_listed(backups_node, alice, pool, store_settings,
                                                                         tmp_path):
     vm_id = await running_capsul(alice, pool)

@@ -28,6 +28,7 @@ import psycopg2
 
 from capsul import signing, vm_states
 from capsul.hub import db
+from capsul.hub.backups import jobs as backup_jobs
 from capsul.hub.capsuls import (CapsulError, Hub, InsufficientBalance, InvalidRequest, NoCapacityError,
                                 OverAccountLimit, Unavailable, WrongState, get_capsul)
 from capsul.hub.db import accounts, catalog, changes, hosts, ledger, placement, vms
@@ -47,12 +48,23 @@ def call_timeout(hub: Hub) -> float:
 
 
 async def rebuild_capsul(hub: Hub, account: str | None, vm_id: str, *, image: str | None = None,
-                         ssh_keys: list[str] | None = None, operation_id: uuid.UUID | None = None) -> dict:
+                         ssh_keys: list[str] | None = None, operation_id: uuid.UUID | None = None,
+                         back_up_first: bool = False) -> dict:
     """Reinstall the capsul from `image` (default: its own) with `ssh_keys` (names of the
     account's keys; default: the capsul's own). Returns the capsul as its host left it, or
-    `rebuilding` if its host has not answered yet."""
+    `rebuilding` if its host has not answered yet. `back_up_first`: a backup is taken, and must
+    be in the store, before anything is erased (docs/backups.md); one that fails refuses the
+    rebuild, in its words."""
     vm = await get_capsul(hub, account, vm_id)
     op_id = operation_id or uuid.uuid4()
+    if not isinstance(back_up_first, bool):
+        raise InvalidRequest("back_up_first is true or false")
+    if back_up_first:
+        async with db.cursor(hub.pool) as cur:
+            if await ops_db.operation_exists(cur, op_id):
+                return await _earlier(hub, cur, op_id, vm, "rebuild")
+            await _can_change_now(cur, vm, "rebuild")
+        await _backed_up(hub, account, vm_id)
     if ssh_keys is not None and (not isinstance(ssh_keys, list) or not ssh_keys
                                  or not all(isinstance(k, str) for k in ssh_keys)):
         raise InvalidRequest("choose at least one SSH key, or you could not log in to the rebuilt capsul")
@@ -92,6 +104,20 @@ async def rebuild_capsul(hub: Hub, account: str | None, vm_id: str, *, image: st
             raise WrongState(str(e)) from None
     log.info("rebuilding %s with %s (operation %s)", vm_id, image_row["id"], op_id)
     return await send(hub, op_id)
+
+
+async def _backed_up(hub: Hub, account: str | None, vm_id: str, within: float = 1800.0) -> None:
+    """A backup of the capsul, taken now and waited for until it is in the store."""
+    backup = await backup_jobs.back_up(hub, account, vm_id, reason="before-rebuild")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while backup["status"] not in ("done", "failed") and loop.time() < deadline:
+        await asyncio.sleep(1.0)  # the hub's follower (backups/jobs.py) moves it on; read where it is
+        async with db.cursor(hub.pool) as cur:
+            backup = backups_db.view_of(await backups_db.get(cur, backup["id"]))
+    if backup["status"] != "done":
+        why = backup["error"] or "it did not finish in time"
+        raise WrongState(f"The backup before the rebuild did not succeed ({why}), so nothing was erased.")
 
 
 async def resize_capsul(hub: Hub, account: str | None, vm_id: str, size: str, *, restart: str = RESTART_NOW,

@@ -101,7 +101,10 @@ PATHS = {
             "asked again until it does: follow the state)."),
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "properties": {
-                "os": {"type": "string"}, "ssh_keys": {"type": "array", "items": {"type": "string"}}}}}}},
+                "os": {"type": "string"}, "ssh_keys": {"type": "array", "items": {"type": "string"}},
+                "back_up_first": {"type": "boolean", "default": False,
+                                  "description": "take a backup, and wait until it is in the store, before "
+                                                 "anything is erased; a backup that fails refuses the rebuild (409)"}}}}}},
         "responses": {"200": _json(_one("capsul", "Capsul"), "rebuilt"),
                       "202": _json(_one("capsul", "Capsul"), "under way (rebuilding)"),
                       **_errors(400, 404, 409, 503)}}},

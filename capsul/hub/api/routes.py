@@ -240,7 +240,8 @@ async def rebuild_capsul(request: web.Request) -> web.Response:
     vm = await capsul_changes.rebuild_capsul(
         request.app[hub_service], account_of(request), request.match_info["vm_id"],
         image=field(body, "os", str, required=False), ssh_keys=field(body, "ssh_keys", list, required=False),
-        operation_id=_change_operation_id(request, "rebuild"))
+        operation_id=_change_operation_id(request, "rebuild"),
+        back_up_first=bool(field(body, "back_up_first", bool, required=False)))
     return _changed(vm)
 
 

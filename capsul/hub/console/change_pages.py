@@ -26,7 +26,9 @@ async def _rebuild_form(request: web.Request, account: str, *, chosen: dict | No
     keys = await ssh_keys.list_ssh_keys(request.app[db_pool], account)
     chosen = chosen or {"os": vm["os"], "keys": [k["name"] for k in keys if k["name"] in own], "confirm": ""}
     return await render("rebuild.html", request, {"vm": capsul_view(vm), "images": images, "keys": keys,
-                                                  "chosen": chosen, "error": error}, status=status)
+                                                  "chosen": chosen, "error": error,
+                                                  "backups": bool(request.app[hub_service].config.backup_store)},
+                        status=status)
 
 
 @routes.get("/capsuls/{vm_id}/rebuild", name="capsul_rebuild")
@@ -41,13 +43,14 @@ async def rebuild(request: web.Request, account: str) -> web.StreamResponse:
     form = await request.post()
     vm_id = request.match_info["vm_id"]
     chosen = {"os": str(form.get("os", "")), "keys": [str(k) for k in form.getall("ssh_key", [])],
-              "confirm": str(form.get("confirm", "")).strip()}
+              "confirm": str(form.get("confirm", "")).strip(), "back_up_first": form.get("back_up_first") == "on"}
     if chosen["confirm"] != vm_id:
         return await _rebuild_form(request, account, chosen=chosen, status=400,
                                    error=f"Type {vm_id} in the box to confirm: everything on its disk is erased.")
     try:
         vm = await capsul_changes.rebuild_capsul(request.app[hub_service], account, vm_id,
-                                                 image=chosen["os"] or None, ssh_keys=chosen["keys"])
+                                                 image=chosen["os"] or None, ssh_keys=chosen["keys"],
+                                                 back_up_first=chosen["back_up_first"])
     except capsuls.CapsulNotFound:
         raise
     except capsuls.CapsulError as e:
