@@ -28,7 +28,15 @@ async def node(start_node, pool):
     return node
 
 
-async def send(https, node, path, body=b"{}", *, token=None, host=None, direction=signing.SPOKE_TO_HUB,
+# What a spoke of this release announces itself with (older ones are refused: capsul/version.py)
+ANNOUNCE = json.dumps({"version": VERSION}).encode()
+
+
+def announcing(**fields) -> bytes:
+    return json.dumps({"version": VERSION, **fields}).encode()
+
+
+async def send(https, node, path, body=ANNOUNCE, *, token=None, host=None, direction=signing.SPOKE_TO_HUB,
                ts=None, nonce=None, signed_path=None, signed_body=None, header=None):
     """POST `body` to the node's API, signed with the given (possibly wrong) parts."""
     config = node.config
@@ -51,7 +59,7 @@ async def snapshot(pool):
 
 async def test_a_signed_heartbeat_is_accepted_and_recorded(https, node, pool):
     before = await host_row(pool, "local")
-    status, answer = await send(https, node, "/hub/heartbeat", b'{"last_event_seq": 42}')
+    status, answer = await send(https, node, "/hub/heartbeat", announcing(last_event_seq=42))
     assert (status, answer) == (200, {"ok": True, "host_id": "local", "networks": ["default"], "version": VERSION})
     after = await host_row(pool, "local")
     assert after["last_event_seq"] == 42 and after["last_heartbeat_at"] > before["last_heartbeat_at"]
@@ -81,7 +89,7 @@ def too_new():
 async def test_hub_refuses_with_401_and_changes_nothing(https, node, pool, case, kwargs, reason):
     kwargs = {k: (v() if callable(v) else v) for k, v in kwargs.items()}
     before = await snapshot(pool)
-    status, answer = await send(https, node, "/hub/heartbeat", b'{"last_event_seq": 99}', **kwargs)
+    status, answer = await send(https, node, "/hub/heartbeat", announcing(last_event_seq=99), **kwargs)
     assert status == 401
     assert answer["ok"] is False and answer["status"] == 401 and reason in answer["error"]
     assert set(answer) == {"ok", "error", "status"}
@@ -98,7 +106,7 @@ async def test_a_request_reflected_back_is_refused(https, node, pool):
 
 
 async def test_a_replayed_request_is_refused(https, node, pool):
-    body = b'{"last_event_seq": 7}'
+    body = announcing(last_event_seq=7)
     header = signing.authorization_header(node.config.spoke_host_token, "local", signing.SPOKE_TO_HUB, "POST",
                                           "/hub/heartbeat", body)
     assert (await send(https, node, "/hub/heartbeat", body, header=header))[0] == 200

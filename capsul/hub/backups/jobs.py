@@ -184,9 +184,7 @@ async def bill_storage(hub: Hub, hour: datetime) -> int:
         stored = await catalogue.stored_bytes_by_account(cur)
         for account, size in stored.items():
             amount = (Decimal(size) / Decimal(2**30) * price / HOURS_PER_MONTH).quantize(Decimal("0.000001"))
-            await cur.execute("""INSERT INTO backup_charges (account, hour, stored_bytes, amount)
-                                 VALUES (%s, date_trunc('hour', %s::timestamptz), %s, %s)
-                                 ON CONFLICT (account, hour) DO NOTHING""", (account, hour, size, amount))
+            await catalogue.charge_storage(cur, account, hour, size, amount)
     return len(stored)
 
 

@@ -231,3 +231,10 @@ async def totals(cur) -> dict:
     rows = await cur.fetchall()
     return {"by_status": {r["status"]: r["n"] for r in rows},
             "stored_bytes": sum(r["stored"] for r in rows if r["status"] == "done")}
+
+
+async def charge_storage(cur, account: str, hour: datetime, stored_bytes: int, amount) -> None:
+    """This hour's charge for the account's backup storage; a second one for the hour is ignored."""
+    await cur.execute("""INSERT INTO backup_charges (account, hour, stored_bytes, amount)
+                         VALUES (%s, date_trunc('hour', %s::timestamptz), %s, %s)
+                         ON CONFLICT (account, hour) DO NOTHING""", (account, hour, stored_bytes, amount))
