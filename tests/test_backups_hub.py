@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import aiohttp
 import pytest
@@ -16,6 +17,7 @@ from capsul.hub import db
 from capsul.hub.accounts import api_tokens
 from capsul.hub.backups import jobs
 from capsul.hub.db import backups as catalogue
+from capsul.hub.db import ledger
 from capsul.spoke.backups.store import ResticStore
 from tests.conftest import HEALTH_HEADERS, add_account_with_key, eventually, spoke_ready, wait_for_state
 from tests.test_public_api import Api, assert_error
@@ -170,6 +172,28 @@ async def test_retention_is_carried_out_in_the_store_and_only_then_listed(backup
     await alice.call("PUT", f"/capsuls/{vm_id}/backups/schedule", {"keep_last": 1, "keep_daily": 0})
     assert sorted(await jobs.prune(backups_node.hub)) == sorted([made[1][0]])
     assert sorted(s["id"] for s in await store.snapshots()) == sorted([made[0][1], made[2][1]])
+
+
+async def test_backup_storage_is_billed_by_the_hour_into_the_balance(backups_node, alice, pool):
+    vm_id = await running_capsul(alice, pool)
+    async with db.cursor(pool) as cur:
+        await cur.execute(
+            """INSERT INTO backups (id, vm_id, account, host_id, reason, status, consistency, os_image, disk_bytes,
+                                    image_bytes, stored_bytes, digest, snapshot, taken_at, finished_at)
+               VALUES (%s, %s, 'alice@example.org', 'local', 'asked', 'done', 'crash', 'debian12', 1, 1, %s,
+                       %s, 'abcdef12', now(), now())""", (str(uuid.uuid4()), vm_id, 73 * 2**30, "0" * 64))
+        before = await ledger.balance(cur, "alice@example.org")
+    hour = datetime(2026, 12, 2, 10, 17, tzinfo=timezone.utc)
+    assert await jobs.bill_storage(backups_node.hub, hour) == 1
+    assert await jobs.bill_storage(backups_node.hub, hour) == 1  # the same hour again: no second charge
+    price = Decimal(str(backups_node.config.backup_price_per_gb_month))
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT hour, stored_bytes, amount FROM backup_charges WHERE account = 'alice@example.org'")
+        rows = await cur.fetchall()
+        after = await ledger.balance(cur, "alice@example.org")
+    assert [(r["hour"], r["stored_bytes"]) for r in rows] == [(hour.replace(minute=0), 73 * 2**30)]
+    assert rows[0]["amount"] == (73 * price / 730).quantize(Decimal("0.000001"))  # 73 GB for 1/730 of a month
+    assert before - after == rows[0]["amount"]
 
 
 def test_the_daily_window_is_read_in_utc_and_may_cross_midnight():

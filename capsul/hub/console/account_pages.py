@@ -12,6 +12,7 @@ from capsul.hub.billing import payments
 from capsul.hub.console import sessions
 from capsul.hub.console.keys import payment_providers
 from capsul.hub.console.render import render
+from capsul.hub.db import backups as backups_db
 from capsul.hub.db import billing_state, ledger, vms
 from capsul.hub.keys import db_pool
 
@@ -30,7 +31,15 @@ async def _page(request: web.Request, account: str, *, error: str | None = None,
         statement = await ledger.statement(cur, account)
         pending = await billing_state.pending_intents(cur, account)  # payments started, not settled
         live_capsuls = await vms.list_vms(cur, account)
+        backup_storage = await backups_db.storage_of_account(cur, account)
+    config = request.app[sessions.config_key]
+    if config.backup_store:
+        backup_storage["monthly"] = (backup_storage["stored_bytes"] / 2**30) * config.backup_price_per_gb_month
+        backup_storage["price_per_gb_month"] = config.backup_price_per_gb_month
+    else:
+        backup_storage = None
     return await render("account.html", request, {
+        "backup_storage": backup_storage,
         "live_capsuls": live_capsuls, "transfer": await usage.transfers(request.app[db_pool], live_capsuls),
         "error": error, "login_sessions": await login_sessions.list_sessions(request.app[db_pool], account),
         "this_session": await sessions.current_session_id(request),

@@ -238,3 +238,13 @@ async def charge_storage(cur, account: str, hour: datetime, stored_bytes: int, a
     await cur.execute("""INSERT INTO backup_charges (account, hour, stored_bytes, amount)
                          VALUES (%s, date_trunc('hour', %s::timestamptz), %s, %s)
                          ON CONFLICT (account, hour) DO NOTHING""", (account, hour, stored_bytes, amount))
+
+
+async def storage_of_account(cur, account: str) -> dict:
+    """The account page's backup storage: bytes held now, and what it has been charged in all."""
+    await cur.execute(
+        """SELECT coalesce((SELECT sum(stored_bytes) FROM backups WHERE account = %s AND status = 'done'), 0)::bigint
+                  AS stored_bytes,
+                  coalesce((SELECT sum(amount) FROM backup_charges WHERE account = %s), 0) AS charged""",
+        (account, account))
+    return dict(await cur.fetchone())
