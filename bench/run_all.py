@@ -28,10 +28,10 @@ SCRIPTS += [("heartbeat_sweep_1000", "heartbeat_sweep", ["--spokes", "1000", "--
 SCRIPTS += [("upgrade", "upgrade", [])]
 if shutil.which("haproxy"):
     SCRIPTS += [("rolling_restart", "rolling_restart", [])]
-# Need root (a system libvirtd in a namespace of its own) and ~6 + ~4 minutes: run when root.
+# Need root (a system libvirtd in a namespace of its own) and ~6 + ~4 + ~7 minutes: run when root.
 if os.geteuid() == 0:
     SCRIPTS += [("cloud_boot", "cloud_boot", []), ("console_latency", "console_latency", []),
-                ("rebuild_resize", "rebuild_resize", [])]
+                ("rebuild_resize", "rebuild_resize", []), ("backups", "backups", [])]
 
 
 def run(name: str, script: str, args: list[str]) -> dict:

@@ -56,6 +56,7 @@ class BackupJobs:
         self._turns = asyncio.Semaphore(config.backup_concurrency)
         self._jobs: dict[str, dict] = {}  # backup id -> its status while it runs
         self._tasks: dict[str, asyncio.Task] = {}
+        self._asking: dict[str, asyncio.Lock] = {}  # backup id -> held while a first ask looks it up
         self.counts = {"done": 0, "failed": 0, "bytes": 0}  # for the spoke's /metrics
 
     def spool_file(self, backup_id: str) -> Path:
@@ -69,15 +70,23 @@ class BackupJobs:
             raise BackupRefused("this host has no backup store (BACKUP_STORE is unset)", 503)
         if backup_id in self._jobs:
             return dict(self._jobs[backup_id])
-        known = await self.journal.get(backup_id)
-        if known is not None:
-            return _ended(known)
-        if not await self.virt.exists(vm_id):
-            raise BackupRefused(f"{vm_id} is not on this host", 404)
-        status = {"backup_id": backup_id, "vm_id": vm_id, "status": "queued", "done_bytes": 0, "total_bytes": 0}
-        self._jobs[backup_id] = status
-        self._tasks[backup_id] = asyncio.create_task(self._run(status), name=f"backup {backup_id}")
-        return dict(status)
+        # NOTE: two first asks at once (the hub's own and its follower's) must start one job
+        async with self._asking.setdefault(backup_id, asyncio.Lock()):
+            try:
+                if backup_id in self._jobs:
+                    return dict(self._jobs[backup_id])
+                known = await self.journal.get(backup_id)
+                if known is not None:
+                    return _ended(known)
+                if not await self.virt.exists(vm_id):
+                    raise BackupRefused(f"{vm_id} is not on this host", 404)
+                status = {"backup_id": backup_id, "vm_id": vm_id, "status": "queued", "done_bytes": 0,
+                          "total_bytes": 0}
+                self._jobs[backup_id] = status
+                self._tasks[backup_id] = asyncio.create_task(self._run(status), name=f"backup {backup_id}")
+                return dict(status)
+            finally:
+                self._asking.pop(backup_id, None)
 
     def running(self) -> list[dict]:
         return [dict(s) for s in self._jobs.values()]
