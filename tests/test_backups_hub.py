@@ -134,6 +134,22 @@ async def test_a_rebuild_that_asks_to_back_up_first_erases_nothing_when_the_back
         assert [dict(r) for r in await cur.fetchall()] == [{"reason": "before-rebuild", "status": "failed"}]
 
 
+async def test_no_change_swaps_a_disk_while_its_backup_is_under_way(alice, pool):
+    vm_id = await running_capsul(alice, pool)
+    async with db.cursor(pool) as cur:  # as a host leaves it while it copies the disk
+        await cur.execute("""INSERT INTO backups (id, vm_id, account, host_id, reason, status)
+                             VALUES (%s, %s, 'alice@example.org', 'local', 'asked', 'taking')""",
+                          (str(uuid.uuid4()), vm_id))
+    for path, body in (("rebuild", {}), ("resize", {"size": "f1-s"})):
+        status, answer = await alice.call("POST", f"/capsuls/{vm_id}/{path}", body)
+        assert_error(status, answer, 409, "A backup of this capsul is under way")
+    status, answer = await alice.call("POST", f"/capsuls/{vm_id}/backups")
+    assert_error(status, answer, 409, "under way already")
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state, size, generation FROM vms WHERE id = %s", (vm_id,))
+        assert dict(await cur.fetchone()) == {"state": "running", "size": "f1-xs", "generation": 0}
+
+
 async def test_retention_is_carried_out_in_the_store_and_only_then_listed(backups_node, alice, pool, store_settings,
                                                                         tmp_path):
     vm_id = await running_capsul(alice, pool)

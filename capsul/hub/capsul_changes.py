@@ -207,6 +207,8 @@ async def _can_change_now(cur, vm: dict, op_type: str) -> None:
     """Refused before anything is written: a capsul in no state to change, or its host offline."""
     if vm["state"] not in vm_states.CHANGEABLE:
         raise WrongState(changes.why_not(vm["state"], op_type))
+    if await backups_db.has_one_under_way(cur, vm["id"]):  # its disk is being read: nothing swaps it meanwhile
+        raise WrongState("A backup of this capsul is under way: it can be changed once that has finished.")
     host = await hosts.get_host_to_call(cur, vm["host_id"]) if vm["host_id"] else None
     if host is None or not host["online"]:
         raise Unavailable("This capsul's host cannot be reached right now, so nothing was changed: try again in a "

@@ -89,6 +89,11 @@ async def under_way(cur, limit: int = 200) -> list[dict]:
     return await cur.fetchall()
 
 
+async def has_one_under_way(cur, vm_id: str) -> bool:
+    await cur.execute("SELECT 1 FROM backups WHERE vm_id = %s AND status = ANY(%s)", (vm_id, list(UNDER_WAY)))
+    return await cur.fetchone() is not None
+
+
 async def record_progress(cur, backup_id: str, answer: dict) -> dict | None:
     """The host's answer to "how is it going": the row moved on (and NOTIFYd when it changed)."""
     status = answer.get("status")
