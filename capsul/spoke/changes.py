@@ -1,4 +1,4 @@
-"""Rebuild and resize on a spoke (docs/architecture.md §3, DESIGN §14): changes to a capsul
+"""Rebuild and resize on a spoke (docs/architecture.md §3, docs/rebuild-and-resize.md): changes to a capsul
 that exists, asked by the hub as immediate operations whose answer is the outcome.
 
 Each is journaled (change_journal.py) before any step that cannot be taken back, so that a
@@ -25,7 +25,7 @@ import uuid
 
 from capsul.config import Config
 from capsul.limits import INT4_MAX, is_int
-from capsul.spoke.backups.store import SNAPSHOT_RE, ResticStore, StoreError
+from capsul.spoke.backups.store import ResticStore, StoreError, reference_problem
 from capsul.spoke.change_journal import ChangeJournal
 from capsul.spoke.domain_xml import build_domain_xml
 from capsul.spoke.storage import Storage, StorageError
@@ -281,21 +281,12 @@ def _rebuild_payload(body: dict) -> dict:
 
 
 def _restore_request(body: dict) -> dict:
-    vm_id, backup_id, snapshot, digest, disk_gb = (body.get(k) for k in ("vm_id", "backup_id", "snapshot", "digest",
-                                                                           "disk_gb"))
-    try:
-        backup_id = str(uuid.UUID(backup_id)) if isinstance(backup_id, str) else None
-    except ValueError:
-        backup_id = None
-    if backup_id is None:
-        raise ChangeRefused("backup_id must be a UUID", 400)
-    if not isinstance(snapshot, str) or not SNAPSHOT_RE.fullmatch(snapshot):
-        raise ChangeRefused("snapshot must be a restic snapshot id (hexadecimal)", 400)
-    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
-        raise ChangeRefused("digest must be a SHA-256 in hexadecimal", 400)
-    if not is_int(disk_gb, 1, 65536):
+    if problem := reference_problem(body):
+        raise ChangeRefused(problem, 400)
+    if not is_int(body.get("disk_gb"), 1, 65536):
         raise ChangeRefused("disk_gb must be a whole number of GB from 1 to 65536", 400)
-    return {"vm_id": vm_id, "backup_id": backup_id, "snapshot": snapshot, "digest": digest, "disk_gb": disk_gb}
+    return {"vm_id": body.get("vm_id"), "backup_id": str(uuid.UUID(body["backup_id"])), "snapshot": body["snapshot"],
+            "digest": body["digest"], "disk_gb": body["disk_gb"]}
 
 
 def _resize_request(body: dict) -> dict:

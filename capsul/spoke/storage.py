@@ -8,18 +8,16 @@ disk (`real=False`): the paths are still computed and put in the domain XML.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import json
 import logging
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pycdlib
 
-from capsul.spoke.backups.store import SNAPSHOT_RE, StoreError
+from capsul.spoke.backups.store import StoreError, reference_problem, sha256_of
 
 from capsul.spoke import cloud_init
 
@@ -80,11 +78,8 @@ class Storage:
         """A create from a backup: the backup's image, fetched from the store and checked against its
         digest, grown to the size's disk, becomes the disk (never a half-fetched one)."""
         restore, partial = payload["restore"], _beside(disk, "partial")
-        if not (isinstance(restore, dict) and isinstance(restore.get("snapshot"), str)
-                and SNAPSHOT_RE.fullmatch(restore["snapshot"]) and isinstance(restore.get("digest"), str)
-                and re.fullmatch(r"[0-9a-f]{64}", restore["digest"]) and isinstance(restore.get("backup_id"), str)
-                and re.fullmatch(r"[0-9a-f-]{36}", restore["backup_id"])):
-            raise StorageError("the backup to restore is not named as a backup id, snapshot and SHA-256")
+        if problem := reference_problem(restore):
+            raise StorageError(problem)
         if self.store is None or not self.store.configured:
             raise StorageError("this host has no backup store (BACKUP_STORE is unset) to restore from")
         try:
@@ -135,13 +130,7 @@ class Storage:
         return _beside(self.paths(vm_id).disk, "rebuild")
 
     async def digest_of(self, path: Path) -> str:
-        def run():
-            digest = hashlib.sha256()
-            with open(path, "rb") as f:
-                while chunk := f.read(2**20):
-                    digest.update(chunk)
-            return digest.hexdigest()
-        return await asyncio.to_thread(run)
+        return await asyncio.to_thread(sha256_of, path)
 
     async def grow_file(self, path: Path, disk_gb: int) -> None:
         """Grow the disk image at `path` to `disk_gb`; one as big already is left."""

@@ -22,7 +22,6 @@ it runs and from the journal once it has ended, even after a restart.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 
 from capsul.backoff import Backoff
 from capsul.config import Config
-from capsul.spoke.backups.store import ResticStore, StoreError, StoreLocked, StoreUnreachable
+from capsul.spoke.backups.store import ResticStore, StoreError, StoreLocked, StoreUnreachable, sha256_of
 from capsul.spoke.change_journal import ChangeJournal
 from capsul.spoke.storage import StorageError, _qemu_img
 from capsul.spoke.virt import Hypervisor, HypervisorError, VmNotFound
@@ -162,7 +161,7 @@ class BackupJobs:
         info = json.loads(await _qemu_img("info", "--output=json", str(image)))
         return {"consistency": consistency, "taken_at": taken_at, "disk_bytes": int(info["virtual-size"]),
                 "image_bytes": (await asyncio.to_thread(image.stat)).st_size,
-                "digest": await asyncio.to_thread(_sha256, image)}
+                "digest": await asyncio.to_thread(sha256_of, image)}
 
     async def _wait_for_copy(self, vm_id: str, status: dict) -> None:
         """Until QEMU has written the whole backup and let go of the file (its lock goes a moment
@@ -243,14 +242,6 @@ def _ended(entry: dict) -> dict:
 def _spool_files(image: Path) -> list[Path]:
     """The image and what is made on the way to it (QEMU's push target, qemu-img's partial file)."""
     return [image, *(image.with_name(f"{image.name}.{suffix}") for suffix in ("pushed", "partial"))]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(2**20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 async def _unlink(*paths: Path) -> None:

@@ -16,11 +16,13 @@ tagged with the backup and capsul ids, so that the store can be read without the
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
 import re
 import shlex
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable
@@ -30,6 +32,7 @@ from capsul.config import BACKUP_STORE_RE, Config
 log = logging.getLogger(__name__)
 
 SNAPSHOT_RE = re.compile(r"[0-9a-f]{8,64}")
+DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 
 
 class StoreError(Exception):
@@ -243,6 +246,31 @@ class ResticStore:
         """What the repository holds on disk (raw-data mode: after deduplication and compression)."""
         await self.ensure_initialised()
         return json.loads(await self._run("stats", "--json", "--mode", "raw-data"))
+
+
+def reference_problem(ref: object) -> str | None:
+    """What is wrong with a backup as the hub names it for a restore ({backup_id, snapshot, digest}),
+    in words; None when nothing is."""
+    if not isinstance(ref, dict):
+        return "the backup to restore must be named by backup_id, snapshot and digest"
+    try:
+        uuid.UUID(str(ref.get("backup_id")))
+    except ValueError:
+        return "backup_id must be a UUID"
+    if not isinstance(ref.get("snapshot"), str) or not SNAPSHOT_RE.fullmatch(ref["snapshot"]):
+        return "snapshot must be a restic snapshot id (hexadecimal)"
+    if not isinstance(ref.get("digest"), str) or not DIGEST_RE.fullmatch(ref["digest"]):
+        return "digest must be a SHA-256 in hexadecimal"
+    return None
+
+
+def sha256_of(path: Path) -> str:
+    """The digest the catalogue records of a backup's image (blocking: call it in a thread)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(2**20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _unlink_quietly(path: Path) -> None:
