@@ -107,13 +107,23 @@ class Ssh:
                              capture_output=True, text=True).stdout
         return out.split()[1]
 
-    async def run(self, address: str, command: str) -> str:
-        status, out, err = await in_netns(
-            "ssh", "-i", str(self.key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-            "-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
-            f"cyberian@{address}", command)
-        assert status == 0, f"ssh cyberian@{address} {command!r} failed ({status}): {err}"
-        return out
+    # cloud-init restarts sshd while it configures the guest (its config stage), so a guest that
+    # answered once may refuse a connection for a moment afterwards. Only failures before the
+    # session starts are retried: the command has not run, so running it again is safe.
+    NOT_CONNECTED = ("Connection refused", "kex_exchange_identification", "Connection timed out")
+
+    async def run(self, address: str, command: str, *, reconnect_within: float = 60) -> str:
+        deadline = time.monotonic() + reconnect_within
+        while True:
+            status, out, err = await in_netns(
+                "ssh", "-i", str(self.key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                "-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
+                f"cyberian@{address}", command)
+            if status == 255 and any(s in err for s in self.NOT_CONNECTED) and time.monotonic() < deadline:
+                await asyncio.sleep(1)
+                continue
+            assert status == 0, f"ssh cyberian@{address} {command!r} failed ({status}): {err}"
+            return out
 
 
 POOL_RANGE = (SUBNET.network_address + 10, SUBNET.network_address + 99)
