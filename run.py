@@ -24,6 +24,8 @@
                                                reinstall it: its disk is erased, id and addresses stay
     python run.py resize CAPSUL SIZE [--at-next-stop] [--force]
                                                another size: vCPUs and memory at a restart, the disk grown
+    python run.py drain HOST | maintenance HOST [--from TIME] | activate HOST
+                                               a host's state: no new capsuls, maintenance (people mailed), back
 
 Configuration comes from the environment and an optional .env file (see README).
 """
@@ -41,7 +43,7 @@ from pathlib import Path
 
 import psycopg2
 
-from capsul import catalog_cli, changes_cli, serial_console_cli, tls, watch
+from capsul import catalog_cli, changes_cli, hosts_cli, serial_console_cli, tls, watch
 from capsul.config import HOST_ID_RE, ConfigError, Role, load_config, parse_https_url
 from capsul.embedded_postgres import EmbeddedPostgres, PostgresError
 from capsul.hub.db import migrations
@@ -100,6 +102,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                       help="a DNS name or IP address the certificate covers (repeat for more)")
     cert.add_argument("--out", required=True, help="folder to write cert.pem, key.pem and ca.pem to")
     catalog_cli.add_parsers(commands)
+    hosts_cli.add_parsers(commands)
     commands.add_parser("watch", help="print your capsul events as they happen (a client: reads CAPSUL_URL and "
                                       "CAPSUL_TOKEN, an API token from the console)")
     console = commands.add_parser("console", help="a capsul's serial console in this terminal (a client: reads "
@@ -298,6 +301,11 @@ async def run_catalog_command(config, args) -> int:
         return await catalog_cli.run(pool, args)
 
 
+async def run_hosts_command(config, args) -> int:
+    async with hub_database(config) as pool:
+        return await hosts_cli.run(pool, config, args)
+
+
 def issue_cert(config, names: list[str], out: str) -> int:
     folder = Path(out).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -347,6 +355,8 @@ def main(argv: list[str]) -> int:
             return issue_cert(config, args.name, args.out)
         if args.command in catalog_cli.COMMANDS:
             return asyncio.run(run_catalog_command(config, args))
+        if args.command in hosts_cli.COMMANDS:
+            return asyncio.run(run_hosts_command(config, args))
         return asyncio.run(serve(config))
     except (StartError, PostgresError, HypervisorError) as e:
         print(f"capsul: cannot start: {e}", file=sys.stderr)

@@ -63,7 +63,7 @@ ON CONFLICT (id) DO NOTHING;
 CREATE TABLE IF NOT EXISTS os_images (
   id          text PRIMARY KEY CHECK (id ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'),
   description text NOT NULL,
-  file_name   text NOT NULL,  -- in the spoke's OS image folder
+  file_name   text,  -- in the spoke's OS image folder (NOT NULL before 0008)
   deprecated  boolean NOT NULL DEFAULT false
 );
 INSERT INTO os_images (id, description, file_name) VALUES
@@ -94,7 +94,8 @@ CREATE TABLE IF NOT EXISTS vms (
   public_ipv4    inet,
   state          text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'creating', 'running', 'stopped',
                    'paused', 'crashed', 'deleting', 'deleted', 'failed', 'rebuilding', 'resizing',  -- 0006
-                   'restoring')),  -- 0007
+                   'restoring',  -- 0007
+                   'fetching-image', 'migrating')),  -- 0008
   failure_reason text,
   created_at     timestamptz NOT NULL DEFAULT now(),
   state_changed_at timestamptz NOT NULL DEFAULT now(),
@@ -121,7 +122,8 @@ CREATE TABLE IF NOT EXISTS operations (
   id           uuid PRIMARY KEY,
   type         text NOT NULL CHECK (type IN ('list', 'capacity_available', 'get', 'destroy',
                  'vm_state_command', 'create', 'rebuild', 'resize',  -- rebuild, resize: 0006
-                 'backup', 'restore')),  -- 0007
+                 'backup', 'restore',  -- 0007
+                 'move', 'fetch_image')),  -- 0008
   account      text REFERENCES accounts(email),
   vm_id        text REFERENCES vms(id),
   payload      jsonb NOT NULL DEFAULT '{}',
@@ -575,3 +577,30 @@ CREATE TABLE IF NOT EXISTS backup_charges (
   created_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (account, hour)
 );
+
+-- Images by digest and host states (migration 0008, docs/images.md, docs/hosts.md): an image's URL,
+-- SHA-256 (its identity: never edited once known) and size; each host's state and the images its
+-- spoke holds.
+ALTER TABLE os_images ADD COLUMN IF NOT EXISTS url text CHECK (url ~ '^https?://\S+$' AND length(url) <= 2000),
+  ADD COLUMN IF NOT EXISTS sha256 text CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  ADD COLUMN IF NOT EXISTS size_bytes bigint CHECK (size_bytes > 0),
+  ADD COLUMN IF NOT EXISTS added_at timestamptz NOT NULL DEFAULT now(),
+  ADD CONSTRAINT os_images_source CHECK (file_name IS NOT NULL OR (url IS NOT NULL AND sha256 IS NOT NULL));
+CREATE UNIQUE INDEX IF NOT EXISTS os_images_sha256 ON os_images (sha256);
+CREATE OR REPLACE FUNCTION os_images_identity() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.sha256 IS NOT NULL AND (NEW.sha256, NEW.url, NEW.size_bytes, NEW.file_name)
+                                IS DISTINCT FROM (OLD.sha256, OLD.url, OLD.size_bytes, OLD.file_name) THEN
+    RAISE EXCEPTION 'OS image % is known by its digest: its file is never edited (add a new image)', OLD.id
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER os_images_identity BEFORE UPDATE ON os_images
+  FOR EACH ROW EXECUTE FUNCTION os_images_identity();
+ALTER TABLE hosts ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'active'
+    CHECK (state IN ('active', 'draining', 'maintenance')),
+  ADD COLUMN IF NOT EXISTS state_reason text CHECK (length(state_reason) BETWEEN 1 AND 500),
+  ADD COLUMN IF NOT EXISTS state_changed_at timestamptz,
+  ADD COLUMN IF NOT EXISTS maintenance_from timestamptz,
+  ADD COLUMN IF NOT EXISTS images jsonb;

@@ -2,11 +2,14 @@
 
     run.py sizes | images                       list all, deprecated ones too, with capsuls using each
     run.py add-size ID --price 5.33 --vcpus 1 --memory-mb 512 --disk-gb 25 [--bandwidth-gb 500]
-    run.py add-image ID --file debian-12.qcow2 --description "Debian 12" [--kernel F --initrd F --cmdline S]
+    run.py add-image ID --url URL --sha256 HEX --description "Debian 12" [--size BYTES] [--kernel F --initrd F --cmdline S]
+    run.py add-image ID --file debian-12.qcow2 [--sha256 HEX] --description "Debian 12"   (placed by hand on spokes)
     run.py deprecate-size ID [--undo] | deprecate-image ID [--undo]
 
 A size's price is never changed in place (capsuls in use are charged by it): deprecate it and
 add another. Deprecated sizes and images are no longer offered; capsuls using them go on.
+An image is known by its SHA-256 (docs/images.md): spokes fetch it from its URL and check it, and
+a new file is a new image, never an edit of one.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import argparse
 import re
 import sys
 from decimal import Decimal, InvalidOperation
+
+import aiohttp
 
 from capsul.hub.db import catalog
 
@@ -31,6 +36,18 @@ def _id(value: str) -> str:
 def _file(value: str) -> str:
     if not _FILE.match(value) or ".." in value:
         raise argparse.ArgumentTypeError("a file name inside OS_IMAGES_DIR (no folders), e.g. debian-12.qcow2")
+    return value
+
+
+def _sha256(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        raise argparse.ArgumentTypeError("the image file's SHA-256: 64 hexadecimal digits (sha256sum prints it)")
+    return value.lower()
+
+
+def _url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+/[^\s]{0,1990}", value):
+        raise argparse.ArgumentTypeError("an http:// or https:// URL of the image file")
     return value
 
 
@@ -68,9 +85,15 @@ def add_parsers(commands) -> None:
     size.add_argument("--memory-mb", type=_count(64, 4 * 1024 * 1024), required=True)
     size.add_argument("--disk-gb", type=_count(1, 65536), required=True)
     size.add_argument("--bandwidth-gb", type=_count(0, 10 ** 7), default=0, help="monthly transfer, for the pricing page")
-    image = commands.add_parser("add-image", help="offer a new OS image (the file must be on every spoke)")
+    image = commands.add_parser("add-image", help="offer a new OS image, fetched by spokes from its URL and known by "
+                                                  "its SHA-256")
     image.add_argument("id", type=_id)
-    image.add_argument("--file", type=_file, required=True, help="disk image in each spoke's OS_IMAGES_DIR")
+    image.add_argument("--url", type=_url, help="where spokes fetch the image file (http or https)")
+    image.add_argument("--sha256", type=_sha256, help="the file's SHA-256: its identity, checked before use")
+    image.add_argument("--size", type=_count(1, 2**62), help="the file's size in bytes (default: the server's "
+                                                             "Content-Length)")
+    image.add_argument("--file", type=_file, help="instead of --url: a file placed by hand in each spoke's "
+                                                  "OS_IMAGES_DIR (hashed by the spokes when --sha256 is not given)")
     image.add_argument("--description", type=_text, required=True, help="what people see, e.g. 'Debian 12'")
     image.add_argument("--kernel", type=_file, help="boot this kernel directly (in OS_IMAGES_DIR)")
     image.add_argument("--initrd", type=_file, help="with this initrd (needs --kernel)")
@@ -84,6 +107,20 @@ def add_parsers(commands) -> None:
 def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command == "add-image" and (args.initrd or args.cmdline) and not args.kernel:
         parser.error("--initrd and --cmdline go with --kernel")
+    if args.command == "add-image" and not (args.url or args.file):
+        parser.error("give --url and --sha256 (or --file for an image placed by hand on every spoke)")
+    if args.command == "add-image" and args.url and not args.sha256:
+        parser.error("--url needs --sha256: the digest is the image's identity, checked before it is used")
+
+
+async def content_length(url: str) -> int | None:
+    """The size the server gives for the image (a HEAD request), or None."""
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            async with session.head(url, allow_redirects=True) as resp:
+                return resp.content_length if resp.status == 200 else None
+    except (aiohttp.ClientError, TimeoutError):
+        return None
 
 
 async def run(pool, args: argparse.Namespace) -> int:
@@ -99,7 +136,9 @@ async def run(pool, args: argparse.Namespace) -> int:
             elif args.command == "images":
                 for i in await catalog.list_everything(cur, "os_images"):
                     boot = f"  kernel {i['kernel_file']}" if i["kernel_file"] else ""
-                    print(f"{i['id']:<12} {i['description']}  file {i['file_name']}{boot}  "
+                    source = f"url {i['url']}" if i["url"] else f"file {i['file_name']}"
+                    digest = f"sha256 {i['sha256']}" if i["sha256"] else "sha256 not known yet"
+                    print(f"{i['id']:<12} {i['description']}  {source}  {digest}{boot}  "
                           f"{i['capsuls']} capsul(s){'  DEPRECATED' if i['deprecated'] else ''}")
             elif args.command == "add-size":
                 row = await catalog.add_size(cur, args.id, args.price, args.vcpus, args.memory_mb, args.disk_gb,
@@ -107,10 +146,20 @@ async def run(pool, args: argparse.Namespace) -> int:
                 print(f"size {row['id']} offered: ${row['dollars_per_month']}/month, {row['vcpus']} vCPU, "
                       f"{row['memory_mb']} MiB, {row['disk_gb']} GB disk")
             elif args.command == "add-image":
+                size = args.size
+                if args.url and size is None:
+                    size = await content_length(args.url)
+                    if size is None:
+                        print(f"capsul: {args.url} did not say its size (HEAD): give --size BYTES", file=sys.stderr)
+                        return 2
                 row = await catalog.add_image(cur, args.id, args.description, args.file, args.kernel, args.initrd,
-                                              args.cmdline)
-                print(f"OS image {row['id']} offered: {row['description']} ({row['file_name']}); "
-                      f"put the file in OS_IMAGES_DIR on every spoke")
+                                              args.cmdline, url=args.url, sha256=args.sha256, size_bytes=size)
+                if row["url"]:
+                    print(f"OS image {row['id']} offered: {row['description']} (sha256 {row['sha256']}, "
+                          f"{row['size_bytes']} bytes); spokes fetch it from {row['url']} when a capsul needs it")
+                else:
+                    print(f"OS image {row['id']} offered: {row['description']} ({row['file_name']}); "
+                          f"put the file in OS_IMAGES_DIR on every spoke")
             else:
                 table = "vm_sizes" if args.command == "deprecate-size" else "os_images"
                 await catalog.set_deprecated(cur, table, args.id, not args.undo)

@@ -136,6 +136,11 @@ class Config:
     backup_store_max_backoff: float
     backups_per_capsul: int
     backup_price_per_gb_month: float
+    image_keep_days: float
+    image_fetch_concurrency: int
+    image_fetch_stall_timeout: float
+    image_fetch_attempts: int
+    image_cleanup_interval: float
 
     @property
     def spoke_dir(self) -> Path:
@@ -255,6 +260,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "BACKUP_STORE_MAX_BACKOFF": ("60", "the longest wait, in seconds, between tries of a backup store that does not answer"),
     "BACKUPS_PER_CAPSUL": ("10", "the most backups one capsul may have in the store; older ones are pruned first"),
     "BACKUP_PRICE_PER_GB_MONTH": ("0.05", "what a GB of backup storage costs for a month (730 hours), billed hourly"),
+    "IMAGE_KEEP_DAYS": ("30", "days a spoke keeps an OS image no disk is built on before it removes it"),
+    "IMAGE_FETCH_CONCURRENCY": ("2", "OS images a spoke fetches at once; more wait their turn"),
+    "IMAGE_FETCH_STALL_TIMEOUT": ("60", "seconds an image server may send nothing before the fetch is cut and tried again"),
+    "IMAGE_FETCH_ATTEMPTS": ("3", "tries of one image fetch (each resumes where the last stopped) before it fails"),
+    "IMAGE_CLEANUP_INTERVAL": ("3600", "seconds between a spoke's checks for OS images no disk uses"),
 }
 
 
@@ -595,6 +605,11 @@ FIELDS = {
     "backup_store_max_backoff": ("BACKUP_STORE_MAX_BACKOFF", _number_from(0.1)),
     "backups_per_capsul": ("BACKUPS_PER_CAPSUL", _count(1, 1000)),
     "backup_price_per_gb_month": ("BACKUP_PRICE_PER_GB_MONTH", _number_from(0)),
+    "image_keep_days": ("IMAGE_KEEP_DAYS", _number_from(0)),
+    "image_fetch_concurrency": ("IMAGE_FETCH_CONCURRENCY", _count(1, 64)),
+    "image_fetch_stall_timeout": ("IMAGE_FETCH_STALL_TIMEOUT", _number_from(0.1)),
+    "image_fetch_attempts": ("IMAGE_FETCH_ATTEMPTS", _count(1, 100)),
+    "image_cleanup_interval": ("IMAGE_CLEANUP_INTERVAL", _number_from(0.1)),
 }
 
 

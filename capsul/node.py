@@ -293,6 +293,7 @@ class Node:
             log.warning("%s: this spoke stopped in the middle of it", line)
         for line in await spoke_ops.backups.recover():
             log.warning("%s: this spoke stopped in the middle of it", line)
+        await spoke_ops.start_images()
         # the test driver runs no guests, so it has no console logs to read host keys from
         scanner = HostKeyScanner(config.vm_storage_dir, outbox.emit_host_keys) if spoke_ops.storage.real else None
         if scanner is not None:
@@ -365,6 +366,7 @@ class Node:
                                          timeout=config.operation_timeout), "usage sampler")
         if spoke.host_keys is not None:
             self._background(spoke.host_keys.run(), "host key scanner")
+        self._background(spoke.operations.clean_images_forever(), "unused OS images")
 
     async def _serve(self, app: web.Application, sock: socket.socket, ssl_context) -> None:
         # NOTE: keepalive_timeout is also the deadline for a request's head (capsul/slow_clients.py).

@@ -2,7 +2,7 @@
 Nova's compute/vm_states.py is. `schema.sql` lists ALL in the CHECK on vms.state, and its
 partial indexes use the same "gone" test as `live_sql()`.
 
-    pending -> creating -> running / stopped / paused / crashed -> deleting -> deleted
+    pending -> (fetching-image ->) creating -> running / stopped / paused / crashed -> deleting -> deleted
                   \\-> failed (with a reason; never placed, or its host could not build it)
     running / stopped -> rebuilding, resizing or restoring -> the state its host reports after it
 """
@@ -20,17 +20,20 @@ FAILED = "failed"
 REBUILDING = "rebuilding"  # its host is putting a fresh disk under it (capsul/hub/capsul_changes.py)
 RESIZING = "resizing"  # its host is changing its vCPUs, memory or disk
 RESTORING = "restoring"  # its host is putting a backup's disk under it (capsul/hub/capsul_changes.py)
+FETCHING_IMAGE = "fetching-image"  # owned; its host is fetching its OS image first (capsul/spoke/images/)
+MIGRATING = "migrating"  # running, being moved to another host
 
 ALL = (PENDING, CREATING, RUNNING, STOPPED, PAUSED, CRASHED, DELETING, DELETED, FAILED, REBUILDING, RESIZING,
-       RESTORING)
+       RESTORING, FETCHING_IMAGE, MIGRATING)
 GONE = (DELETED, FAILED)  # holds no host, no address, no charge
 LIVE = tuple(s for s in ALL if s not in GONE)
 REPORTED = (RUNNING, STOPPED, PAUSED, CRASHED)  # what libvirt can say of a capsul its host has
-OWNED = (CREATING, *REPORTED)  # on its host and not being deleted: libvirt's word is taken
+BUILDING = (FETCHING_IMAGE, CREATING)  # what a spoke says of a capsul it is making, before libvirt has it
+OWNED = (*BUILDING, *REPORTED)  # on its host and not being deleted: libvirt's word is taken
 CHANGING = (REBUILDING, RESIZING, RESTORING)  # one change under way: no other action, no delete, until it ends
 CHANGEABLE = (RUNNING, STOPPED)  # what a rebuild or resize starts from
 ON_HOST = (*OWNED, DELETING, *CHANGING)  # a host holds (or held until moments ago) its domain
-EVENT_STATES = (*REPORTED, *GONE)  # what a spoke's event may say
+EVENT_STATES = (*BUILDING, *REPORTED, *GONE)  # what a spoke's event may say
 NEVER_BUILT = (PENDING, FAILED)  # cost nothing: billing charges every other capsul by the hour
 
 # What a person may do, and from which states.

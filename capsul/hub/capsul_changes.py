@@ -93,7 +93,8 @@ async def rebuild_capsul(hub: Hub, account: str | None, vm_id: str, *, image: st
                 row = await changes.lock_for_change(cur, vm_id, vm["account"])
                 spoke = await vms.create_payload(cur, vm_id)
                 spoke.update(os_image=image_row["id"], os_image_file=image_row["file_name"],
-                             kernel_file=image_row["kernel_file"], initrd_file=image_row["initrd_file"],
+                             os_image_sha256=image_row["sha256"], os_image_url=image_row["url"],
+                             os_image_size=image_row["size_bytes"], kernel_file=image_row["kernel_file"], initrd_file=image_row["initrd_file"],
                              kernel_cmdline=image_row["kernel_cmdline"], generation=row["generation"] + 1,
                              ssh_public_keys=[k["content"] for k in keys])
                 await changes.begin(cur, row, op_id, "rebuild",
@@ -150,6 +151,12 @@ async def resize_capsul(hub: Hub, account: str | None, vm_id: str, size: str, *,
                 row = await changes.lock_for_change(cur, vm_id, vm["account"])
                 await _check_account_for(cur, hub, row, old, new)
                 await placement.lock_placement(cur)  # NOTE: the room checked is the room taken, as for a create
+                grows = (new["vcpus"] > old["vcpus"] or new["memory_mb"] > old["memory_mb"]
+                         or new["disk_gb"] > old["disk_gb"])
+                if grows and (state := await hosts.state_of(cur, row["host_id"])) != "active":
+                    raise NoCapacityError(f"This capsul's host is {'being emptied' if state == 'draining' else 'in maintenance'}"
+                                          f", so it cannot grow where it is now. Choose a size no larger, or try "
+                                          "again once the host is back in service.")
                 if not await placement.host_has_room(cur, row["host_id"], new["vcpus"] - old["vcpus"],
                                                      new["memory_mb"] - old["memory_mb"],
                                                      cpu_ratio=hub.config.overcommit_cpu_ratio,

@@ -114,7 +114,7 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
     async with db.cursor(hub.pool) as cur:
         try:
             size_row = await catalog.get_size(cur, size)
-            await catalog.get_image(cur, image, include_deprecated=restore is not None)
+            image_row = await catalog.get_image(cur, image, include_deprecated=restore is not None)
         except db.NotFound as e:
             raise InvalidRequest(str(e)) from None
         if restore is not None and size_row["disk_gb"] * 2**30 < restore["disk_bytes"]:
@@ -141,7 +141,7 @@ async def create_capsul(hub: Hub, account: str, size: str, image: str, ssh_keys:
         except _AlreadyRequested:
             return await _earlier_create(cur, op_id, account)
     try:
-        owner = await hub.dispatcher.place_create(op_id, vm_id, size_row)
+        owner = await hub.dispatcher.place_create(op_id, vm_id, size_row, image_row)
     except NoCapacity:  # NOTE: which hosts and how full they are is the operator's (log, admin page)
         raise NoCapacityError(no_room_words(size_row["id"])) from None
     except OperationFailed:

@@ -24,10 +24,11 @@ import re
 import uuid
 
 from capsul.config import Config
-from capsul.limits import INT4_MAX, is_int
+from capsul.limits import INT4_MAX, INT8_MAX, is_int
 from capsul.spoke.backups.store import ResticStore, StoreError, reference_problem
 from capsul.spoke.change_journal import ChangeJournal
 from capsul.spoke.domain_xml import build_domain_xml
+from capsul.spoke.images.store import DIGEST_RE
 from capsul.spoke.storage import Storage, StorageError
 from capsul.spoke.virt import Hypervisor, HypervisorError, VmNotFound
 
@@ -261,7 +262,14 @@ def _rebuild_payload(body: dict) -> dict:
         "vcpus": is_int(payload.get("vcpus"), 1, INT4_MAX), "memory_mb": is_int(payload.get("memory_mb"), 1, INT4_MAX),
         "disk_gb": is_int(payload.get("disk_gb"), 1, 65536), "generation": is_int(payload.get("generation"), 1, INT4_MAX),
         "os_image": isinstance(payload.get("os_image"), str) and len(payload["os_image"]) <= 100,
-        "os_image_file": isinstance(payload.get("os_image_file"), str) and FILE_NAME.fullmatch(payload["os_image_file"]),
+        "os_image_file": (payload.get("os_image_file") is None and bool(payload.get("os_image_sha256")))
+        or (isinstance(payload.get("os_image_file"), str) and FILE_NAME.fullmatch(payload["os_image_file"])),
+        "os_image_sha256": payload.get("os_image_sha256") is None
+        or (isinstance(payload["os_image_sha256"], str) and DIGEST_RE.fullmatch(payload["os_image_sha256"])),
+        "os_image_url": payload.get("os_image_url") is None
+        or (isinstance(payload["os_image_url"], str) and payload["os_image_url"].startswith(("http://", "https://"))
+            and len(payload["os_image_url"]) <= 2000),
+        "os_image_size": payload.get("os_image_size") is None or is_int(payload["os_image_size"], 1, INT8_MAX),
         "ssh_public_keys": isinstance(payload.get("ssh_public_keys"), list) and 0 < len(payload["ssh_public_keys"]) <= 50
         and all(isinstance(k, str) and len(k) <= 16_000 for k in payload["ssh_public_keys"]),
         "dns_servers": isinstance(payload.get("dns_servers", []), list)

@@ -43,7 +43,8 @@ async def heartbeat(request: web.Request) -> web.Response:
     await check_networks(virt, spoke, names)
     return web.json_response({"ok": True, "host_id": spoke.host_id, "capacity": capacity.as_dict(),
                               "last_event_seq": spoke.last_event_seq,
-                              "missing_networks": spoke.missing_networks, "version": VERSION})
+                              "missing_networks": spoke.missing_networks, "version": VERSION,
+                              "images": request.config_dict[operations].images.report()})
 
 
 async def check_networks(virt: Hypervisor, spoke: SpokeState, names: list[str], *, wait: float = 0.5) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import shutil
 import uuid
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from capsul.vm_ids import is_vm_id
 from capsul import signing
 from capsul.backoff import Backoff
 from capsul.config import Config
-from capsul.limits import INT4_MAX, is_int
+from capsul.limits import INT4_MAX, INT8_MAX, is_int
 from capsul.protocol import REFUSED_CLAIMED, REFUSED_NO_ROOM
 from capsul.spoke.backups.jobs import BackupJobs, BackupRefused
 from capsul.spoke.backups.store import SNAPSHOT_RE, ResticStore, StoreError
@@ -29,6 +30,8 @@ from capsul.spoke.cloud_init import mac_for_ipv4
 from capsul.spoke.domain_xml import build_domain_xml, interface_networks
 from capsul.spoke.events import EventOutbox
 from capsul.spoke.hub_client import HubClient
+from capsul.spoke.images.fetcher import ImageFetcher
+from capsul.spoke.images.store import DIGEST_RE, ImageError, ImageStore
 from capsul.spoke.storage import Storage, StorageError
 from capsul.spoke.virt import Hypervisor, HypervisorError, VmNotFound
 
@@ -62,13 +65,16 @@ class SpokeOperations:
         on_test_driver = config.libvirt_uri.startswith("test:")
         self.domain_type = "test" if on_test_driver else config.libvirt_domain_type
         # NOTE: the test driver cannot use real files: only the file work is skipped there.
-        self.storage = Storage(config.os_images_dir, config.vm_storage_dir, real=not on_test_driver)
+        self.images = ImageFetcher(config, ImageStore(config.os_images_dir), lambda: hub.session)
+        self.storage = Storage(config.os_images_dir, config.vm_storage_dir, real=not on_test_driver,
+                               images=self.images)
         # op id -> the task doing it; bounded, oldest forgotten first
         self._operations: collections.OrderedDict[str, asyncio.Task] = collections.OrderedDict()
         self._reserved: dict[str, Reservation] = {}  # creates accepted but not yet defined
         self._reserving = asyncio.Lock()
         self._creating: dict[str, asyncio.Task] = {}  # vm id -> its offer being checked and claimed
         self._builds: dict[str, asyncio.Task] = {}  # vm id -> its build under way
+        self._building_state: dict[str, str] = {}  # vm id -> what its build is doing, as the hub was told
         self._shutdowns: dict[str, asyncio.Task] = {}  # vm id -> the one wait for its ACPI shutdown
         self._changing: dict[str, asyncio.Lock] = {}  # vm id -> held while it is rebuilt or resized
         store = ResticStore(config, config.spoke_dir / "restic-cache")
@@ -96,6 +102,8 @@ class SpokeOperations:
                     "resize": lambda body: self._change(op_id, "resize", body),
                     "restore": lambda body: self._change(op_id, "restore", body),
                     "forget_backups": self._forget_backups}
+        if op_type == "fetch_image":  # asked again for its progress: answered anew each time
+            return await self._fetch_image(body)
         if op_type == "backup":  # asked again and again for its progress: answered anew each time
             return await self._backup(op_id, body)
         if op_type not in handlers:
@@ -106,7 +114,12 @@ class SpokeOperations:
     async def _list(self, body: dict) -> dict:
         # NOTE: the sequence number first: the listing then reflects at least every event up to it.
         seq = self.outbox.last_seq
-        return {"vms": await self.virt.list_capsuls(), "last_event_seq": seq}
+        listed = await self.virt.list_capsuls()
+        # capsuls still being built (their image fetched, say) are this host's too, not missing
+        defined = {vm["vm_id"] for vm in listed}
+        listed += [{"vm_id": vm_id, "state": self._building_state.get(vm_id, "creating")}
+                   for vm_id in self._builds if vm_id not in defined]
+        return {"vms": listed, "last_event_seq": seq}
 
     async def _capacity_available(self, body: dict) -> dict:
         vcpus, memory_mb = _size(body)
@@ -201,6 +214,20 @@ class SpokeOperations:
         except StoreError as e:
             raise OperationError(str(e), 503) from None
         return {"forgotten": len(snapshots)}
+
+    async def _fetch_image(self, body: dict) -> dict:
+        """Start fetching an image (by digest, from its URL) unless this host has it; its status."""
+        digest, url, size = body.get("sha256"), body.get("url"), body.get("size_bytes")
+        if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
+            raise OperationError("sha256 must be 64 hexadecimal digits")
+        if not (isinstance(url, str) and url.startswith(("http://", "https://")) and len(url) <= 2000
+                and is_int(size, 1, INT8_MAX)):
+            raise OperationError("url must be an http(s) URL and size_bytes the image's size in bytes")
+        if not self.images.store.has(digest) and not self.images.fetching(digest):
+            task = asyncio.create_task(self.images.ensure(digest, url, size), name=f"fetch {digest[:12]}")
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # the report says how it went
+        return {"sha256": digest, **self.images.report().get(digest, {"state": "fetching", "done": 0,
+                                                                       "total": size})}
 
     async def _vm_state_command(self, body: dict) -> dict:
         vm_id, command = _vm_id(body), body.get("command")
@@ -325,13 +352,20 @@ class SpokeOperations:
         """Make the VM this host has claimed. Completion reaches the hub as events."""
         vm_id = payload["vm_id"]
         try:
+            digest = payload.get("os_image_sha256")
+            if digest and not self.images.store.has(digest):
+                self._building_state[vm_id] = "fetching-image"
+                self.outbox.emit(vm_id, "fetching-image", "its host is fetching its OS image")
+                await self.storage.base_image(payload)
+                self._building_state[vm_id] = "creating"
+                self.outbox.emit(vm_id, "creating", "its OS image is here")
             files = await self.storage.prepare(payload)
             await self._reserve_dhcp(payload)
             xml = build_domain_xml(payload, files, domain_type=self.domain_type)
             state = await self.virt.define_and_start(vm_id, xml)
             log.info("built %s (%s, %s)", vm_id, payload.get("size"), payload.get("public_ipv4"))
             return state
-        except (HypervisorError, StorageError) as e:
+        except (HypervisorError, StorageError, ImageError) as e:
             log.error("building %s failed: %s", vm_id, e)
             try:  # leave nothing half-made behind
                 await self.virt.destroy(vm_id)
@@ -342,6 +376,7 @@ class SpokeOperations:
             self.outbox.emit(vm_id, "failed", f"the host could not build it: {e}")
         finally:
             self._reserved.pop(op_id, None)
+            self._building_state.pop(vm_id, None)
 
     async def _reserve_dhcp(self, payload: dict) -> None:
         """Where the capsul's libvirt network serves DHCP for its address, reserve it (MAC -> IPv4):
@@ -356,6 +391,22 @@ class SpokeOperations:
         else:
             log.info("%s: DHCP reservation %s -> %s on %s %s", payload["vm_id"], mac_for_ipv4(ipv4), ipv4, network,
                      done)
+
+    async def start_images(self) -> None:
+        """Adopt the OS image files placed here by hand (hashed once) and drop fetches a stop cut short."""
+        adopted = await asyncio.to_thread(self.images.store.adopt)
+        if adopted:
+            log.info("OS images here: %s", ", ".join(f"{name} (sha256 {d[:12]}…)" for name, d in adopted.items()))
+        await asyncio.to_thread(shutil.rmtree, self.images.store.fetching, True)
+
+    async def clean_images_forever(self) -> None:
+        """Every IMAGE_CLEANUP_INTERVAL, remove the fetched images no disk here is built on."""
+        while True:
+            await asyncio.sleep(self.config.image_cleanup_interval)
+            try:
+                await self.images.store.remove_unused([self.config.vm_storage_dir], self.config.image_keep_days)
+            except OSError as e:
+                log.error("removing unused OS images: %s", e)
 
     async def close(self) -> None:
         """Wait for builds under way, so no claimed VM is left half-made by a clean stop."""

@@ -20,6 +20,7 @@ import pycdlib
 from capsul.spoke.backups.store import StoreError, reference_problem, sha256_of
 
 from capsul.spoke import cloud_init
+from capsul.spoke.images.store import ImageError
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,9 @@ class GuestFiles:
 
 
 class Storage:
-    def __init__(self, images_dir: Path, vm_dir: Path, *, real: bool, store=None):
+    def __init__(self, images_dir: Path, vm_dir: Path, *, real: bool, store=None, images=None):
         self.images_dir = images_dir
+        self.images = images  # the OS images by digest (capsul/spoke/images/), fetched when missing
         self.vm_dir = vm_dir
         self.real = real
         self.store = store  # the backup store a create from a backup reads (capsul/spoke/backups/store.py)
@@ -53,9 +55,9 @@ class Storage:
         files = self.paths(payload["vm_id"])
         boot = {k: self.images_dir / payload[f"{k}_file"] for k in ("kernel", "initrd") if payload.get(f"{k}_file")}
         files = GuestFiles(files.disk, files.seed, files.console_log, boot.get("kernel"), boot.get("initrd"))
+        image = await self.base_image(payload)
         if not self.real:
             return files
-        image = self.images_dir / payload["os_image_file"]
         for path in (image, *boot.values()):
             if not os.access(path, os.R_OK) or not path.is_file():
                 raise StorageError(f"OS image {payload['os_image']} is missing or unreadable on this host ({path})")
@@ -92,11 +94,32 @@ class Storage:
         await self.grow_file(partial, int(payload["disk_gb"]))
         os.replace(partial, disk)
 
+    async def base_image(self, payload: dict) -> Path | None:
+        """The OS image the capsul's disk is built on: by its digest when the hub knows it (fetched
+        first if this host lacks it), else by its file name (an image not yet adopted anywhere).
+        On the test driver an image known only by name is not looked for (None)."""
+        digest = payload.get("os_image_sha256")
+        if digest and self.images is not None:
+            path = await self.images.ensure(digest, payload.get("os_image_url"), payload.get("os_image_size"))
+            await asyncio.to_thread(self.images.store.mark_used, digest)
+            return path
+        if not payload.get("os_image_file"):
+            raise StorageError(f"OS image {payload['os_image']} has neither a digest nor a file name")
+        return self.images_dir / payload["os_image_file"] if self.real else None
+
     def check_image(self, payload: dict) -> None:
-        """StorageError unless this host has the payload's OS image (and its boot files)."""
+        """StorageError unless this host has the payload's OS image (or can fetch it: it has a digest
+        and a URL) and its boot files."""
+        digest = payload.get("os_image_sha256")
+        if digest and self.images is not None:
+            if not self.images.store.has(digest) and not payload.get("os_image_url"):
+                raise StorageError(f"this host does not have the OS image {payload['os_image']}")
+            names = (payload.get("kernel_file"), payload.get("initrd_file"))
+        else:
+            names = (payload.get("os_image_file"), payload.get("kernel_file"), payload.get("initrd_file"))
         if not self.real:
             return
-        for name in (payload["os_image_file"], payload.get("kernel_file"), payload.get("initrd_file")):
+        for name in names:
             path = self.images_dir / name if name else None
             if path is not None and (not path.is_file() or not os.access(path, os.R_OK)):
                 raise StorageError(f"this host does not have the OS image {payload['os_image']}")
@@ -111,12 +134,15 @@ class Storage:
         """A fresh disk overlay and seed beside the capsul's own (`.rebuild`), which stay in use until
         swap_in(); idempotent. Returns the files as they will be named once swapped in."""
         files = self.files_for(payload)
+        self.check_image(payload)
+        try:
+            image = await self.base_image(payload)
+        except ImageError as e:
+            raise StorageError(str(e)) from None
         if not self.real:
             return files
-        self.check_image(payload)
         disk, seed = _beside(files.disk, "rebuild"), _beside(files.seed, "rebuild")
         if not disk.exists():
-            image = self.images_dir / payload["os_image_file"]
             fmt = json.loads(await _qemu_img("info", "--output=json", str(image))).get("format", "raw")
             partial = _beside(files.disk, "partial")
             await _qemu_img("create", "-f", "qcow2", "-F", fmt, "-b", str(image), str(partial))

@@ -1,6 +1,8 @@
 """Queries on what can be bought: `vm_sizes` and `os_images`."""
 from __future__ import annotations
 
+import psycopg2.errors
+
 from capsul import vm_states
 from capsul.hub.db import Conflict, NotFound
 
@@ -63,15 +65,25 @@ async def add_size(cur, size_id: str, dollars_per_month, vcpus: int, memory_mb: 
     return row
 
 
-async def add_image(cur, image_id: str, description: str, file_name: str, kernel_file: str | None,
-                    initrd_file: str | None, kernel_cmdline: str | None) -> dict:
-    await cur.execute(
-        """INSERT INTO os_images (id, description, file_name, kernel_file, initrd_file, kernel_cmdline)
-           VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING *""",
-        (image_id, description, file_name, kernel_file, initrd_file, kernel_cmdline))
+async def add_image(cur, image_id: str, description: str, file_name: str | None, kernel_file: str | None,
+                    initrd_file: str | None, kernel_cmdline: str | None, *, url: str | None = None,
+                    sha256: str | None = None, size_bytes: int | None = None) -> dict:
+    """A new image. Its digest is its identity: one already offered under another id is a Conflict."""
+    if sha256:
+        await cur.execute("SELECT id FROM os_images WHERE sha256 = %s", (sha256,))
+        if (same := await cur.fetchone()) is not None:
+            raise Conflict(f"that file (sha256 {sha256}) is the OS image {same['id']!r} already")
+    try:
+        await cur.execute(
+            """INSERT INTO os_images (id, description, file_name, kernel_file, initrd_file, kernel_cmdline, url,
+                                      sha256, size_bytes)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING *""",
+            (image_id, description, file_name, kernel_file, initrd_file, kernel_cmdline, url, sha256, size_bytes))
+    except psycopg2.errors.UniqueViolation:
+        raise Conflict(f"that file (sha256 {sha256}) was just offered as another OS image") from None
     row = await cur.fetchone()
     if row is None:
-        raise Conflict(f"OS image {image_id!r} exists already")
+        raise Conflict(f"OS image {image_id!r} exists already (an image is never edited: add one with a new id)")
     return row
 
 

@@ -54,7 +54,7 @@ def why_not(state: str, op_type: str) -> str:
     done = {"rebuild": "rebuilt", "resize": "resized", "restore": "restored"}[op_type]
     if state in vm_states.CHANGING:
         return f"This capsul is {state} already: wait until that has finished."
-    if state in (vm_states.PENDING, vm_states.CREATING):
+    if state in (vm_states.PENDING, *vm_states.BUILDING):
         return f"This capsul is still being created: it can be {done} once it is running."
     return f"A capsul that is {state} cannot be {done}."
 

@@ -1,12 +1,15 @@
 """Queries on `hosts`: registration, token rotation, heartbeats, online state."""
 from __future__ import annotations
 
+import logging
 import secrets
 
 import psycopg2.errors
 from psycopg2.extras import Json
 
 from capsul.hub.db import Conflict, NotFound
+
+log = logging.getLogger(__name__)
 
 # Columns safe to show (no tokens).
 # What the hub needs to call a host: its URL and hub tokens (the previous one only in its grace period).
@@ -136,12 +139,13 @@ async def record_missed_heartbeat(cur, host_id: str, error: str, misses_allowed:
     return row["was_online"] and not row["online"]
 
 
-async def record_sweep(cur, answered: dict[str, tuple[dict, int, dict, str | None]], missed: dict[str, str],
+async def record_sweep(cur, answered: dict[str, tuple[dict, int, dict, str | None, dict | None]],
+                       missed: dict[str, str],
                        misses_allowed: int, refused: dict[str, tuple[str | None, str]] | None = None
                        ) -> tuple[list[str], list[str]]:
     """A whole heartbeat sweep in at most three statements (not some per host: a sweep of many
     spokes must not take the pool's connections from web requests). `answered`: host id ->
-    (capacity, last event seq, missing networks {name: why}, version); `missed`: host id -> error;
+    (capacity, last event seq, missing networks {name: why}, version, images held); `missed`: host id -> error;
     `refused`: host id -> (version, why this hub does not work with it): offline at once. Returns
     (came online, went offline)."""
     came_online, went_offline = [], []
@@ -150,14 +154,16 @@ async def record_sweep(cur, answered: dict[str, tuple[dict, int, dict, str | Non
         await cur.execute(
             """UPDATE hosts h SET online = true, missed_heartbeats = 0, last_heartbeat_at = now(),
                    last_error = NULL, capacity = a.capacity, last_event_seq = a.seq, missing_networks = a.missing,
-                   version = a.version
-               FROM hosts old, unnest(%s::text[], %s::jsonb[], %s::bigint[], %s::jsonb[], %s::text[])
-                    AS a(id, capacity, seq, missing, version)
+                   version = a.version, images = a.images
+               FROM hosts old, unnest(%s::text[], %s::jsonb[], %s::bigint[], %s::jsonb[], %s::text[], %s::jsonb[])
+                    AS a(id, capacity, seq, missing, version, images)
                WHERE h.id = old.id AND h.id = a.id
                RETURNING h.id, old.online AS was_online""",
             (ids, [Json(answered[i][0]) for i in ids], [answered[i][1] for i in ids],
-             [Json(answered[i][2]) for i in ids], [answered[i][3] for i in ids]))
+             [Json(answered[i][2]) for i in ids], [answered[i][3] for i in ids],
+             [None if answered[i][4] is None else Json(answered[i][4]) for i in ids]))
         came_online = sorted(r["id"] for r in await cur.fetchall() if not r["was_online"])
+        await adopt_images(cur, {i: answered[i][4] for i in ids if answered[i][4]})
     if missed:
         ids = list(missed)
         await cur.execute(
@@ -178,6 +184,29 @@ async def record_sweep(cur, answered: dict[str, tuple[dict, int, dict, str | Non
             (ids, [refused[i][0] for i in ids], [refused[i][1][:500] for i in ids]))
         went_offline = sorted(went_offline + [r["id"] for r in await cur.fetchall() if r["was_online"]])
     return came_online, went_offline
+
+
+async def adopt_images(cur, held: dict[str, dict]) -> None:
+    """Images known only by a file name get the digest of the first spoke's file of that name
+    (docs/images.md: a hand-placed image is adopted by hashing it). One statement for the sweep."""
+    files, digests, sizes = [], [], []
+    for images in held.values():
+        for digest, about in images.items():
+            for name in about.get("files", ()):
+                files.append(name)
+                digests.append(digest)
+                sizes.append(about.get("bytes") or None)
+    if not files:
+        return
+    await cur.execute(
+        """UPDATE os_images o SET sha256 = a.sha256, size_bytes = coalesce(o.size_bytes, a.bytes)
+           FROM (SELECT DISTINCT ON (file_name) file_name, sha256, bytes
+                 FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS r(file_name, sha256, bytes) ORDER BY file_name) a
+           WHERE o.sha256 IS NULL AND o.file_name = a.file_name
+             AND NOT EXISTS (SELECT 1 FROM os_images other WHERE other.sha256 = a.sha256)
+           RETURNING o.id, o.sha256""", (files, digests, sizes))
+    for row in await cur.fetchall():
+        log.info("OS image %s is sha256 %s, as a spoke's file of its name hashes", row["id"], row["sha256"])
 
 
 async def set_last_applied_seq(cur, host_id: str, seq: int) -> None:
@@ -220,4 +249,39 @@ async def with_event_lag(cur) -> list[dict]:
                   extract(epoch FROM now() - (SELECT max(at) FROM vm_events e WHERE e.host_id = h.id
                                               AND e.seq IS NOT NULL)) AS lag
            FROM hosts h ORDER BY h.id""")
+    return await cur.fetchall()
+
+
+# --- host states (docs/hosts.md): active, draining (no new capsuls, no growth in place), maintenance ---
+
+HOST_STATES = ("active", "draining", "maintenance")
+
+
+async def state_of(cur, host_id: str) -> str | None:
+    await cur.execute("SELECT state FROM hosts WHERE id = %s", (host_id,))
+    row = await cur.fetchone()
+    return row["state"] if row else None
+
+
+async def set_host_state(cur, host_id: str, state: str, reason: str | None, maintenance_from=None) -> dict:
+    """Set a host's state; returns {before, after: the row's state columns}. NotFound for no host."""
+    assert state in HOST_STATES
+    await cur.execute(
+        """UPDATE hosts h SET state = %s, state_reason = %s, state_changed_at = now(),
+               maintenance_from = CASE WHEN %s = 'maintenance' THEN coalesce(%s, now()) END
+           FROM hosts old WHERE h.id = old.id AND h.id = %s
+           RETURNING old.state AS before, h.state, h.state_reason, h.state_changed_at, h.maintenance_from""",
+        (state, reason, state, maintenance_from, host_id))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"no host {host_id!r} (run.py hosts lists them)")
+    return dict(row)
+
+
+async def people_on(cur, host_id: str) -> list[dict]:
+    """Each account with live capsuls on the host, and those capsuls' ids."""
+    await cur.execute(
+        """SELECT account, array_agg(id ORDER BY id) AS capsuls FROM vms
+           WHERE host_id = %s AND state NOT IN ('deleted', 'failed') GROUP BY account ORDER BY account""",
+        (host_id,))
     return await cur.fetchall()

@@ -7,6 +7,7 @@ Ranking and offering run under one advisory lock (see `PLACEMENT_LOCK`).
 """
 from __future__ import annotations
 
+from capsul import version as versions
 from capsul import vm_states
 from capsul.hub.db import locks
 
@@ -59,7 +60,7 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
     fits = ""
     if room_for is not None:
         fits = """WHERE free_vcpus >= %(vcpus)s AND free_memory_mb >= %(memory_mb)s AND free_addresses >= 1
-                  AND missing_networks = '{}'"""
+                  AND missing_networks = '{}' AND state = 'active'"""
     await cur.execute(
         f"""SELECT * FROM (WITH {LOAD},
            offers AS (
@@ -75,7 +76,8 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
                floor((h.capacity->>'cpus')::float8 * %(cpu_ratio)s) - coalesce(l.vcpus, 0) - coalesce(o.vcpus, 0)
                    AS free_vcpus,
                coalesce(p.size, 0) AS pool_size, coalesce(p.size, 0) - coalesce(l.addresses, 0) AS free_addresses,
-               coalesce(p.without_gateway, 0) AS pools_without_gateway, h.missing_networks
+               coalesce(p.without_gateway, 0) AS pools_without_gateway, h.missing_networks, h.state, h.images,
+               h.version
         FROM hosts h LEFT JOIN load l ON l.host_id = h.id LEFT JOIN offers o ON o.host_id = h.id
              LEFT JOIN pools p ON p.host_id = h.id
         WHERE h.online AND h.capacity IS NOT NULL AND NOT (h.id = ANY(%(exclude)s))
@@ -123,8 +125,34 @@ async def load_differences(cur) -> list[dict]:
     return await cur.fetchall()
 
 
-def why_not(host: dict, vcpus: int, memory_mb: int) -> str | None:
-    """None if the host has room for the size, else the reason it has not."""
+def image_fit(host: dict, image: dict | None) -> int | None:
+    """0 when the host holds the image (or the image is known only by its file name: as before
+    images by digest, every host is taken to have it), 1 when its spoke can fetch it first, None
+    when it cannot have it (no URL to fetch it from; or a spoke too old to fetch by digest)."""
+    if image is None or not image.get("sha256"):
+        return 0
+    fetches = host.get("images") is not None or _fetches_by_digest(host.get("version"))
+    held = (host.get("images") or {}).get(image["sha256"], {})
+    if held.get("state") == "present" or (not fetches and image.get("file_name")):
+        return 0
+    return 1 if image.get("url") and fetches else None
+
+
+def _fetches_by_digest(version: str | None) -> bool:
+    """Whether a spoke of this version fetches images by digest (0.9.0 on), though it has not
+    reported its images yet (it has just started)."""
+    try:
+        return version is not None and versions.parse(version) >= (0, 9, 0)
+    except ValueError:
+        return False
+
+
+def why_not(host: dict, vcpus: int, memory_mb: int, image: dict | None = None) -> str | None:
+    """None if the host has room for the size (and can have the image), else the reason it has not."""
+    if host.get("state", "active") != "active":
+        return f"it is {host['state']}: no new capsuls"
+    if image_fit(host, image) is None:
+        return f"it does not have the OS image {image['id']} (sha256 {image['sha256'][:12]}…), which has no URL"
     if host["missing_networks"]:
         return "its libvirt network " + "; ".join(f"{name} is {why}" for name, why in
                                                   sorted(host["missing_networks"].items()))

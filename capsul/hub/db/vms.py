@@ -118,7 +118,7 @@ async def mark_failed(cur, vm_id: str, reason: str) -> bool:
     await cur.execute(
         """UPDATE vms SET state = 'failed', failure_reason = %s, public_ipv4 = NULL, public_ipv6 = NULL,
                state_changed_at = now()
-           WHERE id = %s AND state = ANY(%s) RETURNING id""", (reason, vm_id, [vm_states.PENDING, vm_states.CREATING]))
+           WHERE id = %s AND state = ANY(%s) RETURNING id""", (reason, vm_id, [vm_states.PENDING, *vm_states.BUILDING]))
     failed = await cur.fetchone() is not None
     if failed:
         await add_event(cur, vm_id, "failed", reason=reason)
@@ -153,7 +153,8 @@ async def create_payload(cur, vm_id: str) -> dict:
                   host(n.ipv6_gateway) AS ipv6_gateway,
                   coalesce(array(SELECT host(d) FROM unnest(n.dns_servers) AS d), '{}') AS dns_servers,
                   s.id AS size, s.vcpus, s.memory_mb, s.disk_gb,
-                  o.id AS os_image, o.file_name AS os_image_file, o.kernel_file, o.initrd_file,
+                  o.id AS os_image, o.file_name AS os_image_file, o.sha256 AS os_image_sha256,
+                  o.url AS os_image_url, o.size_bytes AS os_image_size, o.kernel_file, o.initrd_file,
                   o.kernel_cmdline,
                   coalesce((SELECT array_agg(k.content ORDER BY k.key_name) FROM vm_ssh_public_key k
                             WHERE k.vm_id = v.id), '{}') AS ssh_public_keys

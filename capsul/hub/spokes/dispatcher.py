@@ -187,7 +187,7 @@ class Dispatcher:
 
     # --- create ---------------------------------------------------------------------------
 
-    async def place_create(self, op_id: uuid.UUID, vm_id: str, size: dict) -> str:
+    async def place_create(self, op_id: uuid.UUID, vm_id: str, size: dict, image: dict | None = None) -> str:
         """Offer the create to the best candidates until one claims it; returns the owner.
 
         Raises NoCapacity / OperationFailed after failing the create cleanly (VM failed,
@@ -198,7 +198,7 @@ class Dispatcher:
         unplaceable: set[str] = set()  # no room: ruled out by the hub (room, pool, network) or by the spoke
         offer_body = {"type": "create", "vm_id": vm_id, "vcpus": size["vcpus"], "memory_mb": size["memory_mb"]}
         while True:
-            decision = await self.placement.decide(op_id, size["vcpus"], size["memory_mb"], tried)
+            decision = await self.placement.decide(op_id, size["vcpus"], size["memory_mb"], tried, image)
             batch = decision.hosts
             for host_id, why in decision.reasons.items():
                 refusals.setdefault(host_id, why)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -21,13 +22,14 @@ from capsul.hub import db
 from capsul.hub.db import hosts
 from capsul.hub.spokes import leases
 from capsul.hub.spokes.client import SpokeClient
-from capsul.limits import INT4_MAX, is_int
+from capsul.limits import INT4_MAX, INT8_MAX, is_int
 
 log = logging.getLogger(__name__)
 # Heartbeats in flight at once. All 1,000 of a large fleet at once put 1,000 answers in the event
 # loop's queue together, ahead of every web request (console p99 9.5× its idle value while
 # sweeping); 20 at a time keep that to 3.6× and the sweep no slower (bench/heartbeat_sweep.py).
 IN_FLIGHT = 20
+DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class Refused(Exception):
@@ -39,8 +41,8 @@ class Refused(Exception):
 
 
 async def ask_one(client: SpokeClient, config: Config,
-                  host: dict) -> tuple[dict, int, dict, str | None] | str | Refused:
-    """One spoke's heartbeat: (capacity, last event seq, missing networks, version), why it did not
+                  host: dict) -> tuple[dict, int, dict, str | None, dict | None] | str | Refused:
+    """One spoke's heartbeat: (capacity, last event seq, missing networks, version, images), why it did not
     answer, or Refused. The spoke is told which libvirt networks its pools name, and says which are
     missing; and this hub's version."""
     try:
@@ -57,7 +59,7 @@ async def ask_one(client: SpokeClient, config: Config,
 CAPACITY_KEYS = ("cpus", "memory_mb", "committed_cpus", "committed_memory_mb")
 
 
-def _parse_answer(answer: dict) -> tuple[dict, int, dict, str | None]:
+def _parse_answer(answer: dict) -> tuple[dict, int, dict, str | None, dict | None]:
     capacity, seq = answer.get("capacity"), answer.get("last_event_seq")
     version = spoke_version(answer.get("version"))
     if version is False:
@@ -72,7 +74,37 @@ def _parse_answer(answer: dict) -> tuple[dict, int, dict, str | None]:
     if not isinstance(missing, dict) or not all(isinstance(k, str) and isinstance(v, str) and len(k) <= 200
                                                 and len(v) <= 200 for k, v in missing.items()):
         raise signing.CallFailed("invalid heartbeat answer: missing_networks must map names to reasons")
-    return {k: capacity[k] for k in keys}, seq, missing, version
+    return {k: capacity[k] for k in keys}, seq, missing, version, images_held(answer.get("images"))
+
+
+MAX_IMAGES = 1000
+IMAGE_STATES = ("present", "fetching", "failed")
+
+
+def images_held(reported) -> dict | None:
+    """What a spoke says of its OS images ({sha256: {state, ...}}, capsul/spoke/images/fetcher.py
+    `report`), kept to the fields the hub shows and checked; None from a spoke that says nothing
+    (a release before images by digest)."""
+    if reported is None:
+        return None
+    if not isinstance(reported, dict) or len(reported) > MAX_IMAGES:
+        raise signing.CallFailed(f"invalid heartbeat answer: images must map at most {MAX_IMAGES} digests")
+    held = {}
+    for digest, about in reported.items():
+        if not (isinstance(digest, str) and DIGEST.fullmatch(digest) and isinstance(about, dict)
+                and about.get("state") in IMAGE_STATES):
+            raise signing.CallFailed("invalid heartbeat answer: an image is a SHA-256 and its state")
+        kept = {"state": about["state"]}
+        for key in ("bytes", "done", "total", "at"):
+            if is_int(about.get(key), 0, INT8_MAX):
+                kept[key] = about[key]
+        if isinstance(about.get("error"), str):
+            kept["error"] = about["error"][:300]
+        files = about.get("files")
+        if isinstance(files, list):
+            kept["files"] = [f for f in files[:10] if isinstance(f, str) and len(f) <= 200]
+        held[digest] = kept
+    return held
 
 
 def spoke_version(value) -> str | None | bool:
@@ -121,7 +153,7 @@ async def sweep(pool: aiopg.Pool, client: SpokeClient, config: Config) -> dict[s
     for host_id in set(missed) - set(went_offline):
         log.debug("spoke %s missed a heartbeat: %s", host_id, missed[host_id])
     for host in targets:
-        missing = answered.get(host["id"], (None, None, {}, None))[2]
+        missing = answered.get(host["id"], (None, None, {}, None, None))[2]
         if missing and missing != host.get("missing_networks"):
             log.warning("spoke %s: %s; nothing is placed on it until that is fixed", host["id"],
                         "; ".join(f"libvirt network {n} is {why}" for n, why in sorted(missing.items())))

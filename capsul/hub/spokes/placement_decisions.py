@@ -37,6 +37,7 @@ class _Wanted:
     memory_mb: int
     exclude: set[str]
     decided: asyncio.Future
+    image: dict | None = None  # its os_images row: hosts holding it first, those that cannot have it never
 
 
 class PlacementDecisions:
@@ -49,10 +50,11 @@ class PlacementDecisions:
         self._deciding: asyncio.Task | None = None
         self.batches = 0  # decisions made (tests and benches compare them with creates)
 
-    async def decide(self, op_id: uuid.UUID, vcpus: int, memory_mb: int, exclude: set[str]) -> Decision:
+    async def decide(self, op_id: uuid.UUID, vcpus: int, memory_mb: int, exclude: set[str],
+                     image: dict | None = None) -> Decision:
         """Offer the create (recorded as offered, in the decision's transaction) to the best hosts
-        with room that are not in `exclude` (tried already)."""
-        wanted = _Wanted(op_id, vcpus, memory_mb, set(exclude), asyncio.get_running_loop().create_future())
+        with room that are not in `exclude` (tried already), those holding its image first."""
+        wanted = _Wanted(op_id, vcpus, memory_mb, set(exclude), asyncio.get_running_loop().create_future(), image)
         self._wanted.append(wanted)
         if self._deciding is None:
             self._deciding = asyncio.create_task(self._decide_while_wanted(), name="placement decisions")
@@ -95,7 +97,7 @@ class PlacementDecisions:
                 for wanted, decision in zip(batch, decisions):
                     if not decision.hosts:  # why not: every other host's reason (all hosts read, but rarely)
                         for host in await placement.rank_hosts(cur, **ratios, exclude=wanted.exclude):
-                            why = placement.why_not(host, wanted.vcpus, wanted.memory_mb)
+                            why = placement.why_not(host, wanted.vcpus, wanted.memory_mb, wanted.image)
                             if why is not None:
                                 decision.reasons[host["id"]] = why
         self.batches += 1
@@ -105,8 +107,9 @@ class PlacementDecisions:
 def _take_best(candidates: list[dict], wanted: _Wanted, parallelism: int) -> list[dict]:
     """The best `parallelism` candidates with room for it, taking their room (for the next in the batch)."""
     fitting = [h for h in candidates if h["id"] not in wanted.exclude and h["free_vcpus"] >= wanted.vcpus
-               and h["free_memory_mb"] >= wanted.memory_mb and h["free_addresses"] >= 1]
-    fitting.sort(key=lambda h: (-h["free_memory_mb"], -h["free_vcpus"], h["id"]))
+               and h["free_memory_mb"] >= wanted.memory_mb and h["free_addresses"] >= 1
+               and placement.image_fit(h, wanted.image) is not None]
+    fitting.sort(key=lambda h: (placement.image_fit(h, wanted.image), -h["free_memory_mb"], -h["free_vcpus"], h["id"]))
     chosen = fitting[:parallelism]
     for host in chosen:
         host["free_vcpus"] -= wanted.vcpus

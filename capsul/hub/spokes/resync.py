@@ -87,7 +87,7 @@ async def _reconcile(cur, report: ResyncReport, vm: dict, actual: str | None) ->
     if state == "deleting":  # the delete went through but was not recorded
         await vms.set_state(cur, vm_id, "deleted", from_states=("deleting",), reason="resync: gone from its host")
         report.changed[vm_id] = "deleted"
-    elif state == "creating":
+    elif state in vm_states.BUILDING:
         if vm["recent"]:
             return  # claimed moments ago: its host may still be building it
         await vms.mark_failed(cur, vm_id, "its host never built it")
