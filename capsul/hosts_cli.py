@@ -95,8 +95,10 @@ async def run(pool, config, args: argparse.Namespace) -> int:
     except db.NotFound as e:
         print(f"capsul: {e}", file=sys.stderr)
         return 2
-    said = {"draining": "no new capsuls are placed on it, and none grows in place",
-            "maintenance": f"from {row['maintenance_from']:%Y-%m-%d %H:%M %Z}; {mailed} person(s) mailed",
-            "active": "capsuls are placed on it again"}[state]
+    if state == "maintenance":
+        said = f"from {row['maintenance_from']:%Y-%m-%d %H:%M %Z}; {mailed} person(s) mailed"
+    else:
+        said = {"draining": "no new capsuls are placed on it, and none grows in place",
+                "active": "capsuls are placed on it again"}[state]
     print(f"host {args.host} is {state} (was {row['before']}): {said}")
     return 0
