@@ -37,6 +37,7 @@ async def test_hand_placed_files_are_adopted_once_and_used_images_are_kept(tmp_p
         qcow2(tmp_path / name)
         digest = hashlib.sha256((tmp_path / name).read_bytes() + name.encode()).hexdigest()
         os.replace(tmp_path / name, store.path(digest))
+        store.added(digest)
         fetched.append(digest)
     used, unused = fetched
     qcow2(disks / "capsul-aaaaaaaaaa.qcow2", store.path(used))

@@ -144,6 +144,7 @@ class ImageFetcher:
                                 "the file at the URL is not this image")
             await asyncio.to_thread(partial.chmod, 0o444)
             await asyncio.to_thread(os.replace, partial, self.store.path(digest))
+            self.store.added(digest)
             self.fetched_bytes += got
             return
         raise ImageError(f"{last_problem} ({self.config.image_fetch_attempts} tries)")

@@ -39,6 +39,7 @@ class ImageStore:
         self.by_digest = images_dir / "sha256"
         self.fetching = images_dir / "fetching"
         self._adopted: dict[str, dict] = {}  # file name -> {size, mtime_ns, sha256}
+        self._held: dict[str, int] | None = None  # digest -> bytes, read once, then kept as images come and go
 
     def path(self, digest: str) -> Path:
         assert DIGEST_RE.fullmatch(digest), digest
@@ -48,16 +49,25 @@ class ImageStore:
         return DIGEST_RE.fullmatch(digest or "") is not None and self.path(digest).is_file()
 
     def digests(self) -> dict[str, dict]:
-        """{digest: {bytes, files}} of every image held (files: the hand-placed names it has)."""
-        held: dict[str, dict] = {}
-        if self.by_digest.is_dir():
-            for path in self.by_digest.iterdir():
-                if DIGEST_RE.fullmatch(path.name):
-                    held[path.name] = {"bytes": path.stat().st_size, "files": []}
+        """{digest: {bytes, files}} of every image held (files: the hand-placed names it has). The
+        folder is read once (adopt() does it in a worker thread); every heartbeat asks, from memory."""
+        if self._held is None:
+            self._held = self._read_held()
+        held = {digest: {"bytes": size, "files": []} for digest, size in self._held.items()}
         for name, record in self._adopted.items():
             if record["sha256"] in held:
                 held[record["sha256"]]["files"].append(name)
         return held
+
+    def _read_held(self) -> dict[str, int]:
+        if not self.by_digest.is_dir():
+            return {}
+        return {p.name: p.stat().st_size for p in self.by_digest.iterdir() if DIGEST_RE.fullmatch(p.name)}
+
+    def added(self, digest: str) -> None:
+        """An image was put in place (fetcher.py)."""
+        if self._held is not None:
+            self._held[digest] = self.path(digest).stat().st_size
 
     def mark_used(self, digest: str) -> None:
         marker = self.by_digest / f"{digest}.used"
@@ -99,6 +109,7 @@ class ImageStore:
                 target.chmod(0o444)
             self._adopted[path.name] = found[path.name] = known
         self._adopted = {name: r for name, r in self._adopted.items() if name in found}
+        self._held = self._read_held()
         partial = record_path.with_name(record_path.name + ".partial")
         partial.write_text(json.dumps(self._adopted, indent=1, sort_keys=True))
         os.replace(partial, record_path)
@@ -137,6 +148,8 @@ class ImageStore:
                 continue
             self.path(digest).unlink()
             (self.by_digest / f"{digest}.used").unlink(missing_ok=True)
+            if self._held is not None:
+                self._held.pop(digest, None)
             log.info("removed OS image sha256 %s: no disk uses it, none was built on it for %g days", digest,
                      keep_days)
             removed.append(digest)
