@@ -15,7 +15,7 @@ import os
 import shutil
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -40,7 +40,6 @@ class Fetch:
     url: str
     size: int
     done: int = 0
-    started: float = field(default_factory=time.time)
     task: asyncio.Task | None = None
 
 
