@@ -146,11 +146,14 @@ class Traffic:
     async def progress(self, changes: int = 1, creates: int = 1) -> None:
         """Wait until traffic has gone on: `changes` more state changes and `creates` more creates."""
         want = (len(self.changes) + changes, len(self.created) + creates)
-        async with asyncio.timeout(4 * WAIT):
-            while (len(self.changes), len(self.created)) < want:
-                if all(t.done() for t in self.tasks):
-                    raise RuntimeError("the traffic stopped")
-                await asyncio.sleep(0.1)
+        deadline = time.monotonic() + 4 * WAIT
+        while len(self.changes) < want[0] or len(self.created) < want[1]:
+            if all(t.done() for t in self.tasks):
+                raise RuntimeError(f"the traffic stopped: {self.figures()}")
+            if time.monotonic() > deadline:  # say what went wrong, not only that time ran out
+                raise TimeoutError(f"traffic made no progress in {4 * WAIT:.0f} s (wanted (changes, creates) "
+                                   f"{want}, have {(len(self.changes), len(self.created))}): {self.figures()}")
+            await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
         self.stopping.set()
