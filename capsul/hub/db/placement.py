@@ -139,10 +139,10 @@ def image_fit(host: dict, image: dict | None) -> int | None:
 
 
 def _fetches_by_digest(version: str | None) -> bool:
-    """Whether a spoke of this version fetches images by digest (0.9.0 on), though it has not
+    """Whether a spoke of this version fetches images by digest (0.10.0 on), though it has not
     reported its images yet (it has just started)."""
     try:
-        return version is not None and versions.parse(version) >= (0, 9, 0)
+        return version is not None and versions.parse(version) >= (0, 10, 0)
     except ValueError:
         return False
 
