@@ -8,6 +8,7 @@
     python run.py rotate-token --id ID         new tokens; the old ones stay valid for a grace period
     python run.py add-network --id ID --cidr CIDR --gateway IP [--dns IP ...] [--first IP --last IP]
                               [--ipv6-cidr CIDR --ipv6-gateway IP] [--network NAME]
+                              [--segment NAME] [--cpu-model NAME]
                                                an address pool for a spoke's capsuls
     python run.py remove-network --id ID [--network NAME]
                                                remove a pool that no live capsul uses
@@ -86,6 +87,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                          "gets one address from it")
     net.add_argument("--ipv6-gateway", help="the IPv6 router: an address inside --ipv6-cidr or its fe80:: one")
     net.add_argument("--network", default="default", help="the libvirt network capsuls attach to (default: default)")
+    net.add_argument("--segment", help="the network segment (L2 or VLAN) the pool is on; hosts giving the same segment "
+                                       "share its addresses, and capsuls move live between them keeping theirs "
+                                       "(default: a segment of this host alone, HOST/NETWORK)")
+    net.add_argument("--cpu-model", help="the named CPU model guests on the segment get (e.g. qemu64), so that they can "
+                                         "move live between its hosts (default: the hypervisor's)")
     remove = commands.add_parser("remove-network", help="remove a spoke's pool that no live capsul uses")
     remove.add_argument("--id", required=True, help="the spoke's id")
     remove.add_argument("--network", default="default", help="the pool's libvirt network (default: default)")
@@ -214,7 +220,8 @@ async def add_network(config, args) -> int:
     async with hub_database(config) as pool_db, db.cursor(pool_db) as cur:
         try:
             async with cur.begin():
-                row = await networks.add_host_network(cur, args.id, pool, network_name=args.network)
+                row = await networks.add_host_network(cur, args.id, pool, network_name=args.network,
+                                                      segment=args.segment, cpu_model=args.cpu_model)
         except (db.Conflict, db.NotFound, ValueError) as e:
             print(f"capsul: {e}", file=sys.stderr)
             return 2

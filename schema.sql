@@ -604,3 +604,32 @@ ALTER TABLE hosts ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'active'
   ADD COLUMN IF NOT EXISTS state_changed_at timestamptz,
   ADD COLUMN IF NOT EXISTS maintenance_from timestamptz,
   ADD COLUMN IF NOT EXISTS images jsonb;
+
+-- Network segments and moves (migration 0009, docs/moves.md): the segment a pool is on (pools of
+-- several hosts with one segment are that segment, and agree on its addresses), the CPU model its
+-- guests get so that they can move live, and the host an evacuated capsul came from.
+ALTER TABLE host_network ADD COLUMN IF NOT EXISTS segment text CHECK (segment ~ '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$'),
+  ADD COLUMN IF NOT EXISTS cpu_model text CHECK (cpu_model ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$');
+CREATE OR REPLACE FUNCTION host_network_segment_default() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.segment IS NULL THEN
+    NEW.segment := NEW.host_id || '/' || NEW.network_name;
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER host_network_segment_default BEFORE INSERT OR UPDATE ON host_network
+  FOR EACH ROW EXECUTE FUNCTION host_network_segment_default();
+ALTER TABLE host_network ALTER COLUMN segment SET NOT NULL,
+  ADD CONSTRAINT host_network_one_pool_per_segment UNIQUE (host_id, segment);
+CREATE OR REPLACE FUNCTION host_network_segment_agrees() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT count(DISTINCT (cidr, first_usable, last_usable, gateway, dns_servers, ipv6_cidr, ipv6_gateway, cpu_model))
+      FROM host_network WHERE segment = NEW.segment) > 1 THEN
+    RAISE EXCEPTION 'the pools of segment % differ: every host on a segment has the same addresses, gateways, DNS and CPU model', NEW.segment
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER host_network_segment_agrees AFTER INSERT OR UPDATE ON host_network
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION host_network_segment_agrees();
+ALTER TABLE vms ADD COLUMN IF NOT EXISTS moved_from text REFERENCES hosts(id) ON DELETE SET NULL;

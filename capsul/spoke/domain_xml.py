@@ -46,7 +46,12 @@ def build_domain_xml(payload: dict, files: GuestFiles, *, domain_type: str) -> s
     features = ET.SubElement(domain, "features")
     ET.SubElement(features, "acpi")  # so `shutdown` reaches the guest
     ET.SubElement(features, "apic")
-    if domain_type == "kvm":
+    if payload.get("cpu_model"):
+        # a named model, the same on every host of the capsul's segment, so that it can move live
+        # between them (docs/moves.md); host-passthrough would tie it to one host's CPU
+        cpu = ET.SubElement(domain, "cpu", mode="custom", match="exact", check="none")
+        ET.SubElement(cpu, "model", fallback="forbid").text = payload["cpu_model"]
+    elif domain_type == "kvm":
         ET.SubElement(domain, "cpu", mode="host-passthrough")
     for event, action in (("on_poweroff", "destroy"), ("on_reboot", "restart"), ("on_crash", "destroy")):
         ET.SubElement(domain, event).text = action

@@ -1,12 +1,18 @@
-"""Queries on `host_network`: per-host address pools and address allocation.
+"""Queries on `host_network`: address pools, the network segments they are on, and address allocation.
 
 A pool is an IPv4 network with its gateway, the range handed out (the gateway outside it),
 DNS servers, the libvirt network its capsuls attach to, and optionally an IPv6 network with
 its gateway. Each capsul gets one IPv4 from the range and, where the pool has IPv6, one IPv6.
+
+A pool is on a network segment (one L2 segment or VLAN, one gateway). A segment may span several
+hosts: their pools name it, and each names the libvirt network that carries it on that host; they
+agree on the addresses, gateways, DNS and CPU model (a deferred trigger, migration 0009). A capsul
+moves live only between hosts of its segment, keeping its addresses (docs/moves.md).
 """
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 
 import psycopg2.errors
@@ -18,7 +24,7 @@ LIVE = vm_states.live_sql()
 MAX_DNS_SERVERS = 8  # more than any resolver reads; a longer list is a typing mistake
 LIBVIRT_NAME_MAX = 100
 
-POOL_COLUMNS = """host_id, network_name, cidr, host(first_usable) AS first_usable,
+POOL_COLUMNS = """host_id, network_name, segment, cpu_model, cidr, host(first_usable) AS first_usable,
                   host(last_usable) AS last_usable, host(gateway) AS gateway,
                   array(SELECT host(d) FROM unnest(dns_servers) AS d) AS dns_servers,
                   ipv6_cidr, host(ipv6_gateway) AS ipv6_gateway"""
@@ -34,6 +40,15 @@ class Pool:
     dns_servers: list[str] = field(default_factory=list)
     ipv6_cidr: str | None = None
     ipv6_gateway: str | None = None
+
+    def addressing(self) -> tuple:
+        """What every pool of one segment shares (the CPU model aside)."""
+        return (self.cidr, self.first_usable, self.last_usable, self.gateway, tuple(self.dns_servers),
+                self.ipv6_cidr, self.ipv6_gateway)
+
+
+SEGMENT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}")
+CPU_MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def _address(value: str, what: str, version: int | None = None):
@@ -102,15 +117,24 @@ def parse_pool(cidr: str, first: str | None = None, last: str | None = None, *, 
                 str(v6) if v6 else None, str(v6_gw) if v6_gw else None)
 
 
-async def add_host_network(cur, host_id: str, pool: Pool, network_name: str = "default") -> dict:
-    """Add (or replace) a host's pool. Must run inside a transaction.
+async def add_host_network(cur, host_id: str, pool: Pool, network_name: str = "default", *,
+                           segment: str | None = None, cpu_model: str | None = None) -> dict:
+    """Add (or replace) a host's pool, on `segment` (default: a segment of its own, HOST/NETWORK).
+    Must run inside a transaction.
 
-    Refused (Conflict) when it overlaps another pool, or when replacing it would leave a live
-    capsul of this pool with an address outside it.
+    Refused (Conflict) when it overlaps a pool of another segment, when it joins a segment whose
+    pools differ from it, or when replacing it would leave a live capsul of this pool with an
+    address outside it.
     """
     if not network_name or len(network_name) > LIBVIRT_NAME_MAX or any(c in network_name for c in "/\0<>&'\""):
         raise ValueError(f"--network {network_name!r} is not a libvirt network name")
-    await ensure_no_overlap(cur, host_id, network_name, pool)
+    segment = segment or f"{host_id}/{network_name}"
+    if not SEGMENT_RE.fullmatch(segment):
+        raise ValueError(f"--segment {segment!r} is not a segment name (letters, digits and ._:/-, up to 200)")
+    if cpu_model is not None and not CPU_MODEL_RE.fullmatch(cpu_model):
+        raise ValueError(f"--cpu-model {cpu_model!r} is not a CPU model name such as qemu64 or Haswell-noTSX")
+    await _check_segment(cur, host_id, network_name, segment, pool, cpu_model)
+    await ensure_no_overlap(cur, host_id, network_name, pool, segment)
     await cur.execute(
         f"""SELECT id, host(public_ipv4) AS ipv4, host(public_ipv6) AS ipv6 FROM vms
             WHERE host_id = %s AND network_name = %s AND {LIVE}
@@ -126,17 +150,46 @@ async def add_host_network(cur, host_id: str, pool: Pool, network_name: str = "d
     try:
         await cur.execute(
             f"""INSERT INTO host_network (host_id, network_name, cidr, first_usable, last_usable, gateway,
-                                          dns_servers, ipv6_cidr, ipv6_gateway)
-                VALUES (%s, %s, %s, %s, %s, %s, %s::inet[], %s, %s)
+                                          dns_servers, ipv6_cidr, ipv6_gateway, segment, cpu_model)
+                VALUES (%s, %s, %s, %s, %s, %s, %s::inet[], %s, %s, %s, %s)
                 ON CONFLICT (host_id, network_name) DO UPDATE SET cidr = EXCLUDED.cidr,
+                    segment = EXCLUDED.segment, cpu_model = EXCLUDED.cpu_model,
                     first_usable = EXCLUDED.first_usable, last_usable = EXCLUDED.last_usable,
                     gateway = EXCLUDED.gateway, dns_servers = EXCLUDED.dns_servers,
                     ipv6_cidr = EXCLUDED.ipv6_cidr, ipv6_gateway = EXCLUDED.ipv6_gateway
                 RETURNING {POOL_COLUMNS}""",
             (host_id, network_name, pool.cidr, pool.first_usable, pool.last_usable, pool.gateway,
-             pool.dns_servers, pool.ipv6_cidr, pool.ipv6_gateway))
+             pool.dns_servers, pool.ipv6_cidr, pool.ipv6_gateway, segment, cpu_model))
     except psycopg2.errors.ForeignKeyViolation:
         raise NotFound(f"no host {host_id!r}") from None
+    return await cur.fetchone()
+
+
+async def _check_segment(cur, host_id: str, network_name: str, segment: str, pool: Pool,
+                         cpu_model: str | None) -> None:
+    """Refuse a pool that joins a segment whose other pools differ from it, or a second pool of
+    one segment on one host. The pools are locked, so two hosts joining at once are checked in turn."""
+    await cur.execute(
+        """SELECT host_id, network_name, cidr, host(first_usable) AS first_usable, host(last_usable) AS last_usable,
+                  host(gateway) AS gateway, array(SELECT host(d) FROM unnest(dns_servers) AS d) AS dns_servers,
+                  ipv6_cidr, host(ipv6_gateway) AS ipv6_gateway, cpu_model FROM host_network
+           WHERE segment = %s AND (host_id, network_name) <> (%s, %s) ORDER BY host_id FOR UPDATE""",
+        (segment, host_id, network_name))
+    for row in await cur.fetchall():
+        if row["host_id"] == host_id:
+            raise Conflict(f"host {host_id} reaches segment {segment} through network {row['network_name']} already")
+        theirs = Pool(str(row["cidr"]), row["first_usable"], row["last_usable"], row["gateway"],
+                      list(row["dns_servers"]), str(row["ipv6_cidr"]) if row["ipv6_cidr"] else None,
+                      row["ipv6_gateway"])
+        if theirs.addressing() != pool.addressing() or row["cpu_model"] != cpu_model:
+            raise Conflict(f"segment {segment} is {describe_pool(row)} on host {row['host_id']}: a host joins it "
+                           f"with the same addresses, gateways, DNS and CPU model")
+
+
+async def segment_pool(cur, host_id: str, segment: str) -> dict | None:
+    """The host's pool on that segment (its libvirt network there), or None when it has none."""
+    await cur.execute(f"SELECT {POOL_COLUMNS} FROM host_network WHERE host_id = %s AND segment = %s",
+                      (host_id, segment))
     return await cur.fetchone()
 
 
@@ -184,12 +237,13 @@ async def allocate_addresses(cur, host_id: str) -> Addresses | None:
     """A free IPv4 (and IPv6, where the pool has it) from the host's usable pools, or None
     when they are full. Pools without a gateway are never used: their guests would have no route.
 
-    Locks the host's pool rows until the transaction ends, so two claims on one host never
-    pick the same address; the unique indexes on live addresses back this up. Must run
-    inside a transaction.
+    Locks the pool rows of the host's segments (on every host that shares them) until the
+    transaction ends, so two claims on one segment never pick the same address; the unique indexes
+    on live addresses back this up. Must run inside a transaction.
     """
-    await cur.execute("SELECT network_name FROM host_network WHERE host_id = %s ORDER BY network_name FOR UPDATE",
-                      (host_id,))
+    await cur.execute("""SELECT network_name FROM host_network WHERE segment IN
+                           (SELECT segment FROM host_network WHERE host_id = %s)
+                         ORDER BY host_id, network_name FOR UPDATE""", (host_id,))
     if not await cur.fetchall():
         return None
     # The addresses taken are read by a range scan of each pool (a few hundred index entries), then
@@ -227,14 +281,14 @@ async def allocate_addresses(cur, host_id: str) -> Addresses | None:
     return Addresses(row["network_name"], row["address"], v6["address"] if v6 else None)
 
 
-async def ensure_no_overlap(cur, host_id: str, network_name: str, pool: Pool) -> None:
-    """Refuse a pool whose IPv4 or IPv6 network overlaps any other pool (of any host)."""
+async def ensure_no_overlap(cur, host_id: str, network_name: str, pool: Pool, segment: str | None = None) -> None:
+    """Refuse a pool whose IPv4 or IPv6 network overlaps any pool of another segment (of any host)."""
     await cur.execute(
         """SELECT host_id, network_name, cidr, ipv6_cidr, cidr && %s::cidr AS v4 FROM host_network
-           WHERE (host_id, network_name) <> (%s, %s)
+           WHERE (host_id, network_name) <> (%s, %s) AND segment IS DISTINCT FROM %s
              AND (cidr && %s::cidr OR (ipv6_cidr IS NOT NULL AND %s::cidr IS NOT NULL AND ipv6_cidr && %s::cidr))
            LIMIT 1""",
-        (pool.cidr, host_id, network_name, pool.cidr, pool.ipv6_cidr, pool.ipv6_cidr))
+        (pool.cidr, host_id, network_name, segment, pool.cidr, pool.ipv6_cidr, pool.ipv6_cidr))
     row = await cur.fetchone()
     if row:
         mine, theirs = (pool.cidr, row["cidr"]) if row["v4"] else (pool.ipv6_cidr, row["ipv6_cidr"])
@@ -243,10 +297,14 @@ async def ensure_no_overlap(cur, host_id: str, network_name: str, pool: Pool) ->
 
 def describe_pool(row: dict) -> str:
     """One line for operators: what a guest on this pool is told."""
-    text = (f"network {row['network_name']}: {row['cidr']}, addresses {row['first_usable']} to "
+    shared = row.get("segment") and row["segment"] != f"{row['host_id']}/{row['network_name']}"
+    text = (f"network {row['network_name']}" + (f" (segment {row['segment']})" if shared else "")
+            + f": {row['cidr']}, addresses {row['first_usable']} to "
             f"{row['last_usable']}, gateway {row['gateway'] or 'NONE (not used for new capsuls)'}")
     if row["ipv6_cidr"]:
         text += f"; IPv6 {row['ipv6_cidr']}, gateway {row['ipv6_gateway']}"
+    if row.get("cpu_model"):
+        text += f"; CPU model {row['cpu_model']}"
     return text + f"; DNS {', '.join(row['dns_servers']) or 'none'}"
 
 

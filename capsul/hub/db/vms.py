@@ -150,7 +150,7 @@ async def create_payload(cur, vm_id: str) -> dict:
         """SELECT v.id AS vm_id, host(v.public_ipv4) AS public_ipv4, v.network_name,
                   masklen(n.cidr) AS ipv4_prefix, host(n.gateway) AS ipv4_gateway,
                   host(v.public_ipv6) AS public_ipv6, masklen(n.ipv6_cidr) AS ipv6_prefix,
-                  host(n.ipv6_gateway) AS ipv6_gateway,
+                  host(n.ipv6_gateway) AS ipv6_gateway, n.segment, n.cpu_model, v.generation,
                   coalesce(array(SELECT host(d) FROM unnest(n.dns_servers) AS d), '{}') AS dns_servers,
                   s.id AS size, s.vcpus, s.memory_mb, s.disk_gb,
                   o.id AS os_image, o.file_name AS os_image_file, o.sha256 AS os_image_sha256,
