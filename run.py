@@ -25,6 +25,8 @@
                                                reinstall it: its disk is erased, id and addresses stay
     python run.py resize CAPSUL SIZE [--at-next-stop] [--force]
                                                another size: vCPUs and memory at a restart, the disk grown
+    python run.py move CAPSUL HOST             move a running capsul live to another host on its segment
+    python run.py evacuate HOST | return HOST  move every capsul off a draining host, or back to it
     python run.py drain HOST | maintenance HOST [--from TIME] | activate HOST
                                                a host's state: no new capsuls, maintenance (people mailed), back
 
@@ -44,7 +46,7 @@ from pathlib import Path
 
 import psycopg2
 
-from capsul import catalog_cli, changes_cli, hosts_cli, serial_console_cli, tls, watch
+from capsul import catalog_cli, changes_cli, hosts_cli, moves_cli, serial_console_cli, tls, watch
 from capsul.config import HOST_ID_RE, ConfigError, Role, load_config, parse_https_url
 from capsul.embedded_postgres import EmbeddedPostgres, PostgresError
 from capsul.hub.db import migrations
@@ -109,6 +111,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cert.add_argument("--out", required=True, help="folder to write cert.pem, key.pem and ca.pem to")
     catalog_cli.add_parsers(commands)
     hosts_cli.add_parsers(commands)
+    moves_cli.add_parsers(commands)
     commands.add_parser("watch", help="print your capsul events as they happen (a client: reads CAPSUL_URL and "
                                       "CAPSUL_TOKEN, an API token from the console)")
     console = commands.add_parser("console", help="a capsul's serial console in this terminal (a client: reads "
@@ -313,11 +316,18 @@ async def run_hosts_command(config, args) -> int:
         return await hosts_cli.run(pool, config, args)
 
 
+async def run_moves_command(config, args) -> int:
+    async with hub_database(config) as pool:
+        return await moves_cli.run(pool, config, args)
+
+
 def issue_cert(config, names: list[str], out: str) -> int:
     folder = Path(out).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     local = tls.ensure_self_signed(config.tls_dir, ["localhost", "127.0.0.1", "::1"])
-    tls.issue_certificate(local.ca, config.tls_dir / "ca.key", names, folder / "cert.pem", folder / "key.pem")
+    # a TLS client's certificate too: the libvirtd of a spoke dials another's with it for a live move (docs/moves.md)
+    tls.issue_certificate(local.ca, config.tls_dir / "ca.key", names, folder / "cert.pem", folder / "key.pem",
+                          client=True)
     shutil.copyfile(local.ca, folder / "ca.pem")
     print(f"# copy {folder} to the spoke and put these lines in its config; the hub trusts this CA already",
           file=sys.stderr)
@@ -364,6 +374,8 @@ def main(argv: list[str]) -> int:
             return asyncio.run(run_catalog_command(config, args))
         if args.command in hosts_cli.COMMANDS:
             return asyncio.run(run_hosts_command(config, args))
+        if args.command in moves_cli.COMMANDS:
+            return asyncio.run(run_moves_command(config, args))
         return asyncio.run(serve(config))
     except (StartError, PostgresError, HypervisorError) as e:
         print(f"capsul: cannot start: {e}", file=sys.stderr)

@@ -141,6 +141,10 @@ class Config:
     image_fetch_stall_timeout: float
     image_fetch_attempts: int
     image_cleanup_interval: float
+    migration_uri: str | None  # None: nothing moves to this host live (docs/moves.md)
+    migration_tls: bool
+    migration_bandwidth_mib: int
+    cold_move_timeout: float
 
     @property
     def spoke_dir(self) -> Path:
@@ -265,6 +269,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "IMAGE_FETCH_STALL_TIMEOUT": ("60", "seconds an image server may send nothing before the fetch is cut and tried again"),
     "IMAGE_FETCH_ATTEMPTS": ("3", "tries of one image fetch (each resumes where the last stopped) before it fails"),
     "IMAGE_CLEANUP_INTERVAL": ("3600", "seconds between a spoke's checks for OS images no disk uses"),
+    "MIGRATION_URI": ("", "where other hosts' libvirtd reach this host's for a live move, e.g. qemu+tls://spoke2.example/system "
+                          "(docs/moves.md); unset: nothing moves here live"),
+    "MIGRATION_TLS": ("true", "send a live move's memory and disk through TLS (QEMU's certificates, docs/moves.md)"),
+    "MIGRATION_BANDWIDTH_MIB": ("0", "the most MiB/s a live move from this host may use; 0: as much as it can"),
+    "COLD_MOVE_TIMEOUT": ("600", "seconds a cold move waits for its capsul to shut down and its disk to be copied"),
 }
 
 
@@ -513,6 +522,18 @@ BACKUP_STORE_RE = re.compile(r"sftp:(?P<user>[a-z_][a-z0-9_.-]{0,31})@(?P<host>[
                              r"(?::(?P<port>\d{1,5}))?:(?P<path>/[^\s'\"]*)")
 
 
+MIGRATION_URI_RE = re.compile(r"qemu\+(tls|tcp|ssh)://[A-Za-z0-9.:\[\]_-]+(:\d{1,5})?/system(\?[A-Za-z0-9=&/._-]*)?")
+
+
+def _migration_uri(name: str, value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not MIGRATION_URI_RE.fullmatch(value):
+        raise ConfigError(name, f"expected a libvirt URI such as qemu+tls://spoke2.example/system, got {value!r}")
+    return value
+
+
 def _backup_store(name: str, value: str) -> str | None:
     value = value.strip()
     if not value:
@@ -610,6 +631,10 @@ FIELDS = {
     "image_fetch_stall_timeout": ("IMAGE_FETCH_STALL_TIMEOUT", _number_from(0.1)),
     "image_fetch_attempts": ("IMAGE_FETCH_ATTEMPTS", _count(1, 100)),
     "image_cleanup_interval": ("IMAGE_CLEANUP_INTERVAL", _number_from(0.1)),
+    "migration_uri": ("MIGRATION_URI", _migration_uri),
+    "migration_tls": ("MIGRATION_TLS", _boolean),
+    "migration_bandwidth_mib": ("MIGRATION_BANDWIDTH_MIB", _count(0, 1_000_000)),
+    "cold_move_timeout": ("COLD_MOVE_TIMEOUT", _number_from(1)),
 }
 
 

@@ -25,7 +25,7 @@ from aiohttp import web
 from capsul import errors, health, slow_clients, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
-from capsul.hub import capsul_changes, db, usage
+from capsul.hub import capsul_changes, db, moves, usage
 from capsul.hub.backups import jobs as backup_jobs
 from capsul.hub.billing import low_balance
 from capsul.hub.billing.metering import run_metering
@@ -293,6 +293,9 @@ class Node:
             log.warning("%s: this spoke stopped in the middle of it", line)
         for line in await spoke_ops.backups.recover():
             log.warning("%s: this spoke stopped in the middle of it", line)
+        for line in await spoke_ops.moves.recover():
+            log.warning("%s: this spoke stopped in the middle of it; its outcome is read from where the capsul is",
+                        line)
         await spoke_ops.start_images()
         # the test driver runs no guests, so it has no console logs to read host keys from
         scanner = HostKeyScanner(config.vm_storage_dir, outbox.emit_host_keys) if spoke_ops.storage.real else None
@@ -334,6 +337,7 @@ class Node:
         self._background(run_heartbeats(self.pool, self.spoke_client, config, self.sweep_status), "heartbeats")
         self._background(run_housekeeping(self.pool, config), "housekeeping")
         self._background(capsul_changes.resume_forever(self.hub), "unfinished rebuilds and resizes")
+        self._background(moves.resume_forever(self.hub), "unfinished moves")
         if config.backup_store:
             self._background(backup_jobs.run_forever(self.hub), "backups")
         self._background(self.resyncer.run(), "resync")

@@ -85,8 +85,9 @@ def make_ca(cert_path: Path, key_path: Path, common_name: str = "capsul local CA
 
 
 def issue_certificate(ca_cert_path: Path, ca_key_path: Path, names: list[str],
-                      cert_path: Path, key_path: Path) -> None:
-    """Issue a server certificate for `names` (host names or IP addresses) signed by the CA."""
+                      cert_path: Path, key_path: Path, *, client: bool = False) -> None:
+    """Issue a server certificate for `names` (host names or IP addresses) signed by the CA; with
+    `client`, one that is a TLS client's too (a libvirtd dialling another's for a live move)."""
     ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
     ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -101,7 +102,8 @@ def issue_certificate(ca_cert_path: Path, ca_key_path: Path, names: list[str],
         .not_valid_after(now + datetime.timedelta(days=CERT_DAYS))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_san(names), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]
+                                             + ([ExtendedKeyUsageOID.CLIENT_AUTH] if client else [])), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                        critical=False)
         .sign(ca_key, hashes.SHA256())

@@ -32,7 +32,7 @@ BUILDING = (FETCHING_IMAGE, CREATING)  # what a spoke says of a capsul it is mak
 OWNED = (*BUILDING, *REPORTED)  # on its host and not being deleted: libvirt's word is taken
 CHANGING = (REBUILDING, RESIZING, RESTORING)  # one change under way: no other action, no delete, until it ends
 CHANGEABLE = (RUNNING, STOPPED)  # what a rebuild or resize starts from
-ON_HOST = (*OWNED, DELETING, *CHANGING)  # a host holds (or held until moments ago) its domain
+ON_HOST = (*OWNED, DELETING, *CHANGING, MIGRATING)  # a host holds (or held until moments ago) its domain
 EVENT_STATES = (*BUILDING, *REPORTED, *GONE)  # what a spoke's event may say
 NEVER_BUILT = (PENDING, FAILED)  # cost nothing: billing charges every other capsul by the hour
 

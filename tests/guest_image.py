@@ -3,7 +3,8 @@
 Its init loads the virtio and ISO 9660 modules, mounts the NoCloud seed (the disk
 labelled cidata), prints the hostname and SSH keys it finds to the serial console, and
 powers off; or, booted with SHELL_FLAG on its kernel command line, runs a shell on the
-serial console (ttyS0) for the console tests. Built once per machine into var/test-cache (the kernel package comes from
+serial console (ttyS0) for the console tests; with NET_FLAG too, it takes the addresses of its
+seed's network-config and answers pings (the move tests). Built once per machine into var/test-cache (the kernel package comes from
 Debian's archive with `apt-get download`).
 """
 from __future__ import annotations
@@ -19,9 +20,10 @@ from tests.conftest import REPO
 
 CACHE = REPO / "var" / "test-cache" / "guest"
 MODULES = ["virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
-           "virtio_blk", "cdrom", "isofs"]
+           "virtio_blk", "cdrom", "isofs", "failover", "net_failover", "virtio_net"]
 MARK = "capsul-guest"
 SHELL_FLAG = "capsul.shell"
+NET_FLAG = "capsul.net"  # the guest takes its addresses from the seed's network-config and answers pings
 # What cloud-init prints at first boot, as a syslog-prefixed block; the guest prints it with this
 # fixed fingerprint (busybox has no ssh-keygen), so the spoke's console scanner can be tested.
 HOST_KEY_FINGERPRINT = "SHA256:" + base64.b64encode(hashlib.sha256(b"capsul test guest").digest()).decode().rstrip("=")
@@ -45,6 +47,13 @@ echo "<14>Nov 25 00:00:01 ec2: -----BEGIN SSH HOST KEY FINGERPRINTS-----"
 echo "<14>Nov 25 00:00:01 ec2: 256 {HOST_KEY_FINGERPRINT} root@$(sed -n 's/^local-hostname: //p' /seed/meta-data) (ED25519)"
 echo "<14>Nov 25 00:00:01 ec2: -----END SSH HOST KEY FINGERPRINTS-----"
 echo "{MARK} done"
+if grep -q {NET_FLAG} /proc/cmdline; then
+  ip link set lo up
+  for i in $(seq 1 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+  for address in $(sed -n 's/^ *- "\\(.*\\/.*\\)"$/\\1/p' /seed/network-config); do ip addr add "$address" dev eth0; done
+  ip link set eth0 up
+  echo "{MARK} network up: $(ip -o addr show dev eth0 | grep -o 'inet6* [^ ]*' | tr '\\n' ' ')"
+fi
 if grep -q {SHELL_FLAG} /proc/cmdline; then
   # a login-free shell on the serial console, for the console tests; it never powers off by itself
   echo "{MARK} shell on ttyS0"

@@ -52,13 +52,14 @@ class SpokeCluster:
 
 async def start_spokes(pool, hub_api_url: str, specs: list[SpokeSpec], folder: Path, tls_files,
                        *, prefix: list[str] | None = None, extra_env: dict | None = None,
-                       tls_for=None, host_xml: str = HOST_XML, cwd: Path = REPO) -> SpokeCluster:
+                       tls_for=None, env_for=None, host_xml: str = HOST_XML, cwd: Path = REPO) -> SpokeCluster:
     """Register each spoke (tokens, IPv4 pool), start its process, wait until the hub sees it online.
 
     `prefix` runs each spoke under a wrapper (e.g. `ip netns exec NS`), given as a callable of the spec;
     `tls_for(spec)` gives the spoke's TLS_* settings (default: the shared test certificate);
     `host_xml` is the libvirt test host file, with {cpus} and {memory_kib} filled in;
-    `cwd` is the tree whose run.py runs (another release's, for tests of mixed versions).
+    `cwd` is the tree whose run.py runs (another release's, for tests of mixed versions);
+    `env_for(spec)` gives settings of that spoke's own (its libvirtd, say).
     """
     cluster = SpokeCluster(folder)
     for spec in specs:
@@ -74,7 +75,7 @@ async def start_spokes(pool, hub_api_url: str, specs: list[SpokeSpec], folder: P
         env = {"HUB_URL": hub_api_url, "SPOKE_HOST_ID": spec.host_id, "SPOKE_HOST_TOKEN": token,
                "HUB_TOKEN": hub_token, "API_LISTEN": f"{spec.listen}:{port}",
                "LIBVIRT_URI": f"test://{host_file}", "CAPSUL_VAR_DIR": str(folder / spec.host_id),
-               **tls_env, **(extra_env or {})}
+               **tls_env, **(extra_env or {}), **(env_for(spec) if env_for else {})}
         cluster.processes[spec.host_id] = CapsulProcess(["--spoke"], env, folder / f"{spec.host_id}.log",
                                                         prefix=prefix(spec) if prefix else None, cwd=cwd)
     try:

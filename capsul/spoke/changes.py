@@ -35,6 +35,7 @@ from capsul.spoke.virt import Hypervisor, HypervisorError, VmNotFound
 log = logging.getLogger(__name__)
 
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")  # a file in OS_IMAGES_DIR, never a path
+CPU_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # as hub/db/networks.py CPU_MODEL_RE
 RESTART_NOW, AT_NEXT_STOP = "now", "next-stop"
 
 
@@ -258,9 +259,15 @@ def _rebuild_payload(body: dict) -> dict:
     payload = body.get("payload")
     if not isinstance(payload, dict) or payload.get("vm_id") != body.get("vm_id"):
         raise ChangeRefused("a rebuild needs its payload, for this capsul", 400)
+    return check_payload(payload, "rebuild")
+
+
+def check_payload(payload: dict, what: str, *, first_generation: int = 1) -> dict:
+    """A capsul's payload as a claim answers it (a rebuild's, a move's), checked field by field."""
     checks = {
         "vcpus": is_int(payload.get("vcpus"), 1, INT4_MAX), "memory_mb": is_int(payload.get("memory_mb"), 1, INT4_MAX),
-        "disk_gb": is_int(payload.get("disk_gb"), 1, 65536), "generation": is_int(payload.get("generation"), 1, INT4_MAX),
+        "disk_gb": is_int(payload.get("disk_gb"), 1, 65536),
+        "generation": is_int(payload.get("generation"), first_generation, INT4_MAX),
         "os_image": isinstance(payload.get("os_image"), str) and len(payload["os_image"]) <= 100,
         "os_image_file": (payload.get("os_image_file") is None and bool(payload.get("os_image_sha256")))
         or (isinstance(payload.get("os_image_file"), str) and FILE_NAME.fullmatch(payload["os_image_file"])),
@@ -274,17 +281,19 @@ def _rebuild_payload(body: dict) -> dict:
         and all(isinstance(k, str) and len(k) <= 16_000 for k in payload["ssh_public_keys"]),
         "dns_servers": isinstance(payload.get("dns_servers", []), list)
         and all(isinstance(d, str) and len(d) <= 64 for d in payload.get("dns_servers", [])),
+        "cpu_model": payload.get("cpu_model") is None
+        or (isinstance(payload["cpu_model"], str) and CPU_MODEL.fullmatch(payload["cpu_model"])),
     }
     for name in ("kernel_file", "initrd_file"):
         checks[name] = payload.get(name) is None or (isinstance(payload[name], str) and FILE_NAME.fullmatch(payload[name]))
     for name in ("public_ipv4", "public_ipv6", "network_name", "ipv4_gateway", "ipv6_gateway", "kernel_cmdline",
-                 "size"):
+                 "size", "segment"):
         checks[name] = payload.get(name) is None or (isinstance(payload[name], str) and len(payload[name]) <= 500)
     for name in ("ipv4_prefix", "ipv6_prefix"):
         checks[name] = payload.get(name) is None or is_int(payload[name], 0, 128)
     wrong = sorted(name for name, ok in checks.items() if not ok)
     if wrong:
-        raise ChangeRefused(f"the rebuild payload's {', '.join(wrong)} are not what they should be", 400)
+        raise ChangeRefused(f"the {what} payload's {', '.join(wrong)} are not what they should be", 400)
     return payload
 
 

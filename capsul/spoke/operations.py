@@ -19,19 +19,20 @@ from dataclasses import dataclass
 from capsul.vm_ids import is_vm_id
 from capsul import signing
 from capsul.backoff import Backoff
-from capsul.config import Config
+from capsul.config import MIGRATION_URI_RE, Config
 from capsul.limits import INT4_MAX, INT8_MAX, is_int
 from capsul.protocol import REFUSED_CLAIMED, REFUSED_NO_ROOM
 from capsul.spoke.backups.jobs import BackupJobs, BackupRefused
 from capsul.spoke.backups.store import SNAPSHOT_RE, ResticStore, StoreError
 from capsul.spoke.change_journal import ChangeJournal
-from capsul.spoke.changes import CapsulChanges, ChangeRefused
+from capsul.spoke.changes import CapsulChanges, ChangeRefused, check_payload
 from capsul.spoke.cloud_init import mac_for_ipv4
 from capsul.spoke.domain_xml import build_domain_xml, interface_networks
 from capsul.spoke.events import EventOutbox
 from capsul.spoke.hub_client import HubClient
 from capsul.spoke.images.fetcher import ImageFetcher
 from capsul.spoke.images.store import DIGEST_RE, ImageError, ImageStore
+from capsul.spoke.moves import FILE_KEYS, CapsulMoves, MoveRefused
 from capsul.spoke.storage import Storage, StorageError
 from capsul.spoke.virt import Hypervisor, HypervisorError, VmNotFound
 
@@ -82,6 +83,9 @@ class SpokeOperations:
         self.changes = CapsulChanges(config, virt, self.storage, ChangeJournal(config.spoke_dir / "changes"),
                                      domain_type=self.domain_type, why_no_room=self._why_no_room, store=store)
         self.backups = BackupJobs(config, virt, store, ChangeJournal(config.spoke_dir / "backups"))
+        self.moves = CapsulMoves(config, virt, self.storage, ChangeJournal(config.spoke_dir / "moves"),
+                                 why_no_room=self._why_no_room, reserve_dhcp=self._reserve_dhcp,
+                                 release_dhcp=self._release_dhcp, real=not on_test_driver)
 
     def _once(self, op_id: str, make) -> asyncio.Task:
         task = self._operations.get(op_id)
@@ -106,6 +110,8 @@ class SpokeOperations:
             return await self._fetch_image(body)
         if op_type == "backup":  # asked again and again for its progress: answered anew each time
             return await self._backup(op_id, body)
+        if op_type in ("move_in", "move_out", "move_in_end"):  # the move's steps, each asked again until done
+            return await self._move(op_id, op_type, body)
         if op_type not in handlers:
             raise OperationError(f"unknown operation type {op_type!r}")
         # shield: a hub that gives up waiting does not cancel work half-done
@@ -199,6 +205,30 @@ class SpokeOperations:
         try:
             return await self.backups.ask(op_id, vm_id)
         except BackupRefused as e:
+            raise OperationError(str(e), e.status) from None
+
+    async def _move(self, op_id: str, op_type: str, body: dict) -> dict:
+        """A step of a move between hosts (capsul/spoke/moves.py), checked field by field: its
+        values name files, go into domain XML and reach libvirt."""
+        vm_id = _vm_id(body)
+        try:
+            uuid.UUID(op_id)
+        except ValueError:
+            raise OperationError("operation id must be a UUID") from None
+        try:
+            if op_type == "move_in":
+                payload = body.get("payload")
+                if not isinstance(payload, dict) or payload.get("vm_id") != vm_id:
+                    raise OperationError("a move_in needs the capsul's payload")
+                await self._build_done(vm_id)
+                async with self._changing.setdefault(vm_id, asyncio.Lock()):
+                    return await self.moves.move_in(op_id, vm_id, _move_payload(payload))
+            if op_type == "move_in_end":
+                if body.get("outcome") not in ("done", "undone"):
+                    raise OperationError("outcome is done or undone")
+                return await self.moves.move_in_end(op_id, vm_id, body["outcome"])
+            return await self.moves.move_out(op_id, vm_id, _move_out_request(body))
+        except MoveRefused as e:
             raise OperationError(str(e), e.status) from None
 
     async def _forget_backups(self, body: dict) -> dict:
@@ -411,6 +441,7 @@ class SpokeOperations:
     async def close(self) -> None:
         """Wait for builds under way, so no claimed VM is left half-made by a clean stop."""
         await self.backups.close()  # a backup stopped here is ended (failed) at the next start
+        await self.moves.close()  # a move stopped here is read from where its capsul is at the next start
         if self._builds:
             await asyncio.gather(*self._builds.values(), return_exceptions=True)
         for task in list(self._shutdowns.values()):  # waits, nothing half-done: they can stop
@@ -432,3 +463,28 @@ def _size(body: dict) -> tuple[int, int]:
         if not is_int(value, 1, INT4_MAX):
             raise OperationError(f"{name} must be a whole number from 1 to {INT4_MAX}")
     return vcpus, memory_mb
+
+
+def _move_payload(payload: dict) -> dict:
+    """A move_in's payload: the rebuild payload's checks (its fields are a create's), its generation
+    from 0, and the segment's CPU model."""
+    try:
+        return check_payload(payload, "move", first_generation=0)
+    except ChangeRefused as e:
+        raise OperationError(str(e)) from None
+
+
+def _move_out_request(body: dict) -> dict:
+    files = body.get("files")
+    if not isinstance(body.get("migration_uri"), str) or not MIGRATION_URI_RE.fullmatch(body["migration_uri"]):
+        raise OperationError("migration_uri must be a libvirt URI such as qemu+tls://spoke2.example/system")
+    if (not isinstance(files, dict) or not set(files) <= set(FILE_KEYS) or "disk" not in files
+            or not all(isinstance(p, str) and p.startswith("/") and len(p) <= 4096 and "\0" not in p
+                       for p in files.values())):
+        raise OperationError("files must name the destination's disk, seed and console log by absolute paths")
+    for name in ("network_name", "source_network"):
+        if body.get(name) is not None and (not isinstance(body[name], str) or len(body[name]) > 100):
+            raise OperationError(f"{name} must be a libvirt network name")
+    if not isinstance(body.get("tls", False), bool):
+        raise OperationError("tls is true or false")
+    return body

@@ -23,7 +23,7 @@ class ChangeRefused(Exception):
 async def lock_for_change(cur, vm_id: str, account: str | None) -> dict:
     """The capsul's row, locked until the transaction ends (its owner's, unless `account` is None)."""
     await cur.execute(
-        """SELECT id, account, state, size, os, host_id, generation FROM vms
+        """SELECT id, account, state, size, os, host_id, network_name, generation FROM vms
            WHERE id = %s AND (%s::text IS NULL OR account = %s) FOR UPDATE""", (vm_id, account, account))
     row = await cur.fetchone()
     if row is None:

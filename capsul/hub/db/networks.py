@@ -186,6 +186,13 @@ async def _check_segment(cur, host_id: str, network_name: str, segment: str, poo
                            f"with the same addresses, gateways, DNS and CPU model")
 
 
+async def pool_of(cur, host_id: str, network_name: str | None) -> dict | None:
+    """The host's pool on that libvirt network (with its segment), or None."""
+    await cur.execute(f"SELECT {POOL_COLUMNS} FROM host_network WHERE host_id = %s AND network_name = %s",
+                      (host_id, network_name))
+    return await cur.fetchone()
+
+
 async def segment_pool(cur, host_id: str, segment: str) -> dict | None:
     """The host's pool on that segment (its libvirt network there), or None when it has none."""
     await cur.execute(f"SELECT {POOL_COLUMNS} FROM host_network WHERE host_id = %s AND segment = %s",

@@ -63,11 +63,17 @@ async def rank_hosts(cur, *, cpu_ratio: float, memory_ratio: float, exclude: set
                   AND missing_networks = '{}' AND state = 'active'"""
     await cur.execute(
         f"""SELECT * FROM (WITH {LOAD},
-           offers AS (
-               SELECT ho.host_id, sum(s.vcpus) AS vcpus, sum(s.memory_mb) AS memory_mb
-               FROM host_operation ho JOIN operations o ON o.id = ho.operation_id AND o.status = 'pending'
-               JOIN vms v ON v.id = o.vm_id JOIN vm_sizes s ON s.id = v.size
-               WHERE ho.assignment_status = 'offered' GROUP BY ho.host_id),
+           offers AS (  -- creates offered and not yet answered, and capsuls moving in (hub/db/moves.py)
+               SELECT host_id, sum(vcpus) AS vcpus, sum(memory_mb) AS memory_mb FROM (
+                   SELECT ho.host_id, s.vcpus, s.memory_mb
+                   FROM host_operation ho JOIN operations o ON o.id = ho.operation_id AND o.status = 'pending'
+                   JOIN vms v ON v.id = o.vm_id JOIN vm_sizes s ON s.id = v.size
+                   WHERE ho.assignment_status = 'offered'
+                   UNION ALL
+                   SELECT o.payload->>'destination', s.vcpus, s.memory_mb
+                   FROM operations o JOIN vms v ON v.id = o.vm_id JOIN vm_sizes s ON s.id = v.size
+                   WHERE o.type = 'move' AND o.status IN ('pending', 'assigned')) AS taken
+               GROUP BY host_id),
            pools AS (SELECT host_id, addresses AS size, without_gateway FROM host_pools)  -- schema.sql keeps it
         SELECT h.id, h.https_url, h.hub_token,
                CASE WHEN h.previous_valid_until > now() THEN h.previous_hub_token END AS previous_hub_token,

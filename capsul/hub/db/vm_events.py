@@ -58,6 +58,8 @@ async def _apply(cur, host_id: str, event: dict) -> None:
         log.warning("host %s reports %s, which the hub does not know", host_id, vm_id)
         return
     if vm["host_id"] != host_id:
+        if vm["state"] == vm_states.MIGRATING:
+            return  # the destination of a move under way: the move's end makes it the owner (hub/moves.py)
         await cur.execute("SELECT id FROM operations WHERE vm_id = %s AND type = 'create'", (vm_id,))
         op = await cur.fetchone()
         await record_conflict(cur, vm_id, vm["host_id"], host_id, op["id"] if op else None)

@@ -58,6 +58,8 @@ async def resync_host(pool: aiopg.Pool, dispatcher: Dispatcher, config: Config, 
             owned = {vm["id"] for vm in await vms.on_host(cur, host_id)}
             for vm_id in (v for v in reported if v not in owned):
                 other = await vms.owner_and_state(cur, vm_id)
+                if other is not None and other["state"] == vm_states.MIGRATING:
+                    continue  # moving here: the move's end makes this host its owner (hub/moves.py)
                 if other is not None and other["host_id"] not in (None, host_id):
                     await vm_events.record_conflict(cur, vm_id, other["host_id"], host_id)
                     report.conflicts.append(vm_id)
@@ -87,6 +89,8 @@ async def _reconcile(cur, report: ResyncReport, vm: dict, actual: str | None) ->
     if state == "deleting":  # the delete went through but was not recorded
         await vms.set_state(cur, vm_id, "deleted", from_states=("deleting",), reason="resync: gone from its host")
         report.changed[vm_id] = "deleted"
+    elif state == vm_states.MIGRATING:
+        return  # gone from its source mid-move: the move's end says where it is (hub/moves.py)
     elif state in vm_states.BUILDING:
         if vm["recent"]:
             return  # claimed moments ago: its host may still be building it

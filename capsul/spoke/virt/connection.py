@@ -82,6 +82,8 @@ def lifecycle_state(event: int, detail: int) -> str | None:
     if event in (libvirt.VIR_DOMAIN_EVENT_SUSPENDED, libvirt.VIR_DOMAIN_EVENT_PMSUSPENDED):
         return "paused"
     if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
+        if detail == libvirt.VIR_DOMAIN_EVENT_STOPPED_MIGRATED:
+            return None  # it left this host for another, still running: the move's end says so (spoke/moves.py)
         return "crashed" if detail == libvirt.VIR_DOMAIN_EVENT_STOPPED_FAILED else "stopped"
     if event == libvirt.VIR_DOMAIN_EVENT_CRASHED:
         return "crashed"

@@ -36,3 +36,5 @@ END $$;
 CREATE CONSTRAINT TRIGGER host_network_segment_agrees AFTER INSERT OR UPDATE ON host_network
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION host_network_segment_agrees();
 ALTER TABLE vms ADD COLUMN moved_from text REFERENCES hosts(id) ON DELETE SET NULL;
+-- Moves under way, which placement counts as taken on their destination.
+CREATE INDEX operations_moves_under_way ON operations (created_at) WHERE type = 'move' AND status IN ('pending', 'assigned');

@@ -1,0 +1,203 @@
+"""Capsuls moved live between two real libvirtds (docs/moves.md), each in its own mount and network
+namespace on one L2 segment, libvirt peer to peer over TLS with certificates from the tests' CA
+(tests/two_hosts.py), a spoke process for each and a hub in this process; the suite's busybox guest,
+idle, with its addresses from the seed and a shell on its console.
+
+One guest is moved with `run.py move` while a client in a third namespace pings it: it keeps its IPv4
+and IPv6, the pings lost are counted and printed, the hub shows one owner and the capsul `migrating`
+and then `running` (never `stopped`), what was written in its memory and on its disk just before is
+there after, its console works through its new host, and its old host keeps nothing of it. Refusals
+change nothing. Then an evacuation of a draining host holding three capsuls onto the other, which has
+room for two: two move, the third is said and stays running; `run.py return` moves them back.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import subprocess
+
+import pytest
+
+from capsul.config import Role
+from capsul.hub import capsuls, db
+from capsul.hub.accounts import api_tokens
+from capsul.hub.db import networks
+from tests import guest_image
+from tests.conftest import ALICE, add_account_with_key, eventually, networks_present, shared_tmpdir, wait_for_state
+from tests.processes import run_cli
+from tests.spoke_cluster import SpokeSpec, start_spokes
+from tests.test_real_hypervisor import add_image
+from tests.test_serial_console_guest import open_session
+from tests.two_hosts import CLIENT_V4, SEGMENT_V4, SEGMENT_V6, two_hosts
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="runs two libvirtds of its own")]
+
+SEGMENT = "lab-segment"
+CMDLINE = f"console=ttyS0 panic=-1 {guest_image.SHELL_FLAG} {guest_image.NET_FLAG}"
+
+
+@pytest.fixture
+async def lab(start_node, pool, tls_files, test_env):
+    """The two hosts, their spokes (a and b) on one segment, a hub in this process, the guest image."""
+    folder = shared_tmpdir("capsul-test-moves-")
+    try:
+        with two_hosts(folder / "lab", tls_files.ca, tls_files.ca.parent / "ca.key") as hosts:
+            images = folder / "images"
+            images.mkdir()
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(images / "blank.qcow2"), "64M"], check=True)
+            kernel, initrd = guest_image.build()
+            shutil.copy(kernel, images / "vmlinuz")
+            shutil.copy(initrd, images / "initrd.gz")
+            hub = await start_node(Role.HUB, HEARTBEAT_INTERVAL="1", HEARTBEAT_TIMEOUT="1", RESYNC_INTERVAL="3600")
+            await add_account_with_key(pool)
+            await add_image(pool, "tinynet", "blank.qcow2", kernel="vmlinuz", initrd="initrd.gz", cmdline=CMDLINE)
+            specs = [SpokeSpec("a", 0, 0, "198.18.61.0/24"), SpokeSpec("b", 0, 0, "198.18.62.0/24")]
+            cluster = await start_spokes(
+                pool, hub.api_url, specs, folder, tls_files, extra_env={
+                    "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images), "STOPPED_DEBOUNCE": "0.3",
+                    "SHUTDOWN_TIMEOUT": "2"},
+                env_for=lambda spec: {"LIBVIRT_URI": hosts.hosts[spec.host_id].socket_uri,
+                                      "VM_STORAGE_DIR": str(hosts.folder / f"{spec.host_id}-vms"),
+                                      "MIGRATION_URI": hosts.hosts[spec.host_id].migration_uri(hosts.client_pki)})
+            try:
+                async with db.cursor(pool) as cur:
+                    async with cur.begin():
+                        await cur.execute("DELETE FROM host_network WHERE host_id IN ('a', 'b')")
+                        segment = networks.parse_pool(SEGMENT_V4, gateway="198.51.100.1", dns_servers=["198.51.100.1"],
+                                                      ipv6_cidr=SEGMENT_V6, ipv6_gateway="fe80::1")
+                        for host_id in ("a", "b"):
+                            await networks.add_host_network(cur, host_id, segment, network_name=f"seg-{host_id}",
+                                                            segment=SEGMENT, cpu_model="qemu64")
+                for host_id in ("a", "b"):
+                    await networks_present(pool, host_id)
+                hosts.hub, hosts.cluster, hosts.env = hub, cluster, test_env
+                yield hosts
+            except BaseException:
+                for name, process in cluster.processes.items():
+                    print(f"--- spoke {name}'s log ---\n{process.log()[-15000:]}")
+                raise
+            finally:
+                await cluster.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def booted(lab, vm_id: str) -> str:
+    """The host the capsul runs on, once its guest has its network and shell up."""
+    await wait_for_state(lab.hub.pool, vm_id, "running", within=60)
+    host = await owner(lab, vm_id)
+    log = lab.folder / f"{host}-vms" / f"{vm_id}-console.log"
+
+    async def up():
+        text = log.read_text(errors="replace") if log.exists() else ""
+        return "network up" in text and "shell on ttyS0" in text
+    await eventually(up, within=180, every=0.5)
+    return host
+
+
+async def owner(lab, vm_id: str) -> str:
+    async with db.cursor(lab.hub.pool) as cur:
+        await cur.execute("SELECT host_id FROM vms WHERE id = %s", (vm_id,))
+        return (await cur.fetchone())["host_id"]
+
+
+async def addresses(lab, vm_id: str) -> tuple[str, str]:
+    vm = await capsuls.get_capsul(lab.hub.hub, None, vm_id)
+    return vm["public_ipv4"], vm["public_ipv6"]
+
+
+async def token(pool) -> str:
+    secret, _ = await api_tokens.create_token(pool, ALICE, f"moves-{os.urandom(3).hex()}", "write", None)
+    return secret
+
+
+async def console_run(lab, vm_id: str, typed: str, shows: str) -> None:
+    import aiohttp
+    async with aiohttp.ClientSession() as client:
+        session = await open_session(client, lab.hub.console_url, vm_id, await token(lab.hub.pool))
+        try:
+            await session.attached()
+            await session.ws.send_bytes(typed.encode() + b"\r")
+            await session.shows(shows.encode(), within=30)
+        finally:
+            await session.close()
+
+
+async def test_a_capsul_moves_live_keeping_its_addresses_and_everything_in_it(lab, pool):
+    vm = await capsuls.create_capsul(lab.hub.hub, ALICE, "f1-xs", "tinynet", ["laptop"])
+    source = await booted(lab, vm["id"])
+    destination = "b" if source == "a" else "a"
+    ipv4, ipv6 = await addresses(lab, vm["id"])
+    assert ipv4.startswith("198.51.100.") and ipv6.startswith("2001:db8:51::")
+    await eventually(lambda: asyncio.to_thread(lab.answers_ping, ipv4), within=30)
+    await eventually(lambda: asyncio.to_thread(lab.answers_ping, ipv6), within=30)
+    # written just before the move: a file in its memory, a block on its disk
+    await console_run(lab, vm["id"], "echo moved-$((6*7)) > /root/marker; echo disk-marker-$((3*3)) | "
+                      "dd of=/dev/vda bs=512 seek=64 conv=fsync 2>/dev/null; echo written-$((2*2))", "written-4")
+
+    seen: list[tuple[str, str]] = []  # (state, owner) every 50 ms through the move
+
+    async def watch():
+        while True:
+            async with db.cursor(pool) as cur:
+                await cur.execute("SELECT state, host_id FROM vms WHERE id = %s", (vm["id"],))
+                row = await cur.fetchone()
+            seen.append((row["state"], row["host_id"]))
+            await asyncio.sleep(0.05)
+
+    pinger = await asyncio.create_subprocess_exec(*lab.in_client("busybox", "ping", "-i", "0.1", ipv4),
+                                                  stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    watcher = asyncio.create_task(watch())
+    try:
+        await asyncio.sleep(1.0)  # pings before the move, so the count covers the whole of it
+        status, out, err = await run_cli(["move", vm["id"], destination], lab.env, timeout=300)
+        await asyncio.sleep(1.0)
+    finally:
+        watcher.cancel()
+        pinger.send_signal(signal.SIGINT)
+        ping_out = (await pinger.communicate())[0].decode()
+    assert status == 0, err
+    assert re.fullmatch(rf"{vm['id']}: moved to {destination} \(\d+ ms without service, \d+ ms in all\)\n", out), out
+    sent, received = map(int, re.search(r"(\d+) packets transmitted, (\d+) packets received", ping_out).groups())
+    print(f"live move {source} -> {destination}: {out.strip()}; pings every 0.1 s: {sent - received} lost of {sent}")
+    assert received > 0 and sent - received < sent / 2, ping_out[-500:]
+
+    # one owner throughout: the source until the move ended, the destination after; never stopped
+    states = [s for s, _ in seen]
+    assert set(states) <= {"running", "migrating"} and "migrating" in states, set(states)
+    owners = [h for _, h in seen]
+    switch = owners.index(destination)
+    assert set(owners[:switch]) == {source} and set(owners[switch:]) == {destination}
+    assert all(s == "running" for s, _ in seen[switch:])
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT count(*) AS n FROM ownership_conflicts")
+        assert (await cur.fetchone())["n"] == 0
+        await cur.execute("SELECT network_name FROM vms WHERE id = %s", (vm["id"],))
+        assert (await cur.fetchone())["network_name"] == f"seg-{destination}"
+        await cur.execute("SELECT state, reason FROM vm_events WHERE vm_id = %s ORDER BY id", (vm["id"],))
+        timeline = await cur.fetchall()
+    assert [e["state"] for e in timeline][-2:] == ["migrating", "running"]
+    assert re.fullmatch(r"moved to another host \(\d+ ms without service\)", timeline[-1]["reason"])
+
+    # the same addresses answer from the new host; what was written is there; the console follows
+    assert await addresses(lab, vm["id"]) == (ipv4, ipv6)
+    await eventually(lambda: asyncio.to_thread(lab.answers_ping, ipv4), within=15)
+    await eventually(lambda: asyncio.to_thread(lab.answers_ping, ipv6), within=15)
+    await console_run(lab, vm["id"], "cat /root/marker; echo 3 > /proc/sys/vm/drop_caches; "
+                      "dd if=/dev/vda bs=512 skip=64 count=1 2>/dev/null | head -c 13; echo; echo read-$((5*5))",
+                      "moved-42")
+    await console_run(lab, vm["id"], "dd if=/dev/vda bs=512 skip=64 count=1 2>/dev/null | head -c 13; echo",
+                      "disk-marker-9")
+    assert lab.domains(source) == [] and lab.domains(destination) == [vm["id"]]
+    assert not list((lab.folder / f"{source}-vms").glob(f"{vm['id']}*"))  # nothing of it left on its old host
+
+    # refused, nothing changed: to where it is, to a host that is not on its segment's list
+    status, _, err = await run_cli(["move", vm["id"], destination], lab.env)
+    assert status == 2 and "is on" in err and "already" in err, err
+    status, _, err = await run_cli(["move", vm["id"], "nohost"], lab.env)
+    assert status == 2 and "there is no host 'nohost'" in err, err
+    assert await owner(lab, vm["id"]) == destination
+    await wait_for_state(pool, vm["id"], "running")
