@@ -4,7 +4,7 @@
     run.py maintenance HOST [--from TIME] [--reason TEXT]   as drain, and its people are mailed when
     run.py activate HOST                      back in service
 
-The admin page has the same buttons (capsul/hub/console/admin_hosts.py); both go through
+The admin page has the same buttons (capsul/hub/console/admin_pages.py `host_state`); both go through
 `set_state` here, so a person is mailed the same way whichever the operator used.
 """
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
+from capsul.hub import db
 from tests.conftest import ADMIN_EMAIL, ALICE, add_account_with_key
 from tests.console_client import error_of
 from tests.test_browser import browsers, chromium, live, log_in  # noqa: F401 - fixtures
@@ -117,3 +118,37 @@ async def test_an_admin_opens_any_capsul_and_acts_on_an_account_with_a_reason(co
     await wait_for_state(pool, vm_id, "deleted")
     status, _ = await alice.get(f"/admin/accounts/{ALICE}")
     assert status == 404  # not an admin
+
+
+async def test_an_admin_drains_and_activates_a_host_and_sees_an_evacuation_counted(console, mail, people, pool):
+    """Over HTTP: the Service column's buttons set the host's state as run.py does; a draining host
+    shows how many of its capsuls have been moved off ("n of m moved off"); others get a 404."""
+    admin = await logged_in(people, mail, ADMIN_EMAIL)
+    status, page = await admin.get("/admin")
+    assert status == 200 and 'value="draining">Drain</button>' in page
+    status, page, _ = await admin.post("/admin/hosts/local/state", {"state": "draining"})
+    assert status == 200 and "Host local is draining (was active)." in page
+    assert 'class="service-draining">draining: set on the admin page by' in page
+    assert 'value="active">Activate</button>' in page and 'value="draining">Drain</button>' not in page
+    async with db.cursor(pool) as cur:  # as an evacuation leaves it: one moved off, one still there
+        await cur.execute("SELECT id FROM os_images LIMIT 1")
+        image = (await cur.fetchone())["id"]
+        await cur.execute("INSERT INTO hosts (id, https_url, token, hub_token) VALUES ('other', 'https://o:1', 'x', 'y')")
+        for vm_id, host, moved_from in (("capsul-evacuated1", "other", "local"), ("capsul-stayedhere", "local", None)):
+            await cur.execute("""INSERT INTO vms (id, account, size, os, host_id, state, moved_from)
+                                 VALUES (%s, %s, 'f1-xs', %s, %s, 'running', %s)""",
+                              (vm_id, ADMIN_EMAIL, image, host, moved_from))
+    status, page = await admin.get("/admin")
+    assert '<p data-field="evacuation">1 of 2 moved off</p>' in page
+    status, page, _ = await admin.post("/admin/hosts/local/state", {"state": "active"})
+    assert "Host local is active (was draining)." in page and "moved off" not in page
+    status, _, _ = await admin.post("/admin/hosts/local/state", {"state": "gone"})
+    assert status == 400
+    status, _, _ = await admin.post("/admin/hosts/nohost/state", {"state": "draining"})
+    assert status == 404
+    alice = await logged_in(people, mail, ALICE)
+    status, _, _ = await alice.post("/admin/hosts/local/state", {"state": "draining"})
+    assert status == 404
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state FROM hosts WHERE id = 'local'")
+        assert (await cur.fetchone())["state"] == "active"

@@ -6,9 +6,11 @@ from aiohttp import web
 
 from datetime import datetime
 
+from capsul import hosts_cli
 from capsul.hub import db, usage
 
 from capsul.hub.console import sessions
+from capsul.hub.console.keys import mailer
 from capsul.hub.console.render import render
 from capsul.hub.db import backups as backups_db
 from capsul.hub.db import admin_search, networks, vm_events
@@ -102,6 +104,26 @@ async def manual_entry(request: web.Request, account: str) -> web.StreamResponse
     if entry is None:
         return await _page(request, status=409, ledger_form={**typed, "warning": warning, "confirm_below_zero": True})
     await sessions.flash(request, f"Recorded ${entry['amount']} for {entry['account']}: {entry['reason']}.")
+    raise web.HTTPSeeOther(request.app.router["admin"].url_for())
+
+
+@routes.post("/admin/hosts/{host_id}/state", name="admin_host_state")
+@sessions.admin_required
+async def host_state(request: web.Request, account: str) -> web.StreamResponse:
+    """Drain a host, put it in maintenance now (its people are mailed) or back in service, as
+    `run.py drain`, `maintenance` and `activate` do (docs/hosts.md)."""
+    form = await request.post()
+    state = str(form.get("state", ""))
+    if state not in hosts_cli.STATE_OF_COMMAND.values():
+        raise web.HTTPBadRequest(reason="Choose active, draining or maintenance.")
+    host_id = request.match_info["host_id"]
+    try:
+        row, mailed = await hosts_cli.set_state(request.app[db_pool], request.app[mailer], host_id, state,
+                                                f"set on the admin page by {account}")
+    except db.NotFound:
+        raise web.HTTPNotFound(reason=f"There is no host {host_id}.") from None
+    told = f"; {mailed} person(s) mailed" if state == "maintenance" else ""
+    await sessions.flash(request, f"Host {host_id} is {state} (was {row['before']}){told}.")
     raise web.HTTPSeeOther(request.app.router["admin"].url_for())
 
 

@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 
 from capsul import vm_states
-from capsul.hub.db import placement
+from capsul.hub.db import moves, placement
 from capsul.hub.db.vms import VM_COLUMNS
 from capsul.vm_ids import is_vm_id
 
@@ -86,11 +86,12 @@ async def hosts(cur, q: str, *, after: str | None = None, limit: int | None = No
         args += (after,)
     await cur.execute(
         f"""SELECT h.id, h.https_url, h.online, h.last_heartbeat_at, h.capacity, h.last_error, h.missing_networks,
-                   h.version
+                   h.version, h.state, h.state_reason, h.maintenance_from
             FROM hosts h WHERE {where} ORDER BY h.id LIMIT %s""", (*args, limit or PAGE))
     rows = await cur.fetchall()
     counts = await placement.live_capsuls_by_host(cur, [r["id"] for r in rows])
-    return [{**r, "capsuls": counts.get(r["id"], 0)} for r in rows]
+    emptied = await moves.evacuation_progress(cur, [r["id"] for r in rows])
+    return [{**r, "capsuls": counts.get(r["id"], 0), "evacuation": emptied.get(r["id"])} for r in rows]
 
 
 async def operations(cur, q: str, *, before: datetime | None = None, limit: int | None = None) -> list[dict]:
