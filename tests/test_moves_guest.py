@@ -18,6 +18,7 @@ import re
 import shutil
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +27,8 @@ from capsul.hub import capsuls, db
 from capsul.hub.accounts import api_tokens
 from capsul.hub.db import networks
 from tests import guest_image
-from tests.conftest import ALICE, add_account_with_key, eventually, networks_present, shared_tmpdir, wait_for_state
+from tests.conftest import (ALICE, PYTHON, REPO, add_account_with_key, child_env, eventually, networks_present,
+                            shared_tmpdir, wait_for_state)
 from tests.processes import run_cli
 from tests.spoke_cluster import SpokeSpec, start_spokes
 from tests.test_real_hypervisor import add_image
@@ -247,3 +249,84 @@ async def test_evacuating_a_host_packs_its_capsuls_elsewhere_and_says_what_did_n
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT count(*) AS n FROM vms WHERE moved_from IS NOT NULL")
         assert (await cur.fetchone())["n"] == 0
+
+
+async def slow_move(lab, vm_id: str, source: str, destination: str):
+    """`run.py move` in the background, its migration held to 5 MiB/s so that it lasts; returns the
+    process once libvirt's job runs on the source."""
+    lab.hosts[source].virsh("migrate-setspeed", vm_id, "5")
+    mover = await asyncio.create_subprocess_exec(
+        PYTHON, "run.py", "move", vm_id, destination, cwd=REPO, env=child_env(lab.env),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+    async def migrating():
+        info = lab.hosts[source].virsh("domjobinfo", vm_id, check=False).stdout
+        return "Unbounded" in info and "Memory processed" in info
+    await eventually(migrating, within=60, every=0.1)
+    return mover
+
+
+async def where_it_runs(lab, vm_id: str) -> str:
+    """The one host whose libvirtd runs the capsul (and the other has not even defined it)."""
+    on = [name for name in ("a", "b") if vm_id in lab.domains(name)]
+    assert len(on) == 1, on
+    return on[0]
+
+
+async def consistent(lab, pool, vm_id: str) -> str:
+    """One owner, where libvirt runs it, running, answering at its address; the owner."""
+    await wait_for_state(pool, vm_id, "running", within=120)
+    host = await owner(lab, vm_id)
+    assert await where_it_runs(lab, vm_id) == host
+    assert lab.hosts[host].virsh("domstate", vm_id).stdout.strip() == "running"
+    ipv4, _ = await addresses(lab, vm_id)
+    await eventually(lambda: asyncio.to_thread(lab.answers_ping, ipv4), within=30)
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT count(*) AS n FROM ownership_conflicts")
+        assert (await cur.fetchone())["n"] == 0
+    return host
+
+
+async def test_moves_that_fail_or_whose_spokes_die_leave_one_owner_where_the_capsul_runs(lab, pool):
+    vm = await capsuls.create_capsul(lab.hub.hub, ALICE, "f1-xs", "tinynet", ["laptop"])
+    source = await booted(lab, vm["id"])
+    destination = "b" if source == "a" else "a"
+
+    # the destination's QEMU dies mid-migration: the move fails, the capsul runs on where it was
+    mover = await slow_move(lab, vm["id"], source, destination)
+    qemu = [pid for pid in subprocess.run(["ip", "netns", "pids", lab.hosts[destination].netns],
+                                          capture_output=True, text=True).stdout.split()
+            if vm["id"] in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+    assert len(qemu) == 1, qemu
+    os.kill(int(qemu[0]), signal.SIGKILL)
+    out, err = await asyncio.wait_for(mover.communicate(), 120)
+    assert mover.returncode == 1 and "not moved" not in out.decode(), (out, err)
+    assert await consistent(lab, pool, vm["id"]) == source
+    assert not list((lab.folder / f"{destination}-vms").glob(f"{vm['id']}*"))  # what it made ready, dropped
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT reason FROM vm_events WHERE vm_id = %s ORDER BY id DESC LIMIT 1", (vm["id"],))
+        assert "it runs where it was" in (await cur.fetchone())["reason"]
+
+    # the destination's spoke is killed mid-move and comes back: libvirt finished the move meanwhile
+    mover = await slow_move(lab, vm["id"], source, destination)
+    spoke = lab.cluster.processes[destination]
+    await spoke.kill()
+    await asyncio.sleep(1.0)
+    await spoke.start()
+    out, err = await asyncio.wait_for(mover.communicate(), 300)
+    assert mover.returncode == 0, (out, err)
+    assert await consistent(lab, pool, vm["id"]) == destination
+    source, destination = destination, source
+
+    # the source's spoke is killed mid-move and comes back: it reads the outcome from where the capsul is
+    mover = await slow_move(lab, vm["id"], source, destination)
+    spoke = lab.cluster.processes[source]
+    await spoke.kill()
+    await asyncio.sleep(1.0)
+    await spoke.start()
+    out, err = await asyncio.wait_for(mover.communicate(), 300)
+    now = await consistent(lab, pool, vm["id"])
+    print(f"source spoke restarted mid-move: run.py move exited {mover.returncode}, the capsul is on {now}")
+    assert (mover.returncode, now) in ((0, destination), (1, source)), (out, err)
+    elsewhere = source if now == destination else destination
+    assert not list((lab.folder / f"{elsewhere}-vms").glob(f"{vm['id']}*"))

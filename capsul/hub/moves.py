@@ -154,20 +154,32 @@ async def _drive(hub: Hub, op_id: uuid.UUID) -> dict:
 
 
 async def _arrived(hub: Hub, op: dict) -> dict:
-    """The source says it is done: the source must not have the capsul, the destination must run it."""
+    """The source says it is done: the source must not have the capsul, the destination must run it.
+    A host that does not answer (its spoke restarting, say) is asked again until MOVE_DEADLINE."""
     payload, vm_id = op["payload"], op["vm_id"]
-    try:
-        await _ask(hub, payload["source"], {"type": "get"}, op, own_id=False)
-        raise MoveFailed(f"host {payload['source']} says the move is done but still has {vm_id}: left under way")
-    except signing.CallFailed as e:
-        if e.status != 404:
-            raise MoveFailed(f"host {payload['source']} cannot say it let {vm_id} go ({_error(e)}): "
-                             "the move is left under way and asked again") from None
-    try:
-        result = await _ask(hub, payload["destination"], {"type": "move_in_end", "outcome": "done"}, op)
-    except signing.CallFailed as e:
-        raise MoveFailed(f"host {payload['destination']} cannot say it runs {vm_id} ({_error(e)}): "
-                         "the move is left under way and asked again") from None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MOVE_DEADLINE
+    while True:
+        try:
+            await _ask(hub, payload["source"], {"type": "get"}, op, own_id=False)
+            raise MoveFailed(f"host {payload['source']} says the move is done but still has {vm_id}: left under way")
+        except signing.CallFailed as e:
+            if e.status == 404:
+                break
+            if loop.time() > deadline:
+                raise MoveFailed(f"host {payload['source']} cannot say it let {vm_id} go ({_error(e)}): "
+                                 "the move is left under way and asked again") from None
+        await asyncio.sleep(2.0)
+    while True:
+        try:
+            result = await _ask(hub, payload["destination"], {"type": "move_in_end", "outcome": "done"}, op)
+            break
+        except signing.CallFailed as e:
+            if (e.status is not None and e.status < 500) or loop.time() > deadline:
+                raise MoveFailed(f"host {payload['destination']} cannot say it runs {vm_id} ({_error(e)}): "
+                                 "the move is left under way and asked again") from None
+            log.warning("move of %s: no answer from %s (%s); asking again", vm_id, payload["destination"], e)
+        await asyncio.sleep(2.0)
     downtime = result.get("downtime_ms")
     words = "moved to another host" + (f" ({downtime} ms without service)" if downtime is not None else "")
     async with db.cursor(hub.pool) as cur:
