@@ -28,7 +28,7 @@ JSON_VALUES = st.recursive(
 # the keys the endpoints look for, so fuzzing reaches past the first check
 FIELDS = ["id", "type", "vm_id", "command", "events", "seq", "state", "reason", "ts", "capacity", "last_event_seq",
           "vcpus", "memory_mb", "ssh_host_keys", "size", "os_image", "public_ipv4", "version", "payload", "disk_gb",
-          "restart", "force"]
+          "restart", "force", "migration_uri", "files", "tls", "outcome", "network_name", "source_network"]
 BODIES = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), JSON_VALUES, max_size=8)
 # Event batches that get past the shape check, so the numbers in them reach the database code.
 EVENTS = st.fixed_dictionaries({"events": st.lists(st.fixed_dictionaries({
@@ -36,16 +36,21 @@ EVENTS = st.fixed_dictionaries({"events": st.lists(st.fixed_dictionaries({
     "state": st.sampled_from(["running", "stopped", "deleted", "ssh_host_keys"]),
     "reason": st.none() | st.text(max_size=20) | st.text(min_size=2000, max_size=3000),
     "ts": SCALARS}), max_size=4)})
-# Rebuilds and resizes of the spoke's capsul that get past the operation's own checks, so that the
-# payload's fields reach the spoke's file names, domain XML and seed (capsul/spoke/changes.py).
+# Rebuilds, resizes and moves of the spoke's capsul that get past the operation's own checks, so that
+# the payload's fields reach the spoke's file names, domain XML and seed (capsul/spoke/changes.py,
+# capsul/spoke/moves.py).
 PAYLOAD_FIELDS = ["vm_id", "vcpus", "memory_mb", "disk_gb", "generation", "os_image", "os_image_file", "kernel_file",
-                  "ssh_public_keys", "dns_servers", "public_ipv4", "network_name", "ipv4_prefix"]
+                  "ssh_public_keys", "dns_servers", "public_ipv4", "network_name", "ipv4_prefix", "cpu_model", "segment"]
 CHANGES = st.fixed_dictionaries({
     "id": st.just(str(uuid.uuid4())) | st.builds(lambda: str(uuid.uuid4())) | st.text(max_size=10),
-    "type": st.sampled_from(["rebuild", "resize"]), "vm_id": st.just("capsul-aaaaaaaaaa") | st.text(max_size=20),
+    "type": st.sampled_from(["rebuild", "resize", "move_in", "move_out", "move_in_end"]),
+    "vm_id": st.just("capsul-aaaaaaaaaa") | st.text(max_size=20),
     "payload": st.dictionaries(st.sampled_from(PAYLOAD_FIELDS), JSON_VALUES, max_size=8) | SCALARS,
     "vcpus": SCALARS, "memory_mb": SCALARS, "disk_gb": SCALARS, "restart": st.sampled_from(["now", "next-stop"])
-    | SCALARS, "force": SCALARS})
+    | SCALARS, "force": SCALARS, "migration_uri": st.just("qemu+tls://198.51.100.2/system") | SCALARS,
+    "files": st.dictionaries(st.sampled_from(["disk", "seed", "console_log", "kernel", "../x"]),
+                             st.just("/var/lib/x") | SCALARS, max_size=4) | SCALARS,
+    "tls": SCALARS, "outcome": st.sampled_from(["done", "undone"]) | SCALARS})
 HEARTBEATS = st.fixed_dictionaries({
     "last_event_seq": SCALARS, "networks": st.lists(st.text(max_size=120), max_size=3) | SCALARS,
     "capacity": st.fixed_dictionaries({k: SCALARS | EDGE_INTEGERS for k in

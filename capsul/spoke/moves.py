@@ -117,6 +117,8 @@ class CapsulMoves:
                                         if progress else {})}
         elif state is not None:
             return {"has_it": True, "state": state}  # it arrived after all: the hub finishes the move
+        elif entry is None or entry.get("vm_id") != vm_id:
+            return {"removed": False}  # this host made nothing ready for this move: nothing of it to drop
         else:
             await self._drop(vm_id, network)
             result = {"removed": True}
