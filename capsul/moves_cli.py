@@ -1,7 +1,8 @@
 """`run.py` commands that move capsuls between hosts (docs/moves.md), run where a hub runs, with its
 configuration (its database, and the CA its spokes' certificates come from):
 
-    run.py move CAPSUL HOST     move one running capsul live to HOST, on its network segment
+    run.py move CAPSUL HOST [--cold]   move one capsul to HOST, on its network segment: live while it
+                                runs, or cold (shut down, its disk copied, started there)
     run.py evacuate HOST        move every capsul off a draining HOST, by the placement rules
     run.py return HOST          move back to HOST (active again) what an evacuation moved off it
 
@@ -15,7 +16,7 @@ import uuid
 
 from capsul import tls
 from capsul.hub.capsuls import CapsulError, Hub
-from capsul.hub.moves import MoveFailed, evacuate, move_capsul, return_to
+from capsul.hub.moves import MoveFailed, describe_outcome, evacuate, move_capsul, return_to
 from capsul.hub.spokes.client import SpokeClient
 
 COMMANDS = ("move", "evacuate", "return")
@@ -25,6 +26,9 @@ def add_parsers(commands) -> None:
     move = commands.add_parser("move", help="move a running capsul live to another host on its network segment")
     move.add_argument("capsul", help="the capsul's id, e.g. capsul-abcde12345")
     move.add_argument("host", help="the host to move it to")
+    move.add_argument("--cold", action="store_true", help="shut it down, copy its disk and start it there, instead "
+                                                          "of moving it while it runs (a stopped capsul always "
+                                                          "moves so)")
     evac = commands.add_parser("evacuate", help="move every capsul off a draining host, by the placement rules")
     evac.add_argument("host", help="the host to empty (drain it first)")
     back = commands.add_parser("return", help="move back to a host what an evacuation moved off it")
@@ -45,11 +49,14 @@ async def run(pool, config, args) -> int:
         hub = Hub.create(pool, SpokeClient(session), config)
         try:
             if args.command == "move":
-                result = await move_capsul(hub, args.capsul, args.host, operation_id=uuid.uuid4())
+                result = await move_capsul(hub, args.capsul, args.host, operation_id=uuid.uuid4(), cold=args.cold)
                 downtime = result.get("downtime_ms")
-                print(f"{args.capsul}: moved to {args.host}"
-                      + (f" ({downtime} ms without service, {result.get('elapsed_ms')} ms in all)"
-                         if downtime is not None else ""), flush=True)
+                if result.get("cold"):
+                    said = f" ({describe_outcome(result)})"
+                else:
+                    said = (f" ({downtime} ms without service, {result.get('elapsed_ms')} ms in all)"
+                            if downtime is not None else "")
+                print(f"{args.capsul}: moved to {args.host}{said}", flush=True)
                 return 0
             report = await (evacuate if args.command == "evacuate" else return_to)(
                 hub, args.host, told=lambda line: print(line, flush=True))

@@ -46,6 +46,7 @@ from capsul.signing import MAX_BODY
 from capsul.spoke import prometheus as spoke_prometheus
 from capsul.spoke import serial_console
 from capsul.spoke.endpoints import create_spoke_endpoints
+from capsul.spoke.move_endpoints import create_move_endpoints
 from capsul.spoke.events import EventOutbox
 from capsul.spoke.host_keys import HostKeyScanner
 from capsul.spoke.hub_client import HubClient, announce
@@ -329,6 +330,7 @@ class Node:
             api.router.add_get("/metrics", spoke_prometheus.spoke_metrics, name="spoke_metrics")
             api.on_shutdown.append(serial_console.end_all_on_shutdown)
             api.add_subapp("/spoke/", create_spoke_endpoints(config))
+            api.add_subapp("/moves/", create_move_endpoints(spoke.operations.moves))
         self.api_app = api
         return api
 

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 SCHEME = "Capsul-HMAC-SHA256"
 HUB_TO_SPOKE = "hub->spoke"
 SPOKE_TO_HUB = "spoke->hub"
-DIRECTIONS = (HUB_TO_SPOKE, SPOKE_TO_HUB)
+SPOKE_TO_SPOKE = "spoke->spoke"  # a cold move's disk, signed with the move's one-time secret (capsul/spoke/moves.py)
+DIRECTIONS = (HUB_TO_SPOKE, SPOKE_TO_HUB, SPOKE_TO_SPOKE)
 MAX_SKEW = 60  # seconds a timestamp may be away from the receiver's clock
 MAX_BODY = 1024 * 1024  # bytes
 

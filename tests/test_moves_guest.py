@@ -18,6 +18,7 @@ import re
 import shutil
 import signal
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ async def lab(start_node, pool, tls_files, test_env):
             cluster = await start_spokes(
                 pool, hub.api_url, specs, folder, tls_files, extra_env={
                     "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images), "STOPPED_DEBOUNCE": "0.3",
-                    "SHUTDOWN_TIMEOUT": "2"},
+                    "SHUTDOWN_TIMEOUT": "2", "COLD_MOVE_TIMEOUT": "3"},  # the busybox guest ignores ACPI
                 env_for=lambda spec: {"LIBVIRT_URI": hosts.hosts[spec.host_id].socket_uri,
                                       "VM_STORAGE_DIR": str(hosts.folder / f"{spec.host_id}-vms"),
                                       "MIGRATION_URI": hosts.hosts[spec.host_id].migration_uri(hosts.client_pki)})
@@ -305,7 +306,7 @@ async def test_moves_that_fail_or_whose_spokes_die_leave_one_owner_where_the_cap
     assert not list((lab.folder / f"{destination}-vms").glob(f"{vm['id']}*"))  # what it made ready, dropped
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT reason FROM vm_events WHERE vm_id = %s ORDER BY id DESC LIMIT 1", (vm["id"],))
-        assert "it runs where it was" in (await cur.fetchone())["reason"]
+        assert "it is where it was" in (await cur.fetchone())["reason"]
 
     # the destination's spoke is killed mid-move and comes back: libvirt finished the move meanwhile
     mover = await slow_move(lab, vm["id"], source, destination)
@@ -330,3 +331,59 @@ async def test_moves_that_fail_or_whose_spokes_die_leave_one_owner_where_the_cap
     assert (mover.returncode, now) in ((0, destination), (1, source)), (out, err)
     elsewhere = source if now == destination else destination
     assert not list((lab.folder / f"{elsewhere}-vms").glob(f"{vm['id']}*"))
+
+
+async def test_a_cold_move_copies_the_disk_over_signed_https_and_starts_it_there(lab, pool):
+    vm = await capsuls.create_capsul(lab.hub.hub, ALICE, "f1-xs", "tinynet", ["laptop"])
+    source = await booted(lab, vm["id"])
+    destination = "b" if source == "a" else "a"
+    ipv4, ipv6 = await addresses(lab, vm["id"])
+    await console_run(lab, vm["id"], "echo cold-marker-$((4*4)) | dd of=/dev/vda bs=512 seek=64 conv=fsync "
+                      "2>/dev/null; echo written-$((2*2))", "written-4")
+
+    status, out, err = await run_cli(["move", vm["id"], destination, "--cold"], lab.env, timeout=300)
+    assert status == 0, err
+    assert re.fullmatch(rf"{vm['id']}: moved to {destination} \(cold: \d+ ms from its shutdown to running there\)\n",
+                        out), out
+    print(out.strip())
+    assert await consistent(lab, pool, vm["id"]) == destination
+    assert await addresses(lab, vm["id"]) == (ipv4, ipv6)
+    assert lab.domains(source) == [] and not list((lab.folder / f"{source}-vms").glob(f"{vm['id']}*"))
+    await booted(lab, vm["id"])  # booted again there, from the disk it had
+    await console_run(lab, vm["id"], "dd if=/dev/vda bs=512 skip=64 count=1 2>/dev/null | head -c 14; echo",
+                      "cold-marker-16")
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state, reason FROM vm_events WHERE vm_id = %s ORDER BY id", (vm["id"],))
+        timeline = [(e["state"], e["reason"]) for e in await cur.fetchall()]
+    moving = [i for i, (state, _) in enumerate(timeline) if state == "migrating"][-1]
+    assert "shut down for the move" in timeline[moving][1]
+    assert all(state != "stopped" for state, _ in timeline[moving:]), timeline[moving:]
+
+    # a stopped capsul moves cold by itself, and stays stopped where it goes
+    await capsuls.capsul_action(lab.hub.hub, ALICE, vm["id"], "force-stop")
+    await wait_for_state(pool, vm["id"], "stopped")
+    status, out, err = await run_cli(["move", vm["id"], source], lab.env, timeout=300)
+    assert status == 0 and "from its shutdown to stopped there" in out, (out, err)
+    await wait_for_state(pool, vm["id"], "stopped")
+    assert await owner(lab, vm["id"]) == source and lab.domains(destination) == []
+    assert lab.hosts[source].virsh("domstate", vm["id"]).stdout.strip() == "shut off"
+    await capsuls.capsul_action(lab.hub.hub, ALICE, vm["id"], "start")
+    await booted(lab, vm["id"])
+    await console_run(lab, vm["id"], "dd if=/dev/vda bs=512 skip=64 count=1 2>/dev/null | head -c 14; echo",
+                      "cold-marker-16")
+
+    # the disk is handed out only to a request signed with the move's secret, and only during it
+    status, _ = await fetch_disk(lab, source, str(uuid.uuid4()), "0" * 64)
+    assert status == 401
+
+
+async def fetch_disk(lab, host: str, op_id: str, secret: str) -> tuple[int, str]:
+    """GET /moves/{op}/disk on a spoke, signed with `secret`, as a destination would."""
+    import aiohttp
+    from capsul import signing
+    path = f"/moves/{op_id}/disk"
+    header = signing.authorization_header(secret, op_id, signing.SPOKE_TO_SPOKE, "GET", path, b"")
+    url = lab.cluster.processes[host].urls["api"]
+    async with aiohttp.ClientSession() as client:
+        async with client.get(url + path, headers={"Authorization": header}, ssl=False) as r:
+            return r.status, await r.text()

@@ -45,23 +45,25 @@ class MoveFailed(CapsulError):
 
 
 async def move_capsul(hub: Hub, vm_id: str, destination: str, *, operation_id: uuid.UUID | None = None,
-                      evacuation: bool = False, returning: bool = False) -> dict:
-    """Move a running capsul live to `destination`, on its segment; the operation's outcome:
-    {"status": "done", "downtime_ms", ...} or MoveFailed / another CapsulError (nothing moved)."""
+                      evacuation: bool = False, returning: bool = False, cold: bool = False) -> dict:
+    """Move a capsul to `destination`, on its segment: live when it runs (unless `cold`), cold when it
+    is stopped (or `cold`: shut down, its disk copied, started there if it ran). The operation's
+    outcome: {"status": "done", "downtime_ms", ...} or MoveFailed / another CapsulError (nothing moved)."""
     op_id = operation_id or uuid.uuid4()
     async with db.cursor(hub.pool) as cur:
         if not await ops_db.operation_exists(cur, op_id):
-            await _begin(hub, cur, vm_id, destination, op_id, evacuation=evacuation, returning=returning)
+            await _begin(hub, cur, vm_id, destination, op_id, evacuation=evacuation, returning=returning, cold=cold)
     return await drive(hub, op_id)
 
 
 async def _begin(hub: Hub, cur, vm_id: str, destination: str, op_id: uuid.UUID, *, evacuation: bool,
-                 returning: bool) -> None:
+                 returning: bool, cold: bool) -> None:
     try:
         async with cur.begin():
             vm = await changes.lock_for_change(cur, vm_id, None)
             if vm["state"] not in moves_db.MOVE_STATES:
-                raise WrongState(f"{vm_id} is {vm['state']}: only a running capsul moves live")
+                raise WrongState(f"{vm_id} is {vm['state']}: only a running or stopped capsul moves")
+            cold = cold or vm["state"] != "running"
             source = vm["host_id"]
             if destination == source:
                 raise InvalidRequest(f"{vm_id} is on {destination} already")
@@ -91,10 +93,13 @@ async def _begin(hub: Hub, cur, vm_id: str, destination: str, op_id: uuid.UUID, 
             await moves_db.begin(cur, vm, op_id, {
                 "source": source, "destination": destination, "segment": pool["segment"],
                 "source_network": network, "destination_network": dest_pool["network_name"],
-                "evacuation": evacuation, "returning": returning}, words="moving to another host; it keeps running")
+                "evacuation": evacuation, "returning": returning, "cold": cold},
+                words=("moving to another host: it is shut down for the move and started there" if cold and
+                       vm["state"] == "running" else "moving to another host" if cold else
+                       "moving to another host; it keeps running"))
     except changes.ChangeRefused as e:
         raise WrongState(str(e)) from None
-    log.info("moving %s from %s to %s (operation %s)", vm_id, source, destination, op_id)
+    log.info("moving %s from %s to %s%s (operation %s)", vm_id, source, destination, " cold" if cold else "", op_id)
 
 
 async def drive(hub: Hub, op_id: uuid.UUID) -> dict:
@@ -119,6 +124,8 @@ async def _drive(hub: Hub, op_id: uuid.UUID) -> dict:
     async with db.cursor(hub.pool) as cur:
         move_payload = await vms.create_payload(cur, vm_id)
     move_payload["network_name"] = payload["destination_network"]
+    if payload.get("cold"):
+        return await _drive_cold(hub, op, move_payload)
     try:
         ready = await _ask(hub, destination, {"type": "move_in", "payload": move_payload}, op)
     except signing.CallFailed as e:
@@ -151,6 +158,64 @@ async def _drive(hub: Hub, op_id: uuid.UUID) -> dict:
     if answer.get("status") != "done":
         return await _failed(hub, op, str(answer.get("error") or "the migration failed"), clean=True)
     return await _arrived(hub, op)
+
+
+async def _drive_cold(hub: Hub, op: dict, move_payload: dict) -> dict:
+    """Shut down at the source, the disk fetched by the destination over signed HTTPS and checked
+    against its digest, defined there (started if it ran), let go at the source; only then the owner
+    changes. Refused or failed before the destination has it: started again where it was."""
+    payload, vm_id = op["payload"], op["vm_id"]
+    source, destination = payload["source"], payload["destination"]
+    started = asyncio.get_running_loop().time()
+    try:
+        stopped = await _ask_again(hub, source, {"type": "move_out", "cold": True,
+                                                 "source_network": payload["source_network"]}, op)
+    except signing.CallFailed as e:
+        return await _failed(hub, op, f"host {source} refused it: {_error(e)}")
+    async with db.cursor(hub.pool) as cur:
+        source_host = await hosts.get_host_to_call(cur, source)
+    download = {"url": source_host["https_url"], "start": bool(stopped["was_running"]), **stopped["disk"]}
+    try:
+        ready = await _ask_again(hub, destination, {"type": "move_in", "payload": move_payload,
+                                                    "download": download}, op)
+    except signing.CallFailed as e:
+        why = f"host {destination} could not take it: {_error(e)}"
+        try:
+            back = await _ask_again(hub, source, {"type": "move_out_end", "outcome": "undone"}, op)
+        except signing.CallFailed as again:
+            why += f"; and host {source} could not start it again: {_error(again)}"
+            back = {"state": "stopped"}
+        return await _failed(hub, op, why, state=back.get("state"))
+    await _ask_again(hub, source, {"type": "move_out_end", "outcome": "done"}, op)
+    outage = int((asyncio.get_running_loop().time() - started) * 1000)
+    result = {"status": "done", "cold": True, "state": ready.get("state"), "outage_ms": outage,
+              "disk_bytes": stopped["disk"]["size"]}
+    async with db.cursor(hub.pool) as cur:
+        async with cur.begin():
+            locked = await moves_db.lock_operation(cur, op["id"])
+            if locked is not None:
+                await moves_db.finish(cur, locked, result, words="moved to another host (shut down, copied, "
+                                      + ("started there)" if stopped["was_running"] else "defined there)"),
+                                      state=ready.get("state") if ready.get("state") in ("running", "stopped")
+                                      else "stopped")
+    log.info("moved %s cold from %s to %s: %s", vm_id, source, destination, result)
+    return result
+
+
+async def _ask_again(hub: Hub, host_id: str, body: dict, op: dict) -> dict:
+    """A step asked until its host answers (the same id each time: it is done once) or MOVE_DEADLINE;
+    a refusal (4xx) is raised at once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MOVE_DEADLINE
+    while True:
+        try:
+            return await _ask(hub, host_id, body, op)
+        except signing.CallFailed as e:
+            if (e.status is not None and e.status < 500) or loop.time() > deadline:
+                raise
+            log.warning("move of %s: no answer from %s to %s (%s); asking again", op["vm_id"], host_id,
+                        body["type"], e)
+        await asyncio.sleep(2.0)
 
 
 async def _arrived(hub: Hub, op: dict) -> dict:
@@ -191,7 +256,7 @@ async def _arrived(hub: Hub, op: dict) -> dict:
     return {"status": "done", **result}
 
 
-async def _failed(hub: Hub, op: dict, reason: str, *, clean: bool = False) -> dict:
+async def _failed(hub: Hub, op: dict, reason: str, *, clean: bool = False, state: str | None = None) -> dict:
     """The move did not happen: the destination drops what it made ready (unless the capsul arrived
     there after all: then it is finished as done), and the capsul is running where it was."""
     payload = op["payload"]
@@ -207,7 +272,8 @@ async def _failed(hub: Hub, op: dict, reason: str, *, clean: bool = False) -> di
         async with cur.begin():
             locked = await moves_db.lock_operation(cur, op["id"])
             if locked is not None:
-                await moves_db.undo(cur, locked, reason, words=f"not moved: {reason}; it runs where it was")
+                await moves_db.undo(cur, locked, reason, words=f"not moved: {reason}; it is where it was",
+                                    state=state if state in ("running", "stopped") else None)
     log.warning("move of %s from %s to %s failed: %s", op["vm_id"], payload["source"], payload["destination"], reason)
     raise MoveFailed(reason)
 
@@ -284,8 +350,8 @@ async def evacuate(hub: Hub, host_id: str, *, told=lambda line: None) -> Evacuat
         on_host = await moves_db.live_on(cur, host_id)
     report = Evacuation(host_id, total=len(on_host))
     for vm in on_host:
-        if vm["state"] != "running":
-            report.not_moved[vm["id"]] = f"it is {vm['state']}: only running capsuls move live"
+        if vm["state"] not in moves_db.MOVE_STATES:
+            report.not_moved[vm["id"]] = f"it is {vm['state']}: only a running or stopped capsul moves"
             told(f"{vm['id']}: not moved: {report.not_moved[vm['id']]}")
             continue
         await _move_somewhere(hub, vm, report, told, evacuation=True)
@@ -311,7 +377,7 @@ async def return_to(hub: Hub, host_id: str, *, told=lambda line: None) -> Evacua
             told(f"{vm['id']}: not moved back: {e}")
             continue
         report.moved.append(vm["id"])
-        told(f"{vm['id']}: moved back from {vm['host_id']} ({_downtime(result)})")
+        told(f"{vm['id']}: moved back from {vm['host_id']} ({describe_outcome(result)})")
     told(f"{host_id}: {report.summary()}")
     return report
 
@@ -342,10 +408,12 @@ async def _move_somewhere(hub: Hub, vm: dict, report: Evacuation, told, *, evacu
             return
         report.not_moved.pop(vm["id"], None)
         report.moved.append(vm["id"])
-        told(f"{vm['id']}: moved to {destination} ({_downtime(result)})")
+        told(f"{vm['id']}: moved to {destination} ({describe_outcome(result)})")
         return
 
 
-def _downtime(result: dict) -> str:
+def describe_outcome(result: dict) -> str:
+    if result.get("cold"):
+        return f"cold: {result['outage_ms']} ms from its shutdown to {result.get('state')} there"
     downtime = result.get("downtime_ms")
     return f"{downtime} ms without service" if downtime is not None else "done"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -85,7 +86,8 @@ class SpokeOperations:
         self.backups = BackupJobs(config, virt, store, ChangeJournal(config.spoke_dir / "backups"))
         self.moves = CapsulMoves(config, virt, self.storage, ChangeJournal(config.spoke_dir / "moves"),
                                  why_no_room=self._why_no_room, reserve_dhcp=self._reserve_dhcp,
-                                 release_dhcp=self._release_dhcp, real=not on_test_driver)
+                                 release_dhcp=self._release_dhcp, real=not on_test_driver,
+                                 session=lambda: hub.session, domain_type=self.domain_type)
 
     def _once(self, op_id: str, make) -> asyncio.Task:
         task = self._operations.get(op_id)
@@ -110,7 +112,7 @@ class SpokeOperations:
             return await self._fetch_image(body)
         if op_type == "backup":  # asked again and again for its progress: answered anew each time
             return await self._backup(op_id, body)
-        if op_type in ("move_in", "move_out", "move_in_end"):  # the move's steps, each asked again until done
+        if op_type in ("move_in", "move_out", "move_in_end", "move_out_end"):  # a move's steps, asked again until done
             return await self._move(op_id, op_type, body)
         if op_type not in handlers:
             raise OperationError(f"unknown operation type {op_type!r}")
@@ -220,13 +222,18 @@ class SpokeOperations:
                 payload = body.get("payload")
                 if not isinstance(payload, dict) or payload.get("vm_id") != vm_id:
                     raise OperationError("a move_in needs the capsul's payload")
+                download = _download(body.get("download"))
                 await self._build_done(vm_id)
                 async with self._changing.setdefault(vm_id, asyncio.Lock()):
-                    return await self.moves.move_in(op_id, vm_id, _move_payload(payload))
-            if op_type == "move_in_end":
+                    return await self.moves.move_in(op_id, vm_id, _move_payload(payload), download)
+            if op_type in ("move_in_end", "move_out_end"):
                 if body.get("outcome") not in ("done", "undone"):
                     raise OperationError("outcome is done or undone")
-                return await self.moves.move_in_end(op_id, vm_id, body["outcome"])
+                end = self.moves.move_in_end if op_type == "move_in_end" else self.moves.move_out_end
+                return await end(op_id, vm_id, body["outcome"])
+            if body.get("cold") is True:
+                async with self._changing.setdefault(vm_id, asyncio.Lock()):
+                    return await self.moves.stop_for_move(op_id, vm_id, body)
             return await self.moves.move_out(op_id, vm_id, _move_out_request(body))
         except MoveRefused as e:
             raise OperationError(str(e), e.status) from None
@@ -472,6 +479,20 @@ def _move_payload(payload: dict) -> dict:
         return check_payload(payload, "move", first_generation=0)
     except ChangeRefused as e:
         raise OperationError(str(e)) from None
+
+
+def _download(download) -> dict | None:
+    """A cold move's download of the disk from its source: where, its digest and size, the secret."""
+    if download is None:
+        return None
+    if (not isinstance(download, dict) or not isinstance(download.get("url"), str)
+            or not re.fullmatch(r"https://[^/\s]{1,300}", download["url"])
+            or not isinstance(download.get("sha256"), str) or not DIGEST_RE.fullmatch(download["sha256"])
+            or not isinstance(download.get("token"), str) or not re.fullmatch(r"[0-9a-f]{64}", download["token"])
+            or not is_int(download.get("size"), 0, INT8_MAX) or not isinstance(download.get("start", False), bool)):
+        raise OperationError("download must give the source's https URL, the disk's sha256 and size, the secret "
+                             "and whether to start it")
+    return download
 
 
 def _move_out_request(body: dict) -> dict:

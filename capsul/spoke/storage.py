@@ -65,11 +65,11 @@ class Storage:
         if not files.disk.exists() and payload.get("restore"):
             await self._disk_from_backup(files.disk, payload)
         if not files.disk.exists():
-            base_format = (await _qemu_img("info", "--output=json", str(image)))
+            base_format = (await qemu_img("info", "--output=json", str(image)))
             fmt = json.loads(base_format).get("format", "raw")
             partial = _beside(files.disk, "partial")
-            await _qemu_img("create", "-f", "qcow2", "-F", fmt, "-b", str(image), str(partial))
-            await _qemu_img("resize", str(partial), f"{int(payload['disk_gb'])}G")
+            await qemu_img("create", "-f", "qcow2", "-F", fmt, "-b", str(image), str(partial))
+            await qemu_img("resize", str(partial), f"{int(payload['disk_gb'])}G")
             os.replace(partial, files.disk)  # a crash mid-way never leaves a half-made disk in place
         await asyncio.to_thread(write_seed_iso, files.seed, payload)
         return files
@@ -143,10 +143,10 @@ class Storage:
             return files
         disk, seed = _beside(files.disk, "rebuild"), _beside(files.seed, "rebuild")
         if not disk.exists():
-            fmt = json.loads(await _qemu_img("info", "--output=json", str(image))).get("format", "raw")
+            fmt = json.loads(await qemu_img("info", "--output=json", str(image))).get("format", "raw")
             partial = _beside(files.disk, "partial")
-            await _qemu_img("create", "-f", "qcow2", "-F", fmt, "-b", str(image), str(partial))
-            await _qemu_img("resize", str(partial), f"{int(payload['disk_gb'])}G")
+            await qemu_img("create", "-f", "qcow2", "-F", fmt, "-b", str(image), str(partial))
+            await qemu_img("resize", str(partial), f"{int(payload['disk_gb'])}G")
             os.replace(partial, disk)
         await asyncio.to_thread(write_seed_iso, seed, payload)
         return files
@@ -160,9 +160,9 @@ class Storage:
 
     async def grow_file(self, path: Path, disk_gb: int) -> None:
         """Grow the disk image at `path` to `disk_gb`; one as big already is left."""
-        info = json.loads(await _qemu_img("info", "--output=json", str(path)))
+        info = json.loads(await qemu_img("info", "--output=json", str(path)))
         if int(info["virtual-size"]) < int(disk_gb) * 2**30:
-            await _qemu_img("resize", str(path), f"{int(disk_gb)}G")
+            await qemu_img("resize", str(path), f"{int(disk_gb)}G")
 
     async def swap_in(self, vm_id: str, *, keep_console_log: bool = False) -> None:
         """The rebuilt (or restored) disk and seed become the capsul's; its old ones are kept aside
@@ -197,14 +197,14 @@ class Storage:
         """The disk's virtual size in whole GB (None on the test driver, or with no disk)."""
         if not self.real or not self.paths(vm_id).disk.exists():
             return None
-        info = json.loads(await _qemu_img("info", "--output=json", "-U", str(self.paths(vm_id).disk)))
+        info = json.loads(await qemu_img("info", "--output=json", "-U", str(self.paths(vm_id).disk)))
         return int(info["virtual-size"]) // 2**30
 
     async def grow(self, vm_id: str, disk_gb: int) -> None:
         """Grow the (unused: its domain is off) disk to `disk_gb`; a disk as big already is left."""
         have = await self.disk_gb(vm_id)
         if have is not None and have < disk_gb:
-            await _qemu_img("resize", str(self.paths(vm_id).disk), f"{int(disk_gb)}G")
+            await qemu_img("resize", str(self.paths(vm_id).disk), f"{int(disk_gb)}G")
 
     async def _unlink(self, paths: list[Path]) -> None:
         if not self.real:
@@ -233,7 +233,7 @@ def _beside(path: Path, suffix: str) -> Path:
     return path.with_name(f"{path.name}.{suffix}")
 
 
-async def _qemu_img(*args: str) -> str:
+async def qemu_img(*args: str) -> str:
     try:
         proc = await asyncio.create_subprocess_exec(
             "qemu-img", *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,

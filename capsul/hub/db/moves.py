@@ -16,7 +16,7 @@ from capsul import vm_states
 from capsul.hub.db import placement, vms
 from capsul.hub.db import operations as ops_db
 
-MOVE_STATES = (vm_states.RUNNING,)  # what a live move starts from
+MOVE_STATES = (vm_states.RUNNING, vm_states.STOPPED)  # what a move starts from (a stopped capsul moves cold)
 
 
 async def begin(cur, vm: dict, op_id: uuid.UUID, payload: dict, *, words: str) -> None:
@@ -37,7 +37,7 @@ async def lock_operation(cur, op_id: uuid.UUID | str) -> dict | None:
     return await cur.fetchone()
 
 
-async def finish(cur, op: dict, result: dict, *, words: str) -> None:
+async def finish(cur, op: dict, result: dict, *, words: str, state: str = vm_states.RUNNING) -> None:
     """The destination runs it and the source has let it go: the capsul is the destination's now,
     on its libvirt network for the segment, running; an evacuation remembers where it came from."""
     payload = op["payload"]
@@ -47,15 +47,15 @@ async def finish(cur, op: dict, result: dict, *, words: str) -> None:
            WHERE id = %s""",
         (payload["destination"], payload["destination_network"], payload.get("evacuation", False), payload["source"],
          payload.get("returning", False), op["vm_id"]))
-    await vms.set_state(cur, op["vm_id"], vm_states.RUNNING, from_states=(vm_states.MIGRATING,), reason=words,
+    await vms.set_state(cur, op["vm_id"], state, from_states=(vm_states.MIGRATING,), reason=words,
                         host_id=payload["destination"])
     await ops_db.record_answer(cur, op["id"], payload["destination"], "answered", result)
     await ops_db.finish_operation(cur, op["id"], result=result)
 
 
-async def undo(cur, op: dict, reason: str, *, words: str) -> None:
-    """The move did not happen: the capsul is running where it was, on the same host."""
-    await vms.set_state(cur, op["vm_id"], op["payload"]["before"]["state"], from_states=(vm_states.MIGRATING,),
+async def undo(cur, op: dict, reason: str, *, words: str, state: str | None = None) -> None:
+    """The move did not happen: the capsul is as it was (or in `state`, as its host says), on the same host."""
+    await vms.set_state(cur, op["vm_id"], state or op["payload"]["before"]["state"], from_states=(vm_states.MIGRATING,),
                         reason=words, host_id=op["payload"]["source"])
     await ops_db.record_answer(cur, op["id"], op["payload"]["source"], "error", {"error": reason})
     await ops_db.finish_operation(cur, op["id"], error=reason)

@@ -32,7 +32,7 @@ from capsul.backoff import Backoff
 from capsul.config import Config
 from capsul.spoke.backups.store import ResticStore, StoreError, StoreLocked, StoreUnreachable, sha256_of
 from capsul.spoke.change_journal import ChangeJournal
-from capsul.spoke.storage import StorageError, _qemu_img
+from capsul.spoke.storage import StorageError, qemu_img
 from capsul.spoke.virt import Hypervisor, HypervisorError, VmNotFound
 
 log = logging.getLogger(__name__)
@@ -150,15 +150,15 @@ class BackupJobs:
             # two backups of the same disk differ byte for byte and restic could not deduplicate them.
             # Rewritten in the disk's own order they are the same file (bench/backups.py measures it).
             try:
-                await _qemu_img("convert", "-O", "qcow2", str(pushed), str(partial))
+                await qemu_img("convert", "-O", "qcow2", str(pushed), str(partial))
             finally:
                 await _unlink(pushed)
         else:
             taken_at = time.time()
-            await _qemu_img("convert", "-O", "qcow2", str(disk_file), str(partial))
+            await qemu_img("convert", "-O", "qcow2", str(disk_file), str(partial))
             consistency = "stopped"
         await asyncio.to_thread(partial.replace, image)
-        info = json.loads(await _qemu_img("info", "--output=json", str(image)))
+        info = json.loads(await qemu_img("info", "--output=json", str(image)))
         return {"consistency": consistency, "taken_at": taken_at, "disk_bytes": int(info["virtual-size"]),
                 "image_bytes": (await asyncio.to_thread(image.stat)).st_size,
                 "digest": await asyncio.to_thread(sha256_of, image)}

@@ -1,6 +1,6 @@
 """What moves (capsul/spoke/moves.py) ask of libvirt: a running domain migrated live, peer to peer,
-to another host's libvirtd, its disk overlay copied on the way, with the job's progress; and the
-definition a cold move carries. Every call runs in a worker thread.
+to another host's libvirtd, its disk overlay copied on the way, with the job's progress; and a
+domain moved cold, defined on its new host. Every call runs in a worker thread.
 
 The source's libvirtd dials the destination's itself (VIR_MIGRATE_PEER2PEER), over the URI the
 destination spoke gives (MIGRATION_URI: `qemu+tls://…` in production, authenticated by the
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import libvirt
 
 from capsul.spoke.virt.common import HypervisorError, VmNotFound, _message
+from capsul.spoke.virt.domains import _remove_build_mark, _start_unmarked
 
 LIVE_FLAGS = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_PERSIST_DEST
               | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE | libvirt.VIR_MIGRATE_NON_SHARED_INC)
@@ -115,6 +116,20 @@ class Migration:
                 return _progress(self._lookup(vm_id).jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED))
             except (VmNotFound, libvirt.libvirtError):
                 return None
+        return await asyncio.to_thread(run)
+
+    async def define_cold(self, vm_id: str, domain_xml: str, *, start: bool) -> str:
+        """A capsul moved cold: defined here (without a build mark: it was built already), and started
+        if it ran where it was; its state afterwards."""
+        def run():
+            try:
+                dom = self._conn_or_raise().defineXML(domain_xml)
+                if start:
+                    return _start_unmarked(dom)
+                _remove_build_mark(dom)
+                return "stopped"
+            except libvirt.libvirtError as e:
+                raise HypervisorError(f"libvirt: {_message(e)}") from None
         return await asyncio.to_thread(run)
 
     async def abort_move(self, vm_id: str) -> None:
