@@ -308,8 +308,23 @@ async def test_moves_that_fail_or_whose_spokes_die_leave_one_owner_where_the_cap
         await cur.execute("SELECT reason FROM vm_events WHERE vm_id = %s ORDER BY id DESC LIMIT 1", (vm["id"],))
         assert "it is where it was" in (await cur.fetchone())["reason"]
 
-    # the destination's spoke is killed mid-move and comes back: libvirt finished the move meanwhile
-    mover = await slow_move(lab, vm["id"], source, destination)
+    # the destination's spoke is killed mid-move and comes back: libvirt finished the move meanwhile;
+    # the owner's live updates told how far the move was
+    import aiohttp
+    async with aiohttp.ClientSession() as client:
+        ws = await client.ws_connect(f"{lab.hub.console_url}/ws?capsul={vm['id']}",
+                                     headers={"Authorization": f"Bearer {await token(pool)}"})
+        mover = await slow_move(lab, vm["id"], source, destination)
+
+        async def progress_told():
+            async for message in ws:
+                frame = message.json()
+                if frame["type"] == "capsul.move" and frame["data"]["move"]["memory_total"] > 0:
+                    return frame["data"]
+        told = await asyncio.wait_for(progress_told(), 30)
+        await ws.close()
+    assert told["capsul"] == vm["id"] and 0 <= told["move"]["memory_remaining"] <= told["move"]["memory_total"]
+    assert "destination" not in told["move"]  # hosts are the operator's
     spoke = lab.cluster.processes[destination]
     await spoke.kill()
     await asyncio.sleep(1.0)

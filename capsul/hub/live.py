@@ -14,6 +14,8 @@ Envelope (docs/architecture.md §6): {"type": ..., "ts": <unix seconds>, "data":
     hosts.changed   {}  (admins watching everything)
     capsul.usage    {"capsul": id, "point": {"t", "cpu_percent", ...}}  (a detail page asking for usage, while visible)
     capsul.backup   {"capsul": id, "backup": backup}  (hub/db/backups.py view_of: status, progress, sizes)
+    capsul.move     {"capsul": id, "move": {operation, memory_total, memory_remaining, disk_total,
+                     disk_remaining, ...}}  (a live move's progress, hub/db/moves.py)
     ping            {}
 """
 from __future__ import annotations
@@ -275,6 +277,10 @@ class ChangeListener:
             return
         if change.get("state") == "backup":  # a backup moved on (hub/db/backups.py): no capsul to read
             self.broadcaster.publish(envelope("capsul.backup", {"capsul": vm_id, "backup": change.get("backup")}),
+                                     account=change.get("account"))
+            return
+        if change.get("state") == "move":  # a move's progress (hub/db/moves.py): no capsul to read
+            self.broadcaster.publish(envelope("capsul.move", {"capsul": vm_id, "move": change.get("move")}),
                                      account=change.get("account"))
             return
         try:

@@ -67,7 +67,7 @@ async def notify_progress(cur, op: dict, progress: dict) -> None:
         """SELECT pg_notify(%s, json_build_object('vm_id', %s::text, 'account', %s::text, 'state', 'move',
                                                   'timeline', false, 'move', %s::json)::text)""",
         (vms.NOTIFY_CHANNEL, op["vm_id"], op["account"],
-         json.dumps({"operation": str(op["id"]), "destination": op["payload"]["destination"], **progress})))
+         json.dumps({"operation": str(op["id"]), **progress})))  # no host named: that is the operator's
 
 
 async def unfinished(cur, older_than_seconds: float, limit: int = 100) -> list[dict]:

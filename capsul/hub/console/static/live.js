@@ -169,6 +169,16 @@
     while (rows.rows.length > fresh.length) rows.deleteRow(fresh.length);
   }
 
+  function moveProgress(move) {  // a move under way (docs/moves.md): how much is copied, from libvirt's job stats
+    const shown = document.getElementById("move-progress");
+    if (!shown || !move) return;
+    const total = (move.memory_total || 0) + (move.disk_total || 0);
+    const left = (move.memory_remaining || 0) + (move.disk_remaining || 0);
+    const percent = total ? Math.floor(100 * (total - left) / total) : 0;
+    shown.textContent = "Moving to another host while it runs: " + percent + "% copied";
+    shown.hidden = false;
+  }
+
   function backupRow(backup) {  // the Backups section of a capsul's page (templates/capsul.html)
     const table = document.getElementById("backup-rows");
     if (!table || !backup) return;
@@ -227,12 +237,16 @@
       if (page === "detail" && data.capsul.id === watched) {
         detail(data.capsul);
         if (data.event.timeline) document.getElementById("timeline").prepend(timelineItem(data.event));
+        const moving = document.getElementById("move-progress");
+        if (moving && data.capsul.state !== "migrating") moving.hidden = true;
       }
       if (page === "admin") refreshAdmin(message.type);
     } else if (message.type === "hosts.changed" && page === "admin") {
       refreshAdmin(message.type);
     } else if (message.type === "capsul.backup") {
       if (page === "detail" && data.capsul === watched) backupRow(data.backup);
+    } else if (message.type === "capsul.move") {
+      if (page === "detail" && data.capsul === watched) moveProgress(data.move);
     } else if (message.type === "capsul.usage") {
       // the graphs (usage.js) take it from here
       document.dispatchEvent(new CustomEvent("capsul:usage", { detail: data }));
