@@ -31,7 +31,8 @@ if shutil.which("haproxy"):
 # Need root (a system libvirtd in a namespace of its own) and ~6 + ~4 + ~7 minutes: run when root.
 if os.geteuid() == 0:
     SCRIPTS += [("cloud_boot", "cloud_boot", []), ("console_latency", "console_latency", []),
-                ("rebuild_resize", "rebuild_resize", []), ("backups", "backups", [])]
+                ("rebuild_resize", "rebuild_resize", []), ("backups", "backups", []),
+                ("moves", "moves", []), ("image_fetch", "image_fetch", [])]
 
 
 def run(name: str, script: str, args: list[str]) -> dict:
@@ -179,6 +180,24 @@ def rows(r: dict) -> list[tuple[str, str, str, bool]]:
         out.append(("resize with \"restart now\": downtime until SSH answers again", "measured",
                     f"{rr['resize_downtime_s']} s: shut down {rr['resize_shutdown_s']} s, restart "
                     f"{rr['resize_restart_s']} s, boot {rr['resize_boot_s']} s", True))
+    if "moves" in r:
+        for live in r["moves"]["live"]:
+            out.append((f"live move of an idle {live['memory_mib']} MiB guest between two libvirtds over TLS, software "
+                        f"emulation (p50 of {len(live['moves'])})", "measured",
+                        f"downtime {live['downtime_ms_p50']} ms (max {live['downtime_ms_max']}), libvirt's job "
+                        f"{live['job_ms_p50']} ms, the whole move {live['wall_s_p50']} s; at most "
+                        f"{live['pings_lost_max']} pings lost at 0.1 s", True))
+        cold = r["moves"]["cold"]
+        out.append(("cold move of a running 256 MiB guest: asked → it answers pings on the other host", "measured",
+                    f"{cold['pings_again_s_p50']} s (the move itself {cold['moved_s_p50']} s)", True))
+        evac = r["moves"]["evacuation"]
+        out.append((f"evacuation of a host of {evac['capsuls']} running 256 MiB guests", "measured",
+                    f"{evac['moved']} moved in {evac['wall_s']} s ({evac['per_capsul_s']} s each)", True))
+    if "image_fetch" in r:
+        f = r["image_fetch"]
+        out.append((f"OS image fetch ({f['mib']} MiB, size and SHA-256 checked) against curl of the same file, same "
+                    "run", "measured", f"{f['capsul_mib_s']} MiB/s against {f['curl_mib_s']} MiB/s: "
+                    f"{f['ratio_of_curl']}× curl", True))
     if "console_latency" in r:
         busybox, debian = r["console_latency"]["busybox"], r["console_latency"].get("debian")
         out.append(("serial console keystroke → echo in the browser, busybox shell, software emulation", "measured",
