@@ -1,8 +1,10 @@
 """`run.py` commands that move capsuls between hosts (docs/moves.md), run where a hub runs, with its
 configuration (its database, and the CA its spokes' certificates come from):
 
-    run.py move CAPSUL HOST [--cold]   move one capsul to HOST, on its network segment: live while it
-                                runs, or cold (shut down, its disk copied, started there)
+    run.py move CAPSUL HOST [--cold] [--new-addresses]
+                                move one capsul to HOST, on its network segment: live while it runs,
+                                or cold (shut down, its disk copied, started there); to another
+                                segment only cold, with new addresses, its owner told first
     run.py evacuate HOST        move every capsul off a draining HOST, by the placement rules
     run.py return HOST          move back to HOST (active again) what an evacuation moved off it
 
@@ -29,6 +31,9 @@ def add_parsers(commands) -> None:
     move.add_argument("--cold", action="store_true", help="shut it down, copy its disk and start it there, instead "
                                                           "of moving it while it runs (a stopped capsul always "
                                                           "moves so)")
+    move.add_argument("--new-addresses", action="store_true",
+                      help="to a host not on its network segment: cold, with addresses of that host's segment; its "
+                           "owner is told first")
     evac = commands.add_parser("evacuate", help="move every capsul off a draining host, by the placement rules")
     evac.add_argument("host", help="the host to empty (drain it first)")
     back = commands.add_parser("return", help="move back to a host what an evacuation moved off it")
@@ -49,7 +54,8 @@ async def run(pool, config, args) -> int:
         hub = Hub.create(pool, SpokeClient(session), config)
         try:
             if args.command == "move":
-                result = await move_capsul(hub, args.capsul, args.host, operation_id=uuid.uuid4(), cold=args.cold)
+                result = await move_capsul(hub, args.capsul, args.host, operation_id=uuid.uuid4(), cold=args.cold,
+                                           new_addresses=args.new_addresses)
                 downtime = result.get("downtime_ms")
                 if result.get("cold"):
                     said = f" ({describe_outcome(result)})"

@@ -402,3 +402,48 @@ async def fetch_disk(lab, host: str, op_id: str, secret: str) -> tuple[int, str]
     async with aiohttp.ClientSession() as client:
         async with client.get(url + path, headers={"Authorization": header}, ssl=False) as r:
             return r.status, await r.text()
+
+
+async def test_a_move_to_another_segment_gives_new_addresses_told_in_advance(lab, pool):
+    cli = lab.env
+    assert (await run_cli(["drain", "b"], cli))[0] == 0
+    vm = await capsuls.create_capsul(lab.hub.hub, ALICE, "f1-xs", "tinynet", ["laptop"])
+    assert await booted(lab, vm["id"]) == "a"
+    old_v4, old_v6 = await addresses(lab, vm["id"])
+    # b leaves the segment for one of its own, which the client reaches too
+    lab.second_segment("b", "seg2-b", "198.51.101.100/24", "2001:db8:52::100/64")
+    async with db.cursor(pool) as cur:
+        async with cur.begin():
+            await networks.remove_pool(cur, "b", "seg-b")
+            await networks.add_host_network(cur, "b", networks.parse_pool(
+                "198.51.101.0/24", gateway="198.51.101.1", ipv6_cidr="2001:db8:52::/64", ipv6_gateway="fe80::1"),
+                network_name="seg2-b", segment="lab-segment-2", cpu_model="qemu64")
+    assert (await run_cli(["activate", "b"], cli))[0] == 0
+    await networks_present(pool, "b")
+
+    status, out, err = await run_cli(["move", vm["id"], "b"], cli)
+    assert status == 2 and "not on" in err and "--new-addresses" in err, err
+    assert await owner(lab, vm["id"]) == "a" and await addresses(lab, vm["id"]) == (old_v4, old_v6)
+    await wait_for_state(pool, vm["id"], "running")
+
+    status, out, err = await run_cli(["move", vm["id"], "b", "--new-addresses"], cli, timeout=300)
+    assert status == 0, err
+    new_v4, new_v6 = await addresses(lab, vm["id"])
+    assert new_v4.startswith("198.51.101.") and new_v6.startswith("2001:db8:52::"), (new_v4, new_v6)
+    # told before anything moved: the timeline's entry names both, and a mail went (logged here)
+    assert f"mail to {ALICE}" in err and "gets new addresses" in err, err
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT state, reason FROM vm_events WHERE vm_id = %s ORDER BY id", (vm["id"],))
+        timeline = [(e["state"], e["reason"]) for e in await cur.fetchall()]
+        await cur.execute("SELECT network_name, generation FROM vms WHERE id = %s", (vm["id"],))
+        row = await cur.fetchone()
+    told = [i for i, (state, reason) in enumerate(timeline) if state == "migrating"][-1]
+    assert f"its addresses change from {old_v4} and {old_v6} to {new_v4} and {new_v6}" in timeline[told][1]
+    assert timeline[-1][0] == "running" and (row["network_name"], row["generation"]) == ("seg2-b", 1)
+    assert await consistent(lab, pool, vm["id"]) == "b"  # it answers at its new address, from b
+    await eventually(lambda: asyncio.to_thread(lab.answers_ping, new_v6), within=30)
+    assert not await asyncio.to_thread(lab.answers_ping, old_v4)
+    assert lab.domains("a") == [] and not list((lab.folder / "a-vms").glob(f"{vm['id']}*"))
+    async with db.cursor(pool) as cur:  # the old addresses are free again
+        await cur.execute("SELECT count(*) AS n FROM vms WHERE public_ipv4 = %s", (old_v4,))
+        assert (await cur.fetchone())["n"] == 0

@@ -171,6 +171,21 @@ class TwoHosts:
                                    f"{(s / 'log' / 'libvirtd.log').read_text(errors='replace')[-2000:]}")
             time.sleep(0.25)
 
+    def second_segment(self, host: str, network: str, client_v4: str, client_v6: str) -> None:
+        """Another L2 segment that only `host` reaches (bridge capbr1, libvirt network `network`), with
+        the client on it at `client_v4`: a capsul moved there from the other host gets new addresses."""
+        ns = self.hosts[host].netns
+        _run("ip", "-n", ns, "link", "add", "capbr1", "type", "bridge", "stp_state", "0", "forward_delay", "0")
+        _run("ip", "-n", ns, "link", "set", "capbr1", "up")
+        _run("ip", "-n", self.client_ns, "link", "add", "cli2-c", "type", "veth", "peer", "name", "cli2-h", "netns", ns)
+        _run("ip", "-n", self.client_ns, "addr", "add", client_v4, "dev", "cli2-c")
+        _run("ip", "-n", self.client_ns, "addr", "add", client_v6, "dev", "cli2-c", "nodad")
+        _run("ip", "-n", self.client_ns, "link", "set", "cli2-c", "up")
+        _run("ip", "-n", ns, "link", "set", "cli2-h", "master", "capbr1", "up")
+        path = self.hosts[host].folder / f"{network}.xml"
+        path.write_text(f"<network><name>{network}</name><forward mode='bridge'/><bridge name='capbr1'/></network>")
+        self.hosts[host].virsh("net-create", str(path))
+
     # --- use -----------------------------------------------------------------------------------
 
     def in_client(self, *command: str) -> list[str]:

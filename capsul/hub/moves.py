@@ -30,6 +30,7 @@ from capsul.hub.capsuls import CapsulError, Hub, InvalidRequest, NoCapacityError
 from capsul.hub.db import catalog, changes, hosts, networks, placement, vms
 from capsul.hub.db import moves as moves_db
 from capsul.hub.db import operations as ops_db
+from capsul.hub.mailer import Mailer, MailFailed
 from capsul.hub.spokes import leases
 
 log = logging.getLogger(__name__)
@@ -45,19 +46,39 @@ class MoveFailed(CapsulError):
 
 
 async def move_capsul(hub: Hub, vm_id: str, destination: str, *, operation_id: uuid.UUID | None = None,
-                      evacuation: bool = False, returning: bool = False, cold: bool = False) -> dict:
+                      evacuation: bool = False, returning: bool = False, cold: bool = False,
+                      new_addresses: bool = False) -> dict:
     """Move a capsul to `destination`, on its segment: live when it runs (unless `cold`), cold when it
     is stopped (or `cold`: shut down, its disk copied, started there if it ran). The operation's
-    outcome: {"status": "done", "downtime_ms", ...} or MoveFailed / another CapsulError (nothing moved)."""
+    outcome: {"status": "done", "downtime_ms", ...} or MoveFailed / another CapsulError (nothing moved).
+    To a host that is not on its segment it moves only with `new_addresses`: cold, with addresses of
+    the destination's segment, and its owner told which before anything is done."""
     op_id = operation_id or uuid.uuid4()
     async with db.cursor(hub.pool) as cur:
         if not await ops_db.operation_exists(cur, op_id):
-            await _begin(hub, cur, vm_id, destination, op_id, evacuation=evacuation, returning=returning, cold=cold)
+            told = await _begin(hub, cur, vm_id, destination, op_id, evacuation=evacuation, returning=returning,
+                                cold=cold, new_addresses=new_addresses)
+            if told is not None:
+                await _tell_owner(hub, *told)
     return await drive(hub, op_id)
 
 
+async def _tell_owner(hub: Hub, account: str, vm_id: str, words: str) -> None:
+    try:
+        await Mailer(hub.config).send(account, f"Your capsul {vm_id} gets new addresses",
+                                      f"Hello,\n\nyour capsul {vm_id} is {words}.\n\nIt is moved to another host, on "
+                                      "another network: it is shut down for the move and started there. Its disk, "
+                                      "SSH host keys and everything on it stay as they are; whatever reaches it by "
+                                      "its old addresses (DNS records, firewall rules) needs its new ones.\n")
+    except MailFailed:
+        log.error("%s was not mailed about the new addresses of %s", account, vm_id)
+
+
 async def _begin(hub: Hub, cur, vm_id: str, destination: str, op_id: uuid.UUID, *, evacuation: bool,
-                 returning: bool, cold: bool) -> None:
+                 returning: bool, cold: bool, new_addresses: bool) -> tuple[str, str, str] | None:
+    """The move begun, or refused in words; (account, capsul, words) when its owner must be told of
+    new addresses."""
+    told = None
     try:
         async with cur.begin():
             vm = await changes.lock_for_change(cur, vm_id, None)
@@ -80,9 +101,24 @@ async def _begin(hub: Hub, cur, vm_id: str, destination: str, op_id: uuid.UUID, 
             if src_host is None or not src_host["online"]:
                 raise Unavailable(f"host {source}, where {vm_id} runs, is offline")
             dest_pool = await networks.segment_pool(cur, destination, pool["segment"]) if pool else None
+            across = {}
             if dest_pool is None:
-                raise WrongState(f"host {destination} is not on {vm_id}'s network segment "
-                                 f"{pool['segment'] if pool else '(none)'}, so it cannot keep its addresses there")
+                if not new_addresses:
+                    raise WrongState(f"host {destination} is not on {vm_id}'s network segment "
+                                     f"{pool['segment'] if pool else '(none)'}, so it cannot keep its addresses there; "
+                                     "move it with new addresses of that host's segment (--new-addresses), its owner "
+                                     "told first")
+                fresh = await networks.allocate_addresses(cur, destination)
+                if fresh is None:
+                    raise NoCapacityError(f"host {destination} has no free address for {vm_id}")
+                dest_pool = await networks.pool_of(cur, destination, fresh.network_name)
+                old = await vms.get_vm(cur, vm_id)
+                held4 = [a for a in (old["public_ipv4"], fresh.ipv4) if a]
+                held6 = [a for a in (old["public_ipv6"], fresh.ipv6) if a]
+                across = {"new_addresses": {"ipv4": fresh.ipv4, "ipv6": fresh.ipv6},
+                          "old_addresses": {"ipv4": old["public_ipv4"], "ipv6": old["public_ipv6"]},
+                          "held_ipv4": held4, "held_ipv6": held6}
+                cold = True
             size = await catalog.get_size(cur, vm["size"], include_deprecated=True)
             await placement.lock_placement(cur)  # NOTE: the room checked is the room taken, as for a create
             if not await placement.host_has_room(cur, destination, size["vcpus"], size["memory_mb"],
@@ -90,16 +126,22 @@ async def _begin(hub: Hub, cur, vm_id: str, destination: str, op_id: uuid.UUID, 
                                                  memory_ratio=hub.config.overcommit_memory_ratio):
                 raise NoCapacityError(f"host {destination} has no room for {vm_id} ({size['vcpus']} vCPUs, "
                                       f"{size['memory_mb']} MB)")
+            words = ("moving to another host: it is shut down for the move and started there" if cold and
+                     vm["state"] == "running" else "moving to another host" if cold else
+                     "moving to another host; it keeps running")
+            if across:
+                new, old = across["new_addresses"], across["old_addresses"]
+                words += (f", and its addresses change from {' and '.join(a for a in old.values() if a)} to "
+                          f"{' and '.join(a for a in new.values() if a)}")
+                told = (vm["account"], vm_id, words)
             await moves_db.begin(cur, vm, op_id, {
-                "source": source, "destination": destination, "segment": pool["segment"],
+                "source": source, "destination": destination, "segment": dest_pool["segment"],
                 "source_network": network, "destination_network": dest_pool["network_name"],
-                "evacuation": evacuation, "returning": returning, "cold": cold},
-                words=("moving to another host: it is shut down for the move and started there" if cold and
-                       vm["state"] == "running" else "moving to another host" if cold else
-                       "moving to another host; it keeps running"))
+                "evacuation": evacuation, "returning": returning, "cold": cold, **across}, words=words)
     except changes.ChangeRefused as e:
         raise WrongState(str(e)) from None
     log.info("moving %s from %s to %s%s (operation %s)", vm_id, source, destination, " cold" if cold else "", op_id)
+    return told
 
 
 async def drive(hub: Hub, op_id: uuid.UUID) -> dict:
@@ -125,7 +167,7 @@ async def _drive(hub: Hub, op_id: uuid.UUID) -> dict:
         move_payload = await vms.create_payload(cur, vm_id)
     move_payload["network_name"] = payload["destination_network"]
     if payload.get("cold"):
-        return await _drive_cold(hub, op, move_payload)
+        return await _drive_cold(hub, op)
     try:
         ready = await _ask(hub, destination, {"type": "move_in", "payload": move_payload}, op)
     except signing.CallFailed as e:
@@ -160,7 +202,7 @@ async def _drive(hub: Hub, op_id: uuid.UUID) -> dict:
     return await _arrived(hub, op)
 
 
-async def _drive_cold(hub: Hub, op: dict, move_payload: dict) -> dict:
+async def _drive_cold(hub: Hub, op: dict) -> dict:
     """Shut down at the source, the disk fetched by the destination over signed HTTPS and checked
     against its digest, defined there (started if it ran), let go at the source; only then the owner
     changes. Refused or failed before the destination has it: started again where it was."""
@@ -174,12 +216,21 @@ async def _drive_cold(hub: Hub, op: dict, move_payload: dict) -> dict:
         return await _failed(hub, op, f"host {source} refused it: {_error(e)}")
     async with db.cursor(hub.pool) as cur:
         source_host = await hosts.get_host_to_call(cur, source)
+        if payload.get("new_addresses"):  # it is off: its row takes the addresses it will have there
+            await moves_db.swap_addresses(cur, op, forward=True)
+        move_payload = await vms.create_payload(cur, vm_id, on_host=destination)
+    move_payload["network_name"] = payload["destination_network"]
+    if payload.get("new_addresses"):  # a new instance for cloud-init (it applies the new addresses), the same host keys
+        move_payload["keep_host_keys"] = True
     download = {"url": source_host["https_url"], "start": bool(stopped["was_running"]), **stopped["disk"]}
     try:
         ready = await _ask_again(hub, destination, {"type": "move_in", "payload": move_payload,
                                                     "download": download}, op)
     except signing.CallFailed as e:
         why = f"host {destination} could not take it: {_error(e)}"
+        if payload.get("new_addresses"):  # it stays where it was, with the addresses it had there
+            async with db.cursor(hub.pool) as cur:
+                await moves_db.swap_addresses(cur, op, forward=False)
         try:
             back = await _ask_again(hub, source, {"type": "move_out_end", "outcome": "undone"}, op)
         except signing.CallFailed as again:

@@ -283,6 +283,7 @@ def check_payload(payload: dict, what: str, *, first_generation: int = 1) -> dic
         and all(isinstance(d, str) and len(d) <= 64 for d in payload.get("dns_servers", [])),
         "cpu_model": payload.get("cpu_model") is None
         or (isinstance(payload["cpu_model"], str) and CPU_MODEL.fullmatch(payload["cpu_model"])),
+        "keep_host_keys": isinstance(payload.get("keep_host_keys", False), bool),
     }
     for name in ("kernel_file", "initrd_file"):
         checks[name] = payload.get(name) is None or (isinstance(payload[name], str) and FILE_NAME.fullmatch(payload[name]))

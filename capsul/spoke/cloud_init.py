@@ -58,6 +58,8 @@ def user_data(payload: dict) -> str:
         "  devices: [\"/\"]",
         "resize_rootfs: true",
         "no_ssh_fingerprints: false",
+        # moved to another segment: a new instance (its new addresses applied), the same host keys
+        *(["ssh_deletekeys: false"] if payload.get("keep_host_keys") else []),
         # every image has C.UTF-8; cloud-init's default (en_US.UTF-8) is missing from Debian's
         # cloud images, where update-locale then fails and cloud-init reports an error
         "locale: C.UTF-8",

@@ -53,6 +53,20 @@ async def finish(cur, op: dict, result: dict, *, words: str, state: str = vm_sta
     await ops_db.finish_operation(cur, op["id"], result=result)
 
 
+async def swap_addresses(cur, op: dict, *, forward: bool) -> None:
+    """A move across segments, with the capsul off: its row takes its new addresses on the
+    destination's network (`forward`), or its old ones back if it stays. Both are held for the move
+    meanwhile (hub/db/networks.py HELD_BY_MOVES). With new addresses it is a new instance for
+    cloud-init (which applies them), so its generation steps; back, it steps back. Idempotent."""
+    payload = op["payload"]
+    addresses, network = ((payload["new_addresses"], payload["destination_network"]) if forward
+                          else (payload["old_addresses"], payload["source_network"]))
+    await cur.execute(
+        """UPDATE vms SET public_ipv4 = %s, public_ipv6 = %s, network_name = %s, generation = generation + %s
+           WHERE id = %s AND (host(public_ipv4), network_name) IS DISTINCT FROM (%s, %s)""",
+        (addresses["ipv4"], addresses["ipv6"], network, 1 if forward else -1, op["vm_id"], addresses["ipv4"], network))
+
+
 async def undo(cur, op: dict, reason: str, *, words: str, state: str | None = None) -> None:
     """The move did not happen: the capsul is as it was (or in `state`, as its host says), on the same host."""
     await vms.set_state(cur, op["vm_id"], state or op["payload"]["before"]["state"], from_states=(vm_states.MIGRATING,),

@@ -233,6 +233,13 @@ async def pool_network_names(cur, host_id: str) -> list[str]:
     return [r["network_name"] for r in await cur.fetchall()]
 
 
+# Addresses a move across segments holds while it is under way (hub/moves.py): the capsul's old ones
+# (given back only once it runs with its new ones) and its new ones (its row takes them at the swap).
+# A claim never hands them out meanwhile. Moves under way are few: a partial index finds them.
+HELD_BY_MOVES = """SELECT held::inet FROM operations o, jsonb_array_elements_text(o.payload->'held_{family}') AS held
+                   WHERE o.type = 'move' AND o.status IN ('pending', 'assigned') AND held IS NOT NULL"""
+
+
 @dataclass(frozen=True)
 class Addresses:
     network_name: str
@@ -261,7 +268,8 @@ async def allocate_addresses(cur, host_id: str) -> Addresses | None:
                            WHERE host_id = %s AND gateway IS NOT NULL),
                  taken AS MATERIALIZED (
                      SELECT v.public_ipv4 AS address FROM pools p
-                     JOIN vms v ON v.public_ipv4 BETWEEN p.first_usable AND p.last_usable AND v.{LIVE})
+                     JOIN vms v ON v.public_ipv4 BETWEEN p.first_usable AND p.last_usable AND v.{LIVE}
+                     UNION ALL {HELD_BY_MOVES.format(family="ipv4")})
             SELECT p.network_name, host(p.first_usable + g.n) AS address
             FROM pools p, generate_series(0, p.last_usable - p.first_usable) AS g(n)
             WHERE NOT EXISTS (SELECT 1 FROM taken t WHERE t.address = p.first_usable + g.n)
@@ -283,6 +291,7 @@ async def allocate_addresses(cur, host_id: str) -> Addresses | None:
             WHERE hn.host_id = %s AND hn.network_name = %s AND hn.ipv6_cidr IS NOT NULL
               AND c.address <> hn.ipv6_gateway AND c.address << hn.ipv6_cidr
               AND NOT EXISTS (SELECT 1 FROM vms v WHERE v.public_ipv6 = c.address AND v.{LIVE})
+              AND c.address NOT IN ({HELD_BY_MOVES.format(family="ipv6")})
             ORDER BY g.n LIMIT 1""", (host_id, row["network_name"]))
     v6 = await cur.fetchone()
     return Addresses(row["network_name"], row["address"], v6["address"] if v6 else None)
