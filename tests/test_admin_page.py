@@ -3,6 +3,8 @@ admin is typing; the credit form's refusals are errors beside it with what was t
 debit below zero is asked about first; and, over HTTP, amounts are plain dollars."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.async_api import expect
 
@@ -133,13 +135,20 @@ async def test_an_admin_drains_and_activates_a_host_and_sees_an_evacuation_count
     async with db.cursor(pool) as cur:  # as an evacuation leaves it: one moved off, one still there
         await cur.execute("SELECT id FROM os_images LIMIT 1")
         image = (await cur.fetchone())["id"]
-        await cur.execute("INSERT INTO hosts (id, https_url, token, hub_token) VALUES ('other', 'https://o:1', 'x', 'y')")
+        await cur.execute("""INSERT INTO hosts (id, https_url, token, hub_token, images) VALUES ('other', 'https://o:1',
+                             'x', 'y', %s)""", (json.dumps({"a" * 64: {"state": "fetching", "done": 1 << 20,
+                                                                      "total": 4 << 20},
+                                                           "b" * 64: {"state": "failed", "error": "the server answered "
+                                                                      "404 Not Found", "at": 1}}),))
         for vm_id, host, moved_from in (("capsul-evacuated1", "other", "local"), ("capsul-stayedhere", "local", None)):
             await cur.execute("""INSERT INTO vms (id, account, size, os, host_id, state, moved_from)
                                  VALUES (%s, %s, 'f1-xs', %s, %s, 'running', %s)""",
                               (vm_id, ADMIN_EMAIL, image, host, moved_from))
     status, page = await admin.get("/admin")
     assert '<p data-field="evacuation">1 of 2 moved off</p>' in page
+    # and what the hosts' image fetches are doing (docs/images.md)
+    assert "fetching OS image sha256 aaaaaaaaaaaa…: 1.0 MB of 4.2 MB (25%)" in page
+    assert "OS image sha256 bbbbbbbbbbbb… could not be fetched: the server answered 404 Not Found" in page
     status, page, _ = await admin.post("/admin/hosts/local/state", {"state": "active"})
     assert "Host local is active (was draining)." in page and "moved off" not in page
     status, _, _ = await admin.post("/admin/hosts/local/state", {"state": "gone"})
