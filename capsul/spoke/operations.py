@@ -184,10 +184,7 @@ class SpokeOperations:
     async def _change(self, op_id: str, op_type: str, body: dict) -> dict:
         """A rebuild or resize (capsul/spoke/changes.py), one at a time per capsul."""
         vm_id = _vm_id(body)
-        try:
-            uuid.UUID(op_id)
-        except ValueError:
-            raise OperationError("operation id must be a UUID") from None
+        _journaled_id(op_id)
         await self._build_done(vm_id)
         async with self._changing.setdefault(vm_id, asyncio.Lock()):
             try:
@@ -200,10 +197,7 @@ class SpokeOperations:
     async def _backup(self, op_id: str, body: dict) -> dict:
         """A backup (capsul/spoke/backups/jobs.py): started by the first ask, its status after."""
         vm_id = _vm_id(body)
-        try:
-            uuid.UUID(op_id)
-        except ValueError:
-            raise OperationError("operation id must be a UUID") from None
+        _journaled_id(op_id)
         try:
             return await self.backups.ask(op_id, vm_id)
         except BackupRefused as e:
@@ -213,10 +207,7 @@ class SpokeOperations:
         """A step of a move between hosts (capsul/spoke/moves.py), checked field by field: its
         values name files, go into domain XML and reach libvirt."""
         vm_id = _vm_id(body)
-        try:
-            uuid.UUID(op_id)
-        except ValueError:
-            raise OperationError("operation id must be a UUID") from None
+        _journaled_id(op_id)
         try:
             if op_type == "move_in":
                 payload = body.get("payload")
@@ -454,6 +445,14 @@ class SpokeOperations:
         for task in list(self._shutdowns.values()):  # waits, nothing half-done: they can stop
             task.cancel()
         await asyncio.gather(*self._shutdowns.values(), return_exceptions=True)
+
+
+def _journaled_id(op_id: str) -> None:
+    """An operation that a journal keeps by its id (a file name): a UUID, never a path."""
+    try:
+        uuid.UUID(op_id)
+    except ValueError:
+        raise OperationError("operation id must be a UUID") from None
 
 
 def _vm_id(body: dict) -> str:
