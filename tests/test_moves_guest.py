@@ -202,6 +202,9 @@ async def test_a_capsul_moves_live_keeping_its_addresses_and_everything_in_it(la
     assert status == 2 and "is on" in err and "already" in err, err
     status, _, err = await run_cli(["move", vm["id"], "nohost"], lab.env)
     assert status == 2 and "there is no host 'nohost'" in err, err
+    for nobody in ("capsul-zzzzzzzzzz", "../etc/passwd"):
+        status, _, err = await run_cli(["move", nobody, source], lab.env)
+        assert status == 2 and "no capsul" in err and "Traceback" not in err, err
     assert await owner(lab, vm["id"]) == destination
     await wait_for_state(pool, vm["id"], "running")
 

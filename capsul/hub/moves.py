@@ -26,12 +26,14 @@ import psycopg2
 
 from capsul import signing
 from capsul.hub import db
-from capsul.hub.capsuls import CapsulError, Hub, InvalidRequest, NoCapacityError, Unavailable, WrongState
+from capsul.hub.capsuls import (CapsulError, CapsulNotFound, Hub, InvalidRequest, NoCapacityError, Unavailable,
+                                WrongState)
 from capsul.hub.db import catalog, changes, hosts, networks, placement, vms
 from capsul.hub.db import moves as moves_db
 from capsul.hub.db import operations as ops_db
 from capsul.hub.mailer import Mailer, MailFailed
 from capsul.hub.spokes import leases
+from capsul.vm_ids import is_vm_id
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,8 @@ async def _begin(hub: Hub, cur, vm_id: str, destination: str, op_id: uuid.UUID, 
                  returning: bool, cold: bool, new_addresses: bool) -> tuple[str, str, str] | None:
     """The move begun, or refused in words; (account, capsul, words) when its owner must be told of
     new addresses."""
+    if not is_vm_id(vm_id):
+        raise CapsulNotFound(f"no capsul {vm_id!r:.60}")
     told = None
     try:
         async with cur.begin():
@@ -85,21 +89,9 @@ async def _begin(hub: Hub, cur, vm_id: str, destination: str, op_id: uuid.UUID, 
             if vm["state"] not in moves_db.MOVE_STATES:
                 raise WrongState(f"{vm_id} is {vm['state']}: only a running or stopped capsul moves")
             cold = cold or vm["state"] != "running"
-            source = vm["host_id"]
-            if destination == source:
-                raise InvalidRequest(f"{vm_id} is on {destination} already")
-            network = vm["network_name"]
+            source, network = vm["host_id"], vm["network_name"]
+            await _check_hosts(cur, vm_id, source, destination)
             pool = await networks.pool_of(cur, source, network)
-            dest_host = await hosts.get_host_to_call(cur, destination)
-            if dest_host is None:
-                raise InvalidRequest(f"there is no host {destination!r}")
-            if not dest_host["online"]:
-                raise Unavailable(f"host {destination} is offline")
-            if (state := await hosts.state_of(cur, destination)) != "active":
-                raise NoCapacityError(f"host {destination} is {state}: nothing moves to it")
-            src_host = await hosts.get_host_to_call(cur, source)
-            if src_host is None or not src_host["online"]:
-                raise Unavailable(f"host {source}, where {vm_id} runs, is offline")
             dest_pool = await networks.segment_pool(cur, destination, pool["segment"]) if pool else None
             across = {}
             if dest_pool is None:
@@ -108,16 +100,7 @@ async def _begin(hub: Hub, cur, vm_id: str, destination: str, op_id: uuid.UUID, 
                                      f"{pool['segment'] if pool else '(none)'}, so it cannot keep its addresses there; "
                                      "move it with new addresses of that host's segment (--new-addresses), its owner "
                                      "told first")
-                fresh = await networks.allocate_addresses(cur, destination)
-                if fresh is None:
-                    raise NoCapacityError(f"host {destination} has no free address for {vm_id}")
-                dest_pool = await networks.pool_of(cur, destination, fresh.network_name)
-                old = await vms.get_vm(cur, vm_id)
-                held4 = [a for a in (old["public_ipv4"], fresh.ipv4) if a]
-                held6 = [a for a in (old["public_ipv6"], fresh.ipv6) if a]
-                across = {"new_addresses": {"ipv4": fresh.ipv4, "ipv6": fresh.ipv6},
-                          "old_addresses": {"ipv4": old["public_ipv4"], "ipv6": old["public_ipv6"]},
-                          "held_ipv4": held4, "held_ipv6": held6}
+                dest_pool, across = await _addresses_across(cur, vm_id, destination)
                 cold = True
             size = await catalog.get_size(cur, vm["size"], include_deprecated=True)
             await placement.lock_placement(cur)  # NOTE: the room checked is the room taken, as for a create
@@ -138,10 +121,40 @@ async def _begin(hub: Hub, cur, vm_id: str, destination: str, op_id: uuid.UUID, 
                 "source": source, "destination": destination, "segment": dest_pool["segment"],
                 "source_network": network, "destination_network": dest_pool["network_name"],
                 "evacuation": evacuation, "returning": returning, "cold": cold, **across}, words=words)
-    except changes.ChangeRefused as e:
-        raise WrongState(str(e)) from None
+    except db.NotFound as e:
+        raise CapsulNotFound(str(e)) from None
     log.info("moving %s from %s to %s%s (operation %s)", vm_id, source, destination, " cold" if cold else "", op_id)
     return told
+
+
+async def _check_hosts(cur, vm_id: str, source: str, destination: str) -> None:
+    """Both hosts there and online, the destination active; refused in words otherwise."""
+    if destination == source:
+        raise InvalidRequest(f"{vm_id} is on {destination} already")
+    dest_host = await hosts.get_host_to_call(cur, destination)
+    if dest_host is None:
+        raise InvalidRequest(f"there is no host {destination!r}")
+    if not dest_host["online"]:
+        raise Unavailable(f"host {destination} is offline")
+    if (state := await hosts.state_of(cur, destination)) != "active":
+        raise NoCapacityError(f"host {destination} is {state}: nothing moves to it")
+    src_host = await hosts.get_host_to_call(cur, source)
+    if src_host is None or not src_host["online"]:
+        raise Unavailable(f"host {source}, where {vm_id} runs, is offline")
+
+
+async def _addresses_across(cur, vm_id: str, destination: str) -> tuple[dict, dict]:
+    """A move to another segment: addresses of the destination's segment, and both sets held for the
+    move (hub/db/networks.py HELD_BY_MOVES); (the destination's pool, the move's payload for it)."""
+    fresh = await networks.allocate_addresses(cur, destination)
+    if fresh is None:
+        raise NoCapacityError(f"host {destination} has no free address for {vm_id}")
+    old = await vms.get_vm(cur, vm_id)
+    return await networks.pool_of(cur, destination, fresh.network_name), {
+        "new_addresses": {"ipv4": fresh.ipv4, "ipv6": fresh.ipv6},
+        "old_addresses": {"ipv4": old["public_ipv4"], "ipv6": old["public_ipv6"]},
+        "held_ipv4": [a for a in (old["public_ipv4"], fresh.ipv4) if a],
+        "held_ipv6": [a for a in (old["public_ipv6"], fresh.ipv6) if a]}
 
 
 async def drive(hub: Hub, op_id: uuid.UUID) -> dict:
@@ -163,11 +176,11 @@ async def _drive(hub: Hub, op_id: uuid.UUID) -> dict:
         return op["result"]
     payload, vm_id = op["payload"], op["vm_id"]
     source, destination = payload["source"], payload["destination"]
+    if payload.get("cold"):
+        return await _drive_cold(hub, op)
     async with db.cursor(hub.pool) as cur:
         move_payload = await vms.create_payload(cur, vm_id)
     move_payload["network_name"] = payload["destination_network"]
-    if payload.get("cold"):
-        return await _drive_cold(hub, op)
     try:
         ready = await _ask(hub, destination, {"type": "move_in", "payload": move_payload}, op)
     except signing.CallFailed as e:

@@ -93,12 +93,6 @@ async def unfinished(cur, older_than_seconds: float, limit: int = 100) -> list[d
     return await cur.fetchall()
 
 
-async def under_way_to(cur, host_id: str) -> int:
-    await cur.execute("""SELECT count(*) AS n FROM operations WHERE type = 'move' AND status IN ('pending', 'assigned')
-                         AND payload->>'destination' = %s""", (host_id,))
-    return (await cur.fetchone())["n"]
-
-
 async def live_on(cur, host_id: str) -> list[dict]:
     """The host's live capsuls with their sizes, the largest first (an evacuation packs them so)."""
     await cur.execute(
