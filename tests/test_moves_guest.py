@@ -284,7 +284,14 @@ async def consistent(lab, pool, vm_id: str) -> str:
     assert await where_it_runs(lab, vm_id) == host
     assert lab.hosts[host].virsh("domstate", vm_id).stdout.strip() == "running"
     ipv4, _ = await addresses(lab, vm_id)
-    await eventually(lambda: asyncio.to_thread(lab.answers_ping, ipv4), within=30)
+    try:
+        await eventually(lambda: asyncio.to_thread(lab.answers_ping, ipv4), within=30)
+    except BaseException:
+        log = lab.folder / f"{host}-vms" / f"{vm_id}-console.log"
+        print(f"{vm_id} on {host} does not answer at {ipv4}; its console:\n{log.read_text(errors='replace')[-3000:]}")
+        print(subprocess.run(lab.in_client("ip", "neigh"), capture_output=True, text=True).stdout)
+        print(lab.hosts[host].virsh("domiflist", vm_id, check=False).stdout)
+        raise
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT count(*) AS n FROM ownership_conflicts")
         assert (await cur.fetchone())["n"] == 0
@@ -364,10 +371,10 @@ async def test_a_cold_move_copies_the_disk_over_signed_https_and_starts_it_there
     assert re.fullmatch(rf"{vm['id']}: moved to {destination} \(cold: \d+ ms from its shutdown to running there\)\n",
                         out), out
     print(out.strip())
+    assert await booted(lab, vm["id"]) == destination  # booted again there, from the disk it had
     assert await consistent(lab, pool, vm["id"]) == destination
     assert await addresses(lab, vm["id"]) == (ipv4, ipv6)
     assert lab.domains(source) == [] and not list((lab.folder / f"{source}-vms").glob(f"{vm['id']}*"))
-    await booted(lab, vm["id"])  # booted again there, from the disk it had
     await console_run(lab, vm["id"], "dd if=/dev/vda bs=512 skip=64 count=1 2>/dev/null | head -c 14; echo",
                       "cold-marker-16")
     async with db.cursor(pool) as cur:
@@ -443,6 +450,7 @@ async def test_a_move_to_another_segment_gives_new_addresses_told_in_advance(lab
     told = [i for i, (state, reason) in enumerate(timeline) if state == "migrating"][-1]
     assert f"its addresses change from {old_v4} and {old_v6} to {new_v4} and {new_v6}" in timeline[told][1]
     assert timeline[-1][0] == "running" and (row["network_name"], row["generation"]) == ("seg2-b", 1)
+    assert await booted(lab, vm["id"]) == "b"
     assert await consistent(lab, pool, vm["id"]) == "b"  # it answers at its new address, from b
     await eventually(lambda: asyncio.to_thread(lab.answers_ping, new_v6), within=30)
     assert not await asyncio.to_thread(lab.answers_ping, old_v4)

@@ -179,7 +179,7 @@ async def _drive(hub: Hub, op_id: uuid.UUID) -> dict:
     if payload.get("cold"):
         return await _drive_cold(hub, op)
     async with db.cursor(hub.pool) as cur:
-        move_payload = await vms.create_payload(cur, vm_id)
+        move_payload = await vms.create_payload(cur, vm_id, pool=(destination, payload["destination_network"]))
     move_payload["network_name"] = payload["destination_network"]
     try:
         ready = await _ask(hub, destination, {"type": "move_in", "payload": move_payload}, op)
@@ -231,7 +231,7 @@ async def _drive_cold(hub: Hub, op: dict) -> dict:
         source_host = await hosts.get_host_to_call(cur, source)
         if payload.get("new_addresses"):  # it is off: its row takes the addresses it will have there
             await moves_db.swap_addresses(cur, op, forward=True)
-        move_payload = await vms.create_payload(cur, vm_id, on_host=destination)
+        move_payload = await vms.create_payload(cur, vm_id, pool=(destination, payload["destination_network"]))
     move_payload["network_name"] = payload["destination_network"]
     if payload.get("new_addresses"):  # a new instance for cloud-init (it applies the new addresses), the same host keys
         move_payload["keep_host_keys"] = True

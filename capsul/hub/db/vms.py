@@ -143,10 +143,10 @@ async def events(cur, vm_id: str) -> list[dict]:
     return [{**row, "reason": lifecycle_words.readable(row["reason"])} for row in await cur.fetchall()]
 
 
-async def create_payload(cur, vm_id: str, *, on_host: str | None = None) -> dict:
+async def create_payload(cur, vm_id: str, *, pool: tuple[str, str] | None = None) -> dict:
     """Everything a spoke needs to build the VM (the answer to a winning claim), its network
     included: the addresses with their prefix lengths and gateways, and the DNS servers; with
-    `on_host`, its network as that host's pool has it (a move's destination)."""
+    `pool` (host, libvirt network), its network as that pool has it (a move's destination)."""
     await cur.execute(
         """SELECT v.id AS vm_id, host(v.public_ipv4) AS public_ipv4, v.network_name,
                   masklen(n.cidr) AS ipv4_prefix, host(n.gateway) AS ipv4_gateway,
@@ -160,8 +160,9 @@ async def create_payload(cur, vm_id: str, *, on_host: str | None = None) -> dict
                   coalesce((SELECT array_agg(k.content ORDER BY k.key_name) FROM vm_ssh_public_key k
                             WHERE k.vm_id = v.id), '{}') AS ssh_public_keys
            FROM vms v JOIN vm_sizes s ON s.id = v.size JOIN os_images o ON o.id = v.os
-                LEFT JOIN host_network n ON n.host_id = coalesce(%s, v.host_id) AND n.network_name = v.network_name
-           WHERE v.id = %s""", (on_host, vm_id))
+                LEFT JOIN host_network n ON n.host_id = coalesce(%s, v.host_id)
+                                         AND n.network_name = coalesce(%s, v.network_name)
+           WHERE v.id = %s""", (*(pool or (None, None)), vm_id))
     row = await cur.fetchone()
     if row is None:
         raise NotFound(f"no capsul {vm_id}")
