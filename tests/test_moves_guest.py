@@ -458,3 +458,57 @@ async def test_a_move_to_another_segment_gives_new_addresses_told_in_advance(lab
     async with db.cursor(pool) as cur:  # the old addresses are free again
         await cur.execute("SELECT count(*) AS n FROM vms WHERE public_ipv4 = %s", (old_v4,))
         assert (await cur.fetchone())["n"] == 0
+
+
+async def test_a_real_guest_moved_to_another_segment_takes_its_new_addresses_and_keeps_its_host_key(lab, pool):
+    """The Debian 12 cloud image (tests/cloud_image.py): cloud-init, not the busybox guest's own script,
+    must apply the new addresses, and the guest must keep its SSH host key and its files."""
+    from capsul.hub.accounts import ssh_keys
+    from tests import cloud_image
+    from tests.test_reachable_capsul import Ssh
+
+    image = await asyncio.to_thread(cloud_image.build)
+    images = lab.folder.parent / "images"
+    for part in (image.disk, image.kernel, image.initrd):
+        await asyncio.to_thread(shutil.copy, part, images / f"real-{part.name}")
+    await add_image(pool, "debian-real", f"real-{image.disk.name}", kernel=f"real-{image.kernel.name}",
+                    initrd=f"real-{image.initrd.name}", cmdline=image.cmdline)
+    async with db.cursor(pool) as cur:
+        await cur.execute("""INSERT INTO vm_sizes (id, dollars_per_month, vcpus, memory_mb, disk_gb, bandwidth_gb)
+                             VALUES ('move-real', 1, 1, 1024, 3, 100)""")
+    (lab.folder / "ssh").mkdir()
+    ssh = Ssh(lab.folder / "ssh", netns_prefix=lab.in_client)
+    await ssh_keys.add_ssh_key(pool, ALICE, ssh.public_key, "lab")
+    cli = lab.env
+    assert (await run_cli(["drain", "b"], cli))[0] == 0
+    vm = await capsuls.create_capsul(lab.hub.hub, ALICE, "move-real", "debian-real", ["lab"])
+    await wait_for_state(pool, vm["id"], "running", within=60)
+    assert await owner(lab, vm["id"]) == "a"
+    old_v4, old_v6 = await addresses(lab, vm["id"])
+    line = await eventually(lambda: ssh.scan(old_v4), within=600, every=2)
+    host_key = await ssh.fingerprint(line)
+    ssh.known_hosts.write_text(f"{line}\n")
+    await ssh.run(old_v4, "echo written-before-the-move > ~/note; cloud-init status --wait")
+
+    lab.second_segment("b", "seg2-b", "198.51.101.100/24", "2001:db8:52::100/64")
+    async with db.cursor(pool) as cur:
+        async with cur.begin():
+            await networks.remove_pool(cur, "b", "seg-b")
+            await networks.add_host_network(cur, "b", networks.parse_pool(
+                "198.51.101.0/24", gateway="198.51.101.1", ipv6_cidr="2001:db8:52::/64", ipv6_gateway="fe80::1"),
+                network_name="seg2-b", segment="lab-segment-2", cpu_model="qemu64")
+    assert (await run_cli(["activate", "b"], cli))[0] == 0
+    await networks_present(pool, "b")
+    status, out, err = await run_cli(["move", vm["id"], "b", "--new-addresses"], cli, timeout=600)
+    assert status == 0, err
+    new_v4, new_v6 = await addresses(lab, vm["id"])
+    assert new_v4.startswith("198.51.101.") and await owner(lab, vm["id"]) == "b"
+
+    line = await eventually(lambda: ssh.scan(new_v4), within=600, every=2)
+    assert await ssh.fingerprint(line) == host_key  # the same host key at its new address
+    ssh.known_hosts.write_text(f"{new_v4} {line.split(' ', 1)[1]}\n{new_v6} {line.split(' ', 1)[1]}\n")
+    said = await ssh.run(new_v4, "cat ~/note; ip -o addr show dev eth0; ip route; cloud-init status --wait --long")
+    assert "written-before-the-move" in said and f"inet {new_v4}/24" in said and f"inet6 {new_v6}/64" in said, said
+    assert old_v4 not in said and "default via 198.51.101.1" in said and "status: done" in said, said
+    assert "written-before-the-move" in await ssh.run(new_v6, "cat ~/note")
+    await capsuls.destroy_capsul(lab.hub.hub, ALICE, vm["id"])

@@ -82,8 +82,9 @@ async def in_netns(*command: str, timeout: float = 60) -> tuple[int, str, str]:
 class Ssh:
     """OpenSSH's client, run inside the namespace, trusting only the host key it was first shown."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, netns_prefix=None):
         self.folder = folder
+        self.prefix = netns_prefix or libvirtd.in_netns  # (*command) -> the command line run in the namespace
         self.key = folder / "id_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", ALICE, "-f", str(self.key)],
                        check=True)
@@ -95,7 +96,7 @@ class Ssh:
 
     async def scan(self, address: str) -> str | None:
         """The ed25519 host key line the guest's sshd presents, or None while it does not answer."""
-        status, out, _ = await in_netns("ssh-keyscan", "-T", "3", "-t", "ed25519", address, timeout=20)
+        status, out, _ = await run_command(self.prefix("ssh-keyscan", "-T", "3", "-t", "ed25519", address), timeout=20)
         lines = [line for line in out.splitlines() if line and not line.startswith("#")]
         return lines[0] if status == 0 and lines else None
 
@@ -115,10 +116,10 @@ class Ssh:
     async def run(self, address: str, command: str, *, reconnect_within: float = 60) -> str:
         deadline = time.monotonic() + reconnect_within
         while True:
-            status, out, err = await in_netns(
+            status, out, err = await run_command(self.prefix(
                 "ssh", "-i", str(self.key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
                 "-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
-                f"cyberian@{address}", command)
+                f"cyberian@{address}", command), timeout=60)
             if status == 255 and any(s in err for s in self.NOT_CONNECTED) and time.monotonic() < deadline:
                 await asyncio.sleep(1)
                 continue
