@@ -224,7 +224,7 @@ class CapsulMoves:
                 await self.virt.command(vm_id, "force-stop")
         disk = self.storage.paths(vm_id).disk
         stopped = {"status": "stopped", "was_running": was_running,
-                   "disk": {"sha256": await self.storage.digest_of(disk), "size": disk.stat().st_size,
+                   "disk": {"sha256": await self.storage.digest_of(disk), "size": (await asyncio.to_thread(disk.stat)).st_size,
                             "token": secrets.token_hex(32)}}
         await self.journal.write({**entry, "step": "stopped", "stopped": stopped})
         return stopped
