@@ -90,6 +90,15 @@ def classify(stderr: str) -> StoreError:
     return StoreError(f"restic: {last[-300:]}")
 
 
+def _read_and_remove(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")[-4000:]
+    except FileNotFoundError:
+        return ""
+    finally:
+        path.unlink(missing_ok=True)
+
+
 class ResticStore:
     def __init__(self, config: Config, cache_dir: Path):
         self.repository = config.backup_store
@@ -104,11 +113,13 @@ class ResticStore:
     def configured(self) -> bool:
         return bool(self.repository)
 
-    def _options(self) -> list[str]:
+    def _options(self, ssh_log: Path | None = None) -> list[str]:
         m = BACKUP_STORE_RE.fullmatch(self.repository or "")
         if m is None:
             return []
-        ssh = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
+        # ssh's own errors (a host key that does not match, a refused login) go to `ssh_log`: restic
+        # passes ssh's stderr on only at times (it may exit first, saying just "EOF")
+        ssh = ["ssh", *(["-E", str(ssh_log)] if ssh_log else []), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
                "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]
         if self.known_hosts:
             ssh += ["-o", f"UserKnownHostsFile={self.known_hosts}"]
@@ -132,9 +143,10 @@ class ResticStore:
                    on_line: Callable[[dict], Awaitable[None] | None] | None = None) -> str:
         """restic ARGS; its stdout (unless written to `stdout_to`), or the StoreError it means."""
         await asyncio.to_thread(self.cache_dir.mkdir, parents=True, exist_ok=True)
+        ssh_log = self.cache_dir / f"ssh-{uuid.uuid4().hex}.log"
         try:
             proc = await asyncio.create_subprocess_exec(
-                "restic", *self._options(), *args, env=self._env(),
+                "restic", *self._options(ssh_log), *args, env=self._env(),
                 stdin=stdin if stdin is not None else asyncio.subprocess.DEVNULL,
                 stdout=stdout_to if stdout_to is not None else asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, start_new_session=True)
@@ -163,8 +175,9 @@ class ResticStore:
             raise
         finally:
             stderr = (await err_task).decode(errors="replace")
+            said_by_ssh = await asyncio.to_thread(_read_and_remove, ssh_log)
         if rc != 0:
-            raise classify(stderr)
+            raise classify(f"{said_by_ssh}\n{stderr}")
         return "".join(out)
 
     async def ensure_initialised(self) -> None:
