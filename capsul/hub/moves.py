@@ -240,6 +240,9 @@ async def _drive_cold(hub: Hub, op: dict) -> dict:
         ready = await _ask_again(hub, destination, {"type": "move_in", "payload": move_payload,
                                                     "download": download}, op)
     except signing.CallFailed as e:
+        if e.status is None or e.status >= 500:  # it may yet define it there: never start it here meanwhile
+            raise MoveFailed(f"host {destination} has not answered ({_error(e)}): the move is left under way, with "
+                             "the capsul shut down, and asked again") from None
         why = f"host {destination} could not take it: {_error(e)}"
         if payload.get("new_addresses"):  # it stays where it was, with the addresses it had there
             async with db.cursor(hub.pool) as cur:
