@@ -58,3 +58,32 @@ async def test_hand_placed_files_are_adopted_once_and_used_images_are_kept(tmp_p
     os.utime(store.path(used), (old, old))
     (store.by_digest / f"{used}.used").unlink(missing_ok=True)
     assert await store.remove_unused([disks], keep_days=2) == [used]  # unused for 3 days now
+
+
+def test_spokes_sharing_one_folder_adopt_its_files_at_the_same_moment(tmp_path):
+    """Two spokes on one OS_IMAGES_DIR (the move tests' hosts, or an NFS export) start together: each
+    adopts the files, neither trips on the other's record or links (found by a clean CI run)."""
+    import threading
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("one.img", "two.img", "three.img"):
+        (images / name).write_bytes(os.urandom(1 << 16))
+    for _ in range(20):
+        (images / "adopted.json").unlink(missing_ok=True)
+        for linked in (images / "sha256").glob("*"):
+            linked.unlink()
+        start, results, errors = threading.Barrier(2), [], []
+
+        def adopt():
+            start.wait()
+            try:
+                results.append(ImageStore(images).adopt())
+            except Exception as e:  # noqa: BLE001 - what the test is looking for
+                errors.append(e)
+        threads = [threading.Thread(target=adopt) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and len(results) == 2 and results[0] == results[1] and len(results[0]) == 3
+        assert not list(images.glob("*.partial"))

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
 import time
 from pathlib import Path
@@ -87,7 +88,8 @@ class ImageStore:
             self._adopted = {}
         found = {}
         for path in sorted(self.images_dir.iterdir()):
-            if path.name.startswith(".") or path.name in _HIDDEN_OR_OURS or not path.is_file() or path.is_symlink():
+            if (path.name.startswith(".") or path.name in _HIDDEN_OR_OURS or path.name.endswith(".partial")
+                    or not path.is_file() or path.is_symlink()):
                 continue
             stat = path.stat()
             known = self._adopted.get(path.name)
@@ -100,8 +102,10 @@ class ImageStore:
             if not target.exists():
                 try:
                     os.link(path, target)
+                except FileExistsError:  # another spoke sharing this folder linked it a moment ago
+                    pass
                 except OSError:  # another file system: a copy, put in place whole
-                    partial = target.with_name(target.name + ".partial")
+                    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
                     shutil.copyfile(path, partial)
                     partial.chmod(0o444)
                     os.replace(partial, target)
@@ -110,7 +114,8 @@ class ImageStore:
             self._adopted[path.name] = found[path.name] = known
         self._adopted = {name: r for name, r in self._adopted.items() if name in found}
         self._held = self._read_held()
-        partial = record_path.with_name(record_path.name + ".partial")
+        # a name of its own: spokes sharing one folder (a test's, or an NFS export) adopt at the same moment
+        partial = record_path.with_name(f"{record_path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
         partial.write_text(json.dumps(self._adopted, indent=1, sort_keys=True))
         os.replace(partial, record_path)
         return {name: r["sha256"] for name, r in found.items()}
