@@ -302,16 +302,11 @@ async def _arrived(hub: Hub, op: dict) -> dict:
                 raise MoveFailed(f"host {payload['source']} cannot say it let {vm_id} go ({_error(e)}): "
                                  "the move is left under way and asked again") from None
         await asyncio.sleep(2.0)
-    while True:
-        try:
-            result = await _ask(hub, payload["destination"], {"type": "move_in_end", "outcome": "done"}, op)
-            break
-        except signing.CallFailed as e:
-            if (e.status is not None and e.status < 500) or loop.time() > deadline:
-                raise MoveFailed(f"host {payload['destination']} cannot say it runs {vm_id} ({_error(e)}): "
-                                 "the move is left under way and asked again") from None
-            log.warning("move of %s: no answer from %s (%s); asking again", vm_id, payload["destination"], e)
-        await asyncio.sleep(2.0)
+    try:
+        result = await _ask_again(hub, payload["destination"], {"type": "move_in_end", "outcome": "done"}, op)
+    except signing.CallFailed as e:
+        raise MoveFailed(f"host {payload['destination']} cannot say it runs {vm_id} ({_error(e)}): "
+                         "the move is left under way and asked again") from None
     downtime = result.get("downtime_ms")
     words = "moved to another host" + (f" ({downtime} ms without service)" if downtime is not None else "")
     async with db.cursor(hub.pool) as cur:

@@ -132,15 +132,6 @@ class Migration:
                 raise HypervisorError(f"libvirt: {_message(e)}") from None
         return await asyncio.to_thread(run)
 
-    async def abort_move(self, vm_id: str) -> None:
-        """Abort the domain's migration job, if one runs; the domain stays here."""
-        def run():
-            try:
-                self._lookup(vm_id).abortJob()
-            except (VmNotFound, libvirt.libvirtError):
-                pass
-        await asyncio.to_thread(run)
-
 
 def _progress(stats: dict) -> MoveProgress:
     running = stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE) not in (libvirt.VIR_DOMAIN_JOB_NONE,
