@@ -113,14 +113,17 @@ class Ssh:
     # session starts are retried: the command has not run, so running it again is safe.
     NOT_CONNECTED = ("Connection refused", "kex_exchange_identification", "Connection timed out")
 
-    async def run(self, address: str, command: str, *, reconnect_within: float = 60) -> str:
+    async def run(self, address: str, command: str, *, reconnect_within: float = 60, read_only: bool = False) -> str:
+        """`read_only`: the command changes nothing, so a session cut mid-way (sshd restarted by
+        cloud-init: status 255, nothing said) is run again too."""
         deadline = time.monotonic() + reconnect_within
         while True:
             status, out, err = await run_command(self.prefix(
                 "ssh", "-i", str(self.key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
                 "-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
                 f"cyberian@{address}", command), timeout=60)
-            if status == 255 and any(s in err for s in self.NOT_CONNECTED) and time.monotonic() < deadline:
+            cut = read_only and status == 255 and not err.strip()
+            if status == 255 and (cut or any(s in err for s in self.NOT_CONNECTED)) and time.monotonic() < deadline:
                 await asyncio.sleep(1)
                 continue
             assert status == 0, f"ssh cyberian@{address} {command!r} failed ({status}): {err}"
