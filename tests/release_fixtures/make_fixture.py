@@ -31,6 +31,7 @@ import aiohttp
 from aiohttp import web
 
 from capsul import tls
+from capsul import version as versions
 from capsul.embedded_postgres import EmbeddedPostgres
 from tests import payment_standins as standins
 from tests.conftest import PYTHON, child_env, new_public_key
@@ -113,9 +114,9 @@ async def register_spoke2(release: Release, hub: CapsulProcess) -> CapsulProcess
     port = free_port()
     tokens = dict(line.split("=", 1) for line in
                   (await release.cli("add-host", "--id", "spoke2", "--url", f"https://127.0.0.1:{port}")).split())
-    gateway = ["--gateway", "198.51.100.1", "--dns", "198.51.100.1"] if release.version >= "0.3.0" else []
+    gateway = ["--gateway", "198.51.100.1", "--dns", "198.51.100.1"] if versions.parse(release.version) >= (0, 3, 0) else []
     await release.cli("add-network", "--id", "spoke2", "--cidr", "198.51.100.0/24", *gateway)
-    if release.version < "0.3.0":  # releases before 0.3.0 let two pools of one host overlap: keep one such
+    if versions.parse(release.version) < (0, 3, 0):  # releases before 0.3.0 let two pools of one host overlap: keep one such
         await release.cli("add-network", "--id", "spoke2", "--cidr", "198.51.100.0/25", "--network", "spare")
     return await release.start(["--spoke"], release.env(
         API_LISTEN=f"127.0.0.1:{port}", HUB_URL=hub.urls["api"], SPOKE_HOST_ID="spoke2", **tokens), "spoke2")
