@@ -635,3 +635,56 @@ CREATE CONSTRAINT TRIGGER host_network_segment_agrees AFTER INSERT OR UPDATE ON 
 ALTER TABLE vms ADD COLUMN IF NOT EXISTS moved_from text REFERENCES hosts(id) ON DELETE SET NULL;
 CREATE INDEX IF NOT EXISTS operations_moves_under_way ON operations (created_at)
   WHERE type = 'move' AND status IN ('pending', 'assigned');
+
+-- Second factors (migration 0010, docs/second-factors.md).
+CREATE TABLE IF NOT EXISTS second_factors (
+  id             bigserial PRIMARY KEY,
+  account        text NOT NULL REFERENCES accounts(email) ON DELETE CASCADE,
+  kind           text NOT NULL CHECK (kind IN ('totp', 'passkey')),
+  name           text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  last_used_at   timestamptz,
+  totp_secret    text,    -- Fernet-encrypted with hub_secrets' second_factor_key
+  totp_last_step bigint,  -- the last 30-second step a code was accepted for: each code works once
+  credential_id  bytea UNIQUE,
+  public_key     bytea,
+  sign_count     bigint NOT NULL DEFAULT 0 CHECK (sign_count >= 0),
+  CHECK ((kind = 'totp') = (totp_secret IS NOT NULL)),
+  CHECK ((kind = 'passkey') = (credential_id IS NOT NULL AND public_key IS NOT NULL))
+);
+CREATE INDEX IF NOT EXISTS second_factors_account ON second_factors (account);
+CREATE UNIQUE INDEX IF NOT EXISTS second_factors_one_totp ON second_factors (account) WHERE kind = 'totp';
+CREATE TABLE IF NOT EXISTS recovery_codes (
+  id         bigserial PRIMARY KEY,
+  account    text NOT NULL REFERENCES accounts(email) ON DELETE CASCADE,
+  code_hash  text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  used_at    timestamptz
+);
+CREATE INDEX IF NOT EXISTS recovery_codes_account ON recovery_codes (account);
+CREATE TABLE IF NOT EXISTS second_factor_locks (
+  account          text PRIMARY KEY REFERENCES accounts(email) ON DELETE CASCADE,
+  totp_failures    integer NOT NULL DEFAULT 0 CHECK (totp_failures >= 0),  -- wrong codes since the last right one
+  failures         integer NOT NULL DEFAULT 0 CHECK (failures >= 0),       -- of any factor since the last lockout
+  totp_locked_at   timestamptz,  -- TOTP refused until an admin unlocks it (or the person replaces it)
+  all_locked_until timestamptz   -- every factor refused until then
+);
+CREATE TABLE IF NOT EXISTS second_factor_events (
+  id      bigserial PRIMARY KEY,
+  account text NOT NULL REFERENCES accounts(email) ON DELETE CASCADE,
+  at      timestamptz NOT NULL DEFAULT now(),
+  event   text NOT NULL CHECK (event IN ('added', 'removed', 'used', 'failed', 'locked_totp', 'locked_all',
+                                         'unlocked', 'recovery_codes_made')),
+  kind    text CHECK (kind IN ('totp', 'passkey', 'recovery_code')),
+  detail  text CHECK (length(detail) <= 200),
+  admin   text,
+  reason  text CHECK (length(reason) BETWEEN 1 AND 500)
+);
+CREATE INDEX IF NOT EXISTS second_factor_events_account ON second_factor_events (account, at);
+CREATE TABLE IF NOT EXISTS second_factor_policy (
+  only_row      boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+  required_from timestamptz NOT NULL,  -- from then on an account without a second factor must add one first
+  set_by        text NOT NULL,
+  set_at        timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE login_sessions ADD COLUMN IF NOT EXISTS second_factor_at timestamptz;

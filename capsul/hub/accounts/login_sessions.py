@@ -24,11 +24,12 @@ MAX_USER_AGENT = 300
 ENDED_CHANNEL = sessions_db.ENDED_CHANNEL
 
 
-async def start(pool, account: str, client_address: str | None, user_agent: str | None) -> tuple[str, int]:
+async def start(pool, account: str, client_address: str | None, user_agent: str | None, *,
+                second_factor: bool = False) -> tuple[str, int]:
     secret = secrets.token_urlsafe(32)
     async with db.cursor(pool) as cur:
         session_id = await sessions_db.insert(cur, secret_hash(secret), account, client_address,
-                                              (user_agent or "")[:MAX_USER_AGENT] or None)
+                                              (user_agent or "")[:MAX_USER_AGENT] or None, second_factor)
     return secret, session_id
 
 

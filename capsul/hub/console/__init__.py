@@ -6,6 +6,7 @@ script (static/live.js) keeps them current over GET /ws. Modules, one per part o
     sessions.py        cookies, CSRF, login_required / admin_required
     public_pages.py    landing, pricing, FAQ, changelog, support
     login_pages.py     magic-link login and logout
+    second_factor_pages.py  confirming a second factor (after the link, before sensitive actions); managing them
     capsul_pages.py    list, create, detail, actions, delete
     change_pages.py    rebuild and resize forms
     backup_pages.py    back up now, schedule and retention, protect, restore (same or new capsul)
@@ -15,6 +16,7 @@ script (static/live.js) keeps them current over GET /ws. Modules, one per part o
     payment_pages.py   adding funds through a provider, and its signed webhooks
     admin_pages.py     hosts, operations, conflicts, consistency check
     admin_account_pages.py  an account as an admin sees it: balance, capsuls, ledger, limits, stop/delete
+    admin_second_factor_pages.py  unlocking an account's second factors; requiring them of everyone
     serial_console_pages.py  a capsul's serial console: the terminal page and its websocket
     usage_pages.py     the series a capsul's usage graphs draw
     vendor.py          browser libraries from npm (xterm.js), served under /static/vendor/
@@ -35,9 +37,9 @@ from capsul.config import REPO_ROOT, Config
 from capsul.version import UNSAID_LABEL, VERSION
 from capsul.hub.capsuls import Hub
 from capsul.hub import prometheus, serial_console, usage
-from capsul.hub.console import (account_pages, admin_account_pages, admin_pages, api_token_pages, backup_pages,
+from capsul.hub.console import (account_pages, admin_account_pages, admin_pages, admin_second_factor_pages, api_token_pages, backup_pages,
                                 capsul_pages, change_pages, login_pages, payment_pages, public_pages,
-                                serial_console_pages, sessions, ssh_key_pages, usage_pages, vendor)
+                                second_factor_pages, serial_console_pages, sessions, ssh_key_pages, usage_pages, vendor)
 from capsul.hub.api.routes import create_public_api
 from capsul.hub.billing import providers
 from capsul.hub.console.keys import client_session, mailer, payment_providers, public_url
@@ -184,8 +186,8 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     env.globals["capsul_version"] = VERSION
     env.globals["unsaid_version"] = UNSAID_LABEL  # what a spoke too old to say its version shows
     env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
-    for module in (public_pages, login_pages, capsul_pages, change_pages, backup_pages, ssh_key_pages,
-                   api_token_pages, account_pages, payment_pages, admin_pages, admin_account_pages, serial_console_pages, usage_pages,
+    for module in (public_pages, login_pages, second_factor_pages, capsul_pages, change_pages, backup_pages, ssh_key_pages,
+                   api_token_pages, account_pages, payment_pages, admin_pages, admin_account_pages, admin_second_factor_pages, serial_console_pages, usage_pages,
                    vendor):
         app.add_routes(module.routes)
     app.add_subapp("/api/v1/", create_public_api(pool, hub))

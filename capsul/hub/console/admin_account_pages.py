@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 
 from capsul.hub import capsuls, db
+from capsul.hub.accounts import second_factors
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
 from capsul.hub.db import accounts as accounts_db
@@ -26,10 +27,10 @@ ADMIN_ACTIONS = {"force-stop": "Force off", "delete": "Delete"}
 @routes.get("/admin/accounts/{email}", name="admin_account")
 @sessions.admin_required
 async def account_page(request: web.Request, admin: str) -> web.StreamResponse:
-    return await _page(request)
+    return await page(request)
 
 
-async def _page(request: web.Request, *, error: str | None = None, status: int = 200,
+async def page(request: web.Request, *, error: str | None = None, status: int = 200,
                 limits_form: dict | None = None) -> web.Response:
     """`limits_form`: what was typed in the limits form, with its error, shown again."""
     email = request.match_info["email"].strip().lower()
@@ -41,7 +42,9 @@ async def _page(request: web.Request, *, error: str | None = None, status: int =
         held = await vms.account_holdings(cur, email)
         own = await accounts_db.own_limits(cur, email)
     config = request.app[sessions.config_key]
+    second = await second_factors.overview(request.app[db_pool], email)
     return await render("admin_account.html", request, {
+        "second_factors": second, "kind_words": second_factors.KIND_WORDS,
         "email": email, "statement": statement, "capsuls": [capsul_view(r) for r in reversed(rows)],
         "held": held, "limits": accounts_db.effective_limits(own, config), "own_limits": own,
         "configured_limits": accounts_db.effective_limits({}, config),
@@ -63,7 +66,7 @@ async def set_limits(request: web.Request, admin: str) -> web.StreamResponse:
     for kind, text in typed.items():
         limits[kind] = None if text == "" else parse_int(text, 0, INT4_MAX)
         if text != "" and limits[kind] is None:
-            return await _page(request, status=400, limits_form={
+            return await page(request, status=400, limits_form={
                 **typed, "error": f"Nothing changed: the limit on {LIMIT_WORDS[kind]} is a whole number from 0 (no "
                                   f"limit) to {INT4_MAX}, or empty for the configured one."})
     async with db.cursor(request.app[db_pool]) as cur:
@@ -85,9 +88,9 @@ async def capsul_action(request: web.Request, admin: str) -> web.StreamResponse:
     action, reason = str(form.get("action", "")), str(form.get("reason", "")).strip()
     email, vm_id = request.match_info["email"].strip().lower(), request.match_info["vm_id"]
     if action not in ADMIN_ACTIONS:
-        return await _page(request, error="Choose force off or delete.", status=400)
+        return await page(request, error="Choose force off or delete.", status=400)
     if not reason or len(reason) > 300:
-        return await _page(request, error="Give a reason (up to 300 characters): it is kept on the capsul's "
+        return await page(request, error="Give a reason (up to 300 characters): it is kept on the capsul's "
                                           "timeline, where its owner reads it.", status=400)
     hub = request.app[hub_service]
     vm = await capsuls.get_capsul(hub, None, vm_id)
@@ -100,6 +103,6 @@ async def capsul_action(request: web.Request, admin: str) -> web.StreamResponse:
         else:
             await capsuls.capsul_action(hub, None, vm_id, action, by=by)
     except capsuls.CapsulError as e:
-        return await _page(request, error=e.message, status=e.status)
+        return await page(request, error=e.message, status=e.status)
     await sessions.flash(request, f"{ADMIN_ACTIONS[action]}: {vm_id} ({reason}).")
     raise web.HTTPSeeOther(request.app.router["admin_account"].url_for(email=email))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from capsul import hosts_cli
 from capsul.hub import db, usage
+from capsul.hub.accounts import second_factors
 
 from capsul.hub.console import sessions
 from capsul.hub.console.keys import mailer
@@ -57,6 +58,7 @@ async def _page(request: web.Request, *, ledger_form: dict | None = None, status
             "ledger_form": ledger_form or {},
             # what the live updates re-read: this page, or (after a form's POST) the plain admin page
             "refresh_url": request.rel_url if request.method == "GET" else request.app.router["admin"].url_for()}
+    context["factor_requirement"] = await second_factors.requirement(request.app[db_pool])
     return await render("admin.html", request, context, status=status)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from capsul.numbers import parse_int
-from capsul.hub.accounts import api_tokens
+from capsul.hub.accounts import api_tokens, second_factors
 from capsul.hub.console import sessions
 from capsul.hub.console.render import render
 from capsul.hub.keys import db_pool
@@ -29,6 +29,10 @@ async def token_list(request: web.Request, account: str) -> web.StreamResponse:
 @routes.post("/api-tokens")
 @sessions.login_required
 async def create(request: web.Request, account: str) -> web.StreamResponse:
+    await sessions.recent_factor_needed(
+        request, account, second_factors.RECENT,
+        "Confirm with one of your second factors to make a token (one used in the last 15 minutes counts); "
+        "no token was made.", back=str(request.app.router["api_tokens"].url_for()))
     form = await request.post()
     entered = {"name": str(form.get("name", "")), "scope": str(form.get("scope", "")),
                "expires_in_days": str(form.get("expires_in_days", "")).strip()}

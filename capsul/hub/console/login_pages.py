@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from capsul.hub.accounts import login_tokens
+from capsul.hub.accounts import login_tokens, second_factors
 from capsul.hub.console import sessions
 from capsul.hub.console.client_address import client_address
 from capsul.hub.console.keys import config_key, mailer, public_url
@@ -73,8 +73,13 @@ async def redeem_link(request: web.Request) -> web.StreamResponse:
     except login_tokens.LoginRefused as e:
         return await render("login.html", request, {"email": "", "next": "/capsuls", "error": str(e),
                                                     "mails": _mails(request)}, status=e.status)
+    next_path = safe_next(str(form.get("next", "")))
+    if (await second_factors.standing(request.app[db_pool], email, None))["has_factors"]:
+        # NOTE: the link alone is never a login for an account with second factors
+        await sessions.start_pending(request, email, next_path)
+        raise web.HTTPSeeOther(request.app.router["second_factor"].url_for())
     await sessions.log_in(request, email)
-    raise web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
+    raise web.HTTPSeeOther(next_path)
 
 
 @routes.post("/logout", name="logout")

@@ -14,7 +14,8 @@ async def render(template: str, request: web.Request, context: dict, *, status: 
     page = {"account": account, "is_admin": sessions.is_admin(request, account),
             "csrf_token": await sessions.csrf_token(request),
             "flashes": [] if anonymous else await sessions.take_flashes(request),
-            "too_big": request.query.get("too_big") == "1"}  # sent back here by a form POST over the size limit
+            "too_big": request.query.get("too_big") == "1",
+            "factor_due": _factor_due(request)}  # sent back here by a form POST over the size limit
     return aiohttp_jinja2.render_template(template, request, {**page, **context}, status=status)
 
 
@@ -26,3 +27,11 @@ def sentence(text: object) -> str:
         return text
     text = text[0].upper() + text[1:]
     return text if text[-1] in ".!?)" else text + "."
+
+
+def _factor_due(request: web.Request):
+    """When this account must have a second factor by, if it has none and that is still ahead."""
+    standing = sessions.known_standing(request)
+    if standing and standing["required_from"] and not standing["has_factors"] and not standing["required_now"]:
+        return standing["required_from"]
+    return None

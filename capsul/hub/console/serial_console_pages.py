@@ -11,6 +11,7 @@ from aiohttp import web
 from capsul import serial_console as wire
 from capsul.hub import capsuls
 from capsul.hub import serial_console
+from capsul.hub.accounts import second_factors
 from capsul.hub.connections import TooManyConnections
 from capsul.hub.console import sessions, vendor
 from capsul.hub.console.render import render
@@ -24,6 +25,8 @@ routes = web.RouteTableDef()
 @routes.get("/capsuls/{vm_id}/console", name="serial_console")
 @sessions.login_required
 async def console_page(request: web.Request, account: str) -> web.StreamResponse:
+    await sessions.recent_factor_needed(request, account, second_factors.RECENT,
+                                        "Confirm with one of your second factors to open a console.")
     admin = sessions.is_admin(request, account)
     vm = await capsuls.get_capsul(request.app[hub_service], None if admin else account, request.match_info["vm_id"])
     response = await render("serial_console.html", request, {
@@ -43,6 +46,9 @@ async def console_websocket(request: web.Request) -> web.StreamResponse:
     login = await sessions.current_login(request)
     if login is None:
         raise web.HTTPUnauthorized(reason="Log in to open a console.")
+    standing = await sessions.factor_standing(request, login.account)
+    if standing["has_factors"] and (standing["factor_age"] is None or standing["factor_age"] > second_factors.RECENT):
+        raise web.HTTPForbidden(reason="Confirm with one of your second factors (on the console's page) to open a console.")
     try:
         return await serial_console.relay(request, request.app[hub_service], login, request.match_info["vm_id"],
                                           is_admin=sessions.is_admin(request, login.account))

@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet
 
 from capsul.config import Config
 from capsul.hub import db
-from capsul.hub.accounts import login_sessions
+from capsul.hub.accounts import login_sessions, second_factors
 from capsul.hub.connections import Login
 from capsul.hub.console.client_address import client_address
 from capsul.hub.console.keys import config_key  # noqa: F401 - where the pages look for it
@@ -147,9 +147,10 @@ def is_admin(request: web.Request, account: str | None) -> bool:
     return account is not None and account in request.config_dict[config_key].admin_emails
 
 
-async def log_in(request: web.Request, email: str) -> None:
+async def log_in(request: web.Request, email: str, *, second_factor: bool = False) -> None:
+    """`second_factor`: the login used one just now."""
     secret, session_id = await login_sessions.start(request.config_dict[db_pool], email, client_address(request),
-                                                    request.headers.get("User-Agent"))
+                                                    request.headers.get("User-Agent"), second_factor=second_factor)
     session = await get_session(request)
     session.invalidate()  # a fresh session (and CSRF token) at login: no fixation
     session = await aiohttp_session.new_session(request)
@@ -179,6 +180,57 @@ async def take_flashes(request: web.Request) -> list[str]:
     return session.pop("flash", None) or []
 
 
+# --- second factors (hub/accounts/second_factors.py) -------------------------------------------------
+
+PENDING_FIELD = "pending_login"  # a login link used by an account with second factors: (email, until, next)
+PENDING_FOR = 10 * 60  # seconds to enter the second factor after the link
+_standing = web.RequestKey("capsul_factor_standing", dict)
+# What an account that must add a second factor may still open.
+SETUP_PATHS = ("/account/second-factors", "/login/second-factor", "/logout")
+
+
+async def start_pending(request: web.Request, email: str, next_path: str) -> None:
+    """The link was right; the login waits for the account's second factor."""
+    session = await get_session(request)
+    session.invalidate()
+    session = await aiohttp_session.new_session(request)
+    session.max_age = None
+    session[PENDING_FIELD] = [email, int(time.time()) + PENDING_FOR, next_path]
+    session[CSRF_FIELD] = secrets.token_urlsafe(32)
+
+
+async def pending_login(request: web.Request) -> tuple[str, str] | None:
+    """(email, next) of a login waiting for its second factor in this browser, if not expired."""
+    pending = (await get_session(request)).get(PENDING_FIELD)
+    if isinstance(pending, list) and len(pending) == 3 and isinstance(pending[1], int) and pending[1] > time.time():
+        return pending[0], pending[2]
+    return None
+
+
+async def factor_standing(request: web.Request, account: str) -> dict:
+    """has_factors, factor_age (seconds since this login last used one, or None), required_from and
+    required_now, looked up once per request."""
+    if _standing not in request:
+        request[_standing] = await second_factors.standing(request.config_dict[db_pool], account,
+                                                          await current_session_id(request))
+    return request[_standing]
+
+
+def known_standing(request: web.Request) -> dict | None:
+    return request.get(_standing)
+
+
+async def recent_factor_needed(request: web.Request, account: str, within: float, why: str,
+                               back: str | None = None) -> None:
+    """Send the person to confirm with a second factor (and then to `back`, else this page) unless this
+    login used one within `within` seconds; accounts without second factors pass."""
+    standing = await factor_standing(request, account)
+    if standing["has_factors"] and (standing["factor_age"] is None or standing["factor_age"] > within):
+        await flash(request, why)
+        raise web.HTTPSeeOther(request.app.router["second_factor"].url_for().with_query(
+            next=back or request.rel_url.path))
+
+
 def _to_login(request: web.Request) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(request.app.router["login"].url_for().with_query(next=request.rel_url.path))
 
@@ -190,6 +242,10 @@ def login_required(handler):
         account = await current_account(request)
         if account is None:
             raise _to_login(request)
+        standing = await factor_standing(request, account)
+        if standing["required_now"] and not standing["has_factors"] and not request.path.startswith(SETUP_PATHS):
+            await flash(request, "Your provider requires a second factor for every account: add one to go on.")
+            raise web.HTTPSeeOther(request.app.router["second_factors"].url_for())
         return await handler(request, account)
     return wrapper
 

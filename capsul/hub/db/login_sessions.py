@@ -4,10 +4,13 @@ from __future__ import annotations
 ENDED_CHANNEL = "login_session_ended"  # payload: the session id; hubs close its websockets
 
 
-async def insert(cur, secret_hash: str, account: str, client_address: str | None, user_agent: str | None) -> int:
+async def insert(cur, secret_hash: str, account: str, client_address: str | None, user_agent: str | None,
+                 second_factor: bool = False) -> int:
+    """`second_factor`: the login used one (second_factor_at is now)."""
     await cur.execute(
-        """INSERT INTO login_sessions (secret_hash, account, client_address, user_agent)
-           VALUES (%s, %s, %s, %s) RETURNING id""", (secret_hash, account, client_address, user_agent))
+        """INSERT INTO login_sessions (secret_hash, account, client_address, user_agent, second_factor_at)
+           VALUES (%s, %s, %s, %s, CASE WHEN %s THEN now() END) RETURNING id""",
+        (secret_hash, account, client_address, user_agent, second_factor))
     return (await cur.fetchone())["id"]
 
 
