@@ -81,6 +81,13 @@ async def test_totp_recovery_codes_lockouts_and_an_admins_unlock(console, people
     status, page, url = await alice.post("/api-tokens", {"name": "late", "scope": "read"})
     assert url.path == "/login/second-factor" and "no token was made" in html.unescape(page)
     assert [r["name"] for r in await sql(pool, "SELECT name FROM api_tokens WHERE account = %s", ALICE)] == ["ci"]
+    # nor is a console opened: its page asks for the factor, its websocket is refused
+    async with alice.session.get(alice.url("/capsuls/capsul-abcdefghij/console")) as r:
+        assert r.url.path == "/login/second-factor" and r.url.query["next"] == "/capsuls/capsul-abcdefghij/console"
+        assert "to open a console" in html.unescape(await r.text())
+    async with alice.session.get(alice.url("/capsuls/capsul-abcdefghij/console/ws"),
+                                 headers={"Origin": alice.base_url}) as r:
+        assert r.status == 403 and "second factors" in await r.text()
 
     # the link alone no longer logs in
     await alice.post("/logout", {})
