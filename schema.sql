@@ -688,3 +688,19 @@ CREATE TABLE IF NOT EXISTS second_factor_policy (
   set_at        timestamptz NOT NULL DEFAULT now()
 );
 ALTER TABLE login_sessions ADD COLUMN IF NOT EXISTS second_factor_at timestamptz;
+
+-- Inbound firewall rules (migration 0011, docs/firewall.md).
+CREATE TABLE IF NOT EXISTS firewall_rules (
+  id         bigserial PRIMARY KEY,
+  vm_id      text NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+  protocol   text NOT NULL CHECK (protocol IN ('tcp', 'udp', 'icmp')),
+  port_from  integer CHECK (port_from BETWEEN 1 AND 65535),
+  port_to    integer CHECK (port_to BETWEEN 1 AND 65535),
+  source     cidr,
+  note       text CHECK (length(note) <= 100),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CHECK ((protocol = 'icmp') = (port_from IS NULL)),
+  CHECK ((port_from IS NULL) = (port_to IS NULL) AND port_to >= port_from OR port_from IS NULL)
+);
+CREATE INDEX IF NOT EXISTS firewall_rules_vm ON firewall_rules (vm_id, id);
+ALTER TABLE vms ADD COLUMN IF NOT EXISTS firewall text NOT NULL DEFAULT 'default' CHECK (firewall IN ('default', 'rules'));

@@ -11,6 +11,7 @@ import enum
 import ipaddress
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -145,6 +146,17 @@ class Config:
     migration_tls: bool
     migration_bandwidth_mib: int
     cold_move_timeout: float
+    firewall_default: str  # allow-all or ssh-only: a capsul's inbound firewall until its owner sets rules
+    firewall_resync_interval: float
+    firewall: str  # auto, nftables or off (docs/firewall.md)
+    nft_command: list[str]
+    firewall_table: str
+    firewall_check_interval: float
+
+    @property
+    def enforces_firewall(self) -> bool:
+        """Whether this spoke writes nftables rules: FIREWALL=nftables, or auto on a real hypervisor."""
+        return self.firewall == "nftables" or (self.firewall == "auto" and not self.libvirt_uri.startswith("test:"))
 
     @property
     def spoke_dir(self) -> Path:
@@ -274,6 +286,16 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "MIGRATION_TLS": ("true", "send a live move's memory and disk through TLS (QEMU's certificates, docs/moves.md)"),
     "MIGRATION_BANDWIDTH_MIB": ("0", "the most MiB/s a live move from this host may use; 0: as much as it can"),
     "COLD_MOVE_TIMEOUT": ("600", "seconds a cold move waits for its capsul to shut down and its disk to be copied"),
+    "FIREWALL_DEFAULT": ("allow-all", "a capsul's inbound firewall until its owner chooses rules: allow-all, or "
+                                      "ssh-only (TCP 22); established traffic is always let back in (docs/firewall.md)"),
+    "FIREWALL_RESYNC_INTERVAL": ("60", "seconds between the hub's pushes of every host's firewall (a spoke applies "
+                                       "only what changed)"),
+    "FIREWALL": ("auto", "how a spoke enforces capsuls' firewalls and anti-spoofing: nftables, off, or auto "
+                         "(nftables unless LIBVIRT_URI is a test:// one)"),
+    "NFT_COMMAND": ("nft", "the nft command line a spoke runs (its table is the only thing it changes)"),
+    "FIREWALL_TABLE": ("capsul", "the name of the spoke's own nftables tables (inet and bridge families)"),
+    "FIREWALL_CHECK_INTERVAL": ("30", "seconds between a spoke's checks that its nftables tables are as it wrote "
+                                      "them (rewritten if not)"),
 }
 
 
@@ -534,6 +556,19 @@ def _migration_uri(name: str, value: str) -> str | None:
     return value
 
 
+def _command_line(name: str, value: str) -> list[str]:
+    words = shlex.split(value)
+    if not words:
+        raise ConfigError(name, "expected a command, such as nft")
+    return words
+
+
+def _nft_name(name: str, value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,31}", value):
+        raise ConfigError(name, "expected a name of letters, digits and _ (at most 32), starting with a letter")
+    return value
+
+
 def _backup_store(name: str, value: str) -> str | None:
     value = value.strip()
     if not value:
@@ -635,6 +670,12 @@ FIELDS = {
     "migration_tls": ("MIGRATION_TLS", _boolean),
     "migration_bandwidth_mib": ("MIGRATION_BANDWIDTH_MIB", _count(0, 1_000_000)),
     "cold_move_timeout": ("COLD_MOVE_TIMEOUT", _number_from(1)),
+    "firewall_default": ("FIREWALL_DEFAULT", _choice(("allow-all", "ssh-only"), "use allow-all or ssh-only")),
+    "firewall_resync_interval": ("FIREWALL_RESYNC_INTERVAL", _number_from(0.1)),
+    "firewall": ("FIREWALL", _choice(("auto", "nftables", "off"), "use auto, nftables or off")),
+    "nft_command": ("NFT_COMMAND", _command_line),
+    "firewall_table": ("FIREWALL_TABLE", _nft_name),
+    "firewall_check_interval": ("FIREWALL_CHECK_INTERVAL", _number_from(0.1)),
 }
 
 

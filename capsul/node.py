@@ -25,7 +25,7 @@ from aiohttp import web
 from capsul import errors, health, slow_clients, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
-from capsul.hub import capsul_changes, db, moves, usage
+from capsul.hub import capsul_changes, db, firewall, moves, usage
 from capsul.hub.backups import jobs as backup_jobs
 from capsul.hub.billing import low_balance
 from capsul.hub.billing.metering import run_metering
@@ -276,10 +276,10 @@ class Node:
         virt = Hypervisor(config.libvirt_uri)
         kept = KeptDomains(config.spoke_dir / "test-domains.json", virt) \
             if config.libvirt_uri == TEST_DRIVER_URI else None
-        if kept is None:
-            virt.on_lifecycle(outbox.emit)
-        else:  # NOTE: one callback: libvirt refuses a second registration for the same events
-            virt.on_lifecycle(lambda *event: (outbox.emit(*event), kept.changed()))
+        firewall_seen = []  # the firewall keeper, once made: it hears of capsuls started (names of interfaces)
+        # NOTE: one callback: libvirt refuses a second registration for the same events
+        virt.on_lifecycle(lambda *event: (outbox.emit(*event), kept and kept.changed(),
+                                          [keeper.domain_changed(*event) for keeper in firewall_seen]))
         await virt.connect()
         self._stack.push_async_callback(virt.close)
         if kept is not None:
@@ -290,6 +290,9 @@ class Node:
         hub = HubClient(session, config)
         spoke_ops = SpokeOperations(config, virt, hub, outbox)
         self._stack.push_async_callback(spoke_ops.close)
+        self._stack.push_async_callback(spoke_ops.firewall.close)
+        await spoke_ops.firewall.start()  # the rules as last given, before the hub is reached
+        firewall_seen.append(spoke_ops.firewall)
         for line in await spoke_ops.changes.recover():
             log.warning("%s: this spoke stopped in the middle of it", line)
         for line in await spoke_ops.backups.recover():
@@ -340,6 +343,7 @@ class Node:
         self._background(run_housekeeping(self.pool, config), "housekeeping")
         self._background(capsul_changes.resume_forever(self.hub), "unfinished rebuilds and resizes")
         self._background(moves.resume_forever(self.hub), "unfinished moves")
+        self._background(firewall.resync_forever(self.hub), "firewall resync")
         if config.backup_store:
             self._background(backup_jobs.run_forever(self.hub), "backups")
         self._background(self.resyncer.run(), "resync")
@@ -373,6 +377,7 @@ class Node:
         if spoke.host_keys is not None:
             self._background(spoke.host_keys.run(), "host key scanner")
         self._background(spoke.operations.clean_images_forever(), "unused OS images")
+        self._background(spoke.operations.firewall.check_forever(), "firewall check")
 
     async def _serve(self, app: web.Application, sock: socket.socket, ssl_context) -> None:
         # NOTE: keepalive_timeout is also the deadline for a request's head (capsul/slow_clients.py).

@@ -72,6 +72,8 @@ def build_domain_xml(payload: dict, files: GuestFiles, *, domain_type: str) -> s
         ET.SubElement(nic, "source", network=payload.get("network_name") or "default")
         ET.SubElement(nic, "mac", address=mac_for_ipv4(payload["public_ipv4"]))
         ET.SubElement(nic, "model", type="virtio")
+        # a name of our own, so the firewall's rules for it exist before the guest starts
+        ET.SubElement(nic, "target", dev=tap_name(payload["vm_id"]))
     serial = ET.SubElement(devices, "serial", type="pty")
     ET.SubElement(serial, "log", file=str(files.console_log), append="off")
     ET.SubElement(serial, "target", port="0")
@@ -83,6 +85,12 @@ def build_domain_xml(payload: dict, files: GuestFiles, *, domain_type: str) -> s
         channel = ET.SubElement(devices, "channel", type="unix")
         ET.SubElement(channel, "target", type="virtio", name="org.qemu.guest_agent.0")
     return ET.tostring(domain, encoding="unicode")
+
+
+def tap_name(vm_id: str) -> str:
+    """The host side of a capsul's network interface: `cp-` and its id's ten characters (15 at most,
+    and never libvirt's own vnetN); capsul/spoke/firewall/rules.py matches the guest's traffic by it."""
+    return "cp-" + vm_id[-10:]
 
 
 def interface_networks(domain_xml: str) -> list[str]:

@@ -10,6 +10,7 @@ from aiohttp import web
 from capsul import errors, signing
 from capsul.config import Config
 from capsul.spoke import serial_console
+from capsul.spoke.firewall.keeper import DocumentRefused
 from capsul.spoke.keys import hypervisor, operations, state
 from capsul.spoke.operations import OperationError
 from capsul.spoke.state import SpokeState
@@ -81,6 +82,19 @@ async def offer(request: web.Request) -> web.Response:
     except HypervisorError as e:
         raise errors.json_error(503, str(e)) from None
     return web.json_response({"ok": True, **answer})
+
+
+@routes.post("/firewall", name="spoke_firewall")
+async def firewall(request: web.Request) -> web.Response:
+    """The hub's firewall document for every capsul here (hub/firewall.py); applied only when it changed."""
+    keeper = request.config_dict[operations].firewall
+    try:
+        changed = await keeper.update(request[signing.SIGNED].body)
+    except DocumentRefused as e:
+        raise errors.json_error(400, f"firewall document refused: {e}") from None
+    if keeper.error:
+        raise errors.json_error(503, keeper.error)
+    return web.json_response({"ok": True, "changed": changed, **keeper.report()})
 
 
 def create_spoke_endpoints(config: Config) -> web.Application:

@@ -30,6 +30,7 @@ from capsul.spoke.changes import CapsulChanges, ChangeRefused, check_payload
 from capsul.spoke.cloud_init import mac_for_ipv4
 from capsul.spoke.domain_xml import build_domain_xml, interface_networks
 from capsul.spoke.events import EventOutbox
+from capsul.spoke.firewall.keeper import FirewallKeeper
 from capsul.spoke.hub_client import HubClient
 from capsul.spoke.images.fetcher import ImageFetcher
 from capsul.spoke.images.store import DIGEST_RE, ImageError, ImageStore
@@ -88,6 +89,7 @@ class SpokeOperations:
                                  why_no_room=self._why_no_room, reserve_dhcp=self._reserve_dhcp,
                                  release_dhcp=self._release_dhcp, real=not on_test_driver,
                                  session=lambda: hub.session, domain_type=self.domain_type)
+        self.firewall = FirewallKeeper(config, virt)
 
     def _once(self, op_id: str, make) -> asyncio.Task:
         task = self._operations.get(op_id)

@@ -200,6 +200,28 @@ PATHS = {
             "`python run.py console CAPSUL` is a client."),
         "responses": {"101": {"description": "switched to the WebSocket protocol"},
                       **_errors(400, 403, 404)}}},
+    "/capsuls/{vm_id}/firewall": {
+        "get": {"summary": "The capsul's inbound firewall", "operationId": "capsulFirewall", "parameters": [VM_ID],
+                "description": (
+                    "`mode` default: the provider's `default` (allow-all, or ssh-only: TCP 22) applies and the "
+                    "rules wait; `rules`: only the rules let traffic in. Established and related traffic is always "
+                    "let back in, and the capsul may send only from its own MAC and addresses."),
+                "responses": {"200": _json(_one("firewall", "Firewall"), "its firewall"), **_errors(404)}},
+        "put": {"summary": "Use the provider's default or only the capsul's rules", "operationId": "setFirewallMode",
+                "parameters": [VM_ID],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["mode"], "properties": {
+                        "mode": {"type": "string", "enum": ["default", "rules"]}}}}}},
+                "responses": {"200": _json(_one("firewall", "Firewall"), "its firewall"), **_errors(400, 403, 404)}}},
+    "/capsuls/{vm_id}/firewall/rules": {"post": {
+        "summary": "Allow inbound traffic", "operationId": "addFirewallRule", "parameters": [VM_ID],
+        "description": "In force on its host within moments (pushed by the hub; the timeline says so). At most 50.",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("FirewallRuleIn")}}},
+        "responses": {"201": _json(_one("rule", "FirewallRule"), "added"), **_errors(400, 403, 404)}}},
+    "/capsuls/{vm_id}/firewall/rules/{rule_id}": {"delete": {
+        "summary": "Remove a rule", "operationId": "removeFirewallRule",
+        "parameters": [VM_ID, {"name": "rule_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": _json({"type": "object"}, "removed"), **_errors(403, 404)}}},
     "/operations/{op_id}": {"get": {
         "summary": "One of your operations (a create's, say)", "operationId": "getOperation",
         "parameters": [{"name": "op_id", "in": "path", "required": True,
@@ -270,6 +292,21 @@ SCHEMAS = {
         "enabled": {"type": "boolean"}, "backups": {"type": "array", "items": _ref("Backup")},
         "schedule": _ref("BackupSchedule"), "limit": {"type": "integer"},
         "price_per_gb_month": {"type": ["number", "null"]}}},
+    "FirewallRuleIn": {"type": "object", "required": ["protocol"], "properties": {
+        "protocol": {"type": "string", "enum": ["tcp", "udp", "icmp"]},
+        "port_from": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535, "description": "TCP/UDP only"},
+        "port_to": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535, "description": "default: port_from"},
+        "source": {"type": ["string", "null"], "description": "an IPv4 or IPv6 network; null: anywhere"},
+        "note": {"type": ["string", "null"], "maxLength": 100}}},
+    "FirewallRule": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "protocol": {"type": "string"}, "port_from": {"type": ["integer", "null"]},
+        "port_to": {"type": ["integer", "null"]}, "source": {"type": ["string", "null"]},
+        "note": {"type": ["string", "null"]}, "words": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"}}},
+    "Firewall": {"type": "object", "required": ["mode", "rules"], "properties": {
+        "mode": {"type": "string", "enum": ["default", "rules"]},
+        "default": {"type": "string", "enum": ["allow-all", "ssh-only"]}, "default_words": {"type": "string"},
+        "rules": {"type": "array", "items": _ref("FirewallRule")}}},
     "Operation": {"type": "object", "properties": {
         "id": {"type": "string", "format": "uuid"}, "type": {"type": "string"},
         "vm_id": {"type": ["string", "null"]},

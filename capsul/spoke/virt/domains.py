@@ -3,6 +3,7 @@ mark a spoke killed mid-build leaves. Every call runs in a worker thread."""
 from __future__ import annotations
 
 import asyncio
+import xml.etree.ElementTree as ET
 import logging
 from dataclasses import dataclass
 
@@ -100,6 +101,20 @@ class Domains:
                                                       "state": _STATES.get(dom.state()[0], "stopped")})
         except libvirt.libvirtError as e:
             raise HypervisorError(f"libvirt: {_message(e)}") from None
+
+    async def interface_devices(self) -> dict[str, str]:
+        """{capsul id: the host side of its network interface} of every running capsul (the firewall
+        matches a guest's traffic by it; domains defined before 0.11.0 have libvirt's vnetN names)."""
+        def read(dom) -> tuple[str, str | None]:
+            if dom.isActive() != 1:
+                return dom.name(), None
+            target = ET.fromstring(dom.XMLDesc(0)).find("devices/interface/target")
+            return dom.name(), target.get("dev") if target is not None else None
+        try:
+            found = await asyncio.to_thread(lambda: _of_each_capsul(self._conn_or_raise(), read))
+        except libvirt.libvirtError as e:
+            raise HypervisorError(f"libvirt: {_message(e)}") from None
+        return {name: dev for name, dev in found if dev}
 
     async def describe_capsul_domains(self) -> list[dict]:
         """[{name, xml, running}] of every capsul domain (for the test driver, which forgets them)."""
