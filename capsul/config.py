@@ -11,7 +11,6 @@ import enum
 import ipaddress
 import os
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -149,7 +148,7 @@ class Config:
     firewall_default: str  # allow-all or ssh-only: a capsul's inbound firewall until its owner sets rules
     firewall_resync_interval: float
     firewall: str  # auto, nftables or off (docs/firewall.md)
-    nft_command: list[str]
+    firewall_netns: str | None
     firewall_table: str
     firewall_check_interval: float
 
@@ -292,7 +291,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
                                        "only what changed)"),
     "FIREWALL": ("auto", "how a spoke enforces capsuls' firewalls and anti-spoofing: nftables, off, or auto "
                          "(nftables unless LIBVIRT_URI is a test:// one)"),
-    "NFT_COMMAND": ("nft", "the nft command line a spoke runs (its table is the only thing it changes)"),
+    "FIREWALL_NETNS": ("", "the network namespace (ip netns) holding libvirt's bridges, when it is not the spoke's own"),
     "FIREWALL_TABLE": ("capsul", "the name of the spoke's own nftables tables (inet and bridge families)"),
     "FIREWALL_CHECK_INTERVAL": ("30", "seconds between a spoke's checks that its nftables tables are as it wrote "
                                       "them (rewritten if not)"),
@@ -556,11 +555,10 @@ def _migration_uri(name: str, value: str) -> str | None:
     return value
 
 
-def _command_line(name: str, value: str) -> list[str]:
-    words = shlex.split(value)
-    if not words:
-        raise ConfigError(name, "expected a command, such as nft")
-    return words
+def _netns_name(name: str, value: str) -> str | None:
+    if value and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
+        raise ConfigError(name, "expected the name of a network namespace (ip netns list)")
+    return value or None
 
 
 def _nft_name(name: str, value: str) -> str:
@@ -673,7 +671,7 @@ FIELDS = {
     "firewall_default": ("FIREWALL_DEFAULT", _choice(("allow-all", "ssh-only"), "use allow-all or ssh-only")),
     "firewall_resync_interval": ("FIREWALL_RESYNC_INTERVAL", _number_from(0.1)),
     "firewall": ("FIREWALL", _choice(("auto", "nftables", "off"), "use auto, nftables or off")),
-    "nft_command": ("NFT_COMMAND", _command_line),
+    "firewall_netns": ("FIREWALL_NETNS", _netns_name),
     "firewall_table": ("FIREWALL_TABLE", _nft_name),
     "firewall_check_interval": ("FIREWALL_CHECK_INTERVAL", _number_from(0.1)),
 }

@@ -148,7 +148,7 @@ async def test_the_spokes_tables_are_written_repaired_restored_and_nothing_else_
     nft(netns, "add", "table", "inet", "someone_elses")
     nft(netns, "add", "chain", "inet", "someone_elses", "input", "{ type filter hook input priority 0; }")
     nft(netns, "add", "rule", "inet", "someone_elses", "input", "tcp", "dport", "9", "drop")
-    config = config_from({**test_env, "FIREWALL": "nftables", "NFT_COMMAND": f"ip netns exec {netns} nft",
+    config = config_from({**test_env, "FIREWALL": "nftables", "FIREWALL_NETNS": netns,
                           "SPOKE_HOST_ID": "fwtest"})
     keeper = FirewallKeeper(config)
     assert await keeper.update(document(A, B)) is True

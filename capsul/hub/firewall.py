@@ -157,6 +157,9 @@ async def set_mode(hub: Hub, account: str | None, vm_id: str, mode: object) -> d
 async def host_document(pool, config: Config, host_id: str) -> dict:
     """Every capsul of the host with its addresses and the inbound rules in force (None: allow all)."""
     async with db.cursor(pool) as cur:
+        # NOTE: read before the rows: a document's rows are never older than its as_of, so a spoke
+        # can drop one that arrives after a newer one (two pushes, or two hubs, crossing)
+        as_of = await firewall_db.database_time(cur)
         capsuls = await firewall_db.host_capsuls(cur, host_id)
     listed = []
     for c in capsuls:
@@ -167,11 +170,12 @@ async def host_document(pool, config: Config, host_id: str) -> dict:
         listed.append({"id": c["id"], "ipv4": c["ipv4"], "ipv6": c["ipv6"], "rules": rules})
     document = {"capsuls": listed}
     document["digest"] = digest(document)
+    document["as_of"] = as_of
     return document
 
 
 def digest(document: dict) -> str:
-    body = {k: v for k, v in document.items() if k != "digest"}
+    body = {k: v for k, v in document.items() if k not in ("digest", "as_of")}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -192,14 +196,29 @@ async def push_host(hub: Hub, host_id: str | None) -> bool:
     return True
 
 
-_pushes: set[asyncio.Task] = set()
+_pushing: dict[str, asyncio.Task] = {}  # host id -> its push loop in this process
+_again: set[str] = set()  # hosts changed while their push was under way
 
 
 def _push_soon(hub: Hub, host_id: str | None) -> None:
-    """Push after the change committed, without holding the person's request on a slow spoke."""
-    task = asyncio.get_running_loop().create_task(push_host(hub, host_id))
-    _pushes.add(task)
-    task.add_done_callback(_pushes.discard)
+    """Push after the change committed, without holding the person's request on a slow spoke. One push
+    per host at a time; changes meanwhile make one more push, of the newest document."""
+    if host_id is None:
+        return
+    if host_id in _pushing:
+        _again.add(host_id)
+        return
+
+    async def push_until_current() -> None:
+        try:
+            while True:
+                _again.discard(host_id)
+                await push_host(hub, host_id)
+                if host_id not in _again:
+                    return
+        finally:
+            _pushing.pop(host_id, None)
+    _pushing[host_id] = asyncio.get_running_loop().create_task(push_until_current())
 
 
 async def resync_forever(hub: Hub) -> None:

@@ -62,3 +62,9 @@ async def host_capsuls(cur, host_id: str) -> list[dict]:
 async def hosts_with_capsuls(cur) -> list[str]:
     await cur.execute(f"SELECT DISTINCT host_id FROM vms v WHERE host_id IS NOT NULL AND {vm_states.live_sql('v.state')}")
     return [r["host_id"] for r in await cur.fetchall()]
+
+
+async def database_time(cur) -> float:
+    """The database's clock (one for every hub), in seconds since the epoch."""
+    await cur.execute("SELECT extract(epoch FROM clock_timestamp())::float8 AS t")
+    return (await cur.fetchone())["t"]

@@ -52,12 +52,13 @@ class FirewallKeeper:
         self.error: str | None = None
         self.applied_at: float | None = None
         self.repairs = 0
+        self.bridge_warning: str | None = None
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
 
     def report(self) -> dict:
         return {"enforcing": self.enforcing, "digest": self.applied_digest,
-                "error": self.error, "repairs": self.repairs}
+                "error": self.error, "repairs": self.repairs, "warning": self.bridge_warning}
 
     async def start(self) -> None:
         try:
@@ -76,7 +77,10 @@ class FirewallKeeper:
         """Enforce the hub's document; False when it is the one in force already."""
         document = _checked(document)
         async with self._lock:
+            if self.document is not None and document["as_of"] < self.document["as_of"]:
+                return False  # older than the one in force: two pushes crossed
             if document["digest"] == self.applied_digest and self.error is None:
+                self.document = {**self.document, "as_of": document["as_of"]}
                 return False
             await asyncio.to_thread(_write_atomically, self.path, json.dumps(document))
             self.document = document
@@ -120,6 +124,7 @@ class FirewallKeeper:
                     nft_rules.Rule(r["protocol"], r["port_from"], r["port_to"],
                                    ipaddress.ip_network(r["source"]) if r["source"] else None) for r in c["rules"]))
                 for c in document["capsuls"]]
+            await self._bridged_traffic_to_ip_hooks()
             status, _, err = await self._nft(["-f", "-"], nft_rules.script(self.config.firewall_table, capsuls))
             if status != 0:
                 self.error = f"nft refused the rules: {err.strip()[:500]}"
@@ -128,6 +133,20 @@ class FirewallKeeper:
             self.written = await self._tables_digest()
             self.applied_digest, self.error, self.applied_at = document["digest"], None, time.time()
             log.info("firewall: %d capsuls' rules written (%s)", len(capsuls), why)
+
+    async def _bridged_traffic_to_ip_hooks(self) -> None:
+        """Bridged guests (a public bridge, docs/networks.md) are reached without routing: their inbound
+        traffic meets the inet table's forward hook, with connection tracking, only through br_netfilter.
+        The kernel has no conntrack of its own for the bridge family here, so this is what makes
+        "established traffic is allowed" possible on a bridge."""
+        status, _, err = await self._run(["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=1",
+                                          "net.bridge.bridge-nf-call-ip6tables=1"])
+        if status != 0 and not self.bridge_warning:
+            self.bridge_warning = ("bridged capsuls' inbound rules are not enforced: br_netfilter is not loaded "
+                                   f"(modprobe br_netfilter; docs/firewall.md): {err.strip()[:200]}")
+            log.warning("firewall: %s", self.bridge_warning)
+        elif status == 0:
+            self.bridge_warning = None
 
     async def _tables_digest(self) -> str | None:
         listing = []
@@ -159,12 +178,18 @@ class FirewallKeeper:
                 log.error("firewall: check failed: %s", e)
 
     async def _nft(self, args: list[str], stdin: str | None = None) -> tuple[int, str, str]:
+        return await self._run(["nft", *args], stdin)
+
+    async def _run(self, argv: list[str], stdin: str | None = None) -> tuple[int, str, str]:
+        """A command in the namespace of libvirt's bridges (FIREWALL_NETNS), never blocking the loop."""
+        if self.config.firewall_netns:
+            argv = ["ip", "netns", "exec", self.config.firewall_netns, *argv]
         try:
             proc = await asyncio.create_subprocess_exec(
-                *self.config.nft_command, *args, stdin=asyncio.subprocess.PIPE if stdin is not None else None,
+                *argv, stdin=asyncio.subprocess.PIPE if stdin is not None else None,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         except OSError as e:
-            return 127, "", f"cannot run {' '.join(self.config.nft_command)}: {e}"
+            return 127, "", f"cannot run {argv[0]}: {e}"
         try:
             out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None), NFT_TIMEOUT)
         except TimeoutError:
@@ -203,7 +228,10 @@ def _checked(document: object) -> dict:
                 raise DocumentRefused(f"rules are a list of at most {MAX_RULES}")
             rules = [_rule(r) for r in rules]
         capsuls.append({"id": c["id"], "ipv4": ipv4, "ipv6": ipv6, "rules": rules})
-    return {"capsuls": capsuls, "digest": document["digest"]}
+    as_of = document.get("as_of", 0)
+    if not isinstance(as_of, (int, float)) or isinstance(as_of, bool) or not 0 <= as_of < 1e11:
+        raise DocumentRefused("as_of must be the time of the document, in seconds")
+    return {"capsuls": capsuls, "digest": document["digest"], "as_of": float(as_of)}
 
 
 def _address(value: object, version: int) -> str | None:
