@@ -704,3 +704,18 @@ CREATE TABLE IF NOT EXISTS firewall_rules (
 );
 CREATE INDEX IF NOT EXISTS firewall_rules_vm ON firewall_rules (vm_id, id);
 ALTER TABLE vms ADD COLUMN IF NOT EXISTS firewall text NOT NULL DEFAULT 'default' CHECK (firewall IN ('default', 'rules'));
+
+-- Reverse DNS (migration 0012, docs/reverse-dns.md).
+CREATE TABLE IF NOT EXISTS reverse_dns (
+  address         inet PRIMARY KEY,
+  vm_id           text REFERENCES vms(id) ON DELETE SET NULL,  -- the capsul that holds (or held) it
+  name            text CHECK (length(name) BETWEEN 1 AND 254),
+  state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'pushed', 'failed')),
+  attempts        integer NOT NULL DEFAULT 0,
+  last_error      text CHECK (length(last_error) <= 500),
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  updated_at      timestamptz NOT NULL DEFAULT now(),
+  pushed_at       timestamptz
+);
+CREATE INDEX IF NOT EXISTS reverse_dns_to_push ON reverse_dns (next_attempt_at) WHERE state <> 'pushed';
+CREATE INDEX IF NOT EXISTS reverse_dns_vm ON reverse_dns (vm_id);

@@ -151,6 +151,14 @@ class Config:
     firewall_netns: str | None
     firewall_table: str
     firewall_check_interval: float
+    rdns_pdns_url: str | None  # None: reverse DNS is not offered (docs/reverse-dns.md)
+    rdns_pdns_api_key: str | None
+    rdns_pdns_server: str
+    rdns_default_domain: str | None
+    rdns_resolvers: list[str]
+    rdns_ttl: int
+    rdns_sync_interval: float
+    rdns_retry_max: float
 
     @property
     def enforces_firewall(self) -> bool:
@@ -293,6 +301,15 @@ VARIABLES: dict[str, tuple[str, str]] = {
                          "(nftables unless LIBVIRT_URI is a test:// one)"),
     "FIREWALL_NETNS": ("", "the network namespace (ip netns) holding libvirt's bridges, when it is not the spoke's own"),
     "FIREWALL_TABLE": ("capsul", "the name of the spoke's own nftables tables (inet and bridge families)"),
+    "RDNS_PDNS_URL": ("", "PowerDNS's HTTP API, such as http://ns1.example:8081 (docs/reverse-dns.md); unset: no reverse DNS"),
+    "RDNS_PDNS_API_KEY": ("", "its api-key"),
+    "RDNS_PDNS_SERVER": ("localhost", "its server id (PowerDNS calls itself localhost)"),
+    "RDNS_DEFAULT_DOMAIN": ("", "the domain of an address's default PTR name: 203-0-113-5.DOMAIN; required with RDNS_PDNS_URL"),
+    "RDNS_RESOLVERS": ("", "the DNS servers (comma-separated addresses) that check a name resolves to its address; "
+                           "unset: the hub's own (/etc/resolv.conf)"),
+    "RDNS_TTL": ("3600", "the TTL of the PTR records pushed"),
+    "RDNS_SYNC_INTERVAL": ("10", "seconds between rounds of PTR pushes (one is also made at once after a change)"),
+    "RDNS_RETRY_MAX": ("300", "the longest wait, in seconds, before a failed push is tried again"),
     "FIREWALL_CHECK_INTERVAL": ("30", "seconds between a spoke's checks that its nftables tables are as it wrote "
                                       "them (rewritten if not)"),
 }
@@ -555,6 +572,23 @@ def _migration_uri(name: str, value: str) -> str | None:
     return value
 
 
+def _domain(name: str, value: str) -> str | None:
+    value = value.strip().rstrip(".").lower()
+    if value and not re.fullmatch(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]", value):
+        raise ConfigError(name, f"expected a domain name such as capsul.example, got {value!r}")
+    return value or None
+
+
+def _addresses(name: str, value: str) -> list[str]:
+    found = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        try:
+            found.append(str(ipaddress.ip_address(part)))
+        except ValueError:
+            raise ConfigError(name, f"expected IP addresses separated by commas, got {part!r}") from None
+    return found
+
+
 def _netns_name(name: str, value: str) -> str | None:
     if value and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
         raise ConfigError(name, "expected the name of a network namespace (ip netns list)")
@@ -674,6 +708,14 @@ FIELDS = {
     "firewall_netns": ("FIREWALL_NETNS", _netns_name),
     "firewall_table": ("FIREWALL_TABLE", _nft_name),
     "firewall_check_interval": ("FIREWALL_CHECK_INTERVAL", _number_from(0.1)),
+    "rdns_pdns_url": ("RDNS_PDNS_URL", _http_url),
+    "rdns_pdns_api_key": ("RDNS_PDNS_API_KEY", _text),
+    "rdns_pdns_server": ("RDNS_PDNS_SERVER", _text),
+    "rdns_default_domain": ("RDNS_DEFAULT_DOMAIN", _domain),
+    "rdns_resolvers": ("RDNS_RESOLVERS", _addresses),
+    "rdns_ttl": ("RDNS_TTL", _count(60, 604800)),
+    "rdns_sync_interval": ("RDNS_SYNC_INTERVAL", _number_from(0.1)),
+    "rdns_retry_max": ("RDNS_RETRY_MAX", _number_from(0.1)),
 }
 
 
@@ -694,6 +736,9 @@ def _check_together(values: dict, role: Role) -> None:
         missing = next(n for n, v in btcpay.items() if not v)
         raise ConfigError(missing, "BTCPAY_URL, BTCPAY_API_KEY, BTCPAY_STORE_ID and BTCPAY_WEBHOOK_SECRET "
                                    "are set together")
+    if values["rdns_pdns_url"] and not (values["rdns_pdns_api_key"] and values["rdns_default_domain"]):
+        raise ConfigError("RDNS_PDNS_API_KEY" if not values["rdns_pdns_api_key"] else "RDNS_DEFAULT_DOMAIN",
+                          "required with RDNS_PDNS_URL")
     if values["backup_store"] and values["backup_password_file"] is None:
         raise ConfigError("BACKUP_PASSWORD_FILE", "required with BACKUP_STORE: the key the backups are encrypted with")
     if (values["backup_store"] or "").startswith("sftp:") and values["backup_ssh_known_hosts"] is None:

@@ -25,7 +25,7 @@ from aiohttp import web
 from capsul import errors, health, slow_clients, tls
 from capsul.config import Config, Listen, Role
 from capsul.embedded_postgres import EmbeddedPostgres
-from capsul.hub import capsul_changes, db, firewall, moves, usage
+from capsul.hub import capsul_changes, db, firewall, moves, reverse_dns, usage
 from capsul.hub.backups import jobs as backup_jobs
 from capsul.hub.billing import low_balance
 from capsul.hub.billing.metering import run_metering
@@ -344,6 +344,8 @@ class Node:
         self._background(capsul_changes.resume_forever(self.hub), "unfinished rebuilds and resizes")
         self._background(moves.resume_forever(self.hub), "unfinished moves")
         self._background(firewall.resync_forever(self.hub), "firewall resync")
+        if reverse_dns.offered(config):
+            self._background(reverse_dns.sync_forever(self.hub), "reverse DNS")
         if config.backup_store:
             self._background(backup_jobs.run_forever(self.hub), "backups")
         self._background(self.resyncer.run(), "resync")

@@ -39,6 +39,7 @@ def _created() -> dict:
 
 BACKUP_ID = {"name": "backup_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 VM_ID = {"name": "vm_id", "in": "path", "required": True, "schema": {"type": "string", "example": "capsul-abcde12345"}}
+ADDRESS = {"name": "address", "in": "path", "required": True, "schema": {"type": "string", "example": "203.0.113.5"}}
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string",
                                                                                          "maxLength": 200},
                    "description": "a retry with the same key returns the first result and does nothing again"}
@@ -222,6 +223,21 @@ PATHS = {
         "summary": "Remove a rule", "operationId": "removeFirewallRule",
         "parameters": [VM_ID, {"name": "rule_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": _json({"type": "object"}, "removed"), **_errors(403, 404)}}},
+    "/capsuls/{vm_id}/reverse-dns": {"get": {
+        "summary": "The PTR names of the capsul's addresses", "operationId": "capsulReverseDns", "parameters": [VM_ID],
+        "description": "404 where the provider offers no reverse DNS. `state`: default (never set), pending, "
+                       "pushed, or failed (tried again by itself; `error` says why).",
+        "responses": {"200": _json(_many("reverse_dns", "ReverseDns"), "each address"), **_errors(404)}}},
+    "/capsuls/{vm_id}/reverse-dns/{address}": {
+        "put": {"summary": "Set an address's PTR name", "operationId": "setReverseDns", "parameters": [VM_ID, ADDRESS],
+                "description": "Accepted only when the name resolves to the address (A for IPv4, AAAA for IPv6); "
+                               "503 when that cannot be looked up just now.",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 254}}}}}},
+                "responses": {"200": _json(_one("reverse_dns", "ReverseDns"), "set"), **_errors(400, 403, 404, 503)}},
+        "delete": {"summary": "Give an address its default PTR name back", "operationId": "resetReverseDns",
+                   "parameters": [VM_ID, ADDRESS],
+                   "responses": {"200": _json(_one("reverse_dns", "ReverseDns"), "reset"), **_errors(403, 404)}}},
     "/operations/{op_id}": {"get": {
         "summary": "One of your operations (a create's, say)", "operationId": "getOperation",
         "parameters": [{"name": "op_id", "in": "path", "required": True,
@@ -307,6 +323,10 @@ SCHEMAS = {
         "mode": {"type": "string", "enum": ["default", "rules"]},
         "default": {"type": "string", "enum": ["allow-all", "ssh-only"]}, "default_words": {"type": "string"},
         "rules": {"type": "array", "items": _ref("FirewallRule")}}},
+    "ReverseDns": {"type": "object", "properties": {
+        "address": {"type": "string"}, "name": {"type": "string"}, "default": {"type": "string"},
+        "custom": {"type": "boolean"}, "state": {"type": "string", "enum": ["default", "pending", "pushed", "failed"]},
+        "error": {"type": ["string", "null"]}}},
     "Operation": {"type": "object", "properties": {
         "id": {"type": "string", "format": "uuid"}, "type": {"type": "string"},
         "vm_id": {"type": ["string", "null"]},

@@ -390,7 +390,8 @@ def create_public_api(pool, hub: Hub) -> web.Application:
     app[db_pool] = pool
     app[hub_service] = hub
     app.add_routes(routes)
-    from capsul.hub.api import firewall_routes  # NOTE: it imports this module's helpers
+    from capsul.hub.api import firewall_routes, reverse_dns_routes  # NOTE: they import this module's helpers
     app.add_routes(firewall_routes.routes)
+    app.add_routes(reverse_dns_routes.routes)
     app.router.add_get("/openapi.json", openapi, name="openapi")
     return app

@@ -10,6 +10,7 @@ script (static/live.js) keeps them current over GET /ws. Modules, one per part o
     capsul_pages.py    list, create, detail, actions, delete
     change_pages.py    rebuild and resize forms
     firewall_pages.py  a capsul's inbound firewall rules and mode
+    reverse_dns_pages.py  the PTR names of a capsul's addresses
     backup_pages.py    back up now, schedule and retention, protect, restore (same or new capsul)
     ssh_key_pages.py   add, list, delete keys
     api_token_pages.py make (secret shown once), list, revoke personal API tokens
@@ -39,7 +40,7 @@ from capsul.version import UNSAID_LABEL, VERSION
 from capsul.hub.capsuls import Hub
 from capsul.hub import prometheus, serial_console, usage
 from capsul.hub.console import (account_pages, admin_account_pages, admin_pages, admin_second_factor_pages, api_token_pages, backup_pages,
-                                capsul_pages, change_pages, firewall_pages, login_pages, payment_pages, public_pages,
+                                capsul_pages, change_pages, firewall_pages, login_pages, reverse_dns_pages, payment_pages, public_pages,
                                 second_factor_pages, serial_console_pages, sessions, ssh_key_pages, usage_pages, vendor)
 from capsul.hub.api.routes import create_public_api
 from capsul.hub.billing import providers
@@ -187,7 +188,7 @@ def create_console_app(config: Config, pool: aiopg.Pool, check: health.HealthChe
     env.globals["capsul_version"] = VERSION
     env.globals["unsaid_version"] = UNSAID_LABEL  # what a spoke too old to say its version shows
     env.globals["static"] = lambda name: str(app.router["static"].url_for(filename=name))
-    for module in (public_pages, login_pages, second_factor_pages, capsul_pages, change_pages, firewall_pages, backup_pages, ssh_key_pages,
+    for module in (public_pages, login_pages, second_factor_pages, capsul_pages, change_pages, firewall_pages, reverse_dns_pages, backup_pages, ssh_key_pages,
                    api_token_pages, account_pages, payment_pages, admin_pages, admin_account_pages, admin_second_factor_pages, serial_console_pages, usage_pages,
                    vendor):
         app.add_routes(module.routes)

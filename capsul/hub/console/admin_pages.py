@@ -7,7 +7,7 @@ from aiohttp import web
 from datetime import datetime
 
 from capsul import hosts_cli
-from capsul.hub import db, usage
+from capsul.hub import db, reverse_dns, usage
 from capsul.hub.accounts import second_factors
 
 from capsul.hub.console import sessions
@@ -59,6 +59,8 @@ async def _page(request: web.Request, *, ledger_form: dict | None = None, status
             # what the live updates re-read: this page, or (after a form's POST) the plain admin page
             "refresh_url": request.rel_url if request.method == "GET" else request.app.router["admin"].url_for()}
     context["factor_requirement"] = await second_factors.requirement(request.app[db_pool])
+    context["rdns_failures"] = await reverse_dns.failures(request.app[hub_service]) \
+        if reverse_dns.offered(request.app[hub_service].config) else None
     return await render("admin.html", request, context, status=status)
 
 
