@@ -15,7 +15,8 @@ case "$mode" in run|test) ;; *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 
 # nodejs + npm: `npm ci` installs the browser libraries the hub serves (package.json, pinned with
 # integrity hashes in package-lock.json); Debian's nodejs comes without npm, NodeSource's with it.
 # restic: a spoke sends each capsul's backup to the backup store with it (docs/backups.md).
-packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv qemu-utils restic nodejs)
+# nftables: a spoke enforces capsuls' firewalls and anti-spoofing with it (docs/firewall.md).
+packages=(postgresql acl libvirt-dev pkg-config gcc python3-dev python3-venv qemu-utils restic nodejs nftables)
 command -v npm >/dev/null || packages+=(npm)
 # The tests also drive real QEMU guests through a real libvirtd (qemu:///system).
 # busybox-static and cpio build the tiny guest the tests boot; chromium runs the browser tests
@@ -23,10 +24,12 @@ command -v npm >/dev/null || packages+=(npm)
 # Debian cloud image the reachability test logs in to over SSH (openssh-client); dnsmasq-base
 # serves its libvirt network's DHCP; cloud-init's own tools check the seeds the spoke writes;
 # haproxy is the load balancer the several-hubs test puts in front of three hubs; openssh-server
-# is the backup host the backup tests run in a network namespace of their own (restic over SFTP).
+# is the backup host the backup tests run in a network namespace of their own (restic over SFTP);
+# pdns-server with its SQLite backend is the DNS server reverse DNS is pushed to, and dig (bind9-dnsutils)
+# asks it what `dig -x` answers.
 [ "$mode" = test ] && packages+=(libvirt-daemon-system qemu-system-x86 busybox-static cpio chromium
                                  mmdebstrap dnsmasq-base openssh-client e2fsprogs cloud-init haproxy
-                                 openssh-server)
+                                 openssh-server pdns-server pdns-backend-sqlite3 bind9-dnsutils)
 
 missing=()
 for p in "${packages[@]}"; do
