@@ -85,12 +85,26 @@ def signed(node, path: str, body: bytes, direction: str = signing.SPOKE_TO_HUB) 
             "Content-Type": "application/json"}
 
 
+# The hub's firewall document for a spoke (hub/firewall.py), with odd values where addresses, ports and ids go.
+FIREWALLS = st.fixed_dictionaries({
+    "capsuls": st.lists(st.fixed_dictionaries({
+        "id": st.sampled_from(["capsul-aaaaaaaaaa", "capsul-x; drop", ""]) | JSON_VALUES,
+        "ipv4": st.sampled_from(["10.0.0.1", "10.0.0.1; flush ruleset", "::1", None]) | JSON_VALUES,
+        "ipv6": st.sampled_from(["2001:db8::1", "10.0.0.1", None]) | JSON_VALUES,
+        "rules": st.none() | st.lists(st.fixed_dictionaries({
+            "protocol": st.sampled_from(["tcp", "udp", "icmp", "sctp"]) | JSON_VALUES,
+            "port_from": st.integers(-2**70, 2**70) | JSON_VALUES, "port_to": st.integers(-5, 70000) | JSON_VALUES,
+            "source": st.sampled_from(["10.0.0.0/8", "10.0.0.1/8", "x", None]) | JSON_VALUES}), max_size=3)}),
+        max_size=3),
+    "digest": st.text(max_size=70) | JSON_VALUES, "as_of": st.floats() | JSON_VALUES})
+
 HUB_PATHS = ["/hub/heartbeat", "/hub/events", f"/hub/claim-operation/{uuid.uuid4()}", "/hub/claim-operation/x"]
-SPOKE_PATHS = ["/spoke/heartbeat", "/spoke/operation", f"/spoke/operation/{uuid.uuid4()}", "/spoke/operation/x"]
+SPOKE_PATHS = ["/spoke/heartbeat", "/spoke/operation", f"/spoke/operation/{uuid.uuid4()}", "/spoke/operation/x",
+               "/spoke/firewall"]
 
 
 @FUZZ
-@given(body=BODIES | EVENTS | HEARTBEATS | CHANGES, which=st.integers(0, 7))
+@given(body=BODIES | EVENTS | HEARTBEATS | CHANGES | FIREWALLS, which=st.integers(0, len(HUB_PATHS + SPOKE_PATHS) - 1))
 async def test_every_signed_json_endpoint_answers_fuzzed_bodies_without_a_500(console, https, body, which):
     path = (HUB_PATHS + SPOKE_PATHS)[which]
     direction = signing.SPOKE_TO_HUB if path.startswith("/hub/") else signing.HUB_TO_SPOKE
@@ -104,10 +118,12 @@ async def test_every_signed_json_endpoint_answers_fuzzed_bodies_without_a_500(co
             assert set(answer) == {"ok", "error", "status"} and answer["ok"] is False
 
 
-PUBLIC_FIELDS = ["size", "os", "ssh_keys", "name", "content", "action", "restart", "force"]
+PUBLIC_FIELDS = ["size", "os", "ssh_keys", "name", "content", "action", "restart", "force", "protocol", "port_from",
+                 "port_to", "source", "note"]
 PUBLIC_BODIES = st.dictionaries(st.sampled_from(PUBLIC_FIELDS) | st.text(max_size=8), JSON_VALUES, max_size=6)
 PUBLIC_PATHS = ["/api/v1/capsuls", "/api/v1/ssh-keys", "/api/v1/capsuls/capsul-aaaaaaaaaa/actions",
-                "/api/v1/capsuls/capsul-aaaaaaaaaa/rebuild", "/api/v1/capsuls/capsul-aaaaaaaaaa/resize"]
+                "/api/v1/capsuls/capsul-aaaaaaaaaa/rebuild", "/api/v1/capsuls/capsul-aaaaaaaaaa/resize",
+                "/api/v1/capsuls/capsul-aaaaaaaaaa/firewall/rules"]
 _tokens: dict[int, str] = {}
 
 
@@ -140,7 +156,7 @@ async def test_every_public_json_endpoint_answers_fuzzed_bodies_without_a_500(co
                    st.sampled_from(["local", "x", ""]), st.integers(-2**40, 2**40),
                    st.text("0123456789abcdef", min_size=32, max_size=32),
                    st.text("0123456789abcdef", min_size=64, max_size=64)),
-       which=st.integers(0, 7))
+       which=st.integers(0, len(HUB_PATHS + SPOKE_PATHS) - 1))
 async def test_fuzzed_authorization_headers_get_a_401(console, https, header, which):
     """Garbage, and well-formed headers with wrong signatures or times: all 401."""
     path = (HUB_PATHS + SPOKE_PATHS)[which]
