@@ -99,6 +99,7 @@ async def bench_node(**env_overrides: str) -> AsyncIterator[Bench]:
                "TLS_CERT_FILE": str(files.cert), "TLS_KEY_FILE": str(files.key), "TLS_CA_FILE": str(files.ca),
                "CAPSUL_VAR_DIR": str(folder / "var"), "HEARTBEAT_INTERVAL": "5", "RESYNC_INTERVAL": "3600",
                "LIBVIRT_URI": f"test://{host_file}", "LOG_LEVEL": "WARNING",
+               "FIREWALL": "off",  # a bench on the tests' libvirtd must not write tables into the root namespace
                "BILLING_ENABLED": "false",
                # the benches open thousands of websockets as few people
                "LIVE_CONNECTIONS_PER_ACCOUNT": "100000", "LIVE_CONNECTIONS_PER_TOKEN": "100000",

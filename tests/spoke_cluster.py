@@ -72,7 +72,10 @@ async def start_spokes(pool, hub_api_url: str, specs: list[SpokeSpec], folder: P
         tls_env = tls_for(spec) if tls_for else {"TLS_CERT_FILE": str(tls_files.cert),
                                                  "TLS_KEY_FILE": str(tls_files.key),
                                                  "TLS_CA_FILE": str(tls_files.ca)}
-        env = {"HUB_URL": hub_api_url, "SPOKE_HOST_ID": spec.host_id, "SPOKE_HOST_TOKEN": token,
+        # NOTE: FIREWALL off unless a test turns it on with the namespace its libvirtd's bridges are in
+        # (tests/test_firewall_guest.py, test_moves_guest.py): a spoke on the tests' shared libvirtd would
+        # write its nftables tables into the root namespace, and two spokes would overwrite each other's
+        env = {"FIREWALL": "off", "HUB_URL": hub_api_url, "SPOKE_HOST_ID": spec.host_id, "SPOKE_HOST_TOKEN": token,
                "HUB_TOKEN": hub_token, "API_LISTEN": f"{spec.listen}:{port}",
                "LIBVIRT_URI": f"test://{host_file}", "CAPSUL_VAR_DIR": str(folder / spec.host_id),
                **tls_env, **(extra_env or {}), **(env_for(spec) if env_for else {})}

@@ -63,6 +63,10 @@ async def lab(start_node, pool, tls_files, test_env):
                     "LIBVIRT_DOMAIN_TYPE": "qemu", "OS_IMAGES_DIR": str(images), "STOPPED_DEBOUNCE": "0.3",
                     "SHUTDOWN_TIMEOUT": "2", "COLD_MOVE_TIMEOUT": "3"},  # the busybox guest ignores ACPI
                 env_for=lambda spec: {"LIBVIRT_URI": hosts.hosts[spec.host_id].socket_uri,
+                                      # each host's firewall and anti-spoofing, where its bridge is: the
+                                      # moved guest's rules must be on the destination before it runs there
+                                      "FIREWALL": "nftables", "FIREWALL_NETNS": hosts.hosts[spec.host_id].netns,
+                                      "FIREWALL_CHECK_INTERVAL": "1",
                                       "VM_STORAGE_DIR": str(hosts.folder / f"{spec.host_id}-vms"),
                                       "MIGRATION_URI": hosts.hosts[spec.host_id].migration_uri(hosts.client_pki)})
             try:

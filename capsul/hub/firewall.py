@@ -119,7 +119,7 @@ async def add_rule(hub: Hub, account: str | None, vm_id: str, body: object) -> d
             added = await firewall_db.add(cur, vm_id, **rule)
             await vms.add_event(cur, vm_id, "firewall", reason=f"firewall: allowed {rule_words(added)}"
                                 + ("" if vm["firewall"] == "rules" else " (enforced once the firewall uses only its rules)"))
-    _push_soon(hub, vm["host_id"])
+    push_soon(hub, vm["host_id"])
     return {**added, "words": rule_words(added)}
 
 
@@ -133,7 +133,7 @@ async def remove_rule(hub: Hub, account: str | None, vm_id: str, rule_id: object
             if removed is None:
                 raise CapsulNotFound("no such rule")
             await vms.add_event(cur, vm_id, "firewall", reason=f"firewall: no longer allows {rule_words(removed)}")
-    _push_soon(hub, vm["host_id"])
+    push_soon(hub, vm["host_id"])
     return removed
 
 
@@ -148,7 +148,7 @@ async def set_mode(hub: Hub, account: str | None, vm_id: str, mode: object) -> d
                 await vms.add_event(cur, vm_id, "firewall", reason=f"firewall: {MODE_WORDS[mode]}"
                                     + (f" ({default_words(hub.config)})" if mode == "default" else ""))
             view = _view(hub.config, mode, await firewall_db.rules_of(cur, vm_id))
-    _push_soon(hub, vm["host_id"])
+    push_soon(hub, vm["host_id"])
     return view
 
 
@@ -200,7 +200,7 @@ _pushing: dict[str, asyncio.Task] = {}  # host id -> its push loop in this proce
 _again: set[str] = set()  # hosts changed while their push was under way
 
 
-def _push_soon(hub: Hub, host_id: str | None) -> None:
+def push_soon(hub: Hub, host_id: str | None) -> None:
     """Push after the change committed, without holding the person's request on a slow spoke. One push
     per host at a time; changes meanwhile make one more push, of the newest document."""
     if host_id is None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import psycopg2
 
 from capsul import signing
-from capsul.hub import db
+from capsul.hub import db, firewall
 from capsul.hub.capsuls import (CapsulError, CapsulNotFound, Hub, InvalidRequest, NoCapacityError, Unavailable,
                                 WrongState)
 from capsul.hub.db import catalog, changes, hosts, networks, placement, vms
@@ -165,6 +165,20 @@ async def drive(hub: Hub, op_id: uuid.UUID) -> dict:
         return await _drive(hub, op_id)
     finally:
         _DRIVING.discard(str(op_id))
+        await _firewalls_after(hub, op_id)
+
+
+async def _firewalls_after(hub: Hub, op_id: uuid.UUID) -> None:
+    """Both hosts' firewalls as the move left them: the capsul's rules (with its new addresses, across
+    segments) where it runs, none where it does not. Awaited: `run.py move` drives a move in a process
+    that ends with it."""
+    try:
+        async with db.cursor(hub.pool) as cur:
+            op = await ops_db.get_operation(cur, op_id)
+        await asyncio.gather(*(firewall.push_host(hub, h) for h in (op["payload"]["source"],
+                                                                      op["payload"]["destination"])))
+    except Exception as e:  # the periodic resync puts them right
+        log.warning("move %s: firewalls not pushed after it (%s); the resync does", op_id, e)
 
 
 async def _drive(hub: Hub, op_id: uuid.UUID) -> dict:
@@ -176,6 +190,8 @@ async def _drive(hub: Hub, op_id: uuid.UUID) -> dict:
         return op["result"]
     payload, vm_id = op["payload"], op["vm_id"]
     source, destination = payload["source"], payload["destination"]
+    # the capsul's firewall and anti-spoofing on the destination before it runs there
+    await firewall.push_host(hub, destination)
     if payload.get("cold"):
         return await _drive_cold(hub, op)
     async with db.cursor(hub.pool) as cur:

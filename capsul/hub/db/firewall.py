@@ -46,7 +46,7 @@ async def set_mode(cur, vm_id: str, mode: str) -> None:
 
 
 async def host_capsuls(cur, host_id: str) -> list[dict]:
-    """Every live capsul on the host with an address, its firewall mode and rules (one query)."""
+    """Every live capsul on the host, or moving to it, with an address, its firewall mode and rules (one query)."""
     await cur.execute(
         f"""SELECT v.id, host(v.public_ipv4) AS ipv4, host(v.public_ipv6) AS ipv6, v.firewall,
                    coalesce((SELECT json_agg(json_build_object('protocol', r.protocol, 'port_from', r.port_from,
@@ -54,8 +54,11 @@ async def host_capsuls(cur, host_id: str) -> list[dict]:
                                              ORDER BY r.id)
                              FROM firewall_rules r WHERE r.vm_id = v.id), '[]') AS rules
             FROM vms v
-            WHERE v.host_id = %s AND v.public_ipv4 IS NOT NULL AND {vm_states.live_sql('v.state')}
-            ORDER BY v.id""", (host_id,))
+            WHERE v.public_ipv4 IS NOT NULL AND {vm_states.live_sql('v.state')}
+              AND (v.host_id = %s OR EXISTS (  -- moving here: its rules are in place before it runs here
+                  SELECT 1 FROM operations o WHERE o.vm_id = v.id AND o.type = 'move'
+                    AND o.status IN ('pending', 'assigned') AND o.payload->>'destination' = %s))
+            ORDER BY v.id""", (host_id, host_id))
     return list(await cur.fetchall())
 
 
