@@ -2,16 +2,17 @@
 """Capsuls' firewalls (docs/firewall.md), in one run:
 
 - a rule change until it is enforced: a hub and spoke (libvirt's test driver, FIREWALL=nftables in a
-  namespace of the bench's own) with `--capsuls` capsuls, each with its own rules; `--changes` times a
+  namespace of the bench's own) with `--host-capsuls` capsuls, each with its own rules; `--changes` times a
   rule is added through the service (the API's and the console's path) and the clock stops when
   nftables holds it (polled with `nft list chain`, about 3 ms a look), then it is removed again;
 - nftables' cost per packet with `--capsuls` capsuls' tables on a router namespace between a client
   and a server namespace, against no tables, in alternating rounds: iperf3's UDP packets per second
-  (64-byte datagrams, as fast as the client can) and TCP throughput, and flood-ping round trips.
+  (64-byte datagrams, as fast as the client can) and TCP throughput, and flood-ping round trips; and
+  how long one `nft -f` of those `--capsuls` capsuls' whole tables takes (what a spoke writes per change).
 
 Needs root and iperf3 (apt-get install iperf3).
 
-    .venv/bin/python bench/firewall.py [--capsuls 1000] [--changes 100] [--rounds 3] [--json out.json]
+    .venv/bin/python bench/firewall.py [--host-capsuls 200] [--capsuls 1000] [--changes 100] [--rounds 3] [--json out.json]
 """
 from __future__ import annotations
 
@@ -142,13 +143,16 @@ def packet_cost(capsul_count: int, rounds: int) -> dict:
                               stderr=subprocess.DEVNULL)
     script = tables(capsul_count)
     results = {"none": [], "rules": []}
+    writes = []
     try:
         while ":5201" not in run("ip", "netns", "exec", server, "ss", "-ltn").stdout:  # iperf3 -s is listening
             time.sleep(0.05)
         for _ in range(rounds):
             for kind in ("none", "rules"):
                 if kind == "rules":
+                    started = time.perf_counter()
                     run("ip", "netns", "exec", router, "nft", "-f", "-", input=script)
+                    writes.append((time.perf_counter() - started) * 1000)
                 else:
                     run("ip", "netns", "exec", router, "nft", "-f", "-", input=nft_rules.removal_script("capsulbench"))
                 results[kind].append(measure(client, server_ip))
@@ -166,11 +170,13 @@ def packet_cost(capsul_count: int, rounds: int) -> dict:
             "tcp_gbit_s": {"none": mid("none", "tcp_gbit_s"), "rules": mid("rules", "tcp_gbit_s"),
                            "ratio": round(mid("rules", "tcp_gbit_s") / mid("none", "tcp_gbit_s"), 3)},
             "ping_avg_us": {"none": mid("none", "ping_avg_us"), "rules": mid("rules", "ping_avg_us")},
-            "ns_per_packet": round((1 / rules_pps - 1 / none_pps) * 1e9, 1)}
+            "ns_per_packet": round((1 / rules_pps - 1 / none_pps) * 1e9, 1),
+            "whole_write_ms": round(sorted(writes)[len(writes) // 2], 1), "script_lines": script.count("\n")}
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--host-capsuls", type=int, default=200)
     parser.add_argument("--capsuls", type=int, default=1000)
     parser.add_argument("--changes", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
@@ -178,7 +184,7 @@ async def main() -> None:
     args = parser.parse_args()
     result = {"machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
                          f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores",
-              "rule_change": await rule_changes(args.capsuls, args.changes),
+              "rule_change": await rule_changes(args.host_capsuls, args.changes),
               "packet_cost": await asyncio.to_thread(packet_cost, args.capsuls, args.rounds)}
     print(json.dumps(result, indent=2))
     if args.json:

@@ -28,6 +28,7 @@ class HealthCheck:
     spoke_state: SpokeState | None = None
     sweeps: SweepStatus | None = None
     draining: bool = False  # SIGTERM came: a load balancer should send elsewhere (capsul/node.py drains)
+    firewall: object | None = None  # the spoke's FirewallKeeper (capsul/spoke/firewall/keeper.py): its report()
 
     async def report(self) -> tuple[bool, dict]:
         report: dict = {"role": self.config.role.value, "version": VERSION}
@@ -59,6 +60,8 @@ class HealthCheck:
                 "networks": {"named_by_pools": self.spoke_state.networks,
                              "missing": self.spoke_state.missing_networks},
             }
+            if self.firewall is not None:  # enforcing, the document in force, an nft refusal, repairs made
+                report["spoke"]["firewall"] = self.firewall.report()
             healthy = healthy and connected
         report["ok"] = healthy
         return healthy, report

@@ -316,6 +316,8 @@ class Node:
         api.router.add_get("/healthz", health.healthz, name="healthz")
         self._health_check = health.HealthCheck(config, self.pool, spoke.virt if spoke else None, self.spoke_state,
                                                 self.sweep_status if config.role.hub else None)
+        if spoke is not None:
+            self._health_check.firewall = spoke.operations.firewall
         api[health.health_check] = self._health_check
         if config.role.hub:
             api[db_pool] = self.pool

@@ -16,7 +16,7 @@ import pytest
 
 from capsul.hub import db
 from capsul.spoke.firewall.keeper import DocumentRefused, FirewallKeeper
-from tests.conftest import config_from, eventually
+from tests.conftest import HEALTH_HEADERS, config_from, eventually
 from tests.test_public_api import api, assert_error  # noqa: F401 - fixture
 from tests.test_console import ALICE, BOB
 
@@ -39,7 +39,7 @@ def stored_document(console) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-async def test_rules_through_the_api_are_checked_kept_on_the_timeline_and_reach_the_spoke(api, pool, console):  # noqa: F811
+async def test_rules_through_the_api_are_checked_kept_on_the_timeline_and_reach_the_spoke(api, pool, console, https):  # noqa: F811
     alice, bob = await api(ALICE), await api(BOB)
     vm_id = await running_capsul(alice)
     status, body = await alice.call("GET", f"/capsuls/{vm_id}/firewall")
@@ -91,6 +91,10 @@ async def test_rules_through_the_api_are_checked_kept_on_the_timeline_and_reach_
     status, body = await alice.call("DELETE", f"/capsuls/{vm_id}/firewall/rules/{rule_id}")
     assert_error(status, body, 404, "no such rule")
     await eventually(lambda: told([{"protocol": "icmp", "port_from": None, "port_to": None, "source": "2001:db8::/32"}]))
+    # the spoke's /healthz says which document is in force (on the test driver: kept, not enforced)
+    async with https.get(console.api_url + "/healthz", headers=HEALTH_HEADERS) as r:
+        reported = (await r.json())["spoke"]["firewall"]
+    assert reported["digest"] == stored_document(console)["digest"] and reported["enforcing"] is False
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT reason FROM vm_events WHERE vm_id = %s AND state = 'firewall' ORDER BY id", (vm_id,))
         reasons = [r["reason"] for r in await cur.fetchall()]
