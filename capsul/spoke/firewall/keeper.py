@@ -53,6 +53,7 @@ class FirewallKeeper:
         self.applied_at: float | None = None
         self.repairs = 0
         self.bridge_warning: str | None = None
+        self._bridge_checked = False  # br_netfilter's switches set once per start (and at each drift check)
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
 
@@ -124,7 +125,8 @@ class FirewallKeeper:
                     nft_rules.Rule(r["protocol"], r["port_from"], r["port_to"],
                                    ipaddress.ip_network(r["source"]) if r["source"] else None) for r in c["rules"]))
                 for c in document["capsuls"]]
-            await self._bridged_traffic_to_ip_hooks()
+            if self.bridge_warning is None and not self._bridge_checked:
+                await self._bridged_traffic_to_ip_hooks()
             status, _, err = await self._nft(["-f", "-"], nft_rules.script(self.config.firewall_table, capsuls))
             if status != 0:
                 self.error = f"nft refused the rules: {err.strip()[:500]}"
@@ -147,20 +149,32 @@ class FirewallKeeper:
             log.warning("firewall: %s", self.bridge_warning)
         elif status == 0:
             self.bridge_warning = None
+        self._bridge_checked = True
 
     async def _tables_digest(self) -> str | None:
-        listing = []
-        for family in ("inet", "bridge"):
-            status, out, _ = await self._nft(["-s", "list", "table", family, self.config.firewall_table])
-            if status != 0:
-                return None
-            listing.append(out)
-        return hashlib.sha256("".join(listing).encode()).hexdigest()
+        """A digest of the spoke's two tables as nftables holds them (`-s`: without counters), from one
+        listing of the ruleset; None if either is missing."""
+        status, out, _ = await self._nft(["-s", "-j", "list", "ruleset"])
+        if status != 0:
+            return None
+        try:
+            objects = json.loads(out)["nftables"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        table = self.config.firewall_table
+        ours = [o for o in objects if isinstance(o, dict) and any(
+            isinstance(v, dict) and v.get("family") in ("inet", "bridge")
+            and (v.get("table") == table or (kind == "table" and v.get("name") == table))
+            for kind, v in o.items())]
+        if sum(1 for o in ours if "table" in o) != 2:
+            return None
+        return hashlib.sha256(json.dumps(ours, sort_keys=True).encode()).hexdigest()
 
     async def check(self) -> bool:
         """Whether nftables holds what was written; if not, it is written again (True: it was repaired)."""
         if not self.enforcing or self.document is None:
             return False
+        await self._bridged_traffic_to_ip_hooks()
         if self.error is None and await self._tables_digest() == self.written:
             return False
         log.warning("firewall: the nftables tables %s differ from what this spoke wrote; writing them again",
