@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import re
 import subprocess
 import uuid
 
@@ -163,6 +164,24 @@ async def test_the_spokes_tables_are_written_repaired_restored_and_nothing_else_
     bridge = nft(netns, "list", "table", "bridge", "capsul")
     assert '"cp-aaaaaaaaaa" : jump c_capsul_aaaaaaaaaa' in bridge and "ip saddr != 10.9.0.6 drop" in bridge
     assert await keeper.update(document(A, B)) is False  # the same document: nothing written
+
+    # a change writes only what changed, atomically: A's rules, C new, B untouched; then B gone
+    def handle(family: str, chain: str) -> str:
+        return re.search(r"# handle (\d+)", nft(netns, "-a", "list", "chain", family, "capsul", chain)).group(1)
+    b_bridge = handle("bridge", "c_capsul_bbbbbbbbbb")
+    A2 = {**A, "rules": [{"protocol": "udp", "port_from": 53, "port_to": 53, "source": "10.8.0.0/16"}]}
+    C = {"id": "capsul-cccccccccc", "ipv4": "10.9.0.7", "ipv6": None,
+         "rules": [{"protocol": "icmp", "port_from": None, "port_to": None, "source": None}]}
+    assert await keeper.update({**document(A2, B, C), "as_of": 1}) is True and keeper.error is None
+    inet, bridge = nft(netns, "list", "table", "inet", "capsul"), nft(netns, "list", "table", "bridge", "capsul")
+    assert "ip saddr 10.8.0.0/16 udp dport 53 accept" in inet and "tcp dport 22 accept" not in inet
+    assert "10.9.0.7 : jump c_capsul_cccccccccc" in inet and "meta l4proto { icmp, ipv6-icmp } accept" in inet
+    assert '"cp-cccccccccc" : jump c_capsul_cccccccccc' in bridge
+    assert handle("bridge", "c_capsul_bbbbbbbbbb") == b_bridge  # not rewritten: only the change went in
+    assert await keeper.update({**document(A2, C), "as_of": 2}) is True
+    assert "bbbbbbbbbb" not in nft(netns, "list", "table", "bridge", "capsul")
+    assert await keeper.check() is False  # what it reads back is what it wrote
+    assert await keeper.update({**document(A, B), "as_of": 3}) is True  # and back
 
     # drift: someone flushes a chain by hand; the check writes it back
     nft(netns, "flush", "chain", "inet", "capsul", "c_capsul_aaaaaaaaaa")

@@ -54,6 +54,7 @@ class FirewallKeeper:
         self.repairs = 0
         self.bridge_warning: str | None = None
         self._bridge_checked = False  # br_netfilter's switches set once per start (and at each drift check)
+        self._in_tables: dict | None = None  # what the last write put in nftables, per capsul: the next writes only changes
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
 
@@ -117,24 +118,34 @@ class FirewallKeeper:
             if not self.enforcing:
                 self.applied_digest, self.error = document["digest"], None
                 return
-            capsuls = [nft_rules.Capsul(
+            capsuls = {c["id"]: nft_rules.Capsul(
                 vm_id=c["id"], device=self.devices.get(c["id"], tap_name(c["id"])),
                 ipv4=ipaddress.IPv4Address(c["ipv4"]) if c["ipv4"] else None,
                 ipv6=ipaddress.IPv6Address(c["ipv6"]) if c["ipv6"] else None,
                 rules=None if c["rules"] is None else tuple(
                     nft_rules.Rule(r["protocol"], r["port_from"], r["port_to"],
                                    ipaddress.ip_network(r["source"]) if r["source"] else None) for r in c["rules"]))
-                for c in document["capsuls"]]
+                for c in document["capsuls"]}
             if self.bridge_warning is None and not self._bridge_checked:
                 await self._bridged_traffic_to_ip_hooks()
-            status, _, err = await self._nft(["-f", "-"], nft_rules.script(self.config.firewall_table, capsuls))
+            status, err = 1, ""
+            if self._in_tables is not None and self.error is None:  # only what changed, in one transaction
+                script = nft_rules.changes_script(self.config.firewall_table, self._in_tables, capsuls)
+                status, _, err = (0, "", "") if script is None else await self._nft(["-f", "-"], script)
+                if status != 0:
+                    log.warning("firewall: a change alone was refused (%s); writing the whole tables", err.strip()[:200])
+            if status != 0:
+                status, _, err = await self._nft(["-f", "-"], nft_rules.script(self.config.firewall_table,
+                                                                               list(capsuls.values())))
             if status != 0:
                 self.error = f"nft refused the rules: {err.strip()[:500]}"
+                self._in_tables = None
                 log.error("firewall: %s", self.error)
                 return
+            self._in_tables = capsuls
             self.written = await self._tables_digest()
             self.applied_digest, self.error, self.applied_at = document["digest"], None, time.time()
-            log.info("firewall: %d capsuls' rules written (%s)", len(capsuls), why)
+            log.info("firewall: %d capsuls' rules in force (%s)", len(capsuls), why)
 
     async def _bridged_traffic_to_ip_hooks(self) -> None:
         """Bridged guests (a public bridge, docs/networks.md) are reached without routing: their inbound
@@ -152,23 +163,15 @@ class FirewallKeeper:
         self._bridge_checked = True
 
     async def _tables_digest(self) -> str | None:
-        """A digest of the spoke's two tables as nftables holds them (`-s`: without counters), from one
-        listing of the ruleset; None if either is missing."""
-        status, out, _ = await self._nft(["-s", "-j", "list", "ruleset"])
-        if status != 0:
-            return None
-        try:
-            objects = json.loads(out)["nftables"]
-        except (ValueError, KeyError, TypeError):
-            return None
-        table = self.config.firewall_table
-        ours = [o for o in objects if isinstance(o, dict) and any(
-            isinstance(v, dict) and v.get("family") in ("inet", "bridge")
-            and (v.get("table") == table or (kind == "table" and v.get("name") == table))
-            for kind, v in o.items())]
-        if sum(1 for o in ours if "table" in o) != 2:
-            return None
-        return hashlib.sha256(json.dumps(ours, sort_keys=True).encode()).hexdigest()
+        """A digest of the spoke's two tables as nftables holds them (`-s`: without counters); None if one
+        is missing. (Listing the two tables: a tenth of the time of the whole ruleset at 1,000 capsuls.)"""
+        listing = []
+        for family in ("inet", "bridge"):
+            status, out, _ = await self._nft(["-s", "list", "table", family, self.config.firewall_table])
+            if status != 0:
+                return None
+            listing.append(out)
+        return hashlib.sha256("".join(listing).encode()).hexdigest()
 
     async def check(self) -> bool:
         """Whether nftables holds what was written; if not, it is written again (True: it was repaired)."""
@@ -180,6 +183,7 @@ class FirewallKeeper:
         log.warning("firewall: the nftables tables %s differ from what this spoke wrote; writing them again",
                     self.config.firewall_table)
         self.repairs += 1
+        self._in_tables = None  # the whole tables, not changes to what is no longer there
         await self._apply("repaired")
         return True
 

@@ -121,5 +121,37 @@ def script(table: str, capsuls: list[Capsul]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def changes_script(table: str, before: dict[str, Capsul], after: dict[str, Capsul]) -> str | None:
+    """Only what changed between two writes, as one transaction: each changed or gone capsul's map
+    elements and chains deleted, each changed or new one's added. None when nothing changed. A host of
+    1,000 capsuls then writes a few lines per rule change instead of some 22,000 (bench/firewall.py)."""
+    gone = [c for vm_id, c in before.items() if after.get(vm_id) != c]
+    new = [c for vm_id, c in after.items() if before.get(vm_id) != c]
+    if not gone and not new:
+        return None
+    lines = []
+    for c in gone:  # elements first: a chain cannot go while a map still jumps to it
+        if c.rules is not None:
+            if c.ipv4:
+                lines.append(f"delete element inet {table} inbound4 {{ {c.ipv4} }}")
+            if c.ipv6:
+                lines.append(f"delete element inet {table} inbound6 {{ {c.ipv6} }}")
+        lines.append(f'delete element bridge {table} from_guests {{ "{c.device}" }}')
+    for c in gone:
+        if c.rules is not None:
+            lines.append(f"delete chain inet {table} {c.chain}")
+        lines.append(f"delete chain bridge {table} {c.chain}")
+    for c in new:
+        if c.rules is not None:
+            lines += [f"table inet {table} {{", *_inbound_chain(c), "}"]
+            if c.ipv4:
+                lines.append(f"add element inet {table} inbound4 {{ {c.ipv4} : jump {c.chain} }}")
+            if c.ipv6:
+                lines.append(f"add element inet {table} inbound6 {{ {c.ipv6} : jump {c.chain} }}")
+        lines += [f"table bridge {table} {{", *_spoofing_chain(c), "}",
+                  f'add element bridge {table} from_guests {{ "{c.device}" : jump {c.chain} }}']
+    return "\n".join(lines) + "\n"
+
+
 def removal_script(table: str) -> str:
     return f"table inet {table} {{}}\ndelete table inet {table}\ntable bridge {table} {{}}\ndelete table bridge {table}\n"
