@@ -178,12 +178,13 @@ class FirewallKeeper:
         if not self.enforcing or self.document is None:
             return False
         await self._bridged_traffic_to_ip_hooks()
-        if self.error is None and await self._tables_digest() == self.written:
-            return False
-        log.warning("firewall: the nftables tables %s differ from what this spoke wrote; writing them again",
-                    self.config.firewall_table)
-        self.repairs += 1
-        self._in_tables = None  # the whole tables, not changes to what is no longer there
+        async with self._lock:  # NOTE: never between a write and its read-back, which would look like drift
+            if self.error is None and await self._tables_digest() == self.written:
+                return False
+            log.warning("firewall: the nftables tables %s differ from what this spoke wrote; writing them again",
+                        self.config.firewall_table)
+            self.repairs += 1
+            self._in_tables = None  # the whole tables, not changes to what is no longer there
         await self._apply("repaired")
         return True
 
