@@ -61,6 +61,13 @@ async def rule_changes(capsul_count: int, changes: int) -> dict:
                 await firewall.add_rule(hub, ACCOUNT, vm_id, {"protocol": "tcp", "port_from": 443, "source": "0.0.0.0/0"})
                 await firewall.set_mode(hub, ACCOUNT, vm_id, "rules")
             target = ids[-1]
+            chain = "c_" + target.replace("-", "_")
+
+            def holds(words: str) -> bool:
+                listed = run("ip", "netns", "exec", ns, "nft", "list", "chain", "inet", "capsulbench", chain, check=False)
+                return words in listed.stdout
+            while not await asyncio.to_thread(holds, "tcp dport 443 accept"):  # everything above has been pushed
+                await asyncio.sleep(0.05)
             # `nft monitor` prints each rule as it is added or deleted: the clock stops at that line,
             # with no polling beside the spoke's own nft on the same cores
             monitor = await asyncio.create_subprocess_exec("ip", "netns", "exec", ns, "nft", "monitor", "rules",
@@ -88,9 +95,14 @@ async def rule_changes(capsul_count: int, changes: int) -> dict:
             finally:
                 monitor.kill()
                 await monitor.wait()
+            documents = []  # of that: the hub reading the host's document (every capsul and its rules)
+            for _ in range(20):
+                started = time.perf_counter()
+                await firewall.host_document(bench.pool, hub.config, "local")
+                documents.append((time.perf_counter() - started) * 1000)
             return {"capsuls": capsul_count, "changes": changes,
                     "p50_ms": round(percentile(latencies, 50), 1), "p99_ms": round(percentile(latencies, 99), 1),
-                    "max_ms": round(max(latencies), 1)}
+                    "max_ms": round(max(latencies), 1), "document_p50_ms": round(percentile(documents, 50), 1)}
     finally:
         run("ip", "netns", "delete", ns, check=False)
 

@@ -55,9 +55,10 @@ async def host_capsuls(cur, host_id: str) -> list[dict]:
                              FROM firewall_rules r WHERE r.vm_id = v.id), '[]') AS rules
             FROM vms v
             WHERE v.public_ipv4 IS NOT NULL AND {vm_states.live_sql('v.state')}
-              AND (v.host_id = %s OR EXISTS (  -- moving here: its rules are in place before it runs here
-                  SELECT 1 FROM operations o WHERE o.vm_id = v.id AND o.type = 'move'
-                    AND o.status IN ('pending', 'assigned') AND o.payload->>'destination' = %s))
+              AND v.id IN (SELECT id FROM vms WHERE host_id = %s
+                           UNION  -- moving here: its rules are in place before it runs here
+                           SELECT o.vm_id FROM operations o WHERE o.type = 'move'
+                             AND o.status IN ('pending', 'assigned') AND o.payload->>'destination' = %s)
             ORDER BY v.id""", (host_id, host_id))
     return list(await cur.fetchall())
 
