@@ -719,3 +719,6 @@ CREATE TABLE IF NOT EXISTS reverse_dns (
 );
 CREATE INDEX IF NOT EXISTS reverse_dns_to_push ON reverse_dns (next_attempt_at) WHERE state <> 'pushed';
 CREATE INDEX IF NOT EXISTS reverse_dns_vm ON reverse_dns (vm_id);
+
+-- Each spoke's last firewall report (migration 0013, docs/firewall.md).
+ALTER TABLE hosts ADD COLUMN IF NOT EXISTS firewall jsonb;

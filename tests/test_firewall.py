@@ -17,7 +17,7 @@ import pytest
 
 from capsul.hub import db
 from capsul.spoke.firewall.keeper import DocumentRefused, FirewallKeeper
-from tests.conftest import HEALTH_HEADERS, config_from, eventually
+from tests.conftest import ADMIN_EMAIL, HEALTH_HEADERS, config_from, eventually
 from tests.test_public_api import api, assert_error  # noqa: F401 - fixture
 from tests.test_console import ALICE, BOB
 
@@ -40,7 +40,8 @@ def stored_document(console) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-async def test_rules_through_the_api_are_checked_kept_on_the_timeline_and_reach_the_spoke(api, pool, console, https):  # noqa: F811
+async def test_rules_through_the_api_are_checked_kept_on_the_timeline_and_reach_the_spoke(api, pool, console, https,
+                                                                                         people, mail):  # noqa: F811
     alice, bob = await api(ALICE), await api(BOB)
     vm_id = await running_capsul(alice)
     status, body = await alice.call("GET", f"/capsuls/{vm_id}/firewall")
@@ -96,6 +97,14 @@ async def test_rules_through_the_api_are_checked_kept_on_the_timeline_and_reach_
     async with https.get(console.api_url + "/healthz", headers=HEALTH_HEADERS) as r:
         reported = (await r.json())["spoke"]["firewall"]
     assert reported["digest"] == stored_document(console)["digest"] and reported["enforcing"] is False
+    # and the admin page says so for that host
+    admin = people()
+    await admin.login(mail, ADMIN_EMAIL)
+    status, page = await admin.get("/admin")
+    assert "firewall not enforced here (FIREWALL off)" in page
+    async with db.cursor(pool) as cur:
+        await cur.execute("SELECT firewall FROM hosts WHERE id = 'local'")
+        assert (await cur.fetchone())["firewall"]["enforcing"] is False
     async with db.cursor(pool) as cur:
         await cur.execute("SELECT reason FROM vm_events WHERE vm_id = %s AND state = 'firewall' ORDER BY id", (vm_id,))
         reasons = [r["reason"] for r in await cur.fetchall()]

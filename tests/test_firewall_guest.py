@@ -192,6 +192,10 @@ async def test_rules_answer_deny_change_survive_restarts_and_spoofed_packets_rea
                     assert await probe("tcp", address, 9090) == "silent"
                     assert await probe("udp", address, 6000) == "silent"
 
+                async with db.cursor(pool) as cur:  # the admin page's source: the spoke enforces, unrefused
+                    await cur.execute("SELECT firewall FROM hosts WHERE id = 'fw1'")
+                    reported = (await cur.fetchone())["firewall"]
+                assert reported["enforcing"] is True and reported["error"] is None, reported
                 # a rule removed: 8080 stops answering without any restart
                 rules = (await call("GET", f"/capsuls/{vm_id}/firewall"))["firewall"]["rules"]
                 await call("DELETE", f"/capsuls/{vm_id}/firewall/rules/{next(r['id'] for r in rules if r['port_from'] == 8080)}")

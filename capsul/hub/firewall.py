@@ -189,11 +189,18 @@ async def push_host(hub: Hub, host_id: str | None) -> bool:
         return False
     document = await host_document(hub.pool, hub.config, host_id)
     try:
-        await hub.dispatcher.client.call(host, "/spoke/firewall", document, timeout=PUSH_TIMEOUT)
+        answer = await hub.dispatcher.client.call(host, "/spoke/firewall", document, timeout=PUSH_TIMEOUT)
+        report, pushed = {k: answer.get(k) for k in REPORTED}, True
     except signing.CallFailed as e:
         log.warning("firewall of host %s not pushed (%s); the resync tries again", host_id, e)
-        return False
-    return True
+        report, pushed = {"error": f"not pushed: {str(e)[:300]}"}, False
+    async with db.cursor(hub.pool) as cur:  # for the admin page
+        await firewall_db.record_report(cur, host_id, {k: v for k, v in report.items()
+                                                       if v is None or isinstance(v, (bool, int, str))})
+    return pushed
+
+
+REPORTED = ("enforcing", "error", "warning", "repairs")  # of the spoke's answer (capsul/spoke/firewall/keeper.py)
 
 
 _pushing: dict[str, asyncio.Task] = {}  # host id -> its push loop in this process

@@ -86,7 +86,7 @@ async def hosts(cur, q: str, *, after: str | None = None, limit: int | None = No
         args += (after,)
     await cur.execute(
         f"""SELECT h.id, h.https_url, h.online, h.last_heartbeat_at, h.capacity, h.last_error, h.missing_networks,
-                   h.version, h.state, h.state_reason, h.maintenance_from, h.images
+                   h.version, h.state, h.state_reason, h.maintenance_from, h.images, h.firewall
             FROM hosts h WHERE {where} ORDER BY h.id LIMIT %s""", (*args, limit or PAGE))
     rows = await cur.fetchall()
     counts = await placement.live_capsuls_by_host(cur, [r["id"] for r in rows])

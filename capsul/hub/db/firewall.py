@@ -1,6 +1,8 @@
 """Queries on capsuls' inbound firewall rules (the service is hub/firewall.py)."""
 from __future__ import annotations
 
+import json
+
 from capsul import vm_states
 
 RULE_COLUMNS = "id, protocol, port_from, port_to, source::text AS source, note, created_at"
@@ -66,6 +68,12 @@ async def host_capsuls(cur, host_id: str) -> list[dict]:
 async def hosts_with_capsuls(cur) -> list[str]:
     await cur.execute(f"SELECT DISTINCT host_id FROM vms v WHERE host_id IS NOT NULL AND {vm_states.live_sql('v.state')}")
     return [r["host_id"] for r in await cur.fetchall()]
+
+
+async def record_report(cur, host_id: str, report: dict) -> None:
+    """What the host's spoke said of its firewall at the last push (or why the push failed)."""
+    await cur.execute("UPDATE hosts SET firewall = %s::jsonb || jsonb_build_object('at', now()) WHERE id = %s",
+                      (json.dumps(report), host_id))
 
 
 async def database_time(cur) -> float:
